@@ -1,0 +1,17 @@
+"""The REST API at /api/v1: one NinjaAPI, each app contributes a router."""
+
+from ninja import NinjaAPI
+
+from sizhen.accounts.api import API_AUTH
+from sizhen.accounts.api import router as accounts_router
+from sizhen.organisations.api import router as organisations_router
+
+api = NinjaAPI(
+    title="四诊 Sizhen API",
+    version="1.0",
+    description="营商环境监测平台接口。认证：Authorization: Bearer <令牌> 或 X-Api-Key；浏览器会话需 CSRF。",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+api.add_router("/", accounts_router)
+api.add_router("/", organisations_router)

@@ -1,0 +1,144 @@
+"""Settings shared by every environment. Values that vary are read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import env_bool, env_database, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = Path(env_str("SIZHEN_DATA_DIR", str(BASE_DIR / "data")))
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdef")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_filters",
+    "sizhen.core",
+    "sizhen.organisations",
+    "sizhen.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sizhen.core.middleware.RequestContextMiddleware",
+    "sizhen.accounts.middleware.IdleTimeoutMiddleware",
+    "sizhen.accounts.middleware.ForcePasswordChangeMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sizhen.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env_database("DATABASE_URL", DATA_DIR / "sizhen.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("SIZHEN_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sizhen.accounts.passwords.ComplexityValidator"},
+    {
+        "NAME": "sizhen.accounts.passwords.HistoryValidator",
+        "OPTIONS": {"remember": env_int("SIZHEN_PASSWORD_HISTORY", 5)},
+    },
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+
+# Uploaded files are spooled to disk past 5 MB; imports read them as streams.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SIZHEN_MAX_REQUEST_BYTES", 64 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag; kept default
+
+# --- Sizhen security policy (等保 2.0 spirit) ---------------------------------------------
+SIZHEN_IDLE_TIMEOUT_SECONDS = env_int("SIZHEN_IDLE_TIMEOUT_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("SIZHEN_SESSION_MAX_AGE_SECONDS", 12 * 60 * 60)
+SIZHEN_LOCKOUT_ATTEMPTS = env_int("SIZHEN_LOCKOUT_ATTEMPTS", 5)
+SIZHEN_LOCKOUT_ADDRESS_ATTEMPTS = env_int("SIZHEN_LOCKOUT_ADDRESS_ATTEMPTS", 20)
+SIZHEN_LOCKOUT_MINUTES = env_int("SIZHEN_LOCKOUT_MINUTES", 15)
+# Proxies whose X-Forwarded-For is trusted for the client address in the audit log.
+SIZHEN_TRUSTED_PROXIES = env_list("SIZHEN_TRUSTED_PROXIES", [])
+
+# --- Working-day calendar ----------------------------------------------------------------
+# "next_day": the clock starts on the working day after acceptance (the national rule for
+# government-service time limits); "same_day": the acceptance day counts if it is a working day.
+SIZHEN_CLOCK_START = env_str("SIZHEN_CLOCK_START", "next_day")
+
+# --- Jobs and notifications --------------------------------------------------------------
+SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)
+SIZHEN_NOTIFICATION_CHANNELS = env_list(
+    "SIZHEN_NOTIFICATION_CHANNELS", ["sizhen.core.notifications.EmailChannel"]
+)
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "sizhen@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SIZHEN_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -1,0 +1,79 @@
+"""API authentication: API tokens (Bearer or X-Api-Key) and browser sessions (with CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from sizhen.accounts.services import authenticate_token
+from sizhen.core import context
+from sizhen.core.access import role_of
+from sizhen.core.api import actor_of
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return authenticate_token(token, client_address=context.current().client_address)
+
+
+class HeaderTokenAuth(APIKeyHeader):
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key:
+            return None
+        return authenticate_token(key, client_address=context.current().client_address)
+
+
+class ActiveSessionAuth(SessionAuth):
+    """A logged-in person who has already set their own password."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None or getattr(user, "must_change_password", False):
+            return None
+        return user
+
+
+API_AUTH = [BearerTokenAuth(), HeaderTokenAuth(), ActiveSessionAuth()]
+
+router = Router(tags=["账号"])
+
+
+class MeOut(Schema):
+    kind: str
+    name: str
+    role: str
+    role_label: str
+    scope: str
+    department_code: str | None = None
+    region_code: str | None = None
+
+
+@router.get("/me", response=MeOut, summary="当前调用者")
+def me(request: HttpRequest) -> dict[str, Any]:
+    actor = actor_of(request)
+    role = role_of(actor) or ""
+    if role == "machine":
+        return {
+            "kind": "token",
+            "name": actor.audit_label,
+            "role": role,
+            "role_label": "接口客户端",
+            "scope": actor.department.name,
+            "department_code": actor.department.code,
+            "region_code": actor.department.region.code,
+        }
+    region = actor.scope_region
+    return {
+        "kind": "user",
+        "name": str(actor),
+        "role": role,
+        "role_label": actor.role_label,
+        "scope": actor.scope_label,
+        "department_code": actor.department.code if actor.department_id else None,
+        "region_code": region.code if region else None,
+    }

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_LAST_SEEN = "sizhen_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Logs out a session idle longer than SIZHEN_IDLE_TIMEOUT_SECONDS (default 30 minutes)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            last_seen = request.session.get(SESSION_LAST_SEEN)
+            if last_seen is not None and now - last_seen > settings.SIZHEN_IDLE_TIMEOUT_SECONDS:
+                from sizhen.accounts.services import record_logout
+
+                record_logout(user, reason="timeout")
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                minutes = settings.SIZHEN_IDLE_TIMEOUT_SECONDS // 60
+                messages.info(request, f"您已超过 {minutes} 分钟未操作，为保障安全已自动退出，请重新登录")
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            request.session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class ForcePasswordChangeMiddleware:
+    """A user created by an administrator must set their own password before anything else."""
+
+    ALLOWED_PREFIXES = ("/static/", "/accounts/password/", "/accounts/logout/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return HttpResponse(
+                    '{"detail": "首次登录须先修改密码"}', status=403, content_type="application/json"
+                )
+            return redirect("accounts:password_change")
+        return self.get_response(request)

@@ -1,0 +1,49 @@
+"""Password policy validators (等保 2.0: complexity and history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+
+
+class ComplexityValidator:
+    """At least three of: upper-case letters, lower-case letters, digits, symbols."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        classes = [
+            any(c.isupper() for c in password),
+            any(c.islower() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
+        if sum(classes) < 3:
+            raise ValidationError(
+                "密码须至少包含大写字母、小写字母、数字、符号中的三类", code="password_too_simple"
+            )
+
+    def get_help_text(self) -> str:
+        return "密码须至少包含大写字母、小写字母、数字、符号中的三类。"
+
+
+class HistoryValidator:
+    """The new password must differ from the current one and the last ``remember`` ones."""
+
+    def __init__(self, remember: int = 5):
+        self.remember = remember
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if user is None or getattr(user, "pk", None) is None:
+            return
+        if user.password and check_password(password, user.password):
+            raise ValidationError("新密码不能与当前密码相同", code="password_reused")
+        recent = user.password_history.all()[: self.remember]
+        for entry in recent:
+            if check_password(password, entry.password):
+                raise ValidationError(
+                    f"新密码不能与最近 {self.remember} 次使用过的密码相同", code="password_reused"
+                )
+
+    def get_help_text(self) -> str:
+        return f"不能与最近 {self.remember} 次使用过的密码相同。"

@@ -1,0 +1,164 @@
+"""Central access scoping. Every list, detail, export and API endpoint goes through here.
+
+Each scoped model's queryset has ``visible_to(actor, action)`` which delegates to the model's
+``scope_q(actor, action)``. An object the actor may not see answers 404, the same as one that does
+not exist; the attempt is written to the audit log (``access.denied``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from sizhen.core.roles import CITY_WIDE_ROLES, Role
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+VIEW = "view"
+CHANGE = "change"
+EXPORT = "export"
+DELETE = "delete"
+ACTIONS = frozenset({VIEW, CHANGE, EXPORT, DELETE})
+
+#: A Q that matches nothing: the fail-closed answer.
+NOTHING = Q(pk__in=[])
+
+
+class Actor(Protocol):
+    """Who acts: a logged-in user or an API token's machine client."""
+
+    is_authenticated: bool
+    role: str
+    pk: Any
+
+    @property
+    def scope_path(self) -> str | None: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+    @property
+    def enterprise_id(self) -> int | None: ...
+
+
+def role_of(actor: Any) -> str | None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    if not getattr(actor, "is_active", True):
+        return None
+    return getattr(actor, "role", None)
+
+
+def is_city_wide(actor: Any) -> bool:
+    return role_of(actor) in CITY_WIDE_ROLES
+
+
+def has_role(actor: Any, *roles: str) -> bool:
+    return role_of(actor) in roles
+
+
+def region_scope_q(actor: Any, region_path_field: str) -> Q:
+    """Objects whose region lies in the actor's region subtree (materialised path prefix)."""
+    role = role_of(actor)
+    if role is None:
+        return NOTHING
+    if role in CITY_WIDE_ROLES:
+        return Q()
+    path = getattr(actor, "scope_path", None)
+    if not path:
+        return NOTHING
+    return Q(**{f"{region_path_field}__startswith": path})
+
+
+class ScopedQuerySet(models.QuerySet):
+    """QuerySet with the one mechanism of access scoping."""
+
+    def visible_to(self, actor: Any, action: str = VIEW) -> ScopedQuerySet:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        if role_of(actor) is None:
+            return self.none()
+        scope = getattr(self.model, "scope_q", None)
+        if scope is None:
+            # A model without a scope rule is visible to no one: fail closed.
+            return self.none()
+        q = scope(actor, action)
+        if q is None:
+            return self.none()
+        return self.filter(q)
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+M = TypeVar("M", bound="Model")
+
+
+def get_visible_or_404(
+    queryset: models.QuerySet[M] | type[M], actor: Any, action: str = VIEW, **lookup: Any
+) -> M:
+    """Fetch one object through the scope; 404 for missing and for not visible alike."""
+    from sizhen.core.audit import record_event
+
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    visible = qs.visible_to(actor, action)  # type: ignore[attr-defined]
+    try:
+        return visible.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        try:
+            exists = qs.filter(**lookup).exists()
+        except (ValueError, TypeError):
+            exists = False
+        if exists:
+            record_event(
+                "access.denied",
+                actor=actor,
+                object_type=qs.model._meta.label_lower,
+                object_id=str(next(iter(lookup.values()), "")),
+                message=f"无权{_ACTION_LABELS.get(action, action)}",
+                after={"action": action},
+            )
+        raise Http404("未找到该记录") from exc
+    except qs.model.MultipleObjectsReturned as exc:  # pragma: no cover - lookups are unique
+        raise Http404("未找到该记录") from exc
+
+
+def require_role(actor: Any, *roles: str, action: str = "access", target: str = "") -> None:
+    """Refuse (404, audited) unless the actor holds one of the roles."""
+    from sizhen.core.audit import record_event
+
+    if role_of(actor) in roles:
+        return
+    if role_of(actor) is not None:
+        record_event(
+            "access.denied",
+            actor=actor,
+            object_type=target,
+            message=f"角色无权访问：{target or action}",
+            after={"action": action, "roles": sorted(roles)},
+        )
+    raise Http404("未找到该页面")
+
+
+_ACTION_LABELS = {VIEW: "查看", CHANGE: "修改", EXPORT: "导出", DELETE: "删除"}
+
+__all__ = [
+    "CHANGE",
+    "DELETE",
+    "EXPORT",
+    "NOTHING",
+    "VIEW",
+    "Actor",
+    "Role",
+    "ScopedManager",
+    "ScopedQuerySet",
+    "get_visible_or_404",
+    "has_role",
+    "is_city_wide",
+    "region_scope_q",
+    "require_role",
+    "role_of",
+]

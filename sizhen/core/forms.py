@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from sizhen.core.models import CalendarDayKind
+
+
+class WorkdayQueryForm(forms.Form):
+    start = forms.DateField(label="起始日期", widget=forms.DateInput(attrs={"type": "date"}))
+    days = forms.IntegerField(label="工作日数", min_value=0, max_value=2000, required=False)
+    end = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        if data.get("days") is None and data.get("end") is None:
+            raise forms.ValidationError("请填写工作日数或截止日期")
+        return data
+
+
+class CalendarDayForm(forms.Form):
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label="类型", choices=CalendarDayKind.choices)
+    name = forms.CharField(label="名称", max_length=60, required=False)
+    note = forms.CharField(label="依据", max_length=200, required=False)
+
+    def clean_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["date"]
+        if not 2000 <= value.year <= 2100:
+            raise forms.ValidationError("日期超出范围（2000–2100 年）")
+        return value
+
+
+class CalendarYearForm(forms.Form):
+    year = forms.IntegerField(label="年份", min_value=2000, max_value=2100)
+    source = forms.CharField(label="依据（通知文号）", max_length=200)

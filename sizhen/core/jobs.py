@@ -1,0 +1,233 @@
+"""Background jobs with no extra server: a database-backed queue, a worker command and a
+scheduler for periodic jobs (see docs/decisions/0002-job-runner.md).
+
+A job is a plain function registered with ``@job("app.name")`` taking ``(ctx, **kwargs)``;
+kwargs are ids and plain values (JSON). ``enqueue`` writes the row inside the caller's
+transaction, so the worker sees it exactly when the change commits. With a ``key``, enqueueing
+is idempotent: while a job with that key is queued or running, the same row is returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobSchedule, JobStatus
+
+logger = logging.getLogger(__name__)
+
+JobFunction = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class RegisteredJob:
+    name: str
+    label: str
+    function: JobFunction
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Run ``job_name`` every ``every``; slots are aligned to multiples of ``every`` since epoch."""
+
+    job_name: str
+    every: dt.timedelta
+    kwargs: dict[str, Any] | None = None
+
+
+REGISTRY: dict[str, RegisteredJob] = {}
+SCHEDULES: dict[str, Schedule] = {}
+
+
+def job(name: str, *, label: str = "", max_attempts: int = 3) -> Callable[[JobFunction], JobFunction]:
+    def decorate(function: JobFunction) -> JobFunction:
+        REGISTRY[name] = RegisteredJob(name, label or name, function, max_attempts)
+        return function
+
+    return decorate
+
+
+def schedule(job_name: str, *, every: dt.timedelta, kwargs: dict[str, Any] | None = None) -> None:
+    SCHEDULES[job_name] = Schedule(job_name, every, kwargs)
+
+
+class JobContext:
+    """Handed to a running job: report progress the jobs page shows."""
+
+    def __init__(self, job: Job):
+        self.job = job
+
+    def progress(self, done: int, total: int | None = None, message: str = "") -> None:
+        updates: dict[str, Any] = {"progress_done": done, "heartbeat_at": timezone.now()}
+        if total is not None:
+            updates["progress_total"] = total
+        if message:
+            updates["progress_message"] = message[:300]
+        Job.objects.filter(pk=self.job.pk).update(**updates)
+
+
+def enqueue(
+    name: str,
+    *,
+    key: str | None = None,
+    label: str = "",
+    run_after: dt.datetime | None = None,
+    created_by: Any = None,
+    **kwargs: Any,
+) -> Job:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    registered = REGISTRY[name]
+    if key is not None:
+        existing = Job.objects.filter(key=key, status__in=ACTIVE_JOB_STATUSES).first()
+        if existing is not None:
+            return existing
+    fields = {
+        "name": name,
+        "label": label or registered.label,
+        "key": key,
+        "kwargs": kwargs,
+        "max_attempts": registered.max_attempts,
+        "run_after": run_after or timezone.now(),
+        "created_by": created_by if getattr(created_by, "is_authenticated", False) else None,
+    }
+    if key is None:
+        return Job.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return Job.objects.create(**fields)
+    except IntegrityError:
+        # Another process enqueued the same key between our check and insert.
+        return Job.objects.get(key=key, status__in=ACTIVE_JOB_STATUSES)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_next(worker: str) -> Job | None:
+    """Take the oldest due job; a conditional update makes two workers never take the same."""
+    now = timezone.now()
+    candidates = list(
+        Job.objects.filter(status=JobStatus.QUEUED, run_after__lte=now)
+        .order_by("run_after", "id")
+        .values_list("pk", flat=True)[:10]
+    )
+    for pk in candidates:
+        taken = Job.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker,
+            attempts=F("attempts") + 1,
+        )
+        if taken:
+            return Job.objects.get(pk=pk)
+    return None
+
+
+def run_job(job: Job) -> Job:
+    registered = REGISTRY.get(job.name)
+    if registered is None:
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=f"未注册的任务 {job.name}", finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    ctx = JobContext(job)
+    try:
+        result = registered.function(ctx, **job.kwargs)
+    except Exception:
+        error = traceback.format_exc()
+        logger.exception("job %s failed", job)
+        job.refresh_from_db()
+        if job.attempts < job.max_attempts:
+            # Back off: 10 s, 40 s, 90 s ...
+            delay = dt.timedelta(seconds=10 * job.attempts * job.attempts)
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.QUEUED, error=error, run_after=timezone.now() + delay
+            )
+        else:
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED, error=error, finished_at=timezone.now()
+            )
+    else:
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.SUCCEEDED,
+            result=result if _is_json(result) else repr(result),
+            error="",
+            finished_at=timezone.now(),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _is_json(value: Any) -> bool:
+    return value is None or isinstance(value, dict | list | str | int | float | bool)
+
+
+def enqueue_due_schedules(now: dt.datetime | None = None) -> list[Job]:
+    """Enqueue each periodic job whose current slot has not been enqueued yet."""
+    now = now or timezone.now()
+    created = []
+    for sched in SCHEDULES.values():
+        seconds = int(sched.every.total_seconds())
+        slot_epoch = int(now.timestamp()) // seconds * seconds
+        slot = dt.datetime.fromtimestamp(slot_epoch, tz=dt.UTC)
+        JobSchedule.objects.get_or_create(name=sched.job_name)
+        advanced = JobSchedule.objects.filter(name=sched.job_name).filter(
+            last_slot__isnull=True
+        ).update(last_slot=slot) or JobSchedule.objects.filter(
+            name=sched.job_name, last_slot__lt=slot
+        ).update(last_slot=slot)
+        if advanced:
+            created.append(
+                enqueue(sched.job_name, key=f"schedule:{sched.job_name}", **(sched.kwargs or {}))
+            )
+    return created
+
+
+def recover_stale(older_than: dt.timedelta = dt.timedelta(minutes=30)) -> int:
+    """Requeue running jobs whose worker stopped sending heartbeats (a crashed worker)."""
+    cutoff = timezone.now() - older_than
+    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=JobStatus.QUEUED, worker="", run_after=timezone.now()
+    )
+
+
+def run_pending(*, worker: str | None = None, limit: int | None = None) -> int:
+    """Run due jobs until none is left (or ``limit``); returns how many ran."""
+    worker = worker or worker_name()
+    ran = 0
+    while limit is None or ran < limit:
+        job = claim_next(worker)
+        if job is None:
+            break
+        run_job(job)
+        ran += 1
+    return ran
+
+
+def work_forever(*, poll_seconds: float = 1.0, stop: Callable[[], bool] | None = None) -> None:
+    worker = worker_name()
+    logger.info("worker %s started", worker)
+    last_recover = 0.0
+    while not (stop and stop()):
+        if time.monotonic() - last_recover > 60:
+            recover_stale()
+            last_recover = time.monotonic()
+        enqueue_due_schedules()
+        if run_pending(worker=worker) == 0:
+            time.sleep(poll_seconds)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from sizhen.core import context
+
+
+def client_address(request: HttpRequest) -> str | None:
+    remote = request.META.get("REMOTE_ADDR")
+    trusted = settings.SIZHEN_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and remote in trusted:
+        # The right-most address not belonging to a trusted proxy is the client.
+        for address in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
+            if address not in trusted:
+                return address
+    return remote
+
+
+class RequestContextMiddleware:
+    """Binds the client address so that every audit event of this request records it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = context.bind(client_address(request))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response

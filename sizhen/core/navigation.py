@@ -1,0 +1,133 @@
+"""The platform's modules as the navigation shows them. A module not built yet says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sizhen.core.roles import Role
+
+ALL_STAFF = frozenset(
+    {
+        Role.LEADER,
+        Role.COORDINATOR,
+        Role.LEAD_DEPARTMENT,
+        Role.RESPONSIBLE_DEPARTMENT,
+        Role.DISTRICT_OFFICER,
+        Role.SYSADMIN,
+    }
+)
+EVERYONE = ALL_STAFF | {Role.ENTERPRISE}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Module:
+    slug: str
+    label: str
+    diagnosis: str  # 望闻问切 or 支撑
+    description: str
+    roles: frozenset[str]
+    #: the issue that builds it, shown on the placeholder page; "" once built
+    planned: str = ""
+    url_name: str = ""
+    items: tuple[NavItem, ...] = field(default=())
+
+
+MODULES: tuple[Module, ...] = (
+    Module(
+        "monitoring",
+        "监测分析",
+        "望",
+        "指标体系、无感数据采集、指标计算、评分排名、对标分析与异常预警。",
+        ALL_STAFF,
+        planned="指标目录、数据接入与指标引擎（第 3 号任务）；一指标一页面、驾驶舱与预警（第 4 号任务）",
+    ),
+    Module(
+        "requests",
+        "企业诉求",
+        "闻",
+        "企业诉求多渠道受理、派单、办理时限、回访与“三率”统计。",
+        EVERYONE,
+        planned="企业诉求（第 6 号任务）",
+    ),
+    Module(
+        "surveys",
+        "问卷调查",
+        "问",
+        "题库、问卷、企业满意度调查与满意度指数。",
+        EVERYONE,
+        planned="问卷调查（尚未立项）",
+    ),
+    Module(
+        "tasks",
+        "工作任务",
+        "切",
+        "任务下发、签收、转办、进展反馈、审核与督办。",
+        ALL_STAFF,
+        planned="工作任务与督办（第 5 号任务）",
+    ),
+    Module(
+        "rectification",
+        "整改清单",
+        "切",
+        "问题台账、整改措施、销号与效果核验。",
+        ALL_STAFF,
+        planned="整改清单（第 5 号任务）",
+    ),
+    Module(
+        "knowledge",
+        "营商智库",
+        "支撑",
+        "政策库、标杆做法、优秀案例。",
+        EVERYONE,
+        planned="营商智库（尚未立项）",
+    ),
+    Module(
+        "assets",
+        "数据资产",
+        "支撑",
+        "历年评价资料、报告与数据资源目录。",
+        ALL_STAFF,
+        planned="数据资产（尚未立项）",
+    ),
+    Module(
+        "training",
+        "营商培训",
+        "支撑",
+        "培训课程、资料与学习记录。",
+        ALL_STAFF,
+        planned="营商培训（尚未立项）",
+    ),
+    Module(
+        "system",
+        "系统管理",
+        "支撑",
+        "区划、部门、企业、用户、接口令牌、工作日历、后台任务与审计日志。",
+        frozenset({Role.SYSADMIN, Role.COORDINATOR}),
+        url_name="core:system",
+        items=(
+            NavItem("行政区划", "organisations:region_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem("部门", "organisations:department_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem("企业", "organisations:enterprise_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem("用户", "accounts:user_list", frozenset({Role.SYSADMIN})),
+            NavItem("接口令牌", "accounts:token_list", frozenset({Role.SYSADMIN})),
+            NavItem("工作日历", "core:calendar", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem("后台任务", "core:job_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem("审计日志", "core:audit_list", frozenset({Role.SYSADMIN})),
+        ),
+    ),
+)
+
+MODULES_BY_SLUG = {m.slug: m for m in MODULES}
+
+
+def modules_for(role: str | None) -> list[Module]:
+    if role is None:
+        return []
+    return [m for m in MODULES if role in m.roles]

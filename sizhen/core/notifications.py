@@ -1,0 +1,125 @@
+"""Notifications: an in-app inbox per user, delivered further through pluggable channels.
+
+``notify(...)`` writes inbox rows inside the caller's transaction and enqueues one delivery job
+(email by default). Channels are classes listed in ``SIZHEN_NOTIFICATION_CHANNELS``; an SMS
+gateway or WeCom (企业微信) channel subclasses ``Channel`` and implements ``send``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from sizhen.core.jobs import JobContext, enqueue, job, schedule
+from sizhen.core.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+class Channel:
+    """A delivery channel beyond the inbox."""
+
+    name = "base"
+
+    def send(self, recipient: Any, notifications: list[Notification]) -> bool:
+        raise NotImplementedError
+
+
+class EmailChannel(Channel):
+    name = "email"
+
+    def send(self, recipient: Any, notifications: list[Notification]) -> bool:
+        if not recipient.email:
+            return False
+        if len(notifications) == 1:
+            subject = f"【四诊】{notifications[0].subject}"
+        else:
+            subject = f"【四诊】您有 {len(notifications)} 条新消息"
+        body = "\n\n".join(
+            f"{n.subject}\n{n.body}".strip() + (f"\n{n.link}" if n.link else "")
+            for n in notifications
+        )
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
+        return True
+
+
+class LogChannel(Channel):
+    """Writes to the log; a stand-in for an SMS or WeCom gateway during acceptance."""
+
+    name = "log"
+
+    def send(self, recipient: Any, notifications: list[Notification]) -> bool:
+        for n in notifications:
+            logger.info("notify %s: %s", recipient, n.subject)
+        return True
+
+
+def channels() -> list[Channel]:
+    return [import_string(path)() for path in settings.SIZHEN_NOTIFICATION_CHANNELS]
+
+
+def notify(
+    recipients: Iterable[Any],
+    *,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    category: str = "",
+) -> list[Notification]:
+    """Put a message in each recipient's inbox and schedule delivery through the channels."""
+    unique = {r.pk: r for r in recipients if r is not None and r.pk is not None}
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=r, subject=subject[:200], body=body, link=link, category=category
+            )
+            for r in unique.values()
+        ]
+    )
+    if rows:
+        enqueue("core.deliver_notifications", key="core.deliver_notifications", label="发送通知")
+    return rows
+
+
+@job("core.deliver_notifications", label="发送通知")
+def deliver_notifications(ctx: JobContext) -> dict[str, int]:
+    """Send every not-yet-delivered message, grouped per recipient into one digest."""
+    User = get_user_model()
+    pending = Notification.objects.filter(emailed_at__isnull=True).order_by("recipient_id", "id")
+    by_recipient: dict[int, list[Notification]] = {}
+    for n in pending:
+        by_recipient.setdefault(n.recipient_id, []).append(n)
+    sent = 0
+    active = channels()
+    users = User.objects.in_bulk(list(by_recipient))
+    for index, (user_id, items) in enumerate(by_recipient.items(), start=1):
+        user = users.get(user_id)
+        if user is None:
+            continue
+        for channel in active:
+            try:
+                channel.send(user, items)
+            except Exception:  # one failing recipient must not block the others
+                logger.exception("channel %s failed for %s", channel.name, user)
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
+        sent += len(items)
+        ctx.progress(index, len(by_recipient))
+    return {"delivered": sent, "recipients": len(by_recipient)}
+
+
+# A job that was already running when a message arrived leaves it for the next sweep.
+schedule("core.deliver_notifications", every=dt.timedelta(minutes=1))
+
+
+def unread_count(user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,0 +1,52 @@
+"""Writes owned by core: calendar overrides, inbox state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sizhen.core.audit import record_event, snapshot
+from sizhen.core.models import CalendarDay, CalendarDayKind, CalendarYear, Notification
+
+
+@transaction.atomic
+def set_calendar_day(
+    *, actor: Any, date: dt.date, kind: str, name: str = "", note: str = ""
+) -> CalendarDay:
+    if kind not in CalendarDayKind.values:
+        raise ValidationError({"kind": "类型须为工作日或休息日"})
+    existing = CalendarDay.objects.select_for_update().filter(date=date).first()
+    before = snapshot(existing) if existing else None
+    day, _ = CalendarDay.objects.update_or_create(
+        date=date, defaults={"kind": kind, "name": name, "note": note}
+    )
+    record_event("calendar.set_day", actor=actor, obj=day, before=before, after=snapshot(day))
+    return day
+
+
+@transaction.atomic
+def delete_calendar_day(day: CalendarDay, *, actor: Any) -> None:
+    before = snapshot(day)
+    record_event("calendar.delete_day", actor=actor, obj=day, before=before)
+    CalendarDay.objects.filter(pk=day.pk).delete()
+
+
+@transaction.atomic
+def confirm_calendar_year(*, actor: Any, year: int, source: str) -> CalendarYear:
+    if not source.strip():
+        raise ValidationError({"source": "请填写依据（如国务院办公厅通知文号）"})
+    row, _ = CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
+    record_event("calendar.confirm_year", actor=actor, obj=row, after={"year": year, "source": source})
+    return row
+
+
+def mark_notifications_read(user: Any, ids: list[int] | None = None) -> int:
+    # Reading one's own inbox is not a business change; it is not audited.
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

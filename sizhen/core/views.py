@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sizhen.core import services
+from sizhen.core.access import get_visible_or_404, require_role, role_of
+from sizhen.core.filters import AuditEventFilter, JobFilter
+from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
+from sizhen.core.listing import ListColumn, ScopedListView
+from sizhen.core.models import AuditEvent, CalendarDay, CalendarYear, Job, Notification
+from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
+from sizhen.core.roles import Role
+from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
+
+
+def _local(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    role = role_of(user)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "modules": modules_for(role),
+            "recent_notifications": Notification.objects.visible_to(user)[:5],
+            "home_role": role,
+        },
+    )
+
+
+@login_required
+def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
+    module = MODULES_BY_SLUG.get(slug)
+    if module is None or role_of(request.user) not in module.roles:
+        raise Http404("未找到该模块")
+    if module.url_name:
+        return redirect(module.url_name)
+    return render(request, "core/module_placeholder.html", {"module": module})
+
+
+@login_required
+def system_index(request: HttpRequest) -> HttpResponse:
+    module = MODULES_BY_SLUG["system"]
+    require_role(request.user, *module.roles, target="系统管理")
+    items = [item for item in module.items if role_of(request.user) in item.roles]
+    return render(request, "core/system.html", {"module": module, "items": items})
+
+
+class AuditEventListView(ScopedListView):
+    model = AuditEvent
+    title = "审计日志"
+    roles = frozenset({Role.SYSADMIN})
+    filterset_class = AuditEventFilter
+    default_sort = "-at"
+    export_name = "审计日志"
+    search_fields = ("object_repr", "message", "object_id")
+    search_placeholder = "对象、编号或说明"
+    columns = (
+        ListColumn("at", "时间", sort="at", render=lambda e: _local(e.at)),
+        ListColumn("actor_label", "操作人", sort="actor_label"),
+        ListColumn("actor_role", "角色"),
+        ListColumn("action", "操作", sort="action"),
+        ListColumn("object_type", "对象类型"),
+        ListColumn("object_id", "对象编号"),
+        ListColumn("object_repr", "对象"),
+        ListColumn("message", "说明"),
+        ListColumn("client_address", "客户端地址"),
+        ListColumn("before", "变更前", render=lambda e: _json(e.before)),
+        ListColumn("after", "变更后", render=lambda e: _json(e.after)),
+    )
+
+
+def _json(value: Any) -> str:
+    if value in (None, {}, []):
+        return ""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 500 else text[:500] + "…"
+
+
+class JobListView(ScopedListView):
+    model = Job
+    title = "后台任务"
+    filterset_class = JobFilter
+    default_sort = "-created_at"
+    export_name = "后台任务"
+    roles = frozenset({Role.SYSADMIN, Role.COORDINATOR})
+    template_name = "core/job_list.html"
+    columns = (
+        ListColumn("pk", "编号", sort="id"),
+        ListColumn("label", "名称"),
+        ListColumn("name", "任务", sort="name"),
+        ListColumn("status", "状态", sort="status"),
+        ListColumn("progress", "进度", render=lambda j: _progress(j)),
+        ListColumn("attempts", "尝试次数"),
+        ListColumn("created_at", "创建时间", sort="created_at", render=lambda j: _local(j.created_at)),
+        ListColumn("finished_at", "完成时间", render=lambda j: _local(j.finished_at)),
+    )
+
+
+def _progress(job: Job) -> str:
+    percent = job.percent
+    text = f"{percent}%" if percent is not None else "—"
+    if job.progress_message:
+        text += f" {job.progress_message}"
+    return text
+
+
+@login_required
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fragment the pages poll (htmx) to show a long job's progress bar."""
+    job = get_visible_or_404(Job, request.user, pk=pk)
+    return render(request, "core/_job_progress.html", {"job": job})
+
+
+class NotificationListView(ScopedListView):
+    model = Notification
+    title = "站内消息"
+    default_sort = "-created_at"
+    template_name = "core/inbox.html"
+    columns = (
+        ListColumn("created_at", "时间", sort="created_at", render=lambda n: _local(n.created_at)),
+        ListColumn("subject", "标题", link=lambda n: n.link or ""),
+        ListColumn("body", "内容"),
+        ListColumn("read_at", "状态", render=lambda n: "已读" if n.read_at else "未读"),
+    )
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    services.mark_notifications_read(request.user)
+    messages.success(request, "已全部标为已读")
+    return redirect("core:inbox")
+
+
+@login_required
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, Role.SYSADMIN, Role.COORDINATOR, target="工作日历")
+    calendar = get_calendar()
+    query = WorkdayQueryForm(request.GET or None)
+    answer = None
+    if query.is_bound and query.is_valid():
+        start = query.cleaned_data["start"]
+        try:
+            if query.cleaned_data.get("days") is not None:
+                result = calendar.add_working_days(start, query.cleaned_data["days"])
+                answer = {
+                    "text": f"{start} 起 {query.cleaned_data['days']} 个工作日后为 "
+                    + calendar.info(result.date).describe(),
+                    "provisional": result.provisional,
+                    "years": result.provisional_years,
+                }
+            else:
+                count = calendar.working_days_between(start, query.cleaned_data["end"])
+                answer = {
+                    "text": f"{start} 至 {query.cleaned_data['end']} 之间（不含起始日）"
+                    f"共 {count.days} 个工作日",
+                    "provisional": count.provisional,
+                    "years": count.provisional_years,
+                }
+        except ValueError as exc:
+            query.add_error(None, str(exc))
+    return render(
+        request,
+        "core/calendar.html",
+        {
+            "query": query,
+            "answer": answer,
+            "day_form": CalendarDayForm(),
+            "year_form": CalendarYearForm(),
+            "overrides": CalendarDay.objects.all(),
+            "years": CalendarYear.objects.all(),
+            "known_until": PACKAGE_LAST_YEAR,
+            "can_edit": role_of(request.user) == Role.SYSADMIN,
+        },
+    )
+
+
+@login_required
+@require_POST
+def calendar_set_day(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    form = CalendarDayForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_calendar_day(actor=request.user, **form.cleaned_data)
+            messages.success(request, f"已保存 {form.cleaned_data['date']} 的日历调整")
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+    else:
+        messages.error(request, "；".join(f"{k}：{' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("core:calendar")
+
+
+@login_required
+@require_POST
+def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    day = CalendarDay.objects.filter(pk=pk).first()
+    if day is None:
+        raise Http404("未找到该记录")
+    services.delete_calendar_day(day, actor=request.user)
+    messages.success(request, f"已删除 {day.date} 的日历调整")
+    return redirect("core:calendar")
+
+
+@login_required
+@require_POST
+def calendar_confirm_year(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    form = CalendarYearForm(request.POST)
+    if form.is_valid():
+        try:
+            services.confirm_calendar_year(actor=request.user, **form.cleaned_data)
+            messages.success(request, f"已确认 {form.cleaned_data['year']} 年的官方安排")
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+    else:
+        messages.error(request, "；".join(f"{k}：{' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("core:calendar")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
