@@ -6,6 +6,7 @@ Every setting that differs between machines is read here, never with a bare os.e
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -71,6 +72,7 @@ def env_database(name: str, default_sqlite_path: Path) -> dict[str, Any]:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
+            "TEST": {"NAME": os.environ.get("DATABASE_TEST_NAME") or None},
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {},
         }
@@ -91,5 +93,7 @@ def sqlite_database(path: Path) -> dict[str, Any]:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),
         },
-        "TEST": {"NAME": str(path.parent / "test-sizhen.sqlite3")},
+        # A file (not :memory:) so that concurrency tests use real connections; one per process
+        # so that parallel runs never share it.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"sizhen-test-{os.getpid()}.sqlite3")},
     }

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "sizhen.core",
     "sizhen.organisations",
     "sizhen.accounts",
+    "sizhen.demo",
 ]
 
 MIDDLEWARE = [
