@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "sizhen.core",
     "sizhen.organisations",
     "sizhen.accounts",
+    "sizhen.indicators",
     "sizhen.demo",
 ]
 
@@ -123,6 +124,11 @@ SIZHEN_TRUSTED_PROXIES = env_list("SIZHEN_TRUSTED_PROXIES", [])
 # "next_day": the clock starts on the working day after acceptance (the national rule for
 # government-service time limits); "same_day": the acceptance day counts if it is a working day.
 SIZHEN_CLOCK_START = env_str("SIZHEN_CLOCK_START", "next_day")
+
+# --- Analytical store (DuckDB embedded; written by the worker process only) ----------------
+SIZHEN_ANALYTICS_DIR = Path(env_str("SIZHEN_ANALYTICS_DIR", str(DATA_DIR / "analytics")))
+SIZHEN_DUCKDB_THREADS = env_int("SIZHEN_DUCKDB_THREADS", 2)
+SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "4GB")
 
 # --- Jobs and notifications --------------------------------------------------------------
 SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)
