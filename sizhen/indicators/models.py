@@ -397,3 +397,7 @@ class IndicatorValue(models.Model):
             return Q()
         q = region_scope_q(actor, "region__path")
         return q | Q(region__parent__isnull=True)
+
+
+# Periodic filling models live in their own module to keep this one readable.
+from sizhen.indicators.filling_models import *  # noqa: E402, F403
