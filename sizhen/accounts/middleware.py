@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 SESSION_LAST_SEEN = "sizhen_last_seen"
 
@@ -32,8 +33,11 @@ class IdleTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
                 minutes = settings.SIZHEN_IDLE_TIMEOUT_SECONDS // 60
-                messages.info(request, f"您已超过 {minutes} 分钟未操作，为保障安全已自动退出，请重新登录")
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                messages.info(
+                    request, f"您已超过 {minutes} 分钟未操作，为保障安全已自动退出，请重新登录"
+                )
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('accounts:login')}?{query}")
             request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
@@ -56,7 +60,9 @@ class ForcePasswordChangeMiddleware:
         ):
             if request.path.startswith("/api/"):
                 return HttpResponse(
-                    '{"detail": "首次登录须先修改密码"}', status=403, content_type="application/json"
+                    '{"detail": "首次登录须先修改密码"}',
+                    status=403,
+                    content_type="application/json",
                 )
             return redirect("accounts:password_change")
         return self.get_response(request)

@@ -115,7 +115,7 @@ MODULES: tuple[Module, ...] = (
             NavItem("行政区划", "organisations:region_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("部门", "organisations:department_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("企业", "organisations:enterprise_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
-            NavItem("用户", "accounts:user_list", frozenset({Role.SYSADMIN})),
+            NavItem("用户", "accounts:user_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("接口令牌", "accounts:token_list", frozenset({Role.SYSADMIN})),
             NavItem("工作日历", "core:calendar", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("后台任务", "core:job_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
