@@ -22,7 +22,7 @@ from sizhen.core.audit import record_event
 from sizhen.core.jobs import JobContext, enqueue, job
 from sizhen.indicators.choices import SourceKind
 from sizhen.indicators.engine import store
-from sizhen.indicators.engine.compile import compile_definition
+from sizhen.indicators.engine.compile import compile_group, group_key
 from sizhen.indicators.engine.definitions import DEFINITIONS, Definition
 from sizhen.indicators.models import Indicator, IndicatorValue, LoadBatch
 from sizhen.organisations.models import Region
@@ -94,28 +94,65 @@ def compute(
         indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
         regions = dict(Region.objects.values_list("code", "pk"))
         chosen = definitions if definitions is not None else DEFINITIONS
-        for index, definition in enumerate(chosen, start=1):
-            indicator = indicators.get(definition["indicator"])
-            if indicator is None:
+        groups: dict[tuple[str, str, str, str], list[Definition]] = {}
+        for definition in chosen:
+            if definition["indicator"] not in indicators:
                 report.skipped.append(f"{definition['indicator']}：目录中没有该指标")
                 continue
             if not _has_table(connection, f"records_{definition['dataset']}"):
-                report.skipped.append(f"{definition['indicator']}：数据集 {definition['dataset']} 尚无数据")
+                report.skipped.append(
+                    f"{definition['indicator']}：数据集 {definition['dataset']} 尚无数据"
+                )
                 continue
-            frequency = definition.get("frequency", "month")
+            groups.setdefault(group_key(definition), []).append(definition)
+        for index, (key, members) in enumerate(groups.items(), start=1):
+            frequency = key[2]
             periods, ancestors = _affected(touched_list, frequency)
             if periods is not None and not periods:
                 continue
-            expression = compile_definition(backend, definition, periods=periods, ancestors=ancestors)
-            rows = expression.to_pyarrow().to_pylist()
-            written = _write_values(indicator, frequency, rows, regions, periods, ancestors, batch)
-            report.definitions += 1
-            report.values += written
-            report.periods.update(r["period"] for r in rows)
+            expression = compile_group(backend, members, periods=periods, ancestors=ancestors)
+            table = expression.to_pyarrow()
+            regions_column = table.column("region").to_pylist()
+            periods_column = table.column("period").to_pylist()
+            for i, definition in enumerate(members):
+                rows = [
+                    {
+                        "region": region,
+                        "period": period,
+                        "value": value,
+                        "numerator": numerator,
+                        "denominator": denominator,
+                        "observations": observations,
+                    }
+                    for region, period, value, numerator, denominator, observations in zip(
+                        regions_column,
+                        periods_column,
+                        table.column(f"v{i}").to_pylist(),
+                        table.column(f"n{i}").to_pylist(),
+                        table.column(f"d{i}").to_pylist(),
+                        table.column(f"o{i}").to_pylist(),
+                        strict=True,
+                    )
+                    if observations
+                ]
+                written = _write_values(
+                    indicators[definition["indicator"]],
+                    frequency,
+                    rows,
+                    regions,
+                    periods,
+                    ancestors,
+                    batch,
+                )
+                report.definitions += 1
+                report.values += written
+                report.periods.update(
+                    p.date() if isinstance(p, dt.datetime) else p for p in periods_column
+                )
             if periods:
                 report.periods.update(periods)
             if ctx:
-                ctx.progress(index, len(chosen), f"已计算 {definition['indicator']}")
+                ctx.progress(index, len(groups), f"已计算 {len(members)} 个指标口径")
     finally:
         if own:
             connection.close()
@@ -221,11 +258,18 @@ def schedule_recompute(batch: LoadBatch) -> None:
 
 
 @job("indicators.recompute", label="指标重算")
-def recompute_job(ctx: JobContext, *, batch_id: int | None = None, full: bool = False) -> dict[str, Any]:
+def recompute_job(
+    ctx: JobContext, *, batch_id: int | None = None, full: bool = False
+) -> dict[str, Any]:
     if full or batch_id is None:
         report = compute(ctx=ctx)
     else:
         batch = LoadBatch.objects.get(pk=batch_id)
         report = compute(touched=[tuple(p) for p in batch.touched or []], batch=batch, ctx=ctx)
-    record_event("indicators.recompute", actor=None, after=report.as_dict(), object_type="indicators.indicatorvalue")
+    record_event(
+        "indicators.recompute",
+        actor=None,
+        after=report.as_dict(),
+        object_type="indicators.indicatorvalue",
+    )
     return report.as_dict()

@@ -25,7 +25,20 @@ from sizhen.core.workcalendar import get_calendar
 FIRST_MONTH = dt.date(2023, 11, 1)
 MONTHS = 36
 # Relative monthly volume: Spring Festival (Jan/Feb by lunar date) dips, December surges.
-SEASON = {1: 0.95, 2: 0.62, 3: 1.05, 4: 1.0, 5: 0.97, 6: 1.02, 7: 1.0, 8: 0.98, 9: 1.04, 10: 0.85, 11: 1.05, 12: 1.3}
+SEASON = {
+    1: 0.95,
+    2: 0.62,
+    3: 1.05,
+    4: 1.0,
+    5: 0.97,
+    6: 1.02,
+    7: 1.0,
+    8: 0.98,
+    9: 1.04,
+    10: 0.85,
+    11: 1.05,
+    12: 1.3,
+}
 ITEMS = [
     ("SCJG-001", "企业设立登记", 20, 3),
     ("SCJG-002", "企业变更登记", 15, 3),
@@ -76,7 +89,9 @@ def _month_weights() -> np.ndarray:
 
 def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -> pa.Table:
     rng = np.random.default_rng(seed)
-    dates, workday, windex = _calendar_arrays(FIRST_MONTH - dt.timedelta(days=10), dt.date(2027, 3, 31))
+    dates, workday, _windex = _calendar_arrays(
+        FIRST_MONTH - dt.timedelta(days=10), dt.date(2027, 3, 31)
+    )
     working_dates = dates[workday]
     months = month_starts()
     month_of = rng.choice(MONTHS, size=n, p=_month_weights())
@@ -111,7 +126,9 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
     if regions and len(regions) > 3:
         park_drop = (region_of == len(regions) - 1) & (month_dates == np.datetime64("2026-06-01"))
         channel = np.where(park_drop & (rng.random(n) < 0.8), "窗口", channel)
-    visits = np.where(channel == "窗口", rng.integers(1, 3, size=n), (rng.random(n) < 0.1).astype(int))
+    visits = np.where(
+        channel == "窗口", rng.integers(1, 3, size=n), (rng.random(n) < 0.1).astype(int)
+    )
     status = np.where(open_case, "受理", np.where(rng.random(n) < 0.01, "不予受理", "办结"))
     completed_text = np.where(
         status == "办结",
@@ -158,7 +175,9 @@ def enterprise_startup(regions: list[RegionInfo], n: int, seed: int = 7) -> pa.T
     days = np.floor(rng.gamma(1.5, 0.8 * quality)).astype(int)
     completed = working_dates[np.minimum(submitted_pos + days, len(working_dates) - 1)]
     submitted = working_dates[submitted_pos]
-    channel = np.where(rng.random(n) < 0.82, "全程网办", np.where(rng.random(n) < 0.5, "窗口", "混合"))
+    channel = np.where(
+        rng.random(n) < 0.82, "全程网办", np.where(rng.random(n) < 0.5, "窗口", "混合")
+    )
     return pa.table(
         {
             "serial_no": [f"KB{i:08d}" for i in range(n)],
@@ -174,7 +193,9 @@ def enterprise_startup(regions: list[RegionInfo], n: int, seed: int = 7) -> pa.T
     )
 
 
-def utility_connections(regions: list[RegionInfo], utilities: list[str], n: int, seed: int = 11) -> pa.Table:
+def utility_connections(
+    regions: list[RegionInfo], utilities: list[str], n: int, seed: int = 11
+) -> pa.Table:
     rng = np.random.default_rng(seed)
     dates, workday, _ = _calendar_arrays(FIRST_MONTH - dt.timedelta(days=10), dt.date(2027, 3, 31))
     working_dates = dates[workday]
@@ -182,24 +203,34 @@ def utility_connections(regions: list[RegionInfo], utilities: list[str], n: int,
     month_of = rng.choice(MONTHS, size=n, p=_month_weights())
     month_first = np.array([np.datetime64(m) for m in months], dtype="datetime64[D]")
     start_index = np.searchsorted(working_dates, month_first)
-    applied_pos = np.minimum(start_index[month_of] + rng.integers(0, 18, size=n), len(working_dates) - 1)
+    applied_pos = np.minimum(
+        start_index[month_of] + rng.integers(0, 18, size=n), len(working_dates) - 1
+    )
     kind = np.array(["电力", "用水", "用气"])[rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
-    dept = np.array(utilities + [utilities[-1]] * (3 - len(utilities)))[
-        np.select([kind == "电力", kind == "用水"], [0, 1], 2)
-    ] if utilities else np.array([""] * n)
+    dept = (
+        np.array(utilities + [utilities[-1]] * (3 - len(utilities)))[
+            np.select([kind == "电力", kind == "用水"], [0, 1], 2)
+        ]
+        if utilities
+        else np.array([""] * n)
+    )
     days = np.floor(rng.gamma(2.0, 2.5, size=n)).astype(int) + 1
     connected = working_dates[np.minimum(applied_pos + days, len(working_dates) - 1)]
     return pa.table(
         {
             "application_id": [f"BZ{i:08d}" for i in range(n)],
             "utility": kind,
-            "region_code": np.array([r.code for r in regions])[rng.integers(0, len(regions), size=n)],
+            "region_code": np.array([r.code for r in regions])[
+                rng.integers(0, len(regions), size=n)
+            ],
             "department_code": dept,
             "customer_type": np.array(["低压", "高压", "非居民"])[rng.integers(0, 3, size=n)],
             "applied_at": np.char.add(working_dates[applied_pos].astype(str), " 10:00:00"),
             "connected_at": np.char.add(connected.astype(str), " 15:00:00"),
             "procedures": rng.integers(1, 4, size=n),
-            "cost": np.where(rng.random(n) < 0.85, 0.0, np.round(rng.uniform(100, 5000, size=n), 2)),
+            "cost": np.where(
+                rng.random(n) < 0.85, 0.0, np.round(rng.uniform(100, 5000, size=n), 2)
+            ),
         }
     )
 
@@ -216,7 +247,9 @@ def bidding(regions: list[RegionInfo], n: int, seed: int = 13) -> pa.Table:
         {
             "project_id": [f"ZB{i:07d}" for i in range(n)],
             "project_name": [f"示范项目{i:06d}" for i in range(n)],
-            "region_code": np.array([r.code for r in regions])[rng.integers(0, len(regions), size=n)],
+            "region_code": np.array([r.code for r in regions])[
+                rng.integers(0, len(regions), size=n)
+            ],
             "category": np.array(["工程", "货物", "服务"])[rng.integers(0, 3, size=n)],
             "announced_at": np.char.add(announced.astype(str), " 09:00:00"),
             "awarded_at": np.char.add(awarded.astype(str), " 09:00:00"),
@@ -224,7 +257,9 @@ def bidding(regions: list[RegionInfo], n: int, seed: int = 13) -> pa.Table:
             "paperless": np.where(rng.random(n) < 0.9, "是", "否"),
             "remote_evaluation": np.where(rng.random(n) < 0.4, "是", "否"),
             "winner_is_local": np.where(rng.random(n) < 0.7, "是", "否"),
-            "deposit_mode": np.array(["现金", "保函", "电子保函", "免收"])[rng.integers(0, 4, size=n)],
+            "deposit_mode": np.array(["现金", "保函", "电子保函", "免收"])[
+                rng.integers(0, 4, size=n)
+            ],
             "budget": np.round(rng.lognormal(13, 1.2, size=n), 2),
         }
     )
@@ -239,18 +274,22 @@ def demo_regions() -> list[RegionInfo]:
     from sizhen.organisations.choices import DepartmentType
     from sizhen.organisations.models import Department, Region
 
-    regions = list(Region.objects.filter(parent__isnull=False, depth=1).order_by("sort_order", "code"))
+    regions = list(
+        Region.objects.filter(parent__isnull=False, depth=1).order_by("sort_order", "code")
+    )
     regions += list(Region.objects.filter(depth=2).order_by("code"))
     out = []
     for index, region in enumerate(regions):
         departments = tuple(
-            Department.objects.filter(region=region, type=DepartmentType.DISTRICT_DEPARTMENT).values_list(
-                "code", flat=True
-            )
+            Department.objects.filter(
+                region=region, type=DepartmentType.DISTRICT_DEPARTMENT
+            ).values_list("code", flat=True)
         )
         if not departments:
             departments = tuple(
-                Department.objects.filter(region__parent__isnull=True).values_list("code", flat=True)[:5]
+                Department.objects.filter(region__parent__isnull=True).values_list(
+                    "code", flat=True
+                )[:5]
             )
         out.append(RegionInfo(region.code, departments, 0.8 + 0.6 * ((index * 7) % 13) / 12))
     return out
@@ -272,7 +311,9 @@ def load_demo_records(n_cases: int = 300_000, *, compute_values: bool = True) ->
     if not regions:
         raise ValueError("演示城市尚未建立，请先运行 manage.py demo")
     utilities = list(
-        Department.objects.filter(type=DepartmentType.UTILITY).order_by("code").values_list("code", flat=True)[:3]
+        Department.objects.filter(type=DepartmentType.UTILITY)
+        .order_by("code")
+        .values_list("code", flat=True)[:3]
     )
     tables = {
         "gov_service_cases": gov_service_cases(regions, n_cases),

@@ -26,6 +26,9 @@ from sizhen.indicators.engine import ingest, store
 from sizhen.indicators.models import Dataset, LoadBatch, LoadError, QuarantineRow
 
 MAX_API_RECORDS = 20_000
+#: Pushed records are numbered by their position in ``records`` (1 = the first); file rows as
+#: the spreadsheet shows them (1 = the header).
+FIRST_RECORD_NUMBER = 1
 ACTIVE_OR_DONE = (LoadStatus.QUEUED, LoadStatus.RUNNING, LoadStatus.LOADED, LoadStatus.VALIDATED)
 
 
@@ -57,7 +60,9 @@ def _hash_file(path: Path, *parts: str) -> str:
 
 def _existing(dataset: Dataset, content_hash: str) -> LoadBatch | None:
     return (
-        LoadBatch.objects.filter(dataset=dataset, content_hash=content_hash, status__in=ACTIVE_OR_DONE)
+        LoadBatch.objects.filter(
+            dataset=dataset, content_hash=content_hash, status__in=ACTIVE_OR_DONE
+        )
         .order_by("-created_at")
         .first()
     )
@@ -122,15 +127,16 @@ def submit_records(
         content_hash=content_hash,
     )
     spec = spec_for(dataset)
+    batch.rows_total = len(records)
     con = _dimension_connection()
     try:
         ingest.stage_records(con, records, spec)
-        batch.rows_total = len(records)
-        error_count = ingest.validate(con, spec)
+        error_count = ingest.validate(con, spec, first_row_number=FIRST_RECORD_NUMBER)
         errors = con.execute(f"SELECT * FROM errors LIMIT {ingest.MAX_STORED_ERRORS}").fetchall()
         bad = con.execute("SELECT count(*) FROM bad_rows").fetchall()[0]
         rejected = int(bad[0]) if bad else 0
     except ingest.FileProblem as problem:
+        batch.rejected = batch.rows_total
         _fail(batch, LoadStatus.REJECTED, str(problem), code=problem.code)
         return batch, True
     finally:
@@ -149,9 +155,18 @@ def submit_records(
     path = incoming_dir() / f"batch-{batch.pk}.json"
     path.write_bytes(payload)
     batch.staged_path = str(path)
-    queued = enqueue("indicators.run_load", key=f"load:{batch.pk}", label=f"数据入库 #{batch.pk}", batch_id=batch.pk)
+    queued = enqueue(
+        "indicators.run_load",
+        key=f"load:{batch.pk}",
+        label=f"数据入库 #{batch.pk}",
+        batch_id=batch.pk,
+    )
     batch.job_id = queued.pk
-    batch.message = "校验通过，已进入入库队列" if not error_count else f"{rejected} 行有错误将进入隔离区，其余入库"
+    batch.message = (
+        "校验通过，已进入入库队列"
+        if not error_count
+        else f"{rejected} 行有错误将进入隔离区，其余入库"
+    )
     batch.save()
     record_event("records.submitted", actor=actor, obj=batch, after=_summary(batch))
     return batch, True
@@ -190,14 +205,21 @@ def submit_file(
     shutil.copyfile(source, target)
     batch.staged_path = str(target)
     if enqueue_job:
-        queued = enqueue("indicators.run_load", key=f"load:{batch.pk}", label=f"数据入库 #{batch.pk}", batch_id=batch.pk)
+        queued = enqueue(
+            "indicators.run_load",
+            key=f"load:{batch.pk}",
+            label=f"数据入库 #{batch.pk}",
+            batch_id=batch.pk,
+        )
         batch.job_id = queued.pk
     batch.save()
     record_event("records.file_submitted", actor=actor, obj=batch, after={"file": file_name})
     return batch, True
 
 
-def run_load(batch_id: int, ctx: JobContext | None = None, *, con: duckdb.DuckDBPyConnection | None = None) -> LoadBatch:
+def run_load(
+    batch_id: int, ctx: JobContext | None = None, *, con: duckdb.DuckDBPyConnection | None = None
+) -> LoadBatch:
     """Worker side: stage, validate, commit to the store; then the app-side report."""
     batch = LoadBatch.objects.select_related("dataset").get(pk=batch_id)
     if batch.status in (LoadStatus.LOADED, LoadStatus.REJECTED, LoadStatus.VALIDATED):
@@ -229,6 +251,7 @@ def run_load(batch_id: int, ctx: JobContext | None = None, *, con: duckdb.DuckDB
             batch_id=batch.pk,
             lenient=batch.mode == LoadMode.LENIENT,
             dry_run=batch.dry_run,
+            first_row_number=FIRST_RECORD_NUMBER if path.suffix == ".json" else 2,
         )
     finally:
         if own:
@@ -278,7 +301,9 @@ def _finish(batch: LoadBatch, result: ingest.LoadResult) -> None:
         )
     else:
         batch.status = LoadStatus.REJECTED
-        batch.message = f"校验未通过：{result.error_count} 个错误，整批拒收（严格模式），分析库未作任何改动"
+        batch.message = (
+            f"校验未通过：{result.error_count} 个错误，整批拒收（严格模式），分析库未作任何改动"
+        )
     batch.save()
     record_event(
         "records.loaded" if batch.status == LoadStatus.LOADED else f"records.{batch.status}",
@@ -336,19 +361,29 @@ def run_load_job(ctx: JobContext, *, batch_id: int) -> dict[str, Any]:
 
 
 @transaction.atomic
-def resubmit_quarantine(*, actor: Any, rows: list[QuarantineRow], corrections: dict[int, dict[str, Any]]) -> tuple[LoadBatch, bool]:
+def resubmit_quarantine(
+    *, actor: Any, rows: list[QuarantineRow], corrections: dict[int, dict[str, Any]]
+) -> tuple[LoadBatch, bool]:
     """Corrected quarantined rows go through the same validation path as a new API batch."""
     if not rows:
         raise ValueError("没有选择要重新提交的记录")
+    if any(row.status != QuarantineStatus.OPEN for row in rows):
+        raise ValueError("只能重新提交待处理的隔离记录")
     dataset = rows[0].dataset
+    if any(row.dataset_id != dataset.pk for row in rows):
+        raise ValueError("一次只能重新提交同一数据集的隔离记录")
     records = []
     for row in rows:
         data = dict(row.data)
         data.update(corrections.get(row.pk, {}))
         records.append(data)
-    batch, created = submit_records(actor=actor, dataset=dataset, records=records, mode=LoadMode.STRICT)
-    batch.channel = LoadChannel.QUARANTINE
-    batch.save(update_fields=["channel"])
+    batch, created = submit_records(
+        actor=actor, dataset=dataset, records=records, mode=LoadMode.STRICT
+    )
+    if created:
+        # An identical earlier batch keeps the channel it came in by.
+        batch.channel = LoadChannel.QUARANTINE
+        batch.save(update_fields=["channel"])
     if batch.status != LoadStatus.REJECTED:
         QuarantineRow.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=QuarantineStatus.RESUBMITTED, resubmitted_batch=batch

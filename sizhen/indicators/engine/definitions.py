@@ -80,7 +80,7 @@ DEFINITIONS: list[Definition] = [
         "dataset": "gov_service_cases",
         "period_field": "completed_at",
         "frequency": "month",
-        "filter": GOV_COMPLETED + [["statutory_limit", ">", 0]],
+        "filter": [*GOV_COMPLETED, ["statutory_limit", ">", 0]],
         "measure": {
             "kind": "ratio",
             "numerator": {"kind": "sum", "field": "promised_limit"},

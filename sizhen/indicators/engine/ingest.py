@@ -142,7 +142,9 @@ class LoadResult:
     rejected: int = 0
     error_count: int = 0
     errors: list[tuple[int, str, str, str, str]] = field(default_factory=list)
-    quarantined: list[tuple[int, dict[str, Any], list[dict[str, str]]]] = field(default_factory=list)
+    quarantined: list[tuple[int, dict[str, Any], list[dict[str, str]]]] = field(
+        default_factory=list
+    )
     touched: list[tuple[str, str]] = field(default_factory=list)
     committed: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -170,7 +172,9 @@ def map_header(header: list[str], spec: Spec) -> dict[str, int]:
         if key in positions:
             raise FileProblem("duplicate_column", f"列“{raw}”与另一列都对应字段“{spec.label(key)}”")
         positions[key] = index
-    missing = [spec.label(f["name"]) for f in spec.fields if f["required"] and f["name"] not in positions]
+    missing = [
+        spec.label(f["name"]) for f in spec.fields if f["required"] and f["name"] not in positions
+    ]
     if missing:
         raise FileProblem("missing_columns", "缺少必填列：" + "、".join(missing))
     return positions
@@ -187,9 +191,10 @@ def ensure_utf8(path: Path, workdir: Path) -> tuple[Path, str]:
         return path, "utf-8"
     if _decodes(path, "gb18030"):
         target = workdir / (path.stem + ".utf8.csv")
-        with open(path, encoding="gb18030", newline="") as src, open(
-            target, "w", encoding="utf-8", newline=""
-        ) as dst:
+        with (
+            open(path, encoding="gb18030", newline="") as src,
+            open(target, "w", encoding="utf-8", newline="") as dst,
+        ):
             while chunk := src.read(1 << 22):
                 dst.write(chunk)
         return target, "gb18030"
@@ -229,7 +234,9 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> int:
             try:
                 _stage_utf8_csv(con, utf8_path, spec)
             except _NotUtf8 as exc:  # pragma: no cover - ensure_utf8 produced UTF-8
-                raise FileProblem("bad_encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV") from exc
+                raise FileProblem(
+                    "bad_encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"
+                ) from exc
     finally:
         for child in workdir.iterdir():
             child.unlink()
@@ -254,14 +261,18 @@ def _stage_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> N
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE staging AS
-            SELECT {select}{', ' + absent if absent else ''}
+            SELECT {select}{", " + absent if absent else ""}
             FROM read_csv(?, header = true, columns = {columns}, delim = ',', quote = '"',
                           escape = '"', strict_mode = true, null_padding = false,
                           parallel = true)""",
             [str(path)],
         )
     except duckdb.Error as exc:
-        if "unicode" in str(exc).lower() or "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+        if (
+            "unicode" in str(exc).lower()
+            or "utf-8" in str(exc).lower()
+            or "utf8" in str(exc).lower()
+        ):
             raise _NotUtf8 from exc
         raise FileProblem("malformed_csv", f"CSV 文件格式错误：{_short(exc)}") from exc
 
@@ -285,7 +296,9 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> int:
         sheet = workbook.get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise FileProblem("corrupt_xlsx", "文件不是有效的 Excel（.xlsx）文件，或文件已损坏") from exc
+        raise FileProblem(
+            "corrupt_xlsx", "文件不是有效的 Excel（.xlsx）文件，或文件已损坏"
+        ) from exc
     if not rows:
         raise FileProblem("empty_file", "文件为空：第一行应为列名")
     header = ["" if h is None else str(h) for h in rows[0]]
@@ -314,7 +327,9 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def stage_records(con: duckdb.DuckDBPyConnection, records: Iterable[dict[str, Any]], spec: Spec) -> int:
+def stage_records(
+    con: duckdb.DuckDBPyConnection, records: Iterable[dict[str, Any]], spec: Spec
+) -> int:
     """Stage JSON records (API push, pull): keys may be field names, Chinese labels or aliases."""
     records = list(records)
     keys: list[str] = []
@@ -410,7 +425,8 @@ def _checks(spec: Spec, *, with_duplicates: bool) -> list[tuple[str, str, str, s
                     name,
                     "not_allowed",
                     f"{ident(name)} IS NOT NULL AND {ident(name)} NOT IN ({allowed})",
-                    _quote(f"{label}取值应为 {'/'.join(f['allowed'])}，实为 ") + f" || {ident(name)}",
+                    _quote(f"{label}取值应为 {'/'.join(f['allowed'])}，实为 ")
+                    + f" || {ident(name)}",
                 )
             )
     if spec.region_field:
@@ -531,7 +547,9 @@ def validate(con: duckdb.DuckDBPyConnection, spec: Spec, *, first_row_number: in
         for name, code, condition, message in checks
     ]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE errors AS " + " UNION ALL ".join(parts) + " ORDER BY _row, field"
+        "CREATE OR REPLACE TEMP TABLE errors AS "
+        + " UNION ALL ".join(parts)
+        + " ORDER BY _row, field"
     )
     row = con.execute("SELECT count(*) FROM errors").fetchall()[0]
     return int(row[0]) if row else 0
@@ -547,8 +565,12 @@ def merge(
     batch_id: int,
     lenient: bool,
     dry_run: bool,
+    first_row_number: int = 2,
 ) -> LoadResult:
-    """Validate the staged rows and, unless rejected or a dry run, commit them atomically."""
+    """Validate the staged rows and, unless rejected or a dry run, commit them atomically.
+
+    ``first_row_number`` is what the first data row is called in the report: 2 for a file
+    (row 1 is the header, as a spreadsheet shows it), 1 for pushed records (their position)."""
     result = LoadResult()
     committed_rows = con.execute(
         "SELECT imported, updated, ignored FROM loads WHERE batch_id = ?", [batch_id]
@@ -556,7 +578,7 @@ def merge(
     already = committed_rows[0] if committed_rows else None
     result.total = _count_staging(con)
     ensure_records_table(con, spec.code, spec.fields)
-    error_count = validate(con, spec)
+    error_count = validate(con, spec, first_row_number=first_row_number)
     result.error_count = error_count
     result.errors = [
         (int(r[0]), r[1], r[2], r[3], r[4] or "")
@@ -647,11 +669,15 @@ def _touched(con: duckdb.DuckDBPyConnection, spec: Spec, table: str) -> list[tup
             f"SELECT r.{region}, strftime(r.{p}, '%Y-%m') FROM {table} r "
             f"JOIN classified c ON c.{key} = r.{key} WHERE c._kind = 'changed' AND r.{p} IS NOT NULL"
         )
-    rows = con.execute("SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") ORDER BY 1, 2").fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") ORDER BY 1, 2"
+    ).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, spec: Spec) -> list[tuple[int, dict[str, Any], list[dict[str, str]]]]:
+def _quarantine_rows(
+    con: duckdb.DuckDBPyConnection, spec: Spec
+) -> list[tuple[int, dict[str, Any], list[dict[str, str]]]]:
     raw = ", ".join(f"b.r_{n}" for n in spec.names)
     rows = con.execute(
         f"""SELECT b._row, {raw}, list({{'field': e.field, 'code': e.code, 'message': e.message}})

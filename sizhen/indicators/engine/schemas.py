@@ -57,8 +57,22 @@ GOV_SERVICE_CASES: dict[str, Any] = {
         field("submitted_at", "申请时间", "datetime", required=True, aliases=["submit_time"]),
         field("accepted_at", "受理时间", "datetime", required=True, aliases=["accept_time"]),
         field("completed_at", "办结时间", "datetime", aliases=["end_time"]),
-        field("statutory_limit", "法定时限", "integer", required=True, minimum=0, aliases=["time_limit"]),
-        field("promised_limit", "承诺时限", "integer", required=True, minimum=0, aliases=["promises_limit"]),
+        field(
+            "statutory_limit",
+            "法定时限",
+            "integer",
+            required=True,
+            minimum=0,
+            aliases=["time_limit"],
+        ),
+        field(
+            "promised_limit",
+            "承诺时限",
+            "integer",
+            required=True,
+            minimum=0,
+            aliases=["promises_limit"],
+        ),
         field("visits", "跑动次数", "integer", required=True, minimum=0, aliases=["apply_times"]),
         field(
             "status",
@@ -128,7 +142,9 @@ UTILITY_CONNECTIONS: dict[str, Any] = {
         field("utility", "类别", required=True, allowed=["电力", "用水", "用气"]),
         field("region_code", "区划代码", required=True),
         field("department_code", "供应单位编码", required=True),
-        field("customer_type", "用户类型", required=True, allowed=["低压", "高压", "居民", "非居民"]),
+        field(
+            "customer_type", "用户类型", required=True, allowed=["低压", "高压", "居民", "非居民"]
+        ),
         field("applied_at", "申请时间", "datetime", required=True),
         field("connected_at", "接通时间", "datetime"),
         field("procedures", "环节数", "integer", required=True, minimum=0),

@@ -50,7 +50,9 @@ def store_path() -> Path:
     return directory / "records.duckdb"
 
 
-def connect(path: Path | str | None = None, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str | None = None, *, wait_seconds: float = 30.0
+) -> duckdb.DuckDBPyConnection:
     target = str(path or store_path())
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -59,9 +61,7 @@ def connect(path: Path | str | None = None, *, wait_seconds: float = 30.0) -> du
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreBusy(
-                    "分析库正被另一进程写入（通常是后台任务进程），请稍后重试"
-                ) from exc
+                raise StoreBusy("分析库正被另一进程写入（通常是后台任务进程），请稍后重试") from exc
             time.sleep(0.5)
     con.execute(f"SET threads = {int(settings.SIZHEN_DUCKDB_THREADS)}")
     con.execute(f"SET memory_limit = '{settings.SIZHEN_DUCKDB_MEMORY_LIMIT}'")
@@ -104,7 +104,9 @@ def records_table(dataset_code: str) -> str:
     return ident(f"records_{dataset_code}")
 
 
-def ensure_records_table(con: duckdb.DuckDBPyConnection, dataset_code: str, fields: list[dict[str, Any]]) -> None:
+def ensure_records_table(
+    con: duckdb.DuckDBPyConnection, dataset_code: str, fields: list[dict[str, Any]]
+) -> None:
     """Create the records table, or add columns a newer schema version introduced."""
     table = records_table(dataset_code)
     existing = {

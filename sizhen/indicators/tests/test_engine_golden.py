@@ -75,9 +75,9 @@ def _load(tmp_path, rows):
 def _values(code):
     return {
         (v.region.code, v.period.isoformat()): v
-        for v in IndicatorValue.objects.filter(indicator__code=code, source_kind="records").select_related(
-            "region"
-        )
+        for v in IndicatorValue.objects.filter(
+            indicator__code=code, source_kind="records"
+        ).select_related("region")
     }
 
 
@@ -98,7 +98,10 @@ def test_golden_values_every_measure(city, store_dir, tmp_path, government_servi
     on_time = _values("BE15.03")
     # Ratio of sums: the city is 2/5 = 40 %, not the mean of its districts' 50 % and 0 %.
     assert on_time[("449900", "2025-10-01")].value == pytest.approx(40.0)
-    assert (on_time[("449900", "2025-10-01")].numerator, on_time[("449900", "2025-10-01")].denominator) == (2.0, 5.0)
+    assert (
+        on_time[("449900", "2025-10-01")].numerator,
+        on_time[("449900", "2025-10-01")].denominator,
+    ) == (2.0, 5.0)
     assert on_time[("449901", "2025-10-01")].value == pytest.approx(50.0)
     assert on_time[("449902", "2025-10-01")].value == pytest.approx(0.0)
     assert on_time[("P449951", "2025-10-01")].value == pytest.approx(0.0)
@@ -128,13 +131,25 @@ def test_recompute_is_identical_and_incremental_touches_only_its_scope(
     compute()
     first = sorted(
         IndicatorValue.objects.filter(source_kind="records").values_list(
-            "indicator__code", "region__code", "period", "value", "numerator", "denominator", "observations"
+            "indicator__code",
+            "region__code",
+            "period",
+            "value",
+            "numerator",
+            "denominator",
+            "observations",
         )
     )
     compute()
     second = sorted(
         IndicatorValue.objects.filter(source_kind="records").values_list(
-            "indicator__code", "region__code", "period", "value", "numerator", "denominator", "observations"
+            "indicator__code",
+            "region__code",
+            "period",
+            "value",
+            "numerator",
+            "denominator",
+            "observations",
         )
     )
     assert first == second
