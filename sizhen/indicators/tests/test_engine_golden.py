@@ -9,7 +9,7 @@ from sizhen.indicators import loads
 from sizhen.indicators.choices import LoadStatus
 from sizhen.indicators.compute import compute
 from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.models import Dataset, Indicator, IndicatorValue
+from sizhen.indicators.models import Dataset, IndicatorValue
 
 HEADER = (
     "办件编号,事项编码,事项名称,区划代码,实施机构编码,申请人类型,办件来源,申请时间,受理时间,"
@@ -30,31 +30,6 @@ ROWS = [
     "G5,I1,设立登记,449901,DH-SCJG,企业,网上,2025-10-20 08:00:00,2025-10-20 09:00:00,,20,5,0,受理",
     "G6,I4,施工许可,P449951,DH-SCJG,企业,网上,2025-10-20 08:00:00,2025-10-20 09:00:00,2025-10-24 15:00:00,20,3,0,办结",
 ]
-
-
-@pytest.fixture
-def store_dir(tmp_path, settings):
-    settings.SIZHEN_ANALYTICS_DIR = tmp_path / "analytics"
-    return settings.SIZHEN_ANALYTICS_DIR
-
-
-@pytest.fixture
-def government_service_indicators(db):
-    root = Indicator.objects.create(code="BE", name="营商环境总分", direction="higher_is_better")
-    parent = Indicator.objects.create(
-        code="BE15", name="政务服务", parent=root, level=1, direction="higher_is_better"
-    )
-    leaves = {
-        "BE15.01": ("全程网办率", "higher_is_better"),
-        "BE15.02": ("承诺时限压缩率", "higher_is_better"),
-        "BE15.03": ("按时办结率", "higher_is_better"),
-        "BE15.06": ("办结量", "higher_is_better"),
-        "BE15.07": ("平均办理时间", "lower_is_better"),
-    }
-    for code, (name, direction) in leaves.items():
-        Indicator.objects.create(
-            code=code, name=name, parent=parent, level=2, direction=direction, source_kind="records"
-        )
 
 
 def _load(tmp_path, rows):

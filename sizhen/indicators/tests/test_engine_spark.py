@@ -13,12 +13,7 @@ from sizhen.indicators.engine import store
 from sizhen.indicators.engine.compile import compile_group
 from sizhen.indicators.engine.definitions import DEFINITIONS
 from sizhen.indicators.engine.spark import export_parquet, spark_backend
-from sizhen.indicators.tests.test_engine_golden import (  # noqa: F401 - fixtures
-    ROWS,
-    _load,
-    government_service_indicators,
-    store_dir,
-)
+from sizhen.indicators.tests.test_engine_golden import ROWS, _load
 
 pytestmark = [
     pytest.mark.spark,
