@@ -125,6 +125,11 @@ SIZHEN_TRUSTED_PROXIES = env_list("SIZHEN_TRUSTED_PROXIES", [])
 # government-service time limits); "same_day": the acceptance day counts if it is a working day.
 SIZHEN_CLOCK_START = env_str("SIZHEN_CLOCK_START", "next_day")
 
+# Uploaded import files wait here between "校验" and "确认导入"; outside MEDIA_ROOT because they
+# hold personal data.
+SIZHEN_IMPORT_STAGING_DIR = Path(env_str("SIZHEN_IMPORT_STAGING_DIR", str(DATA_DIR / "import-staging")))
+SIZHEN_MAX_UPLOAD_BYTES = env_int("SIZHEN_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+
 # --- Analytical store (DuckDB embedded; written by the worker process only) ----------------
 SIZHEN_ANALYTICS_DIR = Path(env_str("SIZHEN_ANALYTICS_DIR", str(DATA_DIR / "analytics")))
 SIZHEN_DUCKDB_THREADS = env_int("SIZHEN_DUCKDB_THREADS", 2)

@@ -109,12 +109,16 @@ MODULES: tuple[Module, ...] = (
         "系统管理",
         "支撑",
         "区划、部门、企业、用户、接口令牌、工作日历、后台任务与审计日志。",
-        frozenset({Role.SYSADMIN, Role.COORDINATOR}),
+        frozenset({Role.SYSADMIN, Role.COORDINATOR, Role.DISTRICT_OFFICER}),
         url_name="core:system",
         items=(
             NavItem("行政区划", "organisations:region_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("部门", "organisations:department_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
-            NavItem("企业", "organisations:enterprise_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem(
+                "企业",
+                "organisations:enterprise_list",
+                frozenset({Role.SYSADMIN, Role.COORDINATOR, Role.DISTRICT_OFFICER}),
+            ),
             NavItem("用户", "accounts:user_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
             NavItem("接口令牌", "accounts:token_list", frozenset({Role.SYSADMIN})),
             NavItem("工作日历", "core:calendar", frozenset({Role.SYSADMIN, Role.COORDINATOR})),

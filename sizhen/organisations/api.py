@@ -39,15 +39,23 @@ def _region(r: Region) -> dict[str, Any]:
 
 
 @router.get("/regions", response=RegionPage, summary="行政区划列表")
-def list_regions(request: HttpRequest, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+def list_regions(
+    request: HttpRequest, level: str | None = None, limit: int = 100, offset: int = 0
+) -> dict[str, Any]:
+    require_token_scope(request, "read")
     qs = Region.objects.visible_to(actor_of(request)).select_related("parent").order_by("path")
+    if level:
+        qs = qs.filter(level=level)
     items, meta = page(qs, limit, offset)
     return {"meta": meta, "items": [_region(r) for r in items]}
 
 
 @router.get("/regions/{code}", response=RegionOut, summary="行政区划")
 def get_region(request: HttpRequest, code: str) -> dict[str, Any]:
-    return _region(get_visible_or_404(Region.objects.select_related("parent"), actor_of(request), code=code))
+    require_token_scope(request, "read")
+    return _region(
+        get_visible_or_404(Region.objects.select_related("parent"), actor_of(request), code=code)
+    )
 
 
 class DepartmentOut(Schema):
@@ -75,19 +83,29 @@ def _department(d: Department) -> dict[str, Any]:
 
 @router.get("/departments", response=DepartmentPage, summary="部门列表")
 def list_departments(
-    request: HttpRequest, region: str | None = None, limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    region: str | None = None,
+    type: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> dict[str, Any]:
+    require_token_scope(request, "read")
     qs = Department.objects.visible_to(actor_of(request)).select_related("region")
     if region:
         qs = qs.filter(region__code=region)
+    if type:
+        qs = qs.filter(type=type)
     items, meta = page(qs, limit, offset)
     return {"meta": meta, "items": [_department(d) for d in items]}
 
 
 @router.get("/departments/{code}", response=DepartmentOut, summary="部门")
 def get_department(request: HttpRequest, code: str) -> dict[str, Any]:
+    require_token_scope(request, "read")
     return _department(
-        get_visible_or_404(Department.objects.select_related("region"), actor_of(request), code=code)
+        get_visible_or_404(
+            Department.objects.select_related("region"), actor_of(request), code=code
+        )
     )
 
 
@@ -140,5 +158,7 @@ def list_enterprises(
 def get_enterprise(request: HttpRequest, uscc: str) -> dict[str, Any]:
     require_token_scope(request, "read")
     return _enterprise(
-        get_visible_or_404(Enterprise.objects.select_related("region"), actor_of(request), uscc=uscc)
+        get_visible_or_404(
+            Enterprise.objects.select_related("region"), actor_of(request), uscc=uscc
+        )
     )

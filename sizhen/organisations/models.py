@@ -20,6 +20,7 @@ from sizhen.core.access import (
 from sizhen.core.roles import DEPARTMENT_ROLES, Role
 from sizhen.organisations.choices import DepartmentType, EnterpriseSize, RegionLevel
 from sizhen.organisations.validators import (
+    validate_department_code,
     validate_industry_code,
     validate_phone,
     validate_uscc,
@@ -92,7 +93,9 @@ def _ancestor_paths(path: str) -> list[str]:
 class Department(models.Model):
     """A department (市级部门, county department) or a utility (供电公司) in a region."""
 
-    code = models.CharField("部门编码", max_length=32, unique=True)
+    code = models.CharField(
+        "部门编码", max_length=32, unique=True, validators=[validate_department_code]
+    )
     name = models.CharField("名称", max_length=100)
     short_name = models.CharField("简称", max_length=40, blank=True)
     type = models.CharField("类型", max_length=24, choices=DepartmentType.choices)

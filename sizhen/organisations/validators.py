@@ -94,3 +94,26 @@ def build_uscc(region_code: str, organisation_code: str, *, authority: str = "9"
     if len(first17) != 17:
         raise ValueError("organisation code must be 9 characters")
     return first17 + uscc_check_character(first17)
+
+
+# Department codes appear in page addresses and API paths (/departments/{code}), so they are
+# limited to characters that need no escaping there.
+_DEPARTMENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# Path segments of the department pages (/org/departments/new/, /org/departments/import/).
+_RESERVED_DEPARTMENT_CODES = frozenset({"new", "import"})
+
+
+def department_code_error(code: str) -> str | None:
+    if not code:
+        return "部门编码不能为空"
+    if not _DEPARTMENT_CODE.match(code):
+        return "部门编码应为 1–32 位字母、数字、“-”“_”“.”，且以字母或数字开头（如 SZ-SCJG）"
+    if code in _RESERVED_DEPARTMENT_CODES:
+        return f"“{code}”是系统保留字，不能用作部门编码"
+    return None
+
+
+def validate_department_code(value: str) -> None:
+    error = department_code_error(value)
+    if error:
+        raise ValidationError(error, code="invalid_department_code")

@@ -8,7 +8,9 @@ from sizhen.organisations.models import Enterprise
 
 @pytest.mark.django_db
 def test_district_officer_sees_only_own_subtree(personas, city):
-    visible = set(Enterprise.objects.visible_to(personas["district_a"]).values_list("name", flat=True))
+    visible = set(
+        Enterprise.objects.visible_to(personas["district_a"]).values_list("name", flat=True)
+    )
     assert visible == {"东湖示范科技有限公司", "高新示范制造有限公司"}
 
 

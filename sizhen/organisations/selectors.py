@@ -1,0 +1,54 @@
+"""Reads for the organisations pages: who may change what, and which regions an actor may use.
+
+Permission to change is never a list of roles here: it is each model's
+``scope_q(actor, "change")``, so the pages, the imports and the API agree with the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+
+from sizhen.core.access import CHANGE, region_scope_q, role_of
+from sizhen.core.roles import STAFF_ROLES
+from sizhen.organisations.models import Region
+
+#: Roles that may open the organisations admin pages (组织机构管理). Enterprises use the API and
+#: their own modules; the list scope still narrows what every staff role sees.
+PAGE_ROLES = STAFF_ROLES
+
+
+def can_change_any(actor: Any, model: type[Model]) -> bool:
+    """True when the actor may change at least some objects of ``model`` (create, import)."""
+    if role_of(actor) is None:
+        return False
+    return model.scope_q(actor, CHANGE) is not None  # type: ignore[attr-defined]
+
+
+def can_change(actor: Any, obj: Model) -> bool:
+    manager = type(obj)._default_manager
+    return manager.visible_to(actor, CHANGE).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+
+
+def list_assignable_regions(
+    actor: Any, model: type[Model], *, keep: Region | None = None
+) -> QuerySet[Region]:
+    """Regions in which the actor may place an object of ``model``: the actor's own region
+    subtree when the model lets them change anything at all. Inactive regions are offered only
+    when ``keep`` (the object's current region) is one of them."""
+    if not can_change_any(actor, model):
+        return Region.objects.none()
+    active = Q(is_active=True)
+    if keep is not None:
+        active |= Q(pk=keep.pk)
+    return Region.objects.filter(region_scope_q(actor, "path")).filter(active).order_by("path")
+
+
+def list_filter_regions(actor: Any) -> QuerySet[Region]:
+    """Regions offered in list filters: only those the actor may see."""
+    return Region.objects.visible_to(actor).order_by("path")
+
+
+def region_label(region: Region) -> str:
+    indent = "　" * max(region.depth, 0)
+    return f"{indent}{region.name}（{region.code}）"
