@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import ipaddress
 import uuid
 from typing import Any
 
@@ -15,7 +16,11 @@ from sizhen.core.models import AuditEvent
 
 def actor_fields(actor: Any) -> dict[str, Any]:
     if actor is None or not getattr(actor, "is_authenticated", False):
-        return {"actor": None, "actor_label": "匿名" if actor is not None else "系统", "actor_role": ""}
+        return {
+            "actor": None,
+            "actor_label": "匿名" if actor is not None else "系统",
+            "actor_role": "",
+        }
     label = getattr(actor, "audit_label", None) or str(actor)
     user = actor if isinstance(actor, models.Model) else None
     return {"actor": user, "actor_label": label[:200], "actor_role": getattr(actor, "role", "")}
@@ -53,6 +58,19 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def valid_address(value: str | None) -> str | None:
+    """The address if it is a plain IP address, else None.
+
+    A proxy may forward "unknown" or "host:port"; storing that in an inet column (PostgreSQL)
+    would fail the whole audited write, so the event is kept and the address dropped."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def record_event(
     action: str,
     *,
@@ -78,7 +96,7 @@ def record_event(
         before=jsonable(before),
         after=jsonable(after),
         message=message,
-        client_address=ctx.client_address,
+        client_address=valid_address(ctx.client_address),
         request_id=ctx.request_id,
         **actor_fields(actor),
     )

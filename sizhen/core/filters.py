@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import django_filters
 from django import forms
 
@@ -8,11 +10,17 @@ from sizhen.core.models import AuditEvent, Job, JobStatus
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class AddressFilter(django_filters.Filter):
+    """An IP address; anything else is a form error (PostgreSQL's inet type refuses it)."""
+
+    field_class = forms.GenericIPAddressField
+
+
 class AuditEventFilter(django_filters.FilterSet):
     actor_label = django_filters.CharFilter(label="操作人", lookup_expr="icontains")
     action = django_filters.CharFilter(label="操作", lookup_expr="istartswith")
     object_type = django_filters.CharFilter(label="对象类型", lookup_expr="iexact")
-    client_address = django_filters.CharFilter(label="客户端地址")
+    client_address = AddressFilter(label="客户端地址")
     since = django_filters.DateFilter(
         label="起始日期", field_name="at", lookup_expr="date__gte", widget=DATE
     )
@@ -22,7 +30,7 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields: list[str] = []
+        fields: ClassVar[list[str]] = []
 
 
 class JobFilter(django_filters.FilterSet):
@@ -31,4 +39,4 @@ class JobFilter(django_filters.FilterSet):
 
     class Meta:
         model = Job
-        fields: list[str] = []
+        fields: ClassVar[list[str]] = []

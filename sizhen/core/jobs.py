@@ -10,24 +10,32 @@ is idempotent: while a job with that key is queued or running, the same row is r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sizhen.core.audit import jsonable
 from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobSchedule, JobStatus
 
 logger = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Any]
+
+#: A running job's heartbeat is refreshed this often, so ``recover_stale`` (30 minutes by
+#: default) only ever requeues jobs whose worker really stopped.
+HEARTBEAT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,9 @@ REGISTRY: dict[str, RegisteredJob] = {}
 SCHEDULES: dict[str, Schedule] = {}
 
 
-def job(name: str, *, label: str = "", max_attempts: int = 3) -> Callable[[JobFunction], JobFunction]:
+def job(
+    name: str, *, label: str = "", max_attempts: int = 3
+) -> Callable[[JobFunction], JobFunction]:
     def decorate(function: JobFunction) -> JobFunction:
         REGISTRY[name] = RegisteredJob(name, label or name, function, max_attempts)
         return function
@@ -101,7 +111,10 @@ def enqueue(
         "kwargs": kwargs,
         "max_attempts": registered.max_attempts,
         "run_after": run_after or timezone.now(),
-        "created_by": created_by if getattr(created_by, "is_authenticated", False) else None,
+        # An API token's machine client is an actor but not a user row.
+        "created_by": created_by
+        if isinstance(created_by, get_user_model()) and created_by.is_authenticated
+        else None,
     }
     if key is None:
         return Job.objects.create(**fields)
@@ -138,6 +151,33 @@ def claim_next(worker: str) -> Job | None:
     return None
 
 
+class _Heartbeat(threading.Thread):
+    """Keeps ``heartbeat_at`` fresh while a job runs, whether or not it reports progress."""
+
+    def __init__(self, job: Job):
+        super().__init__(name=f"job-heartbeat-{job.pk}", daemon=True)
+        self.job_pk = job.pk
+        self.attempts = job.attempts
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(
+                        pk=self.job_pk, status=JobStatus.RUNNING, attempts=self.attempts
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    # SQLite: the job itself may hold the write lock; the next beat retries.
+                    logger.warning("heartbeat of job %s skipped", self.job_pk, exc_info=True)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
 def run_job(job: Job) -> Job:
     registered = REGISTRY.get(job.name)
     if registered is None:
@@ -147,26 +187,28 @@ def run_job(job: Job) -> Job:
         job.refresh_from_db()
         return job
     ctx = JobContext(job)
+    # Only this claim may finish the job: if it was recovered as stale and claimed again,
+    # attempts moved on and this run's outcome is no longer the job's.
+    mine = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
+    heartbeat = _Heartbeat(job)
+    heartbeat.start()
     try:
         result = registered.function(ctx, **job.kwargs)
     except Exception:
+        heartbeat.stop()
         error = traceback.format_exc()
         logger.exception("job %s failed", job)
-        job.refresh_from_db()
         if job.attempts < job.max_attempts:
             # Back off: 10 s, 40 s, 90 s ...
             delay = dt.timedelta(seconds=10 * job.attempts * job.attempts)
-            Job.objects.filter(pk=job.pk).update(
-                status=JobStatus.QUEUED, error=error, run_after=timezone.now() + delay
-            )
+            mine.update(status=JobStatus.QUEUED, error=error, run_after=timezone.now() + delay)
         else:
-            Job.objects.filter(pk=job.pk).update(
-                status=JobStatus.FAILED, error=error, finished_at=timezone.now()
-            )
+            mine.update(status=JobStatus.FAILED, error=error, finished_at=timezone.now())
     else:
-        Job.objects.filter(pk=job.pk).update(
+        heartbeat.stop()
+        mine.update(
             status=JobStatus.SUCCEEDED,
-            result=result if _is_json(result) else repr(result),
+            result=_json_result(result),
             error="",
             finished_at=timezone.now(),
         )
@@ -174,8 +216,13 @@ def run_job(job: Job) -> Job:
     return job
 
 
-def _is_json(value: Any) -> bool:
-    return value is None or isinstance(value, dict | list | str | int | float | bool)
+def _json_result(value: Any) -> Any:
+    value = jsonable(value)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
 
 
 def enqueue_due_schedules(now: dt.datetime | None = None) -> list[Job]:
@@ -200,11 +247,21 @@ def enqueue_due_schedules(now: dt.datetime | None = None) -> list[Job]:
 
 
 def recover_stale(older_than: dt.timedelta = dt.timedelta(minutes=30)) -> int:
-    """Requeue running jobs whose worker stopped sending heartbeats (a crashed worker)."""
-    cutoff = timezone.now() - older_than
-    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=JobStatus.QUEUED, worker="", run_after=timezone.now()
+    """Requeue running jobs whose worker stopped sending heartbeats (a crashed worker); a job
+    that has used all its attempts fails instead, so a job that kills its worker every time
+    does not loop forever."""
+    now = timezone.now()
+    stale = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - older_than)
+    failed = stale.filter(attempts__gte=F("max_attempts")).update(
+        status=JobStatus.FAILED,
+        error="工作进程中断，且已达到最大尝试次数",
+        worker="",
+        finished_at=now,
     )
+    requeued = stale.filter(attempts__lt=F("max_attempts")).update(
+        status=JobStatus.QUEUED, worker="", run_after=now
+    )
+    return failed + requeued
 
 
 def run_pending(*, worker: str | None = None, limit: int | None = None) -> int:

@@ -103,7 +103,10 @@ class ScopedListView(LoginRequiredMixin, View):
         paginator = Paginator(qs, self.paginate_by)
         page = paginator.get_page(request.GET.get("page"))
         rows = [
-            [(column.value(obj), column.link(obj) if column.link else "") for column in self.columns]
+            [
+                (column.value(obj), column.link(obj) if column.link else "")
+                for column in self.columns
+            ]
             for obj in page.object_list
         ]
         query = request.GET.copy()

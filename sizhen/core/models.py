@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import ScopedManager, has_role
+from sizhen.core.access import ScopedManager, ScopedQuerySet, has_role
 from sizhen.core.roles import Role
 
 
@@ -15,16 +15,28 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class AuditEventQuerySet(ScopedQuerySet):
+    """Bulk update and delete bypass ``Model.save``/``delete``; refuse them here too."""
+
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError("审计日志只能追加，不能修改")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError("审计日志只能追加，不能删除")
+
+
 class AuditEvent(models.Model):
     """One append-only audit event (审计日志). Written by services in the same transaction."""
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    # DO_NOTHING: the log is append-only (a DB trigger refuses updates); actor_label keeps the
+    # name if a user row is ever deleted, and db_constraint=False lets the id dangle.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="操作人",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )
@@ -40,7 +52,7 @@ class AuditEvent(models.Model):
     client_address = models.GenericIPAddressField("客户端地址", null=True, blank=True)
     request_id = models.CharField("请求编号", max_length=32, blank=True)
 
-    objects = ScopedManager()
+    objects = models.Manager.from_queryset(AuditEventQuerySet)()
 
     class Meta:
         verbose_name = "审计日志"

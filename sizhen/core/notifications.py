@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -91,28 +92,43 @@ def notify(
 
 @job("core.deliver_notifications", label="发送通知")
 def deliver_notifications(ctx: JobContext) -> dict[str, int]:
-    """Send every not-yet-delivered message, grouped per recipient into one digest."""
+    """Send every not-yet-delivered message, grouped per recipient into one digest.
+
+    Each recipient's batch is claimed (marked delivered) in a short transaction before it is
+    sent: the schedule and ``notify`` may run this job on two workers at once, and a message
+    must not reach anyone twice. A channel that fails loses that delivery; the inbox keeps it."""
     User = get_user_model()
-    pending = Notification.objects.filter(emailed_at__isnull=True).order_by("recipient_id", "id")
-    by_recipient: dict[int, list[Notification]] = {}
-    for n in pending:
-        by_recipient.setdefault(n.recipient_id, []).append(n)
-    sent = 0
+    recipient_ids = list(
+        Notification.objects.filter(emailed_at__isnull=True)
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
     active = channels()
-    users = User.objects.in_bulk(list(by_recipient))
-    for index, (user_id, items) in enumerate(by_recipient.items(), start=1):
+    users = User.objects.in_bulk(recipient_ids)
+    sent = 0
+    recipients = 0
+    for index, user_id in enumerate(recipient_ids, start=1):
+        with transaction.atomic():
+            items = list(
+                Notification.objects.select_for_update()
+                .filter(recipient_id=user_id, emailed_at__isnull=True)
+                .order_by("id")
+            )
+            Notification.objects.filter(pk__in=[n.pk for n in items]).update(
+                emailed_at=timezone.now()
+            )
         user = users.get(user_id)
-        if user is None:
-            continue
-        for channel in active:
-            try:
-                channel.send(user, items)
-            except Exception:  # one failing recipient must not block the others
-                logger.exception("channel %s failed for %s", channel.name, user)
-        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
-        sent += len(items)
-        ctx.progress(index, len(by_recipient))
-    return {"delivered": sent, "recipients": len(by_recipient)}
+        if items and user is not None and user.is_active:
+            recipients += 1
+            for channel in active:
+                try:
+                    channel.send(user, items)
+                except Exception:  # one failing recipient must not block the others
+                    logger.exception("channel %s failed for %s", channel.name, user)
+            sent += len(items)
+        ctx.progress(index, len(recipient_ids))
+    return {"delivered": sent, "recipients": recipients}
 
 
 # A job that was already running when a message arrived leaves it for the next sweep.

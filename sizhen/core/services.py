@@ -40,7 +40,9 @@ def confirm_calendar_year(*, actor: Any, year: int, source: str) -> CalendarYear
     if not source.strip():
         raise ValidationError({"source": "请填写依据（如国务院办公厅通知文号）"})
     row, _ = CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
-    record_event("calendar.confirm_year", actor=actor, obj=row, after={"year": year, "source": source})
+    record_event(
+        "calendar.confirm_year", actor=actor, obj=row, after={"year": year, "source": source}
+    )
     return row
 
 

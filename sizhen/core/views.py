@@ -44,8 +44,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
     module = MODULES_BY_SLUG.get(slug)
-    if module is None or role_of(request.user) not in module.roles:
+    if module is None:
         raise Http404("未找到该模块")
+    require_role(request.user, *module.roles, target=module.label)
     if module.url_name:
         return redirect(module.url_name)
     return render(request, "core/module_placeholder.html", {"module": module})
@@ -107,7 +108,9 @@ class JobListView(ScopedListView):
         ListColumn("status", "状态", sort="status"),
         ListColumn("progress", "进度", render=lambda j: _progress(j)),
         ListColumn("attempts", "尝试次数"),
-        ListColumn("created_at", "创建时间", sort="created_at", render=lambda j: _local(j.created_at)),
+        ListColumn(
+            "created_at", "创建时间", sort="created_at", render=lambda j: _local(j.created_at)
+        ),
         ListColumn("finished_at", "完成时间", render=lambda j: _local(j.finished_at)),
     )
 
@@ -203,7 +206,7 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
     else:
-        messages.error(request, "；".join(f"{k}：{' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("core:calendar")
 
 
@@ -231,8 +234,18 @@ def calendar_confirm_year(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
     else:
-        messages.error(request, "；".join(f"{k}：{' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("core:calendar")
+
+
+def _form_errors(form: Any) -> str:
+    """The form's errors as one Chinese sentence, each prefixed by its field's label."""
+    parts = []
+    for name, errors in form.errors.items():
+        text = " ".join(str(e) for e in errors)
+        field = form.fields.get(name)
+        parts.append(f"{field.label}：{text}" if field is not None else text)
+    return "；".join(parts)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -13,18 +13,22 @@ n working days in (a, d]; "same_day" counts the acceptance day itself when it is
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
 import chinese_calendar
 from django.conf import settings
-from django.db.models import Max
 
 from sizhen.core.models import CalendarDay, CalendarDayKind, CalendarYear
 
 ONE_DAY = dt.timedelta(days=1)
 #: Deadlines further than this many calendar days away are refused (a typo, not a deadline).
 MAX_SPAN_DAYS = 3660
+#: Dates outside this range are refused: far beyond any time limit, and date arithmetic near
+#: date.min/date.max would overflow instead of answering.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
 WEEKDAY_NAMES = "一二三四五六日"
 
 
@@ -86,9 +90,16 @@ _HOLIDAY_NAMES = {
 class WorkCalendar:
     """A snapshot of the override table merged with the official calendar."""
 
-    def __init__(self, overrides: dict[dt.date, CalendarDay], confirmed_years: set[int]):
+    def __init__(
+        self,
+        overrides: dict[dt.date, CalendarDay],
+        confirmed_years: set[int],
+        fingerprint: str = "",
+    ):
         self.overrides = overrides
         self.confirmed_years = confirmed_years
+        #: Changes whenever the calendar's content may have changed (cache key for copies of it).
+        self.fingerprint = fingerprint
 
     def year_is_known(self, year: int) -> bool:
         return PACKAGE_FIRST_YEAR <= year <= PACKAGE_LAST_YEAR or year in self.confirmed_years
@@ -128,6 +139,7 @@ class WorkCalendar:
         n = 0 means the same day (当日办结)."""
         if n < 0:
             raise ValueError("工作日数不能为负数")
+        _check_range(start)
         if n == 0:
             info = self.info(start)
             return WorkdayResult(start, info.provisional, _years(info))
@@ -151,6 +163,8 @@ class WorkCalendar:
         if b < a:
             inner = self.working_days_between(b, a)
             return WorkdayResult(-inner.days, inner.provisional, inner.provisional_years)
+        _check_range(a)
+        _check_range(b)
         if (b - a).days > MAX_SPAN_DAYS:
             raise ValueError("区间超出十年，请检查输入")
         count = 0
@@ -175,30 +189,37 @@ class WorkCalendar:
         return out
 
 
+def _check_range(day: dt.date) -> None:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(
+            f"日期 {day.isoformat()} 超出可计算范围（{FIRST_DATE.year}–{LAST_DATE.year} 年）"
+        )
+
+
 def _years(info: DayInfo) -> tuple[int, ...]:
     return (info.date.year,) if info.provisional else ()
 
 
 _cache_lock = threading.Lock()
-_cached: tuple[tuple[object, object, int, int], WorkCalendar] | None = None
+_cached: tuple[tuple[object, ...], WorkCalendar] | None = None
 
 
 def get_calendar() -> WorkCalendar:
-    """The calendar as the database says now; reloaded only when the override tables change."""
+    """The calendar as the database says now.
+
+    The cache key is the content of the override tables, not their timestamps: with several
+    processes a clock that lags would otherwise leave an edited override unseen."""
     global _cached
-    stamp = (
-        CalendarDay.objects.aggregate(m=Max("updated_at"))["m"],
-        CalendarYear.objects.aggregate(m=Max("updated_at"))["m"],
-        CalendarDay.objects.count(),
-        CalendarYear.objects.count(),
-    )
+    days = list(CalendarDay.objects.order_by("date"))
+    years = tuple(CalendarYear.objects.order_by("year").values_list("year", flat=True))
+    stamp = (tuple((d.date, d.kind, d.name) for d in days), years)
     with _cache_lock:
         if _cached is not None and _cached[0] == stamp:
             return _cached[1]
-        calendar = WorkCalendar(
-            {row.date: row for row in CalendarDay.objects.all()},
-            set(CalendarYear.objects.values_list("year", flat=True)),
-        )
+        fingerprint = hashlib.sha256(
+            f"{PACKAGE_FIRST_YEAR}-{PACKAGE_LAST_YEAR}|{stamp!r}".encode()
+        ).hexdigest()
+        calendar = WorkCalendar({row.date: row for row in days}, set(years), fingerprint)
         _cached = (stamp, calendar)
         return calendar
 

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import models, transaction
 
 from sizhen.core.access import role_of
-from sizhen.core.audit import actor_fields, record_event
+from sizhen.core.audit import actor_fields, jsonable, record_event
 from sizhen.core.models import TransitionHistory
 
 
@@ -45,7 +45,7 @@ class Transition:
     label: str
     roles: frozenset[str] | None = None
     guard: Guard | None = None
-    #: Fields the transition may set besides the state (e.g. a timestamp), via ``changes``.
+    #: The actor must give a reason (e.g. for a return or a cancellation); it goes to history.
     note_required: bool = False
 
 
@@ -60,15 +60,27 @@ class Workflow:
     _by_action: dict[str, list[Transition]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # A malformed table is a programming error: fail at import time, not on a user's click.
+        if self.initial not in self.states:
+            raise ValueError(f"{self.name}: unknown initial state {self.initial}")
+        unknown_terminal = set(self.terminal) - set(self.states)
+        if unknown_terminal:
+            raise ValueError(f"{self.name}: unknown terminal states {sorted(unknown_terminal)}")
         for t in self.transitions:
             unknown = {*t.source, t.target} - set(self.states)
             if unknown:
                 raise ValueError(f"{self.name}.{t.action}: unknown states {sorted(unknown)}")
+            if not t.source:
+                raise ValueError(f"{self.name}.{t.action}: no source state")
             if set(t.source) & self.terminal:
                 raise ValueError(f"{self.name}.{t.action}: leaves a terminal state")
+            for other in self._by_action.get(t.action, []):
+                overlap = set(other.source) & set(t.source)
+                if overlap:
+                    raise ValueError(
+                        f"{self.name}.{t.action}: ambiguous from states {sorted(overlap)}"
+                    )
             self._by_action.setdefault(t.action, []).append(t)
-        if self.initial not in self.states:
-            raise ValueError(f"{self.name}: unknown initial state {self.initial}")
 
     def state_label(self, state: str) -> str:
         return self.states.get(state, state)
@@ -82,7 +94,9 @@ class Workflow:
     def actions(self) -> Iterable[str]:
         return self._by_action.keys()
 
-    def available(self, obj: Any, actor: Any, context: dict[str, Any] | None = None) -> list[Transition]:
+    def available(
+        self, obj: Any, actor: Any, context: dict[str, Any] | None = None
+    ) -> list[Transition]:
         """Transitions the actor could take now (for buttons); the engine re-checks on execution."""
         state = getattr(obj, self.state_field)
         result = []
@@ -111,6 +125,9 @@ def execute_transition(
     meantime the call fails with ``TransitionConflict`` rather than acting on stale intent."""
     wf: Workflow = workflow or type(obj).workflow  # type: ignore[attr-defined]
     model = type(obj)
+    if changes and ({wf.state_field, "version"} & set(changes)):
+        # The state moves only by the table; letting ``changes`` set it would bypass it.
+        raise ValueError("changes may not set the state or the version")
     seen_state = getattr(obj, wf.state_field)
     ctx = dict(context or {})
     with transaction.atomic():
@@ -138,7 +155,9 @@ def execute_transition(
         updates = {wf.state_field: t.target, **(changes or {})}
         if hasattr(locked, "version"):
             updates["version"] = models.F("version") + 1
-        rows = model._default_manager.filter(pk=obj.pk, **{wf.state_field: current}).update(**updates)
+        rows = model._default_manager.filter(pk=obj.pk, **{wf.state_field: current}).update(
+            **updates
+        )
         if rows != 1:  # pragma: no cover - the row lock makes this unreachable; kept as a belt
             raise TransitionConflict("该记录已被他人处理，请刷新后重试")
         labels = actor_fields(actor)
@@ -153,14 +172,14 @@ def execute_transition(
             actor=labels["actor"],
             actor_label=labels["actor_label"],
             note=note,
-            data=ctx.get("history_data"),
+            data=jsonable(ctx.get("history_data")),
         )
         record_event(
             f"{wf.name}.{t.action}",
             actor=actor,
             obj=locked,
             before={wf.state_field: current},
-            after={wf.state_field: t.target, **{k: v for k, v in (changes or {}).items()}},
+            after={wf.state_field: t.target, **(changes or {})},
             message=note,
         )
     obj.refresh_from_db()

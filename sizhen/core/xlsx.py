@@ -4,6 +4,7 @@ row-level error report (行级错误报告)."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,26 +33,30 @@ class Column:
     width: int = 18
 
 
+#: Leading characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    if isinstance(value, str):
-        value = _ILLEGAL.sub("", value)
-        # Neutralise spreadsheet formula injection (CSV/XLSX injection).
-        if value[:1] in ("=", "+", "-", "@") and not _looks_numeric(value):
-            return "'" + value
+    if value is None or isinstance(value, bool | int | float | decimal.Decimal):
         return value
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value).replace(tzinfo=None)
         return value
-    return value
+    if isinstance(value, dt.date | dt.time):
+        return value
+    # Anything else (lazy translations, UUIDs, dicts) is written as its text.
+    text = _ILLEGAL.sub("", str(value))
+    # Neutralise spreadsheet formula injection (CSV/XLSX injection).
+    if text.startswith(_FORMULA_START) and not _looks_numeric(text):
+        return "'" + text
+    return text
 
 
 def _looks_numeric(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+    # "-12.5" is a number written as text, not a formula; "-inf"/"nan" are not numbers here.
+    return re.fullmatch(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?", value) is not None
 
 
 def build_workbook(
@@ -60,7 +65,7 @@ def build_workbook(
     wb = Workbook(write_only=True)
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title=title[:31])
-        ws.append(list(headers))
+        ws.append([_cell(h) for h in headers])
         for row in rows:
             ws.append([_cell(v) for v in row])
     buffer = io.BytesIO()
@@ -202,7 +207,7 @@ def read_xlsx_rows(
                 continue
             if number - 1 > max_rows:
                 raise ImportFileError(f"文件超过 {max_rows} 行，请分批导入")
-            record = {key: None for key in positions.values()}
+            record: dict[str, Any] = {key: None for key in positions.values()}
             for index, key in positions.items():
                 if index < len(values):
                     value = values[index]

@@ -31,3 +31,6 @@ class Ticket(models.Model):
     version = models.PositiveIntegerField(default=0)
 
     workflow = TICKET_WORKFLOW
+
+    def __str__(self) -> str:
+        return self.title

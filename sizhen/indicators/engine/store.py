@@ -93,6 +93,7 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
         );
         CREATE TABLE IF NOT EXISTS dim_region_ancestor (region_code VARCHAR, ancestor_code VARCHAR);
         CREATE TABLE IF NOT EXISTS dim_department (code VARCHAR PRIMARY KEY, region_code VARCHAR);
+        CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
         CREATE TABLE IF NOT EXISTS dim_calendar (
             date DATE PRIMARY KEY, is_workday BOOLEAN, workday_index INTEGER, provisional BOOLEAN
         );
@@ -170,7 +171,7 @@ def sync_dimensions(con: duckdb.DuckDBPyConnection, *, calendar: bool = True) ->
     con.unregister("_departments")
 
 
-def _sync_calendar(con: duckdb.DuckDBPyConnection) -> None:
+def _calendar_table() -> pa.Table:
     days = get_calendar().days(CALENDAR_FIRST, CALENDAR_LAST)
     index = 0
     dates, workdays, indexes, provisional = [], [], [], []
@@ -181,7 +182,7 @@ def _sync_calendar(con: duckdb.DuckDBPyConnection) -> None:
         workdays.append(info.is_workday)
         indexes.append(index)
         provisional.append(info.provisional)
-    table = pa.table(
+    return pa.table(
         {
             "date": pa.array(dates, pa.date32()),
             "is_workday": workdays,
@@ -189,6 +190,15 @@ def _sync_calendar(con: duckdb.DuckDBPyConnection) -> None:
             "provisional": provisional,
         }
     )
-    con.register("_calendar", table)
+
+
+def _sync_calendar(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild dim_calendar only when the working-day calendar changed since the last sync."""
+    fingerprint = get_calendar().fingerprint
+    stored = con.execute("SELECT value FROM meta WHERE key = 'calendar'").fetchall()
+    if fingerprint and stored and stored[0][0] == fingerprint:
+        return
+    con.register("_calendar", _calendar_table())
     con.execute("DELETE FROM dim_calendar; INSERT INTO dim_calendar SELECT * FROM _calendar")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('calendar', ?)", [fingerprint])
     con.unregister("_calendar")
