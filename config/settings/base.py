@@ -135,6 +135,9 @@ SIZHEN_ANALYTICS_DIR = Path(env_str("SIZHEN_ANALYTICS_DIR", str(DATA_DIR / "anal
 SIZHEN_DUCKDB_THREADS = env_int("SIZHEN_DUCKDB_THREADS", 2)
 SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "4GB")
 
+# Working days a department has to fill in a periodic figure (定期填报) after the period ends.
+SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)
+
 # --- Jobs and notifications --------------------------------------------------------------
 SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)
 SIZHEN_NOTIFICATION_CHANNELS = env_list(
