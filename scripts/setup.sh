@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# Installs everything Sizhen needs on a fresh Debian machine: system packages (with --browser:
+# Installs everything Sizhen needs on a fresh Debian 12 machine: system packages (with --browser:
 # Chromium and a CJK font for the browser tests), a Python 3.11 virtual environment in .venv
-# and the pinned Python packages. Safe to run again; it only installs what is missing.
+# and the pinned Python packages. Safe to run again: it only installs what is missing, so the
+# second run takes a second. Runs as root, or as a user with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=0
 for arg in "$@"; do
-  [ "$arg" = "--browser" ] && want_browser=1
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    *) echo "[setup] unknown option: $arg" >&2; exit 2 ;;
+  esac
 done
 
 SUDO=""
-if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+if [ "$(id -u)" != "0" ]; then
+  SUDO="sudo"
+fi
 
 apt_packages=()
-python3.11 -c 'import venv' >/dev/null 2>&1 || apt_packages+=(python3.11-venv)
+command -v python3.11 >/dev/null 2>&1 || apt_packages+=(python3.11)
+# Debian's python3.11 ships venv without ensurepip; python3.11-venv adds it.
+if ! python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  apt_packages+=(python3.11-venv)
+fi
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
-  fc-list 2>/dev/null | grep -qiE "wenquanyi|noto sans cjk" || apt_packages+=(fonts-wqy-microhei)
+  if ! { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qiE "wenquanyi|noto sans cjk"; }; then
+    apt_packages+=(fonts-wqy-microhei fontconfig)
+  fi
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "[setup] need to install ${apt_packages[*]}: run as root or install sudo" >&2
+    exit 1
+  fi
   echo "[setup] apt-get install ${apt_packages[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${apt_packages[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -32,7 +49,9 @@ fi
 stamp=.venv/.sizhen-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
   echo "[setup] installing Python packages"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c requirements.lock -e ".[dev]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  # Playwright drives Debian's /usr/bin/chromium; never download a browser build of its own.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    .venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".[dev]"
   touch "$stamp"
 fi

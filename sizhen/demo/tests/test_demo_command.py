@@ -1,0 +1,342 @@
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from sizhen.accounts.models import User
+from sizhen.core.models import AuditEvent
+from sizhen.core.roles import USER_ROLES, Role
+from sizhen.demo.data import CITY_CODE, DEMO_PASSWORD
+from sizhen.organisations import services as org
+from sizhen.organisations.choices import DepartmentType, RegionLevel
+from sizhen.organisations.models import Department, Enterprise, Region
+from sizhen.organisations.validators import (
+    mask_phone,
+    uscc_error,
+    validate_industry_code,
+    validate_phone,
+)
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot_city() -> dict[str, Any]:
+    """Everything the demo load writes, by natural keys (primary keys and times excluded)."""
+    return {
+        "regions": list(
+            Region.objects.order_by("code").values_list(
+                "code", "name", "level", "parent__code", "path", "depth", "sort_order"
+            )
+        ),
+        "departments": list(
+            Department.objects.order_by("code").values_list(
+                "code",
+                "name",
+                "short_name",
+                "type",
+                "region__code",
+                "responsibilities",
+                "sort_order",
+            )
+        ),
+        "enterprises": list(
+            Enterprise.objects.order_by("uscc").values_list(
+                "uscc",
+                "name",
+                "industry_code",
+                "region__code",
+                "size",
+                "address",
+                "contact_name",
+                "contact_phone",
+                "established_on",
+            )
+        ),
+        "users": list(
+            User.objects.order_by("username").values_list(
+                "username",
+                "full_name",
+                "role",
+                "department__code",
+                "region__code",
+                "enterprise__uscc",
+                "phone",
+                "must_change_password",
+            )
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_demo_builds_city_regions_and_departments() -> None:
+    output = run()
+
+    assert "已装入演示城市 示范市（449900）" in output
+    city = Region.objects.get(code=CITY_CODE)
+    assert (city.name, city.level, city.parent_id, city.path) == (
+        "示范市",
+        "city",
+        None,
+        "/449900/",
+    )
+    below = Region.objects.filter(path__startswith=city.path).exclude(pk=city.pk)
+    assert below.count() == 13
+    levels = sorted(below.values_list("level", flat=True))
+    assert levels.count(RegionLevel.DISTRICT) == 4
+    assert levels.count(RegionLevel.COUNTY) == 4
+    assert levels.count(RegionLevel.PARK) == 5
+    for region in below:
+        assert region.path == f"{region.parent.path}{region.code}/"
+        if region.level == RegionLevel.PARK:
+            assert region.code.startswith("P4499") and len(region.code) == 7
+        else:
+            assert region.code.startswith("4499") and len(region.code) == 6
+            assert region.parent_id == city.pk
+    assert Region.objects.get(code="P449951").parent.code == "449901"
+
+    city_departments = Department.objects.filter(region=city)
+    assert city_departments.count() == 57
+    names = set(city_departments.values_list("name", flat=True))
+    for required in (
+        "营商环境建设局",
+        "发展和改革委员会",
+        "市场监督管理局",
+        "税务局",
+        "人力资源和社会保障局",
+        "自然资源和规划局",
+        "住房和城乡建设局",
+        "生态环境局",
+        "交通运输局",
+        "公安局",
+        "政务服务管理局",
+        "地方金融管理局",
+        "人民法院",
+        "供电公司",
+        "水务集团",
+        "燃气公司",
+    ):
+        assert required in names
+    office = Department.objects.get(type=DepartmentType.OFFICE)
+    assert (office.code, office.name, office.region_id) == ("SZ-YSB", "营商环境建设局", city.pk)
+    assert Department.objects.get(name="供电公司").type == DepartmentType.UTILITY
+    assert Department.objects.get(name="人民法院").type == DepartmentType.JUDICIAL
+    assert not Department.objects.filter(responsibilities="").exists()
+    for region in below:
+        expected = 2 if region.level == RegionLevel.PARK else 9
+        assert Department.objects.filter(region=region).count() == expected
+    assert Department.objects.get(code="DH-SCJG").name == "东湖区市场监督管理局"
+
+
+@pytest.mark.django_db
+def test_demo_builds_2000_valid_unique_enterprises() -> None:
+    run()
+
+    enterprises = list(Enterprise.objects.select_related("region"))
+    assert len(enterprises) == 2000
+    usccs = [e.uscc for e in enterprises]
+    assert len(set(usccs)) == 2000
+    assert [u for u in usccs if uscc_error(u) is not None] == []
+    assert len({e.name for e in enterprises}) == 2000
+    for enterprise in enterprises:
+        validate_industry_code(enterprise.industry_code)
+        validate_phone(enterprise.contact_phone)
+        assert enterprise.industry_code != ""
+        assert enterprise.size in {"micro", "small", "medium", "large"}
+        assert enterprise.region.path.startswith("/449900/")
+        # The registry code inside the USCC is the enterprise's district, or the park's.
+        registry = enterprise.uscc[2:8]
+        assert registry.startswith("4499")
+    per_region = {r.code: r.enterprises.count() for r in Region.objects.exclude(code=CITY_CODE)}
+    assert all(count > 0 for count in per_region.values())
+    assert per_region["449901"] == 320
+    assert sum(per_region.values()) == 2000
+    sizes = {size: Enterprise.objects.filter(size=size).count() for size in ("micro", "large")}
+    assert sizes["micro"] > sizes["large"] > 0
+    showcase = Enterprise.objects.get(name="东湖示范科技有限公司")
+    assert mask_phone(showcase.contact_phone) == "138****1111"
+    assert showcase.region.code == "449901"
+
+
+@pytest.mark.django_db
+def test_demo_accounts_cover_every_role_and_can_log_in() -> None:
+    run()
+
+    users = {u.username: u for u in User.objects.select_related("region", "department")}
+    assert {u.role for u in users.values()} == {r.value for r in USER_ROLES}
+    assert all(not u.must_change_password for u in users.values())
+    assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
+    for user in users.values():
+        validate_password(DEMO_PASSWORD, User(username=user.username, full_name=user.full_name))
+    officers = [u for u in users.values() if u.role == Role.DISTRICT_OFFICER]
+    districts = {
+        u.region.code
+        for u in officers
+        if u.region.level in (RegionLevel.DISTRICT, RegionLevel.COUNTY)
+    }
+    assert districts == {"449901", "449902"}
+    assert users["enterprise"].enterprise.name == "东湖示范科技有限公司"
+    assert users["lead_dept"].department.code == "SZ-SCJG"
+    assert users["resp_dept"].scope_path == "/449900/449901/"
+
+    client = Client()
+    response = client.post(
+        reverse("accounts:login"), {"username": "district_dh", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:home")
+    home = client.get(reverse("core:home"))
+    assert "县市区/园区" in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_logins_json_prints_only_json_with_the_fields() -> None:
+    output = run("--if-empty", "--logins-json")
+
+    logins = json.loads(output)
+    assert isinstance(logins, list)
+    assert len(logins) == User.objects.count() == 11
+    for entry in logins:
+        assert set(entry) == {"username", "password", "role", "region_code", "department_code"}
+        user = User.objects.get(username=entry["username"])
+        assert entry["role"] == user.role
+        assert entry["password"] == DEMO_PASSWORD
+        assert entry["department_code"] == (user.department.code if user.department else None)
+    by_name = {entry["username"]: entry for entry in logins}
+    assert by_name["district_xs"]["region_code"] == "449902"
+    assert by_name["park_gx"]["region_code"] == "P449951"
+    assert by_name["resp_dept"]["region_code"] == "449901"
+    assert by_name["leader"]["region_code"] == CITY_CODE
+    assert by_name["enterprise"]["region_code"] == "449901"
+    assert by_name["enterprise"]["department_code"] is None
+
+
+@pytest.mark.django_db
+def test_logins_table_lists_every_account_in_chinese() -> None:
+    run()
+    table = run("--logins")
+
+    lines = table.splitlines()
+    assert lines[0].split() == ["用户名", "密码", "角色", "数据范围"]
+    assert len(lines) == 2 + 11
+    assert lines[2].split() == ["leader", DEMO_PASSWORD, "市领导", "全市"]
+    assert "district_xs  " in table and "西山区" in table
+    assert "sysadmin" in table and "系统管理员" in table
+    # Printing logins alone loads nothing more.
+    assert AuditEvent.objects.filter(action="demo.load").count() == 1
+
+
+@pytest.mark.django_db
+def test_logins_on_an_empty_database_is_an_error() -> None:
+    with pytest.raises(CommandError, match="演示数据尚未装入"):
+        run("--logins-json")
+    assert Region.objects.count() == 0
+    assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_if_empty_on_a_loaded_city_changes_nothing() -> None:
+    run("--if-empty")
+    before = snapshot_city()
+    events_before = AuditEvent.objects.count()
+
+    output = run("--if-empty")
+
+    assert output.strip() == "演示城市已存在，跳过装入"
+    assert snapshot_city() == before
+    assert AuditEvent.objects.count() == events_before
+
+
+@pytest.mark.django_db
+def test_loading_twice_without_reset_is_refused_and_changes_nothing() -> None:
+    run()
+    before = snapshot_city()
+
+    with pytest.raises(CommandError, match="已存在"):
+        run()
+
+    assert snapshot_city() == before
+    assert AuditEvent.objects.filter(action="demo.load").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_load_is_one_system_audit_event() -> None:
+    run()
+
+    events = list(AuditEvent.objects.all())
+    assert len(events) == 1
+    event = events[0]
+    assert (event.action, event.actor_id, event.actor_label) == ("demo.load", None, "系统")
+    assert event.object_repr == "示范市"
+    assert event.after == {
+        "seed": 449900,
+        "counts": {"regions": 13, "departments": 139, "enterprises": 2000, "users": 11},
+    }
+
+
+@pytest.mark.django_db
+def test_two_runs_produce_identical_data() -> None:
+    run()
+    first = snapshot_city()
+    first_max_pk = Enterprise.objects.order_by("-pk").values_list("pk", flat=True)[0]
+
+    output = run("--reset")
+
+    assert output.startswith("已清除原有演示数据")
+    # Every row was rebuilt (new keys), and the rebuilt city is the same.
+    assert Enterprise.objects.order_by("pk").values_list("pk", flat=True)[0] > first_max_pk
+    assert snapshot_city() == first
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
+        "demo.load",
+        "demo.reset",
+        "demo.load",
+    ]
+
+
+@pytest.mark.django_db
+def test_another_seed_changes_enterprises_but_not_the_organisation_tables() -> None:
+    run()
+    first = snapshot_city()
+
+    run("--reset", "--seed", "7")
+
+    second = snapshot_city()
+    assert second["regions"] == first["regions"]
+    assert second["departments"] == first["departments"]
+    assert second["enterprises"] != first["enterprises"]
+    assert len(second["enterprises"]) == 2000
+
+
+@pytest.mark.django_db
+def test_reset_removes_other_users_of_the_demo_city_too() -> None:
+    run()
+    extra = User(username="extra_officer", role=Role.DISTRICT_OFFICER)
+    extra.region = Region.objects.get(code="449903")
+    extra.save()
+
+    run("--reset")
+
+    assert not User.objects.filter(username="extra_officer").exists()
+    assert User.objects.count() == 11
+
+
+@pytest.mark.django_db
+def test_refuses_a_database_that_holds_another_city() -> None:
+    org.create_region(actor=None, code="449800", name="别的市", level=RegionLevel.CITY)
+
+    with pytest.raises(CommandError, match="别的市"):
+        run("--if-empty")
+
+    assert list(Region.objects.values_list("code", flat=True)) == ["449800"]
+    assert Enterprise.objects.count() == 0
+    assert User.objects.count() == 0
