@@ -5,6 +5,9 @@ from config.api import api
 urlpatterns = [
     path("accounts/", include("sizhen.accounts.urls")),
     path("org/", include("sizhen.organisations.urls")),
+    path("monitoring/data/", include("sizhen.indicators.urls_loads")),
+    path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
+    path("monitoring/", include("sizhen.indicators.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),
 ]

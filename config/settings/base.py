@@ -127,7 +127,9 @@ SIZHEN_CLOCK_START = env_str("SIZHEN_CLOCK_START", "next_day")
 
 # Uploaded import files wait here between "校验" and "确认导入"; outside MEDIA_ROOT because they
 # hold personal data.
-SIZHEN_IMPORT_STAGING_DIR = Path(env_str("SIZHEN_IMPORT_STAGING_DIR", str(DATA_DIR / "import-staging")))
+SIZHEN_IMPORT_STAGING_DIR = Path(
+    env_str("SIZHEN_IMPORT_STAGING_DIR", str(DATA_DIR / "import-staging"))
+)
 SIZHEN_MAX_UPLOAD_BYTES = env_int("SIZHEN_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 
 # --- Analytical store (DuckDB embedded; written by the worker process only) ----------------

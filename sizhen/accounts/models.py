@@ -24,9 +24,7 @@ class User(AbstractUser):
     department's region subtree; district officers their region subtree; enterprises themselves."""
 
     full_name = models.CharField("姓名", max_length=40, blank=True)
-    role = models.CharField(
-        "角色", max_length=30, choices=[(r.value, r.label) for r in USER_ROLES]
-    )
+    role = models.CharField("角色", max_length=30, choices=[(r.value, r.label) for r in USER_ROLES])
     department = models.ForeignKey(
         Department,
         verbose_name="所属部门",
@@ -55,7 +53,7 @@ class User(AbstractUser):
     must_change_password = models.BooleanField("首次登录须改密", default=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
-    objects = ScopedUserManager()
+    objects = ScopedUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "用户"
@@ -123,6 +121,9 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
+
 
 class LoginFailure(models.Model):
     """One failed login; the lockout counts these per username and per client address."""
@@ -132,14 +133,20 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     cleared = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M:%S}"
 
-TOKEN_PREFIX = "szk_"
+
+TOKEN_PREFIX = "szk_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 
 
 def hash_token(secret: str) -> str:
     # Tokens are 256-bit random strings, so a fast hash is safe (no dictionary to attack) and
     # keeps lookup cheap for high-rate machine intake; see docs/decisions/0003-api-tokens.md.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApiTokenScope(models.TextChoices):

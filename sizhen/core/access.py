@@ -104,10 +104,11 @@ def get_visible_or_404(
     from sizhen.core.audit import record_event
 
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    model: Any = qs.model
     visible = qs.visible_to(actor, action)  # type: ignore[attr-defined]
     try:
         return visible.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
         try:
             exists = qs.filter(**lookup).exists()
         except (ValueError, TypeError):
@@ -116,13 +117,13 @@ def get_visible_or_404(
             record_event(
                 "access.denied",
                 actor=actor,
-                object_type=qs.model._meta.label_lower,
+                object_type=model._meta.label_lower,
                 object_id=str(next(iter(lookup.values()), "")),
                 message=f"无权{_ACTION_LABELS.get(action, action)}",
                 after={"action": action},
             )
         raise Http404("未找到该记录") from exc
-    except qs.model.MultipleObjectsReturned as exc:  # pragma: no cover - lookups are unique
+    except model.MultipleObjectsReturned as exc:  # pragma: no cover - lookups are unique
         raise Http404("未找到该记录") from exc
 
 

@@ -13,8 +13,10 @@ class RequestContext:
     request_id: str = ""
 
 
+# RequestContext is a frozen dataclass, so sharing the default instance is safe.
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "sizhen_request_context", default=RequestContext()
+    "sizhen_request_context",
+    default=RequestContext(),  # noqa: B039
 )
 
 

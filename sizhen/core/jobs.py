@@ -264,11 +264,16 @@ def recover_stale(older_than: dt.timedelta = dt.timedelta(minutes=30)) -> int:
     return failed + requeued
 
 
-def run_pending(*, worker: str | None = None, limit: int | None = None) -> int:
-    """Run due jobs until none is left (or ``limit``); returns how many ran."""
+def run_pending(
+    *,
+    worker: str | None = None,
+    limit: int | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Run due jobs until none is left (or ``limit``, or ``stop()`` says so between jobs)."""
     worker = worker or worker_name()
     ran = 0
-    while limit is None or ran < limit:
+    while (limit is None or ran < limit) and not (stop and stop()):
         job = claim_next(worker)
         if job is None:
             break
@@ -286,5 +291,5 @@ def work_forever(*, poll_seconds: float = 1.0, stop: Callable[[], bool] | None =
             recover_stale()
             last_recover = time.monotonic()
         enqueue_due_schedules()
-        if run_pending(worker=worker) == 0:
+        if run_pending(worker=worker, stop=stop) == 0:
             time.sleep(poll_seconds)

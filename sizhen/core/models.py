@@ -62,11 +62,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
-    @classmethod
-    def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
-        # The audit log is read by the system administrator only (三员分立: 审计员 role later).
-        return Q() if has_role(actor, Role.SYSADMIN) else None
-
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:
             raise AppendOnlyError("审计日志只能追加，不能修改")
@@ -74,6 +69,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("审计日志只能追加，不能删除")
+
+    @classmethod
+    def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
+        # The audit log is read by the system administrator only (三员分立: 审计员 role later).
+        return Q() if has_role(actor, Role.SYSADMIN) else None
 
 
 class TransitionHistory(models.Model):
@@ -103,6 +103,9 @@ class TransitionHistory(models.Model):
         verbose_name = "流转记录"
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}#{self.object_id} {self.from_state}→{self.to_state}"
 
 
 class CalendarDayKind(models.TextChoices):
@@ -223,6 +226,9 @@ class JobSchedule(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     last_slot = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Notification(models.Model):

@@ -38,6 +38,11 @@ class Module:
     url_name: str = ""
     items: tuple[NavItem, ...] = field(default=())
 
+    @property
+    def is_built(self) -> bool:
+        """Whether the module has pages yet (a module with none says so plainly)."""
+        return bool(self.url_name or self.items)
+
 
 MODULES: tuple[Module, ...] = (
     Module(
@@ -46,7 +51,20 @@ MODULES: tuple[Module, ...] = (
         "望",
         "指标体系、无感数据采集、指标计算、评分排名、对标分析与异常预警。",
         ALL_STAFF,
-        planned="指标目录、数据接入与指标引擎（第 3 号任务）；一指标一页面、驾驶舱与预警（第 4 号任务）",
+        planned="一指标一页面、领导驾驶舱、异常预警与提醒函（第 4 号任务）尚未上线",
+        items=(
+            NavItem("指标体系", "indicators:catalogue", ALL_STAFF),
+            NavItem("标杆值", "indicators:benchmark_list", ALL_STAFF),
+            NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),
+            NavItem("数据集与数据质量", "indicator_data:dataset_list", ALL_STAFF),
+            NavItem("数据批次", "indicator_data:batch_list", ALL_STAFF),
+            NavItem("上传数据", "indicator_data:upload", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+            NavItem("定期填报", "indicator_filling:task_list", ALL_STAFF),
+            NavItem("逾期填报", "indicator_filling:overdue", ALL_STAFF),
+            NavItem(
+                "数据对接", "indicator_filling:pull_list", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+            ),
+        ),
     ),
     Module(
         "requests",
@@ -112,8 +130,16 @@ MODULES: tuple[Module, ...] = (
         frozenset({Role.SYSADMIN, Role.COORDINATOR, Role.DISTRICT_OFFICER}),
         url_name="core:system",
         items=(
-            NavItem("行政区划", "organisations:region_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
-            NavItem("部门", "organisations:department_list", frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+            NavItem(
+                "行政区划",
+                "organisations:region_list",
+                frozenset({Role.SYSADMIN, Role.COORDINATOR}),
+            ),
+            NavItem(
+                "部门",
+                "organisations:department_list",
+                frozenset({Role.SYSADMIN, Role.COORDINATOR}),
+            ),
             NavItem(
                 "企业",
                 "organisations:enterprise_list",

@@ -15,7 +15,11 @@ urlpatterns = [
     path("inbox/read/", views.notifications_mark_read, name="inbox_read"),
     path("system/calendar/", views.calendar_page, name="calendar"),
     path("system/calendar/day/", views.calendar_set_day, name="calendar_set_day"),
-    path("system/calendar/day/<int:pk>/delete/", views.calendar_delete_day, name="calendar_delete_day"),
+    path(
+        "system/calendar/day/<int:pk>/delete/",
+        views.calendar_delete_day,
+        name="calendar_delete_day",
+    ),
     path("system/calendar/year/", views.calendar_confirm_year, name="calendar_confirm_year"),
     path("healthz", views.healthz, name="healthz"),
 ]

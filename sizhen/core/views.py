@@ -49,6 +49,9 @@ def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
     require_role(request.user, *module.roles, target=module.label)
     if module.url_name:
         return redirect(module.url_name)
+    if module.items:
+        items = [item for item in module.items if role_of(request.user) in item.roles]
+        return render(request, "core/system.html", {"module": module, "items": items})
     return render(request, "core/module_placeholder.html", {"module": module})
 
 

@@ -110,6 +110,9 @@ class IndicatorRevision(models.Model):
             models.UniqueConstraint(fields=["indicator", "version"], name="ind_revision_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id} v{self.version}"
+
 
 class EvaluationCycle(models.Model):
     """An evaluation cycle (评价周期) freezing goalposts and weights, like Doing Business's
@@ -151,6 +154,9 @@ class Goalpost(models.Model):
             models.UniqueConstraint(fields=["indicator", "cycle"], name="ind_goalpost_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id}@{self.cycle_id}: {self.best}/{self.worst}"
+
 
 class Benchmark(models.Model):
     """A value of an advanced city (标杆城市) for an indicator and period."""
@@ -171,6 +177,9 @@ class Benchmark(models.Model):
                 fields=["indicator", "city", "period"], name="ind_benchmark_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.period:%Y-%m} {self.value}"
 
     scope_q = classmethod(lambda cls, actor, action: _staff_view_coordinator_change(actor, action))
 
@@ -223,8 +232,13 @@ class DatasetVersion(models.Model):
     class Meta:
         ordering = ["dataset", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "version"], name="ind_dataset_version_unique")
+            models.UniqueConstraint(
+                fields=["dataset", "version"], name="ind_dataset_version_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} v{self.version}"
 
 
 class LoadBatch(models.Model):
@@ -295,6 +309,9 @@ class LoadError(models.Model):
     class Meta:
         ordering = ["batch", "row", "id"]
 
+    def __str__(self) -> str:
+        return f"第 {self.row} 行 {self.field} {self.code}"
+
 
 class QuarantineRow(models.Model):
     """An invalid row of a lenient load, kept for correction and re-submission (隔离区)."""
@@ -314,6 +331,9 @@ class QuarantineRow(models.Model):
 
     class Meta:
         ordering = ["batch", "row"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row}"
 
 
 class PullSource(models.Model):
@@ -343,9 +363,7 @@ class PullSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    scope_q = classmethod(
-        lambda cls, actor, action: Q() if has_role(actor, *DATA_ADMINS) else None
-    )
+    scope_q = classmethod(lambda cls, actor, action: Q() if has_role(actor, *DATA_ADMINS) else None)
 
 
 class IndicatorValue(models.Model):
@@ -382,6 +400,9 @@ class IndicatorValue(models.Model):
             models.Index(fields=["indicator", "period"], name="ind_value_ind_period"),
             models.Index(fields=["region", "period"], name="ind_value_region_period"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.region_id}/{self.period:%Y-%m}={self.value}"
 
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:

@@ -326,7 +326,8 @@ def _evaluate_parent(
         elif cycles.weighting(start) == Weighting.EXPERT:
             weights = {r: [c.weight for c in children] for r in vectors}
         else:
-            weights = {r: [1.0] * len(children) for r in vectors}
+            # Equal weights, but a weight-0 leaf (informational, e.g. 办结量) never counts.
+            weights = {r: [1.0 if c.weight > 0 else 0.0 for c in children] for r in vectors}
         for region_id, vector in vectors.items():
             score = weighted_mean(vector, weights[region_id])
             if score is not None:

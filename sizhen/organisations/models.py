@@ -62,7 +62,7 @@ class Region(models.Model):
         return self.level != RegionLevel.PARK
 
     def compute_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else "/"
+        prefix = self.parent.path if self.parent is not None else "/"
         return f"{prefix}{self.code}/"
 
     @classmethod
@@ -112,7 +112,9 @@ class Department(models.Model):
         verbose_name = "部门"
         ordering = ["region__path", "sort_order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["region", "name"], name="org_department_name_per_region")
+            models.UniqueConstraint(
+                fields=["region", "name"], name="org_department_name_per_region"
+            )
         ]
 
     def __str__(self) -> str:

@@ -16,9 +16,10 @@ def _validate_region(region: Region) -> None:
     error = region_code_error(region.code, statutory=region.is_statutory)
     if error:
         raise ValidationError({"code": error})
-    if region.parent_id is None and Region.objects.exclude(pk=region.pk).filter(
-        parent__isnull=True
-    ).exists():
+    if (
+        region.parent_id is None
+        and Region.objects.exclude(pk=region.pk).filter(parent__isnull=True).exists()
+    ):
         raise ValidationError({"parent": "只能有一个顶级区划（本市）"})
     if region.pk and region.parent_id:
         parent = Region.objects.get(pk=region.parent_id)

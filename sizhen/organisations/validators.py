@@ -87,7 +87,9 @@ def mask_phone(value: str | None) -> str:
     return "****"
 
 
-def build_uscc(region_code: str, organisation_code: str, *, authority: str = "9", kind: str = "1") -> str:
+def build_uscc(
+    region_code: str, organisation_code: str, *, authority: str = "9", kind: str = "1"
+) -> str:
     """Compose a valid USCC: registration authority (9 = 市场监管), type (1 = 企业), the 6-digit
     region code, a 9-character organisation code, and the computed check character."""
     first17 = f"{authority}{kind}{region_code[:6]}{organisation_code}"

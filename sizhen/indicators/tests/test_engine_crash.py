@@ -93,7 +93,7 @@ def test_crash_inside_the_commit_leaves_nothing_and_rerun_completes(city, tmp_pa
     assert batch.status == LoadStatus.RUNNING  # the report was never written
 
     rerun = _command(csv, store)
-    out, err = rerun.communicate(timeout=600)
+    _out, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err.decode()[-2000:]
     assert _stored_rows(store) == ROWS
     batch.refresh_from_db()

@@ -324,6 +324,24 @@ def test_equal_weighting_ignores_catalogue_weights(tree):
 
 
 @pytest.mark.django_db
+def test_equal_weighting_leaves_out_weight_zero_leaves(tree):
+    # An informational leaf (weight 0, like 办结量) is scored on its own but never averaged in.
+    volume = Indicator.objects.create(
+        code="BE02.02",
+        name="办结量",
+        parent=Indicator.objects.get(code="BE02"),
+        level=2,
+        direction="higher_is_better",
+        weight=0,
+    )
+    Goalpost.objects.create(indicator=volume, cycle=tree["cycle"], best=100, worst=0)
+    _value(volume, tree["A"], JAN, 0)
+    score_periods({JAN})
+    assert _row("BE02.02", tree["A"], JAN, kind=SourceKind.RECORDS).score == 0.0
+    assert _row("BE02", tree["A"], JAN).score == 50.0  # BE02.01 alone, not (50 + 0) / 2
+
+
+@pytest.mark.django_db
 def test_entropy_weighting_across_the_districts(city):
     south = org.create_region(
         actor=None, code="449903", name="南湖区", level=RegionLevel.DISTRICT, parent=city["root"]

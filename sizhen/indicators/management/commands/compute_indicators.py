@@ -25,7 +25,11 @@ class Command(BaseCommand):
             if options["full"]:
                 report = compute()
             else:
-                batch = LoadBatch.objects.filter(status=LoadStatus.LOADED).order_by("-finished_at").first()
+                batch = (
+                    LoadBatch.objects.filter(status=LoadStatus.LOADED)
+                    .order_by("-finished_at")
+                    .first()
+                )
                 if batch is None:
                     report = compute()
                 else:

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("dataset", help="数据集编码，如 gov_service_cases")
         parser.add_argument("file", help="CSV 或 XLSX 文件路径")
         parser.add_argument("--dry-run", action="store_true", help="只校验，不入库")
-        parser.add_argument("--lenient", action="store_true", help="宽松模式：有效行入库，错误行进入隔离区")
+        parser.add_argument(
+            "--lenient", action="store_true", help="宽松模式：有效行入库，错误行进入隔离区"
+        )
         parser.add_argument("--json", action="store_true", help="以 JSON 输出导入报告")
         parser.add_argument("--max-errors", type=int, default=20, help="文本输出最多列出的错误数")
 
