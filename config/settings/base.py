@@ -140,6 +140,9 @@ SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "4GB")
 # Working days a department has to fill in a periodic figure (定期填报) after the period ends.
 SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)
 
+# Government-service cases the demo city gets by default (manage.py demo --records N).
+SIZHEN_DEMO_RECORDS = env_int("SIZHEN_DEMO_RECORDS", 300_000)
+
 # --- Jobs and notifications --------------------------------------------------------------
 SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)
 SIZHEN_NOTIFICATION_CHANNELS = env_list(

@@ -1,5 +1,9 @@
 """Test settings: the same database engines as production, faster hashing."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import INSTALLED_APPS
 
@@ -11,3 +15,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The demo command's record step is exercised by its own test with a small N.
+SIZHEN_DEMO_RECORDS = 0
+
+# Each test process gets its own analytical store; tests that load records point it at tmp_path.
+SIZHEN_ANALYTICS_DIR = Path(tempfile.gettempdir()) / f"sizhen-test-analytics-{os.getpid()}"

@@ -28,6 +28,7 @@ from sizhen.accounts.models import ApiToken, User
 from sizhen.core.audit import record_event
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
+from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
 from sizhen.organisations.choices import DepartmentType, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import (
@@ -289,6 +290,7 @@ STEPS: list[DemoStep] = [
     DemoStep("departments", "个部门", build_departments, wipe_departments),
     DemoStep("enterprises", "家企业", build_enterprises, wipe_enterprises),
     DemoStep("users", "个演示账号", build_users, wipe_users),
+    DemoStep("indicators", "个指标", build_catalogue, wipe_indicators),
     # Later modules append here: indicator records, enterprise requests, tasks, surveys.
 ]
 

@@ -273,14 +273,24 @@ def test_loading_twice_without_reset_is_refused_and_changes_nothing() -> None:
 def test_the_load_is_one_system_audit_event() -> None:
     run()
 
-    events = list(AuditEvent.objects.all())
-    assert len(events) == 1
+    # The indicator catalogue step is audited by its own service; the city is one event.
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
+        "indicator.catalogue_load",
+        "demo.load",
+    ]
+    events = list(AuditEvent.objects.filter(action="demo.load"))
     event = events[0]
     assert (event.action, event.actor_id, event.actor_label) == ("demo.load", None, "系统")
     assert event.object_repr == "示范市"
     assert event.after == {
         "seed": 449900,
-        "counts": {"regions": 13, "departments": 139, "enterprises": 2000, "users": 11},
+        "counts": {
+            "regions": 13,
+            "departments": 139,
+            "enterprises": 2000,
+            "users": 11,
+            "indicators": 101,
+        },
     }
 
 
@@ -296,11 +306,11 @@ def test_two_runs_produce_identical_data() -> None:
     # Every row was rebuilt (new keys), and the rebuilt city is the same.
     assert Enterprise.objects.order_by("pk").values_list("pk", flat=True)[0] > first_max_pk
     assert snapshot_city() == first
-    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
-        "demo.load",
-        "demo.reset",
-        "demo.load",
-    ]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="demo.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == ["demo.load", "demo.reset", "demo.load"]
 
 
 @pytest.mark.django_db
@@ -340,3 +350,30 @@ def test_refuses_a_database_that_holds_another_city() -> None:
     assert list(Region.objects.values_list("code", flat=True)) == ["449800"]
     assert Enterprise.objects.count() == 0
     assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_path, settings):
+    from sizhen.indicators.models import Indicator, IndicatorValue, LoadBatch
+
+    settings.SIZHEN_ANALYTICS_DIR = tmp_path / "analytics"
+    out = io.StringIO()
+    call_command("demo", "--records", "3000", stdout=out)
+    assert Indicator.objects.filter(parent__code="BE").count() == 18
+    assert sorted(LoadBatch.objects.values_list("dataset__code", "status")) == [
+        ("bidding", "loaded"),
+        ("enterprise_startup", "loaded"),
+        ("gov_service_cases", "loaded"),
+        ("utility_connections", "loaded"),
+    ]
+    city_on_time = IndicatorValue.objects.filter(
+        indicator__code="BE15.03", region__code="449900", source_kind="records"
+    )
+    assert city_on_time.count() >= 30  # three years of months
+    assert all(0 <= v.value <= 100 and v.score is not None for v in city_on_time)
+    overall = IndicatorValue.objects.filter(indicator__code="BE", source_kind="composite")
+    assert overall.exclude(rank=None).exists()
+    # Resetting clears the monitoring data too, then loads it again.
+    call_command("demo", "--reset", "--records", "0", stdout=io.StringIO())
+    assert LoadBatch.objects.count() == 0
+    assert IndicatorValue.objects.count() == 0

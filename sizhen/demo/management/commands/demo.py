@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sizhen.demo import builder
+from sizhen.demo.indicators_step import load_records
 
 
 def _width(text: str) -> int:
@@ -42,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--logins-json", action="store_true", help="只输出演示账号的 JSON 列表")
         parser.add_argument(
             "--seed", type=int, default=builder.DEFAULT_SEED, help="随机种子（默认 449900）"
+        )
+        parser.add_argument(
+            "--records",
+            type=int,
+            default=None,
+            help="装入的政务服务办件数（默认 300000，其他数据集按比例；0 表示不装入业务数据）",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,3 +87,17 @@ class Command(BaseCommand):
             return
         result = builder.load_demo_city(seed=options["seed"])
         say(f"{result.summary()}（用时 {result.seconds:.1f} 秒）")
+        records = options["records"]
+        if records is None:
+            records = settings.SIZHEN_DEMO_RECORDS
+        if records > 0:
+            started = time.monotonic()
+            say(f"正在装入三年业务数据（{records} 条政务服务办件）并计算指标……")
+            counts = load_records(records)
+            say(
+                "已装入业务数据："
+                + "，".join(
+                    f"{code} {count} 条" for code, count in counts.items() if code != "values"
+                )
+                + f"；计算指标值 {counts.get('values', 0)} 个（用时 {time.monotonic() - started:.1f} 秒）"
+            )

@@ -1,0 +1,41 @@
+"""Demo steps of the monitoring module: the default indicator catalogue (a database step inside
+the demo transaction) and three years of source records loaded through the ingestion path
+into the analytical store, then computed and scored (after the transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sizhen.indicators.catalogue import load_default_catalogue
+from sizhen.indicators.demo_records import load_demo_records
+from sizhen.indicators.engine import store
+from sizhen.indicators.filling_models import FillingRound, FillingTask
+from sizhen.indicators.models import Benchmark, Indicator, IndicatorValue, LoadBatch, PullSource
+
+
+def build_catalogue(ctx: Any) -> int:
+    report = load_default_catalogue(actor=ctx.actor)
+    return len(report.created) if report.created else Indicator.objects.count()
+
+
+def wipe_indicators(city_path: str) -> None:
+    """Everything the monitoring module holds about the demo city (a demo database only)."""
+    FillingTask.objects.all().delete()
+    FillingRound.objects.all().delete()
+    IndicatorValue.objects.all().delete()
+    Benchmark.objects.all().delete()
+    PullSource.objects.all().delete()
+    LoadBatch.objects.all().delete()
+    for level in sorted(set(Indicator.objects.values_list("level", flat=True)), reverse=True):
+        Indicator.objects.filter(level=level).delete()
+    with store.open_store() as con:
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'records_%'"
+        ).fetchall()
+        for (name,) in tables:
+            con.execute(f"DROP TABLE {store.ident(name)}")
+        con.execute("DELETE FROM loads")
+
+
+def load_records(cases: int) -> dict[str, Any]:
+    return load_demo_records(cases)
