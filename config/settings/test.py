@@ -20,4 +20,7 @@ STORAGES = {
 SIZHEN_DEMO_RECORDS = 0
 
 # Each test process gets its own analytical store; tests that load records point it at tmp_path.
-SIZHEN_ANALYTICS_DIR = Path(tempfile.gettempdir()) / f"sizhen-test-analytics-{os.getpid()}"
+SIZHEN_ANALYTICS_DIR = Path(
+    os.environ.get("SIZHEN_ANALYTICS_DIR")
+    or Path(tempfile.gettempdir()) / f"sizhen-test-analytics-{os.getpid()}"
+)

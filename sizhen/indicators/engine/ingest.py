@@ -268,13 +268,16 @@ def _stage_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> N
             [str(path)],
         )
     except duckdb.Error as exc:
-        if (
-            "unicode" in str(exc).lower()
-            or "utf-8" in str(exc).lower()
-            or "utf8" in str(exc).lower()
-        ):
+        text = str(exc)
+        if "invalid unicode" in text.lower():
             raise _NotUtf8 from exc
-        raise FileProblem("malformed_csv", f"CSV 文件格式错误：{_short(exc)}") from exc
+        line = re.search(r"[Ll]ine:?\s*(\d+)", text)
+        where = f"（约第 {line.group(1)} 行）" if line else ""
+        raise FileProblem(
+            "malformed_csv",
+            f"CSV 文件格式错误{where}：某些行的列数与表头不一致，或引号不配对。请检查后重新导出为"
+            f"逗号分隔的 CSV。（{_short(exc)}）",
+        ) from exc
 
 
 def _short(exc: Exception) -> str:
