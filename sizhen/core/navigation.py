@@ -58,11 +58,15 @@ MODULES: tuple[Module, ...] = (
             NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),
             NavItem("数据集与数据质量", "indicator_data:dataset_list", ALL_STAFF),
             NavItem("数据批次", "indicator_data:batch_list", ALL_STAFF),
-            NavItem("上传数据", "indicator_data:upload", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+            NavItem(
+                "上传数据", "indicator_data:upload", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+            ),
             NavItem("定期填报", "indicator_filling:task_list", ALL_STAFF),
             NavItem("逾期填报", "indicator_filling:overdue", ALL_STAFF),
             NavItem(
-                "数据对接", "indicator_filling:pull_list", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+                "数据对接",
+                "indicator_filling:pull_list",
+                frozenset({Role.COORDINATOR, Role.SYSADMIN}),
             ),
         ),
     ),

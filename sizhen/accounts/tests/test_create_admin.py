@@ -16,7 +16,11 @@ def test_create_admin_prints_a_one_time_password_that_logs_in(city, client):
     call_command("create_admin", "root1", department="SZ-YSB", full_name="管理员", stdout=out)
     password = out.getvalue().strip().splitlines()[-1].split("：", 1)[1]
     user = User.objects.get(username="root1")
-    assert (user.role, user.must_change_password, user.department.code) == ("sysadmin", True, "SZ-YSB")
+    assert (user.role, user.must_change_password, user.department.code) == (
+        "sysadmin",
+        True,
+        "SZ-YSB",
+    )
     assert user.check_password(password)
     assert AuditEvent.objects.filter(action="user.create", object_id=str(user.pk)).count() == 1
     assert password not in str(list(AuditEvent.objects.values_list("after", flat=True)))

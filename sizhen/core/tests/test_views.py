@@ -102,7 +102,9 @@ def test_module_placeholders(client_for: Any, persona: str | None) -> None:
             assert response.status_code == 200, module.slug
             body = response.content.decode()
             for item in module.items:
-                assert (f'href="{reverse(item.url_name)}"' in body) == (ROLE_OF[persona] in item.roles)
+                assert (f'href="{reverse(item.url_name)}"' in body) == (
+                    ROLE_OF[persona] in item.roles
+                )
             assert "本模块尚未上线" not in body
         else:
             assert response.status_code == 200, module.slug
