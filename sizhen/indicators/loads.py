@@ -363,7 +363,21 @@ def _summary(batch: LoadBatch) -> dict[str, Any]:
 
 @job("indicators.run_load", label="数据入库", max_attempts=2)
 def run_load_job(ctx: JobContext, *, batch_id: int) -> dict[str, Any]:
-    batch = run_load(batch_id, ctx)
+    try:
+        batch = run_load(batch_id, ctx)
+    except Exception as exc:
+        if ctx.job.attempts >= ctx.job.max_attempts:
+            # The last attempt: say so on the batch, or its page would show 处理中 for ever.
+            # The store is as before (the merge is one DuckDB transaction).
+            detail = str(exc) if isinstance(exc, store.StoreBusy) else type(exc).__name__
+            with transaction.atomic():
+                _fail(
+                    LoadBatch.objects.select_related("dataset").get(pk=batch_id),
+                    LoadStatus.FAILED,
+                    f"后台处理失败（{detail}），请联系系统管理员查看后台任务 #{ctx.job.pk}",
+                    code="load_failed",
+                )
+        raise
     return _summary(batch)
 
 

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,6 +62,11 @@ from sizhen.indicators.services_loads import create_dataset, discard_quarantine_
 #: Row errors shown on the batch page; the workbook has every stored one.
 ERRORS_ON_PAGE = 200
 QUARANTINE_PER_PAGE = 50
+#: Empty field rows offered on the new-dataset page (the formset adds its extra rows).
+NEW_DATASET_ROWS = 5
+#: The upload page's script sends this header; it then gets the next address as JSON, so
+#: the flash message survives until that page is shown.
+UPLOAD_SCRIPT_HEADER = "X-Sizhen-Upload"
 FINISHED = (LoadStatus.LOADED, LoadStatus.VALIDATED, LoadStatus.REJECTED, LoadStatus.FAILED)
 
 
@@ -189,7 +194,9 @@ def _schema_editor(
 def dataset_new(request: HttpRequest) -> HttpResponse:
     require_role(request.user, *DATA_ADMINS, target="新建数据集")
     form, rows = _schema_editor(
-        request, DatasetForm(request.POST or None, initial={"region_field": "region_code"})
+        request,
+        DatasetForm(request.POST or None, initial={"region_field": "region_code"}),
+        [{} for _ in range(NEW_DATASET_ROWS)],
     )
     if request.method == "POST":
         schema = form.schema(rows)
@@ -366,7 +373,10 @@ def upload(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"文件已提交（批次 #{batch.pk}），正在后台校验入库")
             else:
                 messages.info(request, f"内容相同的文件已于批次 #{batch.pk} 提交过，本次未重复导入")
-            return redirect("indicator_data:batch_detail", pk=batch.pk)
+            target = reverse("indicator_data:batch_detail", args=[batch.pk])
+            if request.headers.get(UPLOAD_SCRIPT_HEADER) == "1":
+                return JsonResponse({"location": target})
+            return redirect(target)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return render(

@@ -292,3 +292,49 @@ def test_error_workbook_lists_exactly_the_errors(client_for, personas):
     assert summary["状态"] == "校验未通过"
     assert (summary["总行数"], summary["拒收"], summary["错误数"]) == (3, 3, 3)
     assert summary["提交人"] == personas["responsible_department"].audit_label
+
+
+def test_the_upload_script_gets_the_next_address_and_the_message_waits_for_it(client_for):
+    client = client_for("coordinator")
+    data = {
+        "dataset": DATASET,
+        "mode": "strict",
+        "file": SimpleUploadedFile("a.csv", csv_bytes(GOOD)),
+    }
+    response = client.post(UPLOAD, data, HTTP_X_SIZHEN_UPLOAD="1")
+    batch = LoadBatch.objects.get()
+    assert response.status_code == 200
+    assert response.json() == {"location": f"/monitoring/data/loads/{batch.pk}/"}
+    page = client.get(response.json()["location"]).content.decode()
+    assert f"文件已提交（批次 #{batch.pk}），正在后台校验入库" in page
+
+
+def test_a_load_that_keeps_failing_is_marked_failed(client_for, monkeypatch):
+    from django.utils import timezone
+
+    from sizhen.core.models import Job, JobStatus
+    from sizhen.indicators.engine import ingest
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "merge", broken)
+    client = client_for("responsible_department")
+    batch = _uploaded_batch(_upload(client, "a.csv", csv_bytes(GOOD)))
+    progress_url = f"/monitoring/data/loads/{batch.pk}/progress/"
+    assert run_pending() == 1
+    batch.refresh_from_db()
+    assert batch.status == LoadStatus.RUNNING  # one more attempt is due later
+    assert "上次尝试失败，稍后自动重试" in client.get(progress_url).content.decode()
+
+    Job.objects.filter(pk=batch.job_id).update(run_after=timezone.now())
+    assert run_pending() == 1
+    batch.refresh_from_db()
+    assert batch.status == LoadStatus.FAILED
+    assert batch.message == (
+        f"后台处理失败（RuntimeError），请联系系统管理员查看后台任务 #{batch.job_id}"
+    )
+    assert list(batch.errors.values_list("row", "code")) == [(0, "load_failed")]
+    assert Job.objects.get(pk=batch.job_id).status == JobStatus.FAILED
+    assert client.get(progress_url)["HX-Refresh"] == "true"
+    assert store_rows() == []
