@@ -251,10 +251,10 @@ def _value_table(
             {
                 "period": period,
                 "own": value,
-                "value": number(value.value) if value and value.value is not None else "—",
+                "value": number(value.value, 2) if value and value.value is not None else "—",
                 "score": number(value.score, 1) if value and value.score is not None else "—",
                 "benchmarks": [
-                    number(by_period[period][city]) if city in by_period.get(period, {}) else "—"
+                    number(by_period[period][city], 2) if city in by_period.get(period, {}) else "—"
                     for city in cities
                 ],
             }
