@@ -56,6 +56,7 @@ MODULES: tuple[Module, ...] = (
             NavItem("指标体系", "indicators:catalogue", ALL_STAFF),
             NavItem("标杆值", "indicators:benchmark_list", ALL_STAFF),
             NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),
+            NavItem("仿真评价", "indicators:simulation", ALL_STAFF),
             NavItem("数据集与数据质量", "indicator_data:dataset_list", ALL_STAFF),
             NavItem("数据批次", "indicator_data:batch_list", ALL_STAFF),
             NavItem(

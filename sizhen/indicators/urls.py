@@ -3,6 +3,7 @@
 from django.urls import path
 
 from sizhen.indicators import views_catalogue as catalogue
+from sizhen.indicators import views_simulation
 
 app_name = "indicators"
 
@@ -17,6 +18,7 @@ urlpatterns = [
         name="goalpost_edit",
     ),
     path("cycles/", catalogue.cycle_list, name="cycle_list"),
+    path("simulation/", views_simulation.simulation, name="simulation"),
     path("cycles/<str:code>/current/", catalogue.cycle_set_current, name="cycle_set_current"),
     path("benchmarks/", catalogue.BenchmarkListView.as_view(), name="benchmark_list"),
     path("benchmarks/new/", catalogue.benchmark_new, name="benchmark_new"),
