@@ -116,7 +116,10 @@ def submit_records(
     """API push. Returns (batch, created). Validation errors are on the batch at once; a clean
     (or lenient) batch is queued for the worker to commit."""
     payload = json.dumps(records, ensure_ascii=False, sort_keys=True, default=str).encode()
-    content_hash = _hash_bytes(payload, dataset.code, mode, "dry" if dry_run else "load")
+    # The sender is part of the identity: two departments sending the same content each get
+    # (and may read) their own batch.
+    sender = str(getattr(actor, "department_id", "") or "")
+    content_hash = _hash_bytes(payload, dataset.code, mode, "dry" if dry_run else "load", sender)
     existing = _existing(dataset, content_hash)
     if existing is not None:
         return existing, False
@@ -129,6 +132,7 @@ def submit_records(
         content_hash=content_hash,
     )
     spec = spec_for(dataset)
+    spec.allowed_region_path = _sender_region_path(batch)
     batch.rows_total = len(records)
     con = _dimension_connection()
     try:
@@ -190,7 +194,8 @@ def submit_file(
     suffix = Path(file_name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ingest.FileProblem("bad_type", "只支持 CSV 或 XLSX（Excel）文件")
-    content_hash = _hash_file(source, dataset.code, mode, "dry" if dry_run else "load")
+    sender = str(getattr(actor, "department_id", "") or "")
+    content_hash = _hash_file(source, dataset.code, mode, "dry" if dry_run else "load", sender)
     existing = _existing(dataset, content_hash)
     if existing is not None and not dry_run:
         return existing, False
@@ -233,6 +238,7 @@ def run_load(
         return batch
     LoadBatch.objects.filter(pk=batch.pk).update(status=LoadStatus.RUNNING)
     spec = spec_for(batch.dataset, batch.schema_version)
+    spec.allowed_region_path = _sender_region_path(batch)
     path = Path(batch.staged_path)
     own = con is None
     connection = con or store.connect()
@@ -318,6 +324,14 @@ def _finish(batch: LoadBatch, result: ingest.LoadResult) -> None:
         obj=batch,
         after=_summary(batch),
     )
+
+
+def _sender_region_path(batch: LoadBatch) -> str | None:
+    """A department may only send records of its own region subtree (a city department: the
+    whole city). Loads by the system itself (demo, command line) are not restricted."""
+    if batch.department_id is None:
+        return None
+    return batch.department.region.path  # type: ignore[union-attr]
 
 
 def _fail(batch: LoadBatch, status: str, message: str, *, code: str = "file") -> None:

@@ -121,6 +121,8 @@ class Spec:
     region_field: str = "region_code"
     department_field: str = ""
     period_fields: list[str] = field(default_factory=list)
+    #: Records may only name regions in this subtree (the sending department's), when set.
+    allowed_region_path: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -442,6 +444,15 @@ def _checks(spec: Spec, *, with_duplicates: bool) -> list[tuple[str, str, str, s
                 _quote("未知的区划代码 ") + f" || {rf}",
             )
         )
+        if spec.allowed_region_path:
+            checks.append(
+                (
+                    spec.region_field,
+                    "region_out_of_scope",
+                    _out_of_scope(spec),
+                    _quote("区划代码 ") + f" || {rf} || " + _quote(" 不在本部门的管辖范围内"),
+                )
+            )
     if spec.department_field:
         df = ident(spec.department_field)
         checks.append(
@@ -467,6 +478,15 @@ def _checks(spec: Spec, *, with_duplicates: bool) -> list[tuple[str, str, str, s
     return checks
 
 
+def _out_of_scope(spec: Spec) -> str:
+    region = ident(spec.region_field)
+    prefix = _quote(spec.allowed_region_path or "/")
+    return (
+        f"({region} IN (SELECT code FROM dim_region) AND {region} NOT IN "
+        f"(SELECT code FROM dim_region WHERE starts_with(path, {prefix})))"
+    )
+
+
 def _flag_conditions(spec: Spec) -> list[str]:
     """Cheap per-row conditions, over typed columns, that are TRUE when a row has any error.
     Kept separate from the detailed checks so a clean file costs one light scan."""
@@ -484,6 +504,8 @@ def _flag_conditions(spec: Spec) -> list[str]:
             conditions.append(f"{name} NOT IN ({allowed})")
     if spec.region_field:
         conditions.append(f"{ident(spec.region_field)} NOT IN (SELECT code FROM dim_region)")
+        if spec.allowed_region_path:
+            conditions.append(_out_of_scope(spec))
     if spec.department_field:
         conditions.append(
             f"{ident(spec.department_field)} NOT IN (SELECT code FROM dim_department)"

@@ -119,14 +119,14 @@ def test_a_changed_record_replaces_the_earlier_version(push_token):
     _push(Client(), {"records": [record("A1"), record("A2")]}, push_token)
     run_pending()
     response = _push(
-        Client(), {"records": [record("A1"), record("A2", region_code="449902")]}, push_token
+        Client(), {"records": [record("A1"), record("A2", region_code="P449951")]}, push_token
     )
     assert response.status_code == 202
     run_pending()
     second = LoadBatch.objects.get(pk=response.json()["batch_id"])
     assert (second.imported, second.updated, second.ignored) == (0, 1, 1)
     first = LoadBatch.objects.exclude(pk=second.pk).get()
-    assert store_rows() == [("A1", "449901", first.pk), ("A2", "449902", second.pk)]
+    assert store_rows() == [("A1", "449901", first.pk), ("A2", "P449951", second.pk)]
 
 
 def test_records_may_use_chinese_column_names(push_token):
@@ -438,3 +438,26 @@ def test_freshness_before_and_after_a_load(push_token):
     assert (after["rows_last_load"], after["rows_loaded"], after["loads"]) == (2, 2, 1)
     assert (after["lag_days"], after["stale"]) == (0, False)
     assert _get(Client(), "/api/v1/datasets/nope/freshness", push_token).status_code == 404
+
+
+def test_identical_content_from_two_departments_makes_two_readable_batches(personas, city):
+    body = {"records": [record("S1")]}
+    east = _token(personas, city["a_dept"], ["records:write"])
+    west = _token(personas, city["market"], ["records:write"])  # a city department
+    first = _push(Client(), body, east)
+    second = _push(Client(), body, west)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["batch_id"] != second.json()["batch_id"]
+    assert _get(Client(), f"/api/v1/batches/{second.json()['batch_id']}", west).status_code == 200
+    # And each still cannot read the other's.
+    assert _get(Client(), f"/api/v1/batches/{first.json()['batch_id']}", west).status_code == 404
+
+
+def test_a_district_department_cannot_send_another_districts_records(personas, city):
+    west = _token(personas, city["b_dept"], ["records:write"])
+    response = _push(Client(), {"records": [record("W1")]}, west)  # a 东湖区 case
+    assert response.status_code == 422
+    assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (1, "region_code", "region_out_of_scope")
+    ]
+    assert store_rows() == []

@@ -87,7 +87,7 @@ def test_the_corrected_row_loads_on_resubmit(client_for, quarantined):
 
     response = client.post(
         f"/monitoring/data/quarantine/{row.pk}/",
-        _form(row, region_code="449902", visits="1", action="resubmit"),
+        _form(row, region_code="P449951", visits="1", action="resubmit"),
     )
     resubmitted = LoadBatch.objects.order_by("-pk").first()
     assert resubmitted.pk != batch.pk
@@ -106,7 +106,7 @@ def test_the_corrected_row_loads_on_resubmit(client_for, quarantined):
     assert (resubmitted.status, resubmitted.imported) == (LoadStatus.LOADED, 1)
     assert store_rows() == [
         ("Q1", "449901", batch.pk),
-        ("Q2", "449902", resubmitted.pk),
+        ("Q2", "P449951", resubmitted.pk),
         ("Q3", "449901", batch.pk),
     ]
     assert "隔离区没有待处理的记录" in client.get(QUARANTINE).content.decode()

@@ -52,7 +52,8 @@ def _uploaded_batch(response: Any) -> LoadBatch:
     return batch
 
 
-GOOD = [record("F1"), record("F2", region_code="449902", department_code="XS-SCJG")]
+# Both in 东湖区's subtree (the district and its park): the uploading department's scope.
+GOOD = [record("F1"), record("F2", region_code="P449951")]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_csv_upload_in_every_encoding_loads(client_for, city, name, content):
     batch.refresh_from_db()
     assert batch.status == LoadStatus.LOADED, batch.message
     assert (batch.rows_total, batch.imported, batch.rejected, batch.error_count) == (2, 2, 0, 0)
-    assert store_rows() == [("F1", "449901", batch.pk), ("F2", "449902", batch.pk)]
+    assert store_rows() == [("F1", "449901", batch.pk), ("F2", "P449951", batch.pk)]
     page = client.get(f"/monitoring/data/loads/{batch.pk}/")
     assert page.status_code == 200
     assert "已入库：新增 2，更新 0，未变化 0" in page.content.decode()
