@@ -135,7 +135,8 @@ SIZHEN_MAX_UPLOAD_BYTES = env_int("SIZHEN_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 # --- Analytical store (DuckDB embedded; written by the worker process only) ----------------
 SIZHEN_ANALYTICS_DIR = Path(env_str("SIZHEN_ANALYTICS_DIR", str(DATA_DIR / "analytics")))
 SIZHEN_DUCKDB_THREADS = env_int("SIZHEN_DUCKDB_THREADS", 2)
-SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "4GB")
+# DuckDB spills to disk past this; with the Python process it keeps a load under 4 GB.
+SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "3GB")
 
 # Working days a department has to fill in a periodic figure (定期填报) after the period ends.
 SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)

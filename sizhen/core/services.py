@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from sizhen.core.audit import record_event, snapshot
+from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.models import CalendarDay, CalendarDayKind, CalendarYear, Notification
 
 
@@ -52,3 +52,31 @@ def mark_notifications_read(user: Any, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def create_validated(model: type[M], *, actor: Any, action: str, **fields: Any) -> M:
+    """Create a row after full validation and write its audit event (call inside the
+    caller's transaction). The plain create service of every simple model."""
+    instance = model(**fields)
+    instance.full_clean()
+    instance.save()
+    record_event(action, actor=actor, obj=instance, after=snapshot(instance))
+    return instance
+
+
+def update_validated(instance: M, *, actor: Any, action: str, **fields: Any) -> M:
+    """Lock the row, apply the changes, validate, save and audit only what changed (call
+    inside the caller's transaction)."""
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    before = snapshot(locked)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    locked.save()
+    old, new = changed(before, snapshot(locked))
+    record_event(action, actor=actor, obj=locked, before=old, after=new)
+    return locked

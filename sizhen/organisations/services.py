@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from sizhen.core.audit import changed, record_event, snapshot
+from sizhen.core.services import create_validated, update_validated
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import region_code_error
 
@@ -65,43 +66,19 @@ def update_region(region: Region, *, actor: Any, **fields: Any) -> Region:
 
 @transaction.atomic
 def create_department(*, actor: Any, **fields: Any) -> Department:
-    department = Department(**fields)
-    department.full_clean()
-    department.save()
-    record_event("department.create", actor=actor, obj=department, after=snapshot(department))
-    return department
+    return create_validated(Department, actor=actor, action="department.create", **fields)
 
 
 @transaction.atomic
 def update_department(department: Department, *, actor: Any, **fields: Any) -> Department:
-    locked = Department.objects.select_for_update().get(pk=department.pk)
-    before = snapshot(locked)
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.full_clean()
-    locked.save()
-    old, new = changed(before, snapshot(locked))
-    record_event("department.update", actor=actor, obj=locked, before=old, after=new)
-    return locked
+    return update_validated(department, actor=actor, action="department.update", **fields)
 
 
 @transaction.atomic
 def create_enterprise(*, actor: Any, **fields: Any) -> Enterprise:
-    enterprise = Enterprise(**fields)
-    enterprise.full_clean()
-    enterprise.save()
-    record_event("enterprise.create", actor=actor, obj=enterprise, after=snapshot(enterprise))
-    return enterprise
+    return create_validated(Enterprise, actor=actor, action="enterprise.create", **fields)
 
 
 @transaction.atomic
 def update_enterprise(enterprise: Enterprise, *, actor: Any, **fields: Any) -> Enterprise:
-    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    before = snapshot(locked)
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.full_clean()
-    locked.save()
-    old, new = changed(before, snapshot(locked))
-    record_event("enterprise.update", actor=actor, obj=locked, before=old, after=new)
-    return locked
+    return update_validated(enterprise, actor=actor, action="enterprise.update", **fields)

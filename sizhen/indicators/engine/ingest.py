@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -224,33 +225,46 @@ def _read_header(path: Path) -> list[str]:
     return header
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> int:
-    """Stage a CSV file. UTF-8 (with or without BOM) is read directly by DuckDB; when DuckDB
-    reports invalid UTF-8 the file is transcoded from GB18030 (a superset of GBK) and read again."""
+#: Per connection: the SQL that re-reads the raw text of a staged CSV (for the rows that have
+#: errors) and the temporary folder of a transcoded copy, removed by ``release``.
+_CSV_SOURCES: dict[int, tuple[str, list[Any], Path]] = {}
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> None:
+    """Read and type a CSV file in one pass into temp table ``typed`` (raw text is re-read
+    later only for rows with errors). UTF-8 (with or without BOM) is read directly; when DuckDB
+    reports invalid UTF-8 the file is transcoded from GB18030 (a superset of GBK) first."""
+    release(con)
     workdir = Path(tempfile.mkdtemp(prefix="sizhen-load-"))
     try:
         try:
-            _stage_utf8_csv(con, path, spec)
+            raw_sql, params = _type_utf8_csv(con, path, spec)
         except _NotUtf8:
             utf8_path, _encoding = ensure_utf8(path, workdir)
             try:
-                _stage_utf8_csv(con, utf8_path, spec)
+                raw_sql, params = _type_utf8_csv(con, utf8_path, spec)
             except _NotUtf8 as exc:  # pragma: no cover - ensure_utf8 produced UTF-8
                 raise FileProblem(
                     "bad_encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"
                 ) from exc
-    finally:
-        for child in workdir.iterdir():
-            child.unlink()
-        workdir.rmdir()
-    return _count_staging(con)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    _CSV_SOURCES[id(con)] = (raw_sql, params, workdir)
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget a connection's staged CSV and remove its transcoded copy, if any."""
+    source = _CSV_SOURCES.pop(id(con), None)
+    if source is not None:
+        shutil.rmtree(source[2], ignore_errors=True)
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _stage_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> None:
+def _type_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> tuple[str, list[Any]]:
     try:
         header = _read_header(path)
     except UnicodeDecodeError as exc:
@@ -260,15 +274,13 @@ def _stage_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> N
     select = ", ".join(f"c{positions[name]} AS {ident(name)}" for name in positions)
     absent = ", ".join(f"NULL::VARCHAR AS {ident(n)}" for n in spec.names if n not in positions)
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    raw_sql = f"""SELECT {select}{", " + absent if absent else ""}
+        FROM read_csv(?, header = true, columns = {columns}, delim = ',', quote = '"',
+                      escape = '"', strict_mode = true, null_padding = false, parallel = true)"""
+    params: list[Any] = [str(path)]
+    con.execute("DROP TABLE IF EXISTS staging")
     try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE staging AS
-            SELECT {select}{", " + absent if absent else ""}
-            FROM read_csv(?, header = true, columns = {columns}, delim = ',', quote = '"',
-                          escape = '"', strict_mode = true, null_padding = false,
-                          parallel = true)""",
-            [str(path)],
-        )
+        _create_typed(con, spec, raw_sql, params)
     except duckdb.Error as exc:
         text = str(exc)
         if "invalid unicode" in text.lower():
@@ -280,6 +292,25 @@ def _stage_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> N
             f"CSV 文件格式错误{where}：某些行的列数与表头不一致，或引号不配对。请检查后重新导出为"
             f"逗号分隔的 CSV。（{_short(exc)}）",
         ) from exc
+    return raw_sql, params
+
+
+def _create_typed(
+    con: duckdb.DuckDBPyConnection, spec: Spec, raw_sql: str, params: list[Any] | None = None
+) -> None:
+    """One pass: raw text -> typed columns (plus the raw text of optional typed fields, which
+    the checks need). Insertion order is preserved, so ``typed.rowid`` is the source order."""
+    raw_columns = ", ".join(f"{ident(n)} AS r_{n}" for n in spec.names)
+    typed_columns = ", ".join(f"{_typed_expression(f)} AS {ident(f['name'])}" for f in spec.fields)
+    optional_raw = "".join(
+        f", r_{f['name']}" for f in spec.fields if not f["required"] and f["type"] != "string"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT {typed_columns}{optional_raw}
+        FROM (SELECT {raw_columns} FROM ({raw_sql}))""",
+        params or [],
+    )
 
 
 def _short(exc: Exception) -> str:
@@ -287,9 +318,21 @@ def _short(exc: Exception) -> str:
     return text[:300]
 
 
-def _count_staging(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM staging").fetchall()[0]
+def _count_typed(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM typed").fetchall()[0]
     return int(row[0]) if row else 0
+
+
+def _ensure_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """The raw text of every row, for error messages: re-read the CSV when it was typed
+    directly (only happens when some row has an error)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'staging'"
+    ).fetchall()[0][0]
+    if exists:
+        return
+    raw_sql, params, _workdir = _CSV_SOURCES[id(con)]
+    con.execute(f"CREATE TEMP TABLE staging AS {raw_sql}", params)
 
 
 def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> int:
@@ -316,8 +359,8 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: Spec) -> int:
             index = positions.get(name)
             value = values[index] if index is not None and index < len(values) else None
             columns[name].append(_cell_text(value))
-    _stage_arrow(con, columns)
-    return _count_staging(con)
+    _stage_arrow(con, columns, spec)
+    return _count_typed(con)
 
 
 def _cell_text(value: Any) -> str | None:
@@ -353,15 +396,19 @@ def stage_records(
             index = positions.get(name)
             value = record.get(keys[index]) if index is not None else None
             columns[name].append(_cell_text(value) if not isinstance(value, str) else value)
-    _stage_arrow(con, columns)
+    _stage_arrow(con, columns, spec)
     return len(records)
 
 
-def _stage_arrow(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str | None]]) -> None:
+def _stage_arrow(
+    con: duckdb.DuckDBPyConnection, columns: dict[str, list[str | None]], spec: Spec
+) -> None:
+    release(con)
     table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
     con.register("_staged_arrow", table)
     con.execute("CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM _staged_arrow")
     con.unregister("_staged_arrow")
+    _create_typed(con, spec, "SELECT * FROM staging")
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -515,36 +562,29 @@ def _flag_conditions(spec: Spec) -> list[str]:
 
 
 def validate(con: duckdb.DuckDBPyConnection, spec: Spec, *, first_row_number: int = 2) -> int:
-    """Type every staged row and collect errors into temp table ``errors``; returns their count.
+    """Collect the errors of the typed rows into temp table ``errors``; returns their count.
 
-    One pass types the rows, one light scan finds the rows failing any check, and the detailed
-    error rows are produced from those rows only (usually few), joined back to their raw text."""
-    raw_columns = ", ".join(f"{ident(n)} AS r_{n}" for n in spec.names)
-    typed_columns = ", ".join(f"{_typed_expression(f)} AS {ident(f['name'])}" for f in spec.fields)
-    optional_raw = "".join(
-        f", r_{f['name']}" for f in spec.fields if not f["required"] and f["type"] != "string"
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE typed AS
-        SELECT _row, {typed_columns}{optional_raw}
-        FROM (SELECT rowid + {first_row_number} AS _row, {raw_columns} FROM staging)"""
-    )
+    One light scan over ``typed`` finds the rows failing any check; the detailed error rows
+    are produced from those rows only (usually few), joined back to their raw text. A row's
+    number is its position in the source (``typed.rowid``) plus ``first_row_number``."""
+    n = int(first_row_number)
     key = ident(spec.key)
     any_bad = " OR ".join(_flag_conditions(spec))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT _row FROM typed WHERE COALESCE({any_bad}, false)"
+        f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT rowid + {n} AS _row FROM typed "
+        f"WHERE COALESCE({any_bad}, false)"
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE dup_keys AS
-        SELECT {key} AS k, min(_row) AS first_row FROM typed
+        SELECT {key} AS k, min(rowid) + {n} AS first_row FROM typed
         WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1"""
     )
     duplicates = con.execute("SELECT count(*) FROM dup_keys").fetchall()[0]
     with_duplicates = bool(duplicates and duplicates[0])
     if with_duplicates:
         con.execute(
-            f"""INSERT INTO bad_rows SELECT t._row FROM typed t JOIN dup_keys d ON d.k = t.{key}
-            WHERE t._row <> d.first_row AND t._row NOT IN (SELECT _row FROM bad_rows)"""
+            f"""INSERT INTO bad_rows SELECT t.rowid + {n} FROM typed t JOIN dup_keys d ON d.k = t.{key}
+            WHERE t.rowid + {n} <> d.first_row AND t.rowid + {n} NOT IN (SELECT _row FROM bad_rows)"""
         )
     checks = _checks(spec, with_duplicates=with_duplicates)
     bad_count = con.execute("SELECT count(*) FROM bad_rows").fetchall()[0]
@@ -554,15 +594,16 @@ def validate(con: duckdb.DuckDBPyConnection, spec: Spec, *, first_row_number: in
             "message VARCHAR, value VARCHAR)"
         )
         return 0
+    _ensure_raw_staging(con)
     dup_join = f"LEFT JOIN dup_keys d ON d.k = t.{key}" if with_duplicates else ""
     dup_column = ", d.first_row AS _dup_first" if with_duplicates else ""
-    raw_select = ", ".join(f"s.{ident(n)} AS r_{n}" for n in spec.names)
-    typed_select = ", ".join(f"t.{ident(n)}" for n in spec.names)
+    raw_select = ", ".join(f"s.{ident(name)} AS r_{name}" for name in spec.names)
+    typed_select = ", ".join(f"t.{ident(name)}" for name in spec.names)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bad AS
-        SELECT t._row, {raw_select}, {typed_select}{dup_column}
-        FROM typed t JOIN staging s ON s.rowid = t._row - {first_row_number} {dup_join}
-        WHERE t._row IN (SELECT _row FROM bad_rows)"""
+        SELECT t.rowid + {n} AS _row, {raw_select}, {typed_select}{dup_column}
+        FROM typed t JOIN staging s ON s.rowid = t.rowid {dup_join}
+        WHERE t.rowid + {n} IN (SELECT _row FROM bad_rows)"""
     )
     parts = [
         f"SELECT _row, {_quote(name)} AS field, {_quote(code)} AS code, "
@@ -601,7 +642,7 @@ def merge(
         "SELECT imported, updated, ignored FROM loads WHERE batch_id = ?", [batch_id]
     ).fetchall()
     already = committed_rows[0] if committed_rows else None
-    result.total = _count_staging(con)
+    result.total = _count_typed(con)
     ensure_records_table(con, spec.code, spec.fields)
     error_count = validate(con, spec, first_row_number=first_row_number)
     result.error_count = error_count
@@ -626,7 +667,11 @@ def merge(
     table = records_table(spec.code)
     key = ident(spec.key)
     typed_names = ", ".join(ident(n) for n in spec.names)
-    only_valid = "WHERE _row NOT IN (SELECT _row FROM bad_rows)" if rejected_rows else ""
+    only_valid = (
+        f"WHERE rowid + {int(first_row_number)} NOT IN (SELECT _row FROM bad_rows)"
+        if rejected_rows
+        else ""
+    )
     existing = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     if existing and existing[0]:
         con.execute(
