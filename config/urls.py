@@ -8,6 +8,7 @@ urlpatterns = [
     path("monitoring/data/", include("sizhen.indicators.urls_loads")),
     path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
     path("monitoring/", include("sizhen.indicators.urls")),
+    path("dashboards/", include("sizhen.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),
 ]
