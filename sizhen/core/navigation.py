@@ -51,8 +51,9 @@ MODULES: tuple[Module, ...] = (
         "望",
         "指标体系、无感数据采集、指标计算、评分排名、对标分析与异常预警。",
         ALL_STAFF,
-        planned="一指标一页面、领导驾驶舱、异常预警与提醒函（第 4 号任务）尚未上线",
+        planned="领导驾驶舱、大屏、异常预警与提醒函（第 4 号任务）尚未上线",
         items=(
+            NavItem("指标看板", "dashboards:index", ALL_STAFF),
             NavItem("指标体系", "indicators:catalogue", ALL_STAFF),
             NavItem("标杆值", "indicators:benchmark_list", ALL_STAFF),
             NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),

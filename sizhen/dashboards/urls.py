@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401 - filled by the dashboards pages
+"""Dashboards (一指标一页面, 领导驾驶舱): pages that only read precomputed indicator values."""
+
+from django.urls import path
+
+from sizhen.dashboards import views
 
 app_name = "dashboards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("indicators/<str:code>/", views.indicator, name="indicator"),
+]

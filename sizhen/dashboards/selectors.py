@@ -1,0 +1,334 @@
+"""Reads for the one-indicator page (一指标一页面, indicator page). Everything here reads
+precomputed ``IndicatorValue`` rows through the actor's scope; nothing is computed from records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sizhen.indicators.choices import Direction, Frequency, SourceKind
+from sizhen.indicators.models import (
+    Benchmark,
+    EvaluationCycle,
+    Goalpost,
+    Indicator,
+    IndicatorValue,
+)
+from sizhen.organisations.models import Region
+
+#: When a region has values of several source kinds for one period, the page shows the first.
+SOURCE_PREFERENCE: tuple[str, ...] = (
+    SourceKind.RECORDS,
+    SourceKind.FILLING,
+    SourceKind.AGGREGATE,
+    SourceKind.SURVEY,
+    SourceKind.COMPOSITE,
+)
+LEADER_COUNT = 3
+LAGGARD_COUNT = 3
+
+_MONTHS_PER_STEP: dict[str, int] = {Frequency.MONTH: 1, Frequency.QUARTER: 3, Frequency.YEAR: 12}
+
+
+def shift_period(period: dt.date, frequency: str, steps: int) -> dt.date:
+    """The first day of the period ``steps`` periods away (negative: earlier)."""
+    months = period.year * 12 + period.month - 1 + steps * _MONTHS_PER_STEP.get(frequency, 1)
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def period_label(period: dt.date, frequency: str) -> str:
+    if frequency == Frequency.YEAR:
+        return f"{period.year}"
+    if frequency == Frequency.QUARTER:
+        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
+    return f"{period:%Y-%m}"
+
+
+def _rank_of_kind(kind: str) -> int:
+    return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+
+
+def preferred_by_period(values: list[IndicatorValue]) -> dict[dt.date, IndicatorValue]:
+    """One value per period: the source kind first in ``SOURCE_PREFERENCE``."""
+    chosen: dict[dt.date, IndicatorValue] = {}
+    for value in values:
+        if value.value is None:
+            continue
+        current = chosen.get(value.period)
+        if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(current.source_kind):
+            chosen[value.period] = value
+    return dict(sorted(chosen.items()))
+
+
+@dataclass
+class Change:
+    """A change against an earlier period: month-on-month (环比) or year-on-year (同比)."""
+
+    previous_period: dt.date
+    label: str
+    previous_value: float | None
+    change: float | None = None
+    change_percent: float | None = None
+    improved: bool | None = None  # None: unchanged or nothing to compare
+
+    @classmethod
+    def between(
+        cls, current: float, previous: IndicatorValue | None, period: dt.date, indicator: Indicator
+    ) -> Change:
+        label = period_label(period, indicator.frequency)
+        if previous is None or previous.value is None:
+            return cls(period, label, None)
+        difference = current - previous.value
+        percent = difference / abs(previous.value) * 100 if previous.value else None
+        improved = None
+        if difference:
+            improved = (difference > 0) == (indicator.direction != Direction.LOWER_IS_BETTER)
+        return cls(period, label, previous.value, difference, percent, improved)
+
+
+@dataclass
+class DistrictRow:
+    region: Region
+    value: float | None
+    score: float | None
+    rank: int | None
+    rank_total: int | None
+    flag: str = ""  # "leader" (前三) or "laggard" (后三)
+
+
+@dataclass
+class IndicatorOverview:
+    indicator: Indicator
+    region: Region
+    direction_label: str
+    current: IndicatorValue | None = None
+    month_on_month: Change | None = None
+    year_on_year: Change | None = None
+    target: float | None = None
+    series: dict[dt.date, IndicatorValue] = field(default_factory=dict)
+    benchmarks: dict[str, dict[dt.date, float]] = field(default_factory=dict)
+    districts: list[DistrictRow] = field(default_factory=list)
+    source_kinds: list[str] = field(default_factory=list)
+    sources_by_period: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def current_label(self) -> str:
+        return self.label(self.current.period) if self.current else ""
+
+    def label(self, period: dt.date) -> str:
+        return period_label(period, self.indicator.frequency)
+
+    @property
+    def chart_periods(self) -> list[dt.date]:
+        periods = set(self.series)
+        for by_period in self.benchmarks.values():
+            periods.update(by_period)
+        return sorted(periods)
+
+    def series_rows(self) -> list[dict[str, Any]]:
+        """One row per period: the region's value, the target and each benchmark city."""
+        rows = []
+        for period in self.chart_periods:
+            value = self.series.get(period)
+            rows.append(
+                {
+                    "period": period,
+                    "label": self.label(period),
+                    "value": value.value if value else None,
+                    "source_kind": value.get_source_kind_display() if value else "",
+                    "target": self.target,
+                    "benchmarks": [self.benchmarks[c].get(period) for c in self.benchmarks],
+                }
+            )
+        return rows
+
+    def series_chart(self) -> dict[str, Any]:
+        rows = self.series_rows()
+        lines: list[dict[str, Any]] = [
+            {"name": self.region.name, "data": [row["value"] for row in rows]}
+        ]
+        if self.target is not None:
+            lines.append({"name": "目标值", "data": [self.target] * len(rows), "dashed": True})
+        for index, city in enumerate(self.benchmarks):
+            lines.append(
+                {"name": f"标杆：{city}", "data": [row["benchmarks"][index] for row in rows]}
+            )
+        return {
+            "type": "line",
+            "unit": self.indicator.unit,
+            "categories": [row["label"] for row in rows],
+            "series": lines,
+        }
+
+    def districts_chart(self) -> dict[str, Any]:
+        return {
+            "type": "bar",
+            "unit": self.indicator.unit,
+            "categories": [row.region.name for row in self.districts],
+            "series": [
+                {
+                    "name": "数值",
+                    "data": [{"value": row.value, "flag": row.flag} for row in self.districts],
+                }
+            ],
+        }
+
+
+def default_region(actor: Any) -> Region | None:
+    """The city (root region) if the actor sees it, else the actor's own scope region."""
+    root = Region.objects.visible_to(actor).filter(parent__isnull=True).order_by("path").first()
+    return root or getattr(actor, "scope_region", None)
+
+
+def current_target(indicator: Indicator) -> float | None:
+    goalpost = Goalpost.objects.filter(
+        indicator=indicator, cycle__in=EvaluationCycle.objects.filter(is_current=True)
+    ).first()
+    return goalpost.target if goalpost else None
+
+
+def _visible_values(actor: Any, indicator: Indicator) -> Any:
+    return IndicatorValue.objects.visible_to(actor).filter(indicator=indicator)
+
+
+def get_indicator_overview(
+    indicator: Indicator, region: Region, *, actor: Any
+) -> IndicatorOverview:
+    region_values = list(
+        _visible_values(actor, indicator)
+        .filter(region=region, value__isnull=False)
+        .order_by("period", "source_kind")
+    )
+    overview = IndicatorOverview(
+        indicator=indicator,
+        region=region,
+        direction_label=Direction(indicator.direction).label
+        if indicator.direction in Direction.values
+        else indicator.direction,
+        target=current_target(indicator),
+    )
+    overview.series = preferred_by_period(region_values)
+    for benchmark in Benchmark.objects.visible_to(actor).filter(indicator=indicator):
+        overview.benchmarks.setdefault(benchmark.city, {})[benchmark.period] = benchmark.value
+    overview.benchmarks = dict(sorted(overview.benchmarks.items()))
+    _sources(overview, region_values)
+    overview.children = _children(indicator, region, actor)
+    if not overview.series:
+        return overview
+    current = list(overview.series.values())[-1]
+    overview.current = current
+    frequency = indicator.frequency
+    assert current.value is not None  # preferred_by_period keeps only values
+    for attribute, steps in (("month_on_month", 1), ("year_on_year", 12 // _step(frequency))):
+        previous_period = shift_period(current.period, frequency, -steps)
+        previous = overview.series.get(previous_period)
+        setattr(
+            overview, attribute, Change.between(current.value, previous, previous_period, indicator)
+        )
+    overview.districts = _districts(indicator, current, actor)
+    return overview
+
+
+def _step(frequency: str) -> int:
+    return _MONTHS_PER_STEP.get(frequency, 1)
+
+
+def _sources(overview: IndicatorOverview, values: list[IndicatorValue]) -> None:
+    kinds = sorted({v.source_kind for v in values}, key=_rank_of_kind)
+    if len(kinds) < 2:
+        return
+    overview.source_kinds = [SourceKind(k).label if k in SourceKind.values else k for k in kinds]
+    by_period: dict[dt.date, dict[str, float | None]] = {}
+    for value in values:
+        by_period.setdefault(value.period, {})[value.source_kind] = value.value
+    overview.sources_by_period = [
+        {
+            "period": period,
+            "label": overview.label(period),
+            "values": [cells.get(kind) for kind in kinds],
+        }
+        for period, cells in sorted(by_period.items(), reverse=True)
+    ]
+
+
+def _districts(indicator: Indicator, current: IndicatorValue, actor: Any) -> list[DistrictRow]:
+    """The city's districts for the current period and source kind, best rank first."""
+    values = (
+        _visible_values(actor, indicator)
+        .filter(
+            period=current.period,
+            source_kind=current.source_kind,
+            region__parent__isnull=False,
+            region__parent__parent__isnull=True,
+        )
+        .select_related("region")
+    )
+    rows = sorted(
+        (DistrictRow(v.region, v.value, v.score, v.rank, v.rank_total) for v in values),
+        key=lambda row: (row.rank is None, row.rank or 0, row.region.code),
+    )
+    ranked = [row for row in rows if row.rank is not None]
+    for row in ranked[:LEADER_COUNT]:
+        row.flag = "leader"
+    # With fewer than six ranked districts the leaders keep their mark.
+    for row in ranked[max(LEADER_COUNT, len(ranked) - LAGGARD_COUNT) :]:
+        row.flag = "laggard"
+    return rows
+
+
+def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str, Any]]:
+    children = list(indicator.children.filter(is_active=True).order_by("sort_order", "code"))
+    if not children:
+        return []
+    latest: dict[int, IndicatorValue] = {}
+    values = IndicatorValue.objects.visible_to(actor)
+    for child in children:
+        chosen = preferred_by_period(
+            list(values.filter(indicator=child, region=region, value__isnull=False))
+        )
+        if chosen:
+            latest[child.pk] = list(chosen.values())[-1]
+    rows = []
+    for child in children:
+        value = latest.get(child.pk)
+        rows.append(
+            {
+                "indicator": child,
+                "value": value,
+                "label": period_label(value.period, child.frequency) if value else "",
+            }
+        )
+    return rows
+
+
+def list_first_level(actor: Any) -> list[dict[str, Any]]:
+    """First-level indicators (一级指标) with the city's latest value, score and rank."""
+    indicators = list(
+        Indicator.objects.visible_to(actor)
+        .filter(is_active=True, parent__isnull=False, parent__parent__isnull=True)
+        .order_by("sort_order", "code")
+    )
+    root = Region.objects.filter(parent__isnull=True).order_by("path").first()
+    values = (
+        IndicatorValue.objects.visible_to(actor)
+        .filter(indicator__in=indicators, region=root, value__isnull=False)
+        .order_by("period")
+    )
+    by_indicator: dict[int, list[IndicatorValue]] = {}
+    for value in values:
+        by_indicator.setdefault(value.indicator_id, []).append(value)
+    rows = []
+    for indicator in indicators:
+        chosen = preferred_by_period(by_indicator.get(indicator.pk, []))
+        latest = list(chosen.values())[-1] if chosen else None
+        rows.append(
+            {
+                "indicator": indicator,
+                "value": latest,
+                "label": period_label(latest.period, indicator.frequency) if latest else "",
+            }
+        )
+    return rows

@@ -1,0 +1,334 @@
+"""The one-indicator page (一指标一页面): exact figures, chart payloads, XLSX exports and the
+authorisation matrix, on a small hand-built tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from sizhen.core.models import AuditEvent
+from sizhen.dashboards.selectors import period_label, shift_period
+from sizhen.indicators.choices import SourceKind
+from sizhen.indicators.models import (
+    Benchmark,
+    EvaluationCycle,
+    Goalpost,
+    Indicator,
+    IndicatorValue,
+)
+from sizhen.organisations import services as org
+from sizhen.organisations.choices import RegionLevel
+
+MAR_2025 = dt.date(2025, 3, 1)
+JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+URL = "/dashboards/indicators/T01.01/"
+
+
+def _value(indicator, region, period, value, kind=SourceKind.RECORDS, **scores):
+    return IndicatorValue.objects.create(
+        indicator=indicator,
+        region=region,
+        period=period,
+        frequency="month",
+        source_kind=kind,
+        value=value,
+        **scores,
+    )
+
+
+@pytest.fixture
+def tree(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
+    """T -> T01 -> T01.01 (monthly %, target 92) and T01.02 (no values). Seven districts ranked
+    in March 2026: 东湖区 1st ... 西山区 7th; the city has values from three source kinds."""
+    root = city["root"]
+    districts = {"449901": city["district_a"], "449902": city["district_b"]}
+    for code, name in (
+        ("449903", "南湖区"),
+        ("449904", "北山区"),
+        ("449905", "中洲区"),
+        ("449906", "青溪县"),
+        ("449907", "白石县"),
+    ):
+        districts[code] = org.create_region(
+            actor=None, code=code, name=name, level=RegionLevel.DISTRICT, parent=root
+        )
+    top = Indicator.objects.create(code="T", name="测试总指数", direction="higher_is_better")
+    parent = Indicator.objects.create(
+        code="T01", name="政务服务", parent=top, level=1, direction="higher_is_better"
+    )
+    leaf = Indicator.objects.create(
+        code="T01.01",
+        name="按时办结率",
+        parent=parent,
+        level=2,
+        unit="%",
+        direction="higher_is_better",
+        sort_order=1,
+    )
+    Indicator.objects.create(
+        code="T01.02",
+        name="办理时长",
+        parent=parent,
+        level=2,
+        unit="天",
+        direction="lower_is_better",
+        sort_order=2,
+    )
+    cycle = EvaluationCycle.objects.create(
+        code="2026",
+        name="2026年度",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+        is_current=True,
+    )
+    Goalpost.objects.create(indicator=leaf, cycle=cycle, best=100, worst=50, target=92)
+    Benchmark.objects.create(indicator=leaf, city="深圳", period=FEB, value=95)
+    Benchmark.objects.create(indicator=leaf, city="深圳", period=MAR, value=96)
+    Benchmark.objects.create(indicator=leaf, city="杭州", period=MAR, value=93)
+    # The city: records 80 (March 2025), 88, 90; a filling 91 and a survey 70 beside them.
+    _value(leaf, root, MAR_2025, 80)
+    _value(leaf, root, FEB, 88)
+    _value(leaf, root, MAR, 90, score=80.0)
+    _value(leaf, root, MAR, 91, kind=SourceKind.FILLING)
+    _value(leaf, root, JAN, 70, kind=SourceKind.SURVEY)
+    for rank, (code, value) in enumerate(
+        (
+            ("449901", 95),
+            ("449903", 92),
+            ("449904", 90.5),
+            ("449905", 85),
+            ("449906", 80),
+            ("449907", 70),
+            ("449902", 60),
+        ),
+        start=1,
+    ):
+        _value(leaf, districts[code], MAR, value, score=2.0 * (value - 50), rank=rank, rank_total=7)
+    _value(leaf, districts["449901"], FEB, 100)
+    _value(parent, root, MAR, 80, kind=SourceKind.COMPOSITE, score=80.0)
+    return {"leaf": leaf, "parent": parent, "districts": districts, **city}
+
+
+def _payload(response, element_id: str) -> Any:
+    match = re.search(
+        rf'<script id="{element_id}" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+def _sheet(response) -> list[list[Any]]:
+    workbook = load_workbook(io.BytesIO(response.content))
+    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+
+
+# -- figures --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_city_at_a_glance(tree, client_for):
+    response = client_for("coordinator").get(URL)
+    assert response.status_code == 200
+    o = response.context["o"]
+    assert o.region == tree["root"]
+    # Records are preferred over the filling (91) of the same period.
+    assert (o.current.period, o.current.value, o.current.source_kind) == (MAR, 90, "records")
+    assert o.current.score == 80.0
+    assert o.current_label == "2026-03"
+    assert o.direction_label == "正向（越高越好）"
+    assert (o.month_on_month.label, o.month_on_month.previous_value) == ("2026-02", 88)
+    assert o.month_on_month.change == 2.0
+    assert o.month_on_month.change_percent == pytest.approx(2 / 88 * 100, abs=1e-12)
+    assert o.month_on_month.improved is True
+    assert (o.year_on_year.label, o.year_on_year.previous_value) == ("2025-03", 80)
+    assert (o.year_on_year.change, o.year_on_year.change_percent) == (10.0, 12.5)
+    assert o.target == 92
+    text = response.content.decode()
+    assert 'data-testid="current-value">90.00%</div>' in text
+    assert "+2.00" in text and "+12.5%" in text
+
+
+@pytest.mark.django_db
+def test_districts_ranked_with_leaders_and_laggards(tree, client_for):
+    o = client_for("coordinator").get(URL).context["o"]
+    assert [(r.region.code, r.value, r.rank, r.rank_total, r.flag) for r in o.districts] == [
+        ("449901", 95, 1, 7, "leader"),
+        ("449903", 92, 2, 7, "leader"),
+        ("449904", 90.5, 3, 7, "leader"),
+        ("449905", 85, 4, 7, ""),
+        ("449906", 80, 5, 7, "laggard"),
+        ("449907", 70, 6, 7, "laggard"),
+        ("449902", 60, 7, 7, "laggard"),
+    ]
+
+
+@pytest.mark.django_db
+def test_district_page_and_its_links(tree, client_for):
+    response = client_for("coordinator").get(URL + "?region=449901")
+    o = response.context["o"]
+    assert o.region.code == "449901"
+    assert (o.current.value, o.current.rank, o.current.rank_total) == (95, 1, 7)
+    assert (o.month_on_month.previous_value, o.month_on_month.change) == (100, -5.0)
+    assert o.month_on_month.improved is False
+    assert o.year_on_year.previous_value is None and o.year_on_year.change is None
+    assert o.sources_by_period == []
+    assert '<a href="?region=449902">西山区</a>' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_chart_payloads(tree, client_for):
+    response = client_for("coordinator").get(URL)
+    assert _payload(response, "series-chart") == {
+        "type": "line",
+        "unit": "%",
+        "categories": ["2025-03", "2026-01", "2026-02", "2026-03"],
+        "series": [
+            {"name": "示范市", "data": [80.0, 70.0, 88.0, 90.0]},
+            {"name": "目标值", "data": [92.0] * 4, "dashed": True},
+            {"name": "标杆：杭州", "data": [None, None, None, 93.0]},
+            {"name": "标杆：深圳", "data": [None, None, 95.0, 96.0]},
+        ],
+    }
+    districts = _payload(response, "districts-chart")
+    assert districts["categories"] == [
+        "东湖区",
+        "南湖区",
+        "北山区",
+        "中洲区",
+        "青溪县",
+        "白石县",
+        "西山区",
+    ]
+    assert districts["series"][0]["data"][0] == {"value": 95.0, "flag": "leader"}
+    assert districts["series"][0]["data"][3] == {"value": 85.0, "flag": ""}
+    assert districts["series"][0]["data"][6] == {"value": 60.0, "flag": "laggard"}
+
+
+@pytest.mark.django_db
+def test_multi_source_comparison(tree, client_for):
+    o = client_for("coordinator").get(URL).context["o"]
+    assert o.source_kinds == ["系统数据计算", "部门填报", "问卷调查"]
+    assert [(r["label"], r["values"]) for r in o.sources_by_period] == [
+        ("2026-03", [90.0, 91.0, None]),
+        ("2026-02", [88.0, None, None]),
+        ("2026-01", [None, None, 70.0]),
+        ("2025-03", [80.0, None, None]),
+    ]
+
+
+@pytest.mark.django_db
+def test_sub_indicators_of_a_parent(tree, client_for):
+    response = client_for("coordinator").get("/dashboards/indicators/T01/")
+    o = response.context["o"]
+    assert (o.current.value, o.current.source_kind) == (80, "composite")
+    rows = [(c["indicator"].code, c["label"], c["value"]) for c in o.children]
+    assert rows[0][:2] == ("T01.01", "2026-03")
+    assert (rows[0][2].value, rows[0][2].score) == (90, 80.0)
+    assert rows[1] == ("T01.02", "", None)
+
+
+@pytest.mark.django_db
+def test_index_lists_first_level_with_city_scores(tree, client_for):
+    response = client_for("leader").get("/dashboards/")
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [(r["indicator"].code, r["label"], r["value"].score) for r in rows] == [
+        ("T01", "2026-03", 80.0)
+    ]
+    assert 'href="/dashboards/indicators/T01/"' in response.content.decode()
+
+
+# -- exports --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_series_export_content_and_audit(tree, client_for):
+    response = client_for("coordinator").get(URL + "?export=series")
+    assert response.status_code == 200
+    assert _sheet(response) == [
+        ["期间", "示范市数值", "数据来源", "目标值", "标杆：杭州", "标杆：深圳"],
+        ["2025-03", 80, "系统数据计算", 92, None, None],
+        ["2026-01", 70, "问卷调查", 92, None, None],
+        ["2026-02", 88, "系统数据计算", 92, None, 95],
+        ["2026-03", 90, "系统数据计算", 92, 93, 96],
+    ]
+    event = AuditEvent.objects.get(action="export.xlsx")
+    assert (event.object_type, event.object_id) == ("indicators.indicator", str(tree["leaf"].pk))
+    assert event.actor.username == "coordinator"
+    assert event.after == {"export": "series", "region": "449900", "rows": 4}
+
+
+@pytest.mark.django_db
+def test_districts_export_content_and_audit(tree, client_for):
+    response = client_for("district_a").get(URL + "?region=449901&export=districts")
+    assert response.status_code == 200
+    # A district officer sees only their own district's value, never the others'.
+    assert _sheet(response) == [
+        ["排名", "参与排名数", "区划代码", "区划名称", "数值", "得分", "标记"],
+        [1, 7, "449901", "东湖区", 95, 90, "领先"],
+    ]
+    event = AuditEvent.objects.get(action="export.xlsx")
+    assert event.after == {"export": "districts", "region": "449901", "rows": 1}
+
+    full = _sheet(client_for("coordinator").get(URL + "?export=districts"))
+    assert [row[2] for row in full[1:]] == [
+        "449901",
+        "449903",
+        "449904",
+        "449905",
+        "449906",
+        "449907",
+        "449902",
+    ]
+    assert full[4] == [4, 7, "449905", "中洲区", 85, 70, None]
+    assert full[7] == [7, 7, "449902", "西山区", 60, 20, "落后"]
+
+
+# -- authorisation --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_authorisation_matrix(tree, client_for):
+    assert client_for("coordinator").get(URL).status_code == 200
+    own = client_for("district_a").get(URL + "?region=449901")
+    assert own.status_code == 200
+    assert [r.region.code for r in own.context["o"].districts] == ["449901"]
+    # The default region of a district officer is the city, which they may see.
+    assert client_for("district_a").get(URL).context["o"].region.code == "449900"
+
+    before = AuditEvent.objects.filter(action="access.denied").count()
+    assert client_for("district_a").get(URL + "?region=449902").status_code == 404
+    denied = AuditEvent.objects.filter(action="access.denied").order_by("-pk").first()
+    assert AuditEvent.objects.filter(action="access.denied").count() == before + 1
+    assert (denied.object_type, denied.object_id) == ("organisations.region", "449902")
+
+    assert client_for("district_a").get(URL + "?region=449902&export=series").status_code == 404
+    assert client_for("enterprise").get(URL).status_code == 404
+    assert client_for("enterprise").get("/dashboards/").status_code == 404
+    assert AuditEvent.objects.filter(action="access.denied").count() == before + 4
+    assert not AuditEvent.objects.filter(action="export.xlsx").exists()
+
+    anonymous = client_for(None).get(URL)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+    assert client_for("coordinator").get("/dashboards/indicators/NOPE/").status_code == 404
+    assert client_for("coordinator").get(URL + "?export=pdf").status_code == 404
+    assert client_for("coordinator").get(URL + "?region=999999").status_code == 404
+    assert not AuditEvent.objects.filter(action="export.xlsx").exists()
+
+
+def test_period_arithmetic():
+    assert shift_period(dt.date(2026, 1, 1), "month", -1) == dt.date(2025, 12, 1)
+    assert shift_period(dt.date(2026, 1, 1), "quarter", -1) == dt.date(2025, 10, 1)
+    assert shift_period(dt.date(2026, 4, 1), "quarter", -4) == dt.date(2025, 4, 1)
+    assert shift_period(dt.date(2026, 1, 1), "year", -1) == dt.date(2025, 1, 1)
+    assert period_label(dt.date(2026, 7, 1), "quarter") == "2026Q3"
+    assert period_label(dt.date(2026, 1, 1), "year") == "2026"
