@@ -6,6 +6,7 @@ from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
 from sizhen.indicators.api import router as indicators_router
 from sizhen.indicators.api_records import router as records_router
+from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
 
 api = NinjaAPI(
@@ -19,3 +20,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", indicators_router)
 api.add_router("/", records_router)
+api.add_router("/", monitoring_router)

@@ -7,6 +7,8 @@ urlpatterns = [
     path("org/", include("sizhen.organisations.urls")),
     path("monitoring/data/", include("sizhen.indicators.urls_loads")),
     path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
+    path("monitoring/alerts/", include("sizhen.monitoring.urls")),
+    path("monitoring/letters/", include("sizhen.reports.urls")),
     path("monitoring/", include("sizhen.indicators.urls")),
     path("dashboards/", include("sizhen.dashboards.urls")),
     path("api/v1/", api.urls),

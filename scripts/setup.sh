@@ -25,11 +25,11 @@ command -v python3.11 >/dev/null 2>&1 || apt_packages+=(python3.11)
 if ! python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_packages+=(python3.11-venv)
 fi
+# The CJK font is embedded in generated PDF documents (reminder letters), so the platform
+# itself needs it, not only the browser tests.
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_packages+=(fonts-wqy-microhei fontconfig)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
-  if ! { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qiE "wenquanyi|noto sans cjk"; }; then
-    apt_packages+=(fonts-wqy-microhei fontconfig)
-  fi
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then

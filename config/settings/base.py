@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "sizhen.organisations",
     "sizhen.accounts",
     "sizhen.indicators",
+    "sizhen.monitoring",
+    "sizhen.reports",
     "sizhen.demo",
 ]
 

@@ -1,0 +1,1 @@
+"""Alert models (预警)."""

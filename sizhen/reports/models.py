@@ -1,0 +1,1 @@
+"""Generated documents (reminder letters 提醒函, reports)."""
