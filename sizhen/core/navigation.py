@@ -51,9 +51,33 @@ MODULES: tuple[Module, ...] = (
         "望",
         "指标体系、无感数据采集、指标计算、评分排名、对标分析与异常预警。",
         ALL_STAFF,
-        planned="领导驾驶舱、大屏、异常预警与提醒函（第 4 号任务）尚未上线",
+        planned="预警的通知摘要、页面性能压测与浏览器测试仍在建设（第 4 号任务）",
         items=(
+            NavItem(
+                "领导驾驶舱",
+                "dashboards:cockpit",
+                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN}),
+            ),
+            NavItem(
+                "监测大屏",
+                "dashboards:bigscreen",
+                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN}),
+            ),
             NavItem("指标看板", "dashboards:index", ALL_STAFF),
+            NavItem("预警", "monitoring:alert_list", ALL_STAFF),
+            NavItem(
+                "提醒函",
+                "reports:letter_list",
+                frozenset(
+                    {
+                        Role.LEADER,
+                        Role.COORDINATOR,
+                        Role.SYSADMIN,
+                        Role.LEAD_DEPARTMENT,
+                        Role.RESPONSIBLE_DEPARTMENT,
+                    }
+                ),
+            ),
             NavItem("指标体系", "indicators:catalogue", ALL_STAFF),
             NavItem("标杆值", "indicators:benchmark_list", ALL_STAFF),
             NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from sizhen.dashboards import views
+from sizhen.dashboards import views, views_cockpit
 
 app_name = "dashboards"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("indicators/<str:code>/", views.indicator, name="indicator"),
+    path("cockpit/", views_cockpit.cockpit, name="cockpit"),
+    path("bigscreen/", views_cockpit.bigscreen, name="bigscreen"),
 ]

@@ -38,4 +38,17 @@ def wipe_indicators(city_path: str) -> None:
 
 
 def load_records(cases: int) -> dict[str, Any]:
-    return load_demo_records(cases)
+    """Records, values and scores, then an alert scan of the last twelve months so that the
+    planted problems show up as alerts."""
+    import datetime as dt
+
+    from sizhen.monitoring.scan import scan_indicator_values
+
+    summary = load_demo_records(cases)
+    last = dt.date(2026, 10, 1)
+    months = [
+        dt.date(last.year - (last.month - i <= 0), (last.month - i - 1) % 12 + 1, 1)
+        for i in range(12)
+    ]
+    summary["alerts"] = scan_indicator_values(months).as_dict()
+    return summary

@@ -266,6 +266,13 @@ def recompute_job(
     else:
         batch = LoadBatch.objects.get(pk=batch_id)
         report = compute(touched=[tuple(p) for p in batch.touched or []], batch=batch, ctx=ctx)
+    if report.periods:
+        # Alerts look at what changed; the job is looked up by name (no import of monitoring).
+        enqueue(
+            "monitoring.scan",
+            label="预警扫描",
+            periods=sorted(p.isoformat() for p in report.periods),
+        )
     record_event(
         "indicators.recompute",
         actor=None,

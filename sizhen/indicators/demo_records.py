@@ -24,6 +24,8 @@ from sizhen.core.workcalendar import get_calendar
 
 FIRST_MONTH = dt.date(2023, 11, 1)
 MONTHS = 36
+#: The demo's "today": records end with the last complete month before it.
+LAST_DAY = "2026-10-31"
 # Relative monthly volume: Spring Festival (Jan/Feb by lunar date) dips, December surges.
 SEASON = {
     1: 0.95,
@@ -122,7 +124,7 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
     completed_pos = np.searchsorted(working_dates, accepted) + handling
     completed_pos = np.minimum(completed_pos, len(working_dates) - 1)
     completed = working_dates[completed_pos]
-    open_case = completed > np.datetime64("2026-10-31")
+    open_case = completed > np.datetime64(LAST_DAY)
     channel_p = np.array([0.35, 0.45, 0.17, 0.03])
     channel = CHANNELS[rng.choice(4, size=n, p=channel_p)]
     if regions and len(regions) > 3:
@@ -177,6 +179,10 @@ def enterprise_startup(regions: list[RegionInfo], n: int, seed: int = 7) -> pa.T
     days = np.floor(rng.gamma(1.5, 0.8 * quality)).astype(int)
     completed = working_dates[np.minimum(submitted_pos + days, len(working_dates) - 1)]
     submitted = working_dates[submitted_pos]
+    # Nothing is finished after the demo's last month: those start-ups are still open.
+    completed_text = np.where(
+        completed > np.datetime64(LAST_DAY), "", np.char.add(completed.astype(str), " 17:00:00")
+    )
     channel = np.where(
         rng.random(n) < 0.82, "全程网办", np.where(rng.random(n) < 0.5, "窗口", "混合")
     )
@@ -188,7 +194,7 @@ def enterprise_startup(regions: list[RegionInfo], n: int, seed: int = 7) -> pa.T
             "region_code": np.array([r.code for r in regions])[region_of],
             "channel": channel,
             "submitted_at": np.char.add(submitted.astype(str), " 09:30:00"),
-            "completed_at": np.char.add(completed.astype(str), " 17:00:00"),
+            "completed_at": completed_text,
             "procedures": np.where(channel == "全程网办", 1, rng.integers(2, 5, size=n)),
             "cost": np.where(rng.random(n) < 0.9, 0.0, np.round(rng.uniform(50, 300, size=n), 2)),
         }
@@ -218,6 +224,9 @@ def utility_connections(
     )
     days = np.floor(rng.gamma(2.0, 2.5, size=n)).astype(int) + 1
     connected = working_dates[np.minimum(applied_pos + days, len(working_dates) - 1)]
+    connected_text = np.where(
+        connected > np.datetime64(LAST_DAY), "", np.char.add(connected.astype(str), " 15:00:00")
+    )
     return pa.table(
         {
             "application_id": [f"BZ{i:08d}" for i in range(n)],
@@ -228,7 +237,7 @@ def utility_connections(
             "department_code": dept,
             "customer_type": np.array(["低压", "高压", "非居民"])[rng.integers(0, 3, size=n)],
             "applied_at": np.char.add(working_dates[applied_pos].astype(str), " 10:00:00"),
-            "connected_at": np.char.add(connected.astype(str), " 15:00:00"),
+            "connected_at": connected_text,
             "procedures": rng.integers(1, 4, size=n),
             "cost": np.where(
                 rng.random(n) < 0.85, 0.0, np.round(rng.uniform(100, 5000, size=n), 2)
@@ -254,8 +263,12 @@ def bidding(regions: list[RegionInfo], n: int, seed: int = 13) -> pa.Table:
             ],
             "category": np.array(["工程", "货物", "服务"])[rng.integers(0, 3, size=n)],
             "announced_at": np.char.add(announced.astype(str), " 09:00:00"),
-            "awarded_at": np.char.add(awarded.astype(str), " 09:00:00"),
-            "contract_signed_at": np.char.add(signed.astype(str), " 09:00:00"),
+            "awarded_at": np.where(
+                awarded > np.datetime64(LAST_DAY), "", np.char.add(awarded.astype(str), " 09:00:00")
+            ),
+            "contract_signed_at": np.where(
+                signed > np.datetime64(LAST_DAY), "", np.char.add(signed.astype(str), " 09:00:00")
+            ),
             "paperless": np.where(rng.random(n) < 0.9, "是", "否"),
             "remote_evaluation": np.where(rng.random(n) < 0.4, "是", "否"),
             "winner_is_local": np.where(rng.random(n) < 0.7, "是", "否"),

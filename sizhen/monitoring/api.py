@@ -1,5 +1,128 @@
-"""Alerts over the API (/api/v1/alerts)."""
+"""Alerts over the API (/api/v1/alerts): staff roles and machine tokens with the "read" scope,
+each seeing only the alerts of the regions in their scope."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from sizhen.core.access import require_role
+from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.monitoring.detection import METHOD_LABELS
+from sizhen.monitoring.models import Alert, AlertKind
+from sizhen.monitoring.selectors import list_alerts
+from sizhen.monitoring.workflow import STATES
 
 router = Router(tags=["预警"])
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class AlertFilters(Schema):
+    indicator: str = ""
+    region: str = ""
+    period: str = ""
+    status: str = ""
+    limit: int = 100
+    offset: int = 0
+
+
+class PointOut(Schema):
+    period: str | None
+    value: float
+
+
+class AlertOut(Schema):
+    id: int
+    indicator_code: str
+    indicator_name: str
+    region_code: str
+    region_name: str
+    kind: str
+    kind_label: str
+    period: str | None
+    status: str
+    status_label: str
+    severity: str
+    value: float
+    expected: float | None
+    lower: float | None
+    upper: float | None
+    method: str
+    method_label: str
+    score: float
+    impact: float
+    points: list[PointOut]
+    explanation: str
+    assigned_department: str | None
+    occurrences: int
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime
+
+
+class AlertPage(Schema):
+    meta: PageMeta
+    items: list[AlertOut]
+
+
+def _month(value: str) -> dt.date | None:
+    if not value:
+        return None
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise HttpError(400, f"参数 period 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _out(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "indicator_code": a.indicator.code,
+        "indicator_name": a.indicator.name,
+        "region_code": a.region.code,
+        "region_name": a.region.name,
+        "kind": a.kind,
+        "kind_label": AlertKind(a.kind).label,
+        "period": a.period_label or None,
+        "status": a.status,
+        "status_label": STATES.get(a.status, a.status),
+        "severity": a.severity,
+        "value": a.value,
+        "expected": a.expected,
+        "lower": a.lower,
+        "upper": a.upper,
+        "method": a.method,
+        "method_label": METHOD_LABELS.get(a.method, a.method),
+        "score": a.score,
+        "impact": a.impact,
+        "points": a.points,
+        "explanation": a.explanation,
+        "assigned_department": a.assigned_department.name if a.assigned_department else None,
+        "occurrences": a.occurrences,
+        "first_seen_at": a.first_seen_at,
+        "last_seen_at": a.last_seen_at,
+    }
+
+
+@router.get("/alerts", response=AlertPage, summary="预警列表（含解释字段）")
+def alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
+    require_token_scope(request, "read")
+    actor = actor_of(request)
+    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="预警接口")
+    if filters.status and filters.status not in STATES:
+        raise HttpError(400, f"参数 status 应为 {'、'.join(STATES)} 之一")
+    qs = list_alerts(
+        actor,
+        indicator=filters.indicator.strip(),
+        region=filters.region.strip(),
+        period=_month(filters.period),
+        status=filters.status,
+    )
+    items, meta = page(qs, filters.limit, filters.offset)
+    return {"meta": meta, "items": [_out(a) for a in items]}

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - filled by the alert pages
+from django.urls import path
+
+from sizhen.monitoring import views
 
 app_name = "monitoring"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.AlertListView.as_view(), name="alert_list"),
+    path("<int:pk>/", views.alert_detail, name="alert_detail"),
+    path("<int:pk>/<slug:action>/", views.alert_transition, name="alert_transition"),
+]

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401 - filled by the letter pages
+from django.urls import path
+
+from sizhen.reports import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.LetterListView.as_view(), name="letter_list"),
+    path("new/", views.letter_create, name="letter_create"),
+    path("<int:pk>/", views.letter_detail, name="letter_detail"),
+    path("<int:pk>/download/<str:kind>/", views.letter_download, name="letter_download"),
+    path("<int:pk>/send/", views.letter_send, name="letter_send"),
+]

@@ -97,7 +97,9 @@ class Command(BaseCommand):
             say(
                 "已装入业务数据："
                 + "，".join(
-                    f"{code} {count} 条" for code, count in counts.items() if code != "values"
+                    f"{code} {count} 条"
+                    for code, count in counts.items()
+                    if code not in ("values", "alerts")
                 )
-                + f"；计算指标值 {counts.get('values', 0)} 个（用时 {time.monotonic() - started:.1f} 秒）"
+                + f"；计算指标值 {counts.get('values', 0)} 个，生成预警 {counts.get('alerts', {}).get('created', 0)} 条（用时 {time.monotonic() - started:.1f} 秒）"
             )

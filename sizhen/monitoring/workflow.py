@@ -1,0 +1,79 @@
+"""The alert lifecycle (预警处置流程): open → acknowledged → assigned → resolved, or dismissed
+with a reason. Until tasks and the rectification ledger exist, "converted" means assigned to a
+department with a note. A finding that recurs after resolution re-opens the alert ("reopen",
+taken only by the scan), so only ``dismissed`` is terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sizhen.core.access import role_of
+from sizhen.core.roles import Role
+from sizhen.core.workflow import Transition, Workflow
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+ASSIGNED = "assigned"
+RESOLVED = "resolved"
+DISMISSED = "dismissed"
+
+STATES = {
+    OPEN: "待处理",
+    ACKNOWLEDGED: "已确认",
+    ASSIGNED: "已交办",
+    RESOLVED: "已解决",
+    DISMISSED: "已忽略",
+}
+#: States in which the alert still needs attention; the scan updates these in place.
+ACTIVE_STATES = frozenset({OPEN, ACKNOWLEDGED, ASSIGNED})
+MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
+
+
+def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+    if role_of(actor) in MANAGERS:
+        return None
+    department_id = getattr(actor, "department_id", None)
+    if department_id is not None and department_id == alert.assigned_department_id:
+        return None
+    return "只有营商办或被指派的部门可以确认该预警"
+
+
+def _department_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+    return None if context.get("department") is not None else "请选择承办部门"
+
+
+def _by_scan(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+    # Only the scan re-opens, when the finding is seen again: a person closes or dismisses.
+    return None if context.get("recurrence") else "预警只能在异常再次出现时由系统重新打开"
+
+
+ALERT_WORKFLOW = Workflow(
+    name="alert",
+    states=STATES,
+    initial=OPEN,
+    terminal=frozenset({DISMISSED}),
+    transitions=[
+        Transition(
+            "acknowledge", (OPEN,), ACKNOWLEDGED, "确认", guard=_manager_or_assigned_department
+        ),
+        Transition(
+            "assign",
+            (OPEN, ACKNOWLEDGED),
+            ASSIGNED,
+            "交办部门",
+            roles=MANAGERS,
+            guard=_department_given,
+            note_required=True,
+        ),
+        Transition("resolve", (ACKNOWLEDGED, ASSIGNED), RESOLVED, "标记已解决", roles=MANAGERS),
+        Transition(
+            "dismiss",
+            (OPEN, ACKNOWLEDGED, ASSIGNED),
+            DISMISSED,
+            "忽略",
+            roles=MANAGERS,
+            note_required=True,
+        ),
+        Transition("reopen", (RESOLVED,), OPEN, "重新打开", guard=_by_scan),
+    ],
+)

@@ -1,0 +1,153 @@
+"""Reminder letter (提醒函) pages: list, create, detail, download through the scope, send.
+
+Files are never served from a media URL: the download view fetches the letter through the scope
+first, so a department only ever receives its own letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404, has_role, require_role
+from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.roles import Role
+from sizhen.reports import services
+from sizhen.reports.forms import LetterForm
+from sizhen.reports.models import (
+    ADDRESSEE_ROLES,
+    LETTER_WRITERS,
+    LetterStatus,
+    ReminderLetter,
+)
+
+PREFILL_KEYS = ("indicator", "region", "period")
+PAGE_ROLES = frozenset(LETTER_WRITERS | ADDRESSEE_ROLES | {Role.LEADER})
+DOWNLOADS = {
+    "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "pdf": ("pdf", "application/pdf"),
+}
+
+
+def _detail_url(letter: ReminderLetter) -> str:
+    return reverse("reports:letter_detail", args=[letter.pk])
+
+
+class LetterListView(ScopedListView):
+    model = ReminderLetter
+    title = "提醒函"
+    roles = PAGE_ROLES
+    default_sort = "-created_at"
+    export_name = "提醒函"
+    search_fields = ("number", "indicator__name", "department__name")
+    search_placeholder = "文号、指标或部门"
+    columns = (
+        ListColumn("number", "文号", sort="sequence", link=_detail_url),
+        ListColumn("indicator.name", "指标", sort="indicator__code"),
+        ListColumn("region.name", "区划", sort="region__path"),
+        ListColumn("department.name", "牵头部门", sort="department__code"),
+        ListColumn("period", "期间", sort="period", render=lambda x: f"{x.period:%Y-%m}"),
+        ListColumn("deadline", "反馈期限", sort="deadline"),
+        ListColumn("status", "状态", sort="status"),
+        ListColumn("created_at", "生成时间", sort="created_at"),
+    )
+
+    def base_queryset(self, action: str) -> Any:
+        return super().base_queryset(action).select_related("indicator", "region", "department")
+
+    def page_actions(self) -> list[PageAction]:
+        if has_role(self.request.user, *LETTER_WRITERS):
+            return [PageAction("生成提醒函", reverse("reports:letter_create"), "primary")]
+        return []
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *LETTER_WRITERS, action=CHANGE, target="生成提醒函")
+    # An alert or a dashboard links here with ?indicator=&region=&period= to prefill the form.
+    prefill = {key: request.GET[key] for key in PREFILL_KEYS if request.GET.get(key)}
+    form = LetterForm(request.POST or None, actor=request.user, initial=prefill)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            letter = services.create_letter(
+                actor=request.user,
+                indicator=data["indicator"],
+                region=data["region"],
+                period=data["period"],
+                requested_action=data["requested_action"],
+                deadline_days=data["deadline_days"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, field_messages in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, field_messages)
+            else:
+                form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"已生成提醒函 {letter.number}")
+            return redirect(_detail_url(letter))
+    return render(
+        request,
+        "reports/letter_form.html",
+        {"title": "生成提醒函", "form": form, "cancel_url": reverse("reports:letter_list")},
+    )
+
+
+@login_required
+def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = get_visible_or_404(
+        ReminderLetter.objects.select_related("indicator", "region", "department"),
+        request.user,
+        VIEW,
+        pk=pk,
+    )
+    content = letter.content
+    can_send = letter.status == LetterStatus.DRAFT and has_role(request.user, *LETTER_WRITERS)
+    return render(
+        request,
+        "reports/letter_detail.html",
+        {
+            "title": f"提醒函 {letter.number}",
+            "letter": letter,
+            "content": content,
+            "can_send": can_send,
+        },
+    )
+
+
+@login_required
+def letter_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    if kind not in DOWNLOADS:
+        raise Http404("未找到该文件")
+    letter = get_visible_or_404(ReminderLetter, request.user, EXPORT, pk=pk)
+    field_name, content_type = DOWNLOADS[kind]
+    stored = getattr(letter, field_name)
+    if not stored:
+        raise Http404("未找到该文件")
+    return FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"{letter.number}.{kind}",
+        content_type=content_type,
+    )
+
+
+@login_required
+@require_POST
+def letter_send(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
+    try:
+        services.mark_sent(letter, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, f"提醒函 {letter.number} 已发送，已通知{letter.department.name}")
+    return redirect(_detail_url(letter))

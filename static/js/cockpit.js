@@ -1,0 +1,103 @@
+// Draws the cockpit and big-screen charts: every element with data-chart names the json_script
+// element that holds its data (built server-side; no data is ever written into JavaScript source).
+// On the big screen (body data-theme="dark") charts use ECharts' dark theme and larger type.
+(function () {
+  "use strict";
+  var dark = document.body && document.body.getAttribute("data-theme") === "dark";
+  var fontSize = dark ? 18 : 12;
+  var RANK_COLOURS = { first: "#2e7d32", last: "#c62828", other: "#5470c6" };
+
+  function textStyle() {
+    return { fontSize: fontSize };
+  }
+
+  function lineOption(data) {
+    return {
+      backgroundColor: "transparent",
+      tooltip: { trigger: "axis" },
+      grid: { left: 56, right: 24, top: 32, bottom: 40 },
+      xAxis: { type: "category", data: data.categories, axisLabel: textStyle() },
+      yAxis: { type: "value", name: data.unit || "", scale: true, axisLabel: textStyle() },
+      series: data.series.map(function (s) {
+        return { name: s.name, type: "line", data: s.data, connectNulls: true, smooth: true,
+                 areaStyle: { opacity: 0.15 } };
+      })
+    };
+  }
+
+  function barOption(data) {
+    var ranks = data.ranks || [];
+    var total = ranks.length;
+    return {
+      backgroundColor: "transparent",
+      tooltip: { trigger: "axis" },
+      grid: { left: 56, right: 24, top: 24, bottom: 70 },
+      xAxis: { type: "category", data: data.categories,
+               axisLabel: { interval: 0, rotate: 30, fontSize: fontSize } },
+      // Bars start at zero: a truncated axis would hide the last district's bar entirely.
+      yAxis: { type: "value", name: data.unit || "", min: 0, axisLabel: textStyle() },
+      series: data.series.map(function (s) {
+        return {
+          name: s.name,
+          type: "bar",
+          label: { show: dark, position: "top", fontSize: fontSize - 4,
+                   formatter: function (p) { return p.value == null ? "" : p.value.toFixed(1); } },
+          data: s.data.map(function (value, index) {
+            var colour = index === 0 ? RANK_COLOURS.first
+              : (index === total - 1 && total > 1 ? RANK_COLOURS.last : RANK_COLOURS.other);
+            return { value: value, itemStyle: { color: colour } };
+          })
+        };
+      })
+    };
+  }
+
+  function shorten(label) {
+    return label.length > 12 ? label.slice(0, 11) + "…" : label;
+  }
+
+  function heatmapOption(data) {
+    return {
+      backgroundColor: "transparent",
+      tooltip: {
+        position: "top",
+        formatter: function (p) {
+          return data.rows[p.value[1]] + "<br>" + data.categories[p.value[0]] + "：" +
+            p.value[2].toFixed(1);
+        }
+      },
+      grid: { left: 110, right: 24, top: 16, bottom: dark ? 230 : 170 },
+      xAxis: { type: "category", data: data.categories, splitArea: { show: true },
+               axisLabel: { interval: 0, rotate: 50, fontSize: dark ? 15 : 12,
+                            formatter: shorten } },
+      yAxis: { type: "category", data: data.rows, inverse: true, splitArea: { show: true },
+               axisLabel: textStyle() },
+      visualMap: { min: data.min, max: data.max, calculable: true, orient: "horizontal",
+                   left: "center", bottom: 0, precision: 1,
+                   inRange: { color: ["#c62828", "#f9e79f", "#2e7d32"] },
+                   textStyle: { color: dark ? "#e6f0ff" : "#333" } },
+      series: [{ type: "heatmap", data: data.data,
+                 label: { show: true, fontSize: fontSize - 2,
+                          formatter: function (p) { return p.value[2].toFixed(0); } } }]
+    };
+  }
+
+  function draw(element) {
+    var source = document.getElementById(element.getAttribute("data-chart"));
+    if (!source || typeof echarts === "undefined") { return; }
+    var data = JSON.parse(source.textContent);
+    if (!data.categories || data.categories.length === 0) {
+      element.style.display = "none";
+      return;
+    }
+    var chart = echarts.init(element, dark ? "dark" : null);
+    var option = data.type === "heatmap" ? heatmapOption(data)
+      : (data.type === "bar" ? barOption(data) : lineOption(data));
+    chart.setOption(option);
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-chart]").forEach(draw);
+  });
+})();
