@@ -17,7 +17,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-Kind = Literal["cross_sectional_extreme", "abnormal_change", "level_shift", "goalpost_breach"]
+Kind = Literal[
+    "cross_sectional_extreme",
+    "abnormal_change",
+    "level_shift",
+    "goalpost_breach",
+    "benchmark_lag",
+    "stale_source",
+    "overdue_filling",
+]
 Severity = Literal["red", "orange", "yellow", "blue"]
 Freq = Literal["M", "Q", "Y"]
 
@@ -28,6 +36,7 @@ HAMPEL_THRESHOLD = 3.0  # Pearson's 3-sigma edit rule, as in sktime/pracma Hampe
 STL_THRESHOLD = 3.5
 IQR_FENCE = 1.5  # Tukey's fences
 GOALPOST_THRESHOLD = 0.5  # half of the target-to-worst gap consumed
+BENCHMARK_LAG_SHARE = 0.1  # behind the best benchmark city by more than 10 % of its value
 # An exactly constant history has MAD = 0; without a floor every rounding change would be
 # "infinitely" anomalous. The floor is a fraction of the series' typical absolute level.
 MIN_SCALE_FRACTION = 0.001
@@ -50,6 +59,9 @@ METHOD_LABELS: dict[str, str] = {
     "hampel_change": "环比变化 Hampel 检验",
     "level_shift": "水平突变检验",
     "goalpost": "目标值与最差值",
+    "benchmark": "标杆城市对比",
+    "staleness": "数据时效",
+    "overdue": "填报时限",
 }
 SEVERITY_LABELS: dict[str, str] = {
     "red": "红色",
@@ -854,3 +866,134 @@ __all__: Sequence[str] = [
     "series_anomalies",
     "severity",
 ]
+
+
+def benchmark_lag(
+    value: float,
+    benchmarks: Mapping[str, float],
+    direction: str,
+    *,
+    region: Hashable = "",
+    region_name: str | None = None,
+    period: datetime.date | None = None,
+    freq: Freq = "M",
+    indicator_name: str = "",
+) -> Finding | None:
+    """The city lags behind the best benchmark city (标杆城市) by more than 10 % of its value.
+
+    The score is the lag as a share of |benchmark|; the 10 % threshold is blue-to-yellow, so a
+    lag of 20 % or more is red."""
+    if direction not in {"higher_is_better", "lower_is_better"}:
+        raise ValueError(f"unknown direction {direction!r}")
+    if not benchmarks:
+        return None
+    sign = 1.0 if direction == "higher_is_better" else -1.0
+    best_city = max(benchmarks, key=lambda city: (sign * benchmarks[city], city))
+    best = float(benchmarks[best_city])
+    lag = sign * (best - value)
+    base = abs(best)
+    if lag <= 0:
+        return None
+    # against a zero benchmark any lag is infinitely large; cap it so it stays storable
+    score = lag / base if base > 0 else 1e6
+    if score <= BENCHMARK_LAG_SHARE:
+        return None
+    name = str(region) if region_name is None else region_name
+    lower, upper = sorted((best, best - sign * BENCHMARK_LAG_SHARE * base))
+    explanation = (
+        f"{_subject(period, freq, name, indicator_name)} {_format_number(value)}，落后于标杆城市"
+        f"{best_city}（{_format_number(best)}）{_format_number(score * 100)}%"
+        f"（{METHOD_LABELS['benchmark']}：差距超过标杆值的 10% 即预警）"
+    )
+    return Finding(
+        kind="benchmark_lag",
+        region=region,
+        period=period,
+        value=float(value),
+        expected=best,
+        lower=float(lower),
+        upper=float(upper),
+        method="benchmark",
+        score=float(score),
+        severity=severity(score, BENCHMARK_LAG_SHARE),
+        points=[(period, float(value))] if period is not None else [],
+        explanation=explanation,
+    )
+
+
+def stale_source(
+    dataset_name: str,
+    lag_days: int | None,
+    stale_after_days: int,
+    *,
+    region: Hashable = "",
+    last_load: datetime.date | None = None,
+) -> Finding | None:
+    """A data source not refreshed within its allowed lag (数据源陈旧); ``lag_days`` None means
+    it never loaded. The score is the lag over the allowance, so twice the allowance is red."""
+    allowance = max(stale_after_days, 1)
+    if lag_days is not None and lag_days <= stale_after_days:
+        return None
+    if lag_days is None:
+        score = 2.0
+        explanation = (
+            f"数据源“{dataset_name}”已配置接入但从未成功入库"
+            f"（{METHOD_LABELS['staleness']}：超过 {stale_after_days} 天未更新即视为陈旧）"
+        )
+    else:
+        score = lag_days / allowance
+        since = f"，最近入库 {last_load.isoformat()}" if last_load is not None else ""
+        explanation = (
+            f"数据源“{dataset_name}”已 {lag_days} 天未更新{since}"
+            f"（{METHOD_LABELS['staleness']}：超过 {stale_after_days} 天未更新即视为陈旧）"
+        )
+    return Finding(
+        kind="stale_source",
+        region=region,
+        period=None,
+        value=float(lag_days if lag_days is not None else -1),
+        expected=float(stale_after_days),
+        lower=0.0,
+        upper=float(stale_after_days),
+        method="staleness",
+        score=float(score),
+        severity=severity(score, 1.0),
+        explanation=explanation,
+    )
+
+
+def overdue_filling(
+    days_overdue: int,
+    deadline: datetime.date,
+    *,
+    region: Hashable = "",
+    region_name: str | None = None,
+    period: datetime.date | None = None,
+    freq: Freq = "M",
+    indicator_name: str = "",
+    department_name: str = "",
+) -> Finding | None:
+    """A filling task (填报任务) still unsubmitted after its deadline. The score is days
+    overdue in weeks: one week is yellow, two weeks red, a day or two blue."""
+    if days_overdue <= 0:
+        return None
+    score = days_overdue / 7
+    name = str(region) if region_name is None else region_name
+    filler = f"，填报部门 {department_name}" if department_name else ""
+    explanation = (
+        f"{_subject(period, freq, name, indicator_name)} 填报已逾期 {days_overdue} 天"
+        f"（截止日期 {deadline.isoformat()}{filler}）"
+    )
+    return Finding(
+        kind="overdue_filling",
+        region=region,
+        period=period,
+        value=float(days_overdue),
+        expected=0.0,
+        lower=None,
+        upper=0.0,
+        method="overdue",
+        score=float(score),
+        severity=severity(score, 1.0),
+        explanation=explanation,
+    )

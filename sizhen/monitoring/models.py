@@ -20,6 +20,9 @@ class AlertKind(models.TextChoices):
     ABNORMAL_CHANGE = "abnormal_change", "异常波动"
     LEVEL_SHIFT = "level_shift", "水平突变"
     GOALPOST_BREACH = "goalpost_breach", "未达目标"
+    BENCHMARK_LAG = "benchmark_lag", "落后标杆城市"
+    STALE_SOURCE = "stale_source", "数据源陈旧"
+    OVERDUE_FILLING = "overdue_filling", "填报逾期"
 
 
 class Severity(models.TextChoices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -27,6 +27,9 @@ METHOD_THRESHOLDS: dict[str, float] = {
     "hampel_change": detection.HAMPEL_THRESHOLD,
     "level_shift": detection.HAMPEL_THRESHOLD,
     "goalpost": detection.GOALPOST_THRESHOLD,
+    "benchmark": detection.BENCHMARK_LAG_SHARE,
+    "staleness": 1.0,
+    "overdue": 1.0,
 }
 
 
@@ -45,6 +48,8 @@ class ScanResult:
     updated: int = 0
     reopened: int = 0
     unchanged: int = 0
+    #: Alerts created or re-opened by this scan: the ones worth telling people about.
+    fresh_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -106,7 +111,7 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                 .first()
             )
             if alert is None:
-                Alert.objects.create(
+                created = Alert.objects.create(
                     indicator=item.indicator,
                     region=item.region,
                     kind=f.kind,
@@ -115,6 +120,7 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                     **fields,
                 )
                 result.created += 1
+                result.fresh_ids.append(created.pk)
                 continue
             if alert.status in ACTIVE_STATES or (
                 alert.status == RESOLVED and _is_recurrence(alert, f.period)
@@ -128,6 +134,7 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                         context={"recurrence": True},
                     )
                     result.reopened += 1
+                    result.fresh_ids.append(alert.pk)
                 else:
                     result.updated += 1
                 Alert.objects.filter(pk=alert.pk).update(

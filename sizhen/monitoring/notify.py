@@ -1,0 +1,71 @@
+"""Alert digests (预警摘要): after a scan, each responsible person gets one message listing the
+alerts that scan created or re-opened, never one message per alert."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+
+from sizhen.core.notifications import notify
+from sizhen.core.roles import Role
+from sizhen.monitoring.models import Alert, AlertKind, Severity
+
+CATEGORY = "alert_digest"
+
+
+def _line(alert: Alert) -> str:
+    severity = Severity(alert.severity).label
+    kind = AlertKind(alert.kind).label
+    return (
+        f"【{severity}·{kind}】{alert.indicator.name}（{alert.region.name}）：{alert.explanation}"
+    )
+
+
+def digest_recipients(alerts: Iterable[Alert]) -> dict[int, tuple[Any, list[Alert]]]:
+    """Recipient id → (user, their alerts): the coordinators (营商办) see every alert, the users
+    of an indicator's lead department (牵头部门) the alerts of their indicators."""
+    User = get_user_model()
+    alerts = list(alerts)
+    coordinators = list(User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
+    lead_ids = {a.indicator.lead_department_id for a in alerts if a.indicator.lead_department_id}
+    by_department: dict[int, list[Any]] = defaultdict(list)
+    for user in User.objects.filter(department_id__in=lead_ids, is_active=True).order_by("pk"):
+        by_department[user.department_id].append(user)
+    out: dict[int, tuple[Any, list[Alert]]] = {}
+    for alert in alerts:
+        lead_id = alert.indicator.lead_department_id
+        leads = by_department[lead_id] if lead_id is not None else []
+        for user in [*coordinators, *leads]:
+            _, items = out.setdefault(user.pk, (user, []))
+            if alert not in items:
+                items.append(alert)
+    return out
+
+
+def send_alert_digest(alert_ids: Iterable[int]) -> int:
+    """Notify each responsible person once about the given alerts; returns how many people."""
+    ids = list(alert_ids)
+    if not ids:
+        return 0
+    alerts = list(
+        Alert.objects.filter(pk__in=ids)
+        .select_related("indicator", "region")
+        .order_by("-impact", "pk")
+    )
+    link = reverse("monitoring:alert_list")
+    recipients = digest_recipients(alerts)
+    with transaction.atomic():
+        for user, items in recipients.values():
+            notify(
+                [user],
+                subject=f"预警摘要：{len(items)} 条新预警",
+                body="\n".join(_line(a) for a in items),
+                link=link,
+                category=CATEGORY,
+            )
+    return len(recipients)
