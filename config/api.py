@@ -4,10 +4,14 @@ from ninja import NinjaAPI
 
 from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
+from sizhen.dispatch.api import router as dispatch_router
+from sizhen.enterprise_requests.api import router as requests_router
 from sizhen.indicators.api import router as indicators_router
 from sizhen.indicators.api_records import router as records_router
 from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
+from sizhen.rectification.api import router as rectification_router
+from sizhen.work_tasks.api import router as work_tasks_router
 
 api = NinjaAPI(
     title="四诊 Sizhen API",
@@ -21,3 +25,7 @@ api.add_router("/", organisations_router)
 api.add_router("/", indicators_router)
 api.add_router("/", records_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", work_tasks_router)
+api.add_router("/", rectification_router)
+api.add_router("/", requests_router)
+api.add_router("/", dispatch_router)

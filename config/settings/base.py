@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "sizhen.indicators",
     "sizhen.monitoring",
     "sizhen.reports",
+    "sizhen.dispatch",
+    "sizhen.work_tasks",
+    "sizhen.rectification",
+    "sizhen.enterprise_requests",
     "sizhen.demo",
 ]
 

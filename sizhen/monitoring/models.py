@@ -66,6 +66,9 @@ class Alert(models.Model):
         related_name="alerts",
     )
     note = models.TextField("处置说明", blank=True)
+    #: What the alert was converted into: "work_task" or "rectification", and that item's id.
+    converted_kind = models.CharField("转办类型", max_length=20, blank=True)
+    converted_id = models.PositiveIntegerField("转办事项编号", null=True, blank=True)
     dismiss_reason = models.TextField("忽略理由", blank=True)
     first_seen_at = models.DateTimeField("首次发现", default=timezone.now)
     last_seen_at = models.DateTimeField("最近发现", default=timezone.now)

@@ -166,6 +166,8 @@ def transition_alert(
     note: str = "",
     department: Department | None = None,
     seen_status: str | None = None,
+    target_kind: str = "",
+    target_id: int | None = None,
 ) -> Alert:
     """Take one lifecycle step; ``seen_status`` is the state shown on the page the user
     clicked, so a decision taken on a stale page is refused rather than applied."""
@@ -181,12 +183,38 @@ def transition_alert(
         changes = {"dismiss_reason": note}
     elif action == "resolve" and note:
         changes = {"note": note}
+    elif action == "convert":
+        changes = {"converted_kind": target_kind, "converted_id": target_id}
+        if department is not None:
+            changes["assigned_department"] = department
     execute_transition(
         alert,
         action,
         actor=actor,
         note=note,
         changes=changes,
-        context={"department": department},
+        context={"department": department, "target_kind": target_kind},
     )
     return alert
+
+
+def convert_alert(
+    alert: Alert,
+    *,
+    target_kind: str,
+    target_id: int,
+    actor: Any,
+    department: Department | None = None,
+    note: str = "",
+) -> Alert:
+    """Record that ``alert`` became a work task or a rectification item. Called by the service
+    that creates that item, inside its transaction, so both happen or neither."""
+    return transition_alert(
+        alert,
+        "convert",
+        actor=actor,
+        note=note,
+        department=department,
+        target_kind=target_kind,
+        target_id=target_id,
+    )

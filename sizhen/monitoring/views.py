@@ -60,7 +60,11 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_visible_or_404(Alert, request.user, pk=pk)
     can_change = Alert.objects.visible_to(request.user, CHANGE).filter(pk=pk).exists()
     transitions = (
-        [t for t in Alert.workflow.available(alert, request.user) if t.action != "reopen"]
+        [
+            t
+            for t in Alert.workflow.available(alert, request.user)
+            if t.action not in ("reopen", "convert")
+        ]
         if can_change
         else []
     )

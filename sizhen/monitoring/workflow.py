@@ -1,6 +1,6 @@
-"""The alert lifecycle (预警处置流程): open → acknowledged → assigned → resolved, or dismissed
-with a reason. Until tasks and the rectification ledger exist, "converted" means assigned to a
-department with a note. A finding that recurs after resolution re-opens the alert ("reopen",
+"""The alert lifecycle (预警处置流程): open → acknowledged → assigned (to a department with a
+note) or converted (into a work task or a rectification item, by the service that creates it)
+→ resolved, or dismissed with a reason. A finding that recurs after resolution re-opens the alert ("reopen",
 taken only by the scan), so only ``dismissed`` is terminal."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sizhen.core.workflow import Transition, Workflow
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
 ASSIGNED = "assigned"
+CONVERTED = "converted"
 RESOLVED = "resolved"
 DISMISSED = "dismissed"
 
@@ -21,11 +22,12 @@ STATES = {
     OPEN: "待处理",
     ACKNOWLEDGED: "已确认",
     ASSIGNED: "已交办",
+    CONVERTED: "已转任务/整改",
     RESOLVED: "已解决",
     DISMISSED: "已忽略",
 }
 #: States in which the alert still needs attention; the scan updates these in place.
-ACTIVE_STATES = frozenset({OPEN, ACKNOWLEDGED, ASSIGNED})
+ACTIVE_STATES = frozenset({OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED})
 MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 
 
@@ -40,6 +42,10 @@ def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, A
 
 def _department_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
     return None if context.get("department") is not None else "请选择承办部门"
+
+
+def _target_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+    return None if context.get("target_kind") else "请指明转成的工作任务或整改事项"
 
 
 def _by_scan(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
@@ -65,10 +71,20 @@ ALERT_WORKFLOW = Workflow(
             guard=_department_given,
             note_required=True,
         ),
-        Transition("resolve", (ACKNOWLEDGED, ASSIGNED), RESOLVED, "标记已解决", roles=MANAGERS),
+        Transition(
+            "convert",
+            (OPEN, ACKNOWLEDGED, ASSIGNED),
+            CONVERTED,
+            "转为任务或整改事项",
+            roles=MANAGERS,
+            guard=_target_given,
+        ),
+        Transition(
+            "resolve", (ACKNOWLEDGED, ASSIGNED, CONVERTED), RESOLVED, "标记已解决", roles=MANAGERS
+        ),
         Transition(
             "dismiss",
-            (OPEN, ACKNOWLEDGED, ASSIGNED),
+            (OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED),
             DISMISSED,
             "忽略",
             roles=MANAGERS,

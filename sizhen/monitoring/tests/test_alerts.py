@@ -337,3 +337,29 @@ def test_scan_job_is_registered_and_scheduled(planted: dict[str, Any]) -> None:
         {"created": 1, "updated": 0, "reopened": 0, "unchanged": 0},
     )
     assert Alert.objects.get().indicator == planted["cross"]
+
+
+@pytest.mark.django_db
+def test_convert_records_the_target_and_keeps_the_alert_active(
+    personas: dict[str, Any], planted: dict[str, Any]
+) -> None:
+    from sizhen.monitoring.services import convert_alert
+
+    scan_indicator_values()
+    alert = Alert.objects.get(indicator=planted["cross"])
+    with pytest.raises(TransitionNotAllowed):
+        convert_alert(
+            alert, target_kind="work_task", target_id=7, actor=personas["lead_department"]
+        )
+    with pytest.raises(TransitionNotAllowed, match="请指明"):
+        convert_alert(alert, target_kind="", target_id=7, actor=personas["coordinator"])
+
+    convert_alert(alert, target_kind="work_task", target_id=7, actor=personas["coordinator"])
+
+    alert.refresh_from_db()
+    assert (alert.status, alert.converted_kind, alert.converted_id) == ("converted", "work_task", 7)
+    history = TransitionHistory.objects.filter(action="convert").get()
+    assert (history.from_state, history.to_state) == ("open", "converted")
+    transition_alert(alert, "resolve", actor=personas["coordinator"], note="任务已完成")
+    alert.refresh_from_db()
+    assert alert.status == "resolved"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DispatchConfig(AppConfig):
+    name = "sizhen.dispatch"
+    label = "dispatch"
+    verbose_name = "派单目录与智能派单"

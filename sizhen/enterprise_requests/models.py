@@ -1,0 +1,3 @@
+"""企业诉求: models."""
+
+from __future__ import annotations

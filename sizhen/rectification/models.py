@@ -1,0 +1,3 @@
+"""整改清单: models."""
+
+from __future__ import annotations

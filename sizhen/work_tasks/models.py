@@ -1,0 +1,3 @@
+"""工作任务: models."""
+
+from __future__ import annotations
