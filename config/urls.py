@@ -13,6 +13,7 @@ urlpatterns = [
     path("tasks/", include("sizhen.work_tasks.urls")),
     path("rectification/", include("sizhen.rectification.urls")),
     path("requests/", include("sizhen.enterprise_requests.urls")),
+    path("open311/v2/", include("sizhen.enterprise_requests.urls_open311")),
     path("dashboards/", include("sizhen.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),
