@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 SESSION_LAST_SEEN = "sizhen_last_seen"
+#: The last-seen stamp is refreshed at most this often: writing the session row on every request
+#: costs a database write per page view, while the idle timeout is measured in minutes.
+LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
@@ -38,7 +41,8 @@ class IdleTimeoutMiddleware:
                 )
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('accounts:login')}?{query}")
-            request.session[SESSION_LAST_SEEN] = now
+            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
 

@@ -154,6 +154,7 @@ class ApiTokenScope(models.TextChoices):
     REQUESTS_WRITE = "requests:write", "推送企业诉求"
     REQUESTS_READ = "requests:read", "读取企业诉求"
     TASKS_WRITE = "tasks:write", "反馈工作任务"
+    RECTIFICATION_WRITE = "rectification:write", "反馈整改进展"
     READ = "read", "只读查询"
 
 

@@ -66,6 +66,9 @@ MODULES: tuple[Module, ...] = (
             NavItem("指标看板", "dashboards:index", ALL_STAFF),
             NavItem("预警", "monitoring:alert_list", ALL_STAFF),
             NavItem(
+                "预警规则", "monitoring:rule_list", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+            ),
+            NavItem(
                 "提醒函",
                 "reports:letter_list",
                 frozenset(
@@ -102,7 +105,24 @@ MODULES: tuple[Module, ...] = (
         "闻",
         "企业诉求多渠道受理、派单、办理时限、回访与“三率”统计。",
         EVERYONE,
-        planned="企业诉求（第 6 号任务）",
+        items=(
+            NavItem("我的诉求", "enterprise_requests:mine", frozenset({Role.ENTERPRISE})),
+            NavItem("提交诉求", "enterprise_requests:submit", frozenset({Role.ENTERPRISE})),
+            NavItem("诉求台账", "enterprise_requests:ledger", ALL_STAFF),
+            NavItem(
+                "登记诉求",
+                "enterprise_requests:register",
+                frozenset({Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
+            ),
+            NavItem("面对面座谈会", "enterprise_requests:forum_list", ALL_STAFF),
+            NavItem(
+                "诉求分类",
+                "enterprise_requests:category_list",
+                frozenset({Role.COORDINATOR, Role.SYSADMIN}),
+            ),
+            NavItem("办理结果公开", "enterprise_requests:public", EVERYONE),
+            NavItem("派单目录", "dispatch:catalogue_list", frozenset({Role.COORDINATOR})),
+        ),
     ),
     Module(
         "surveys",
@@ -118,7 +138,13 @@ MODULES: tuple[Module, ...] = (
         "切",
         "任务下发、签收、转办、进展反馈、审核与督办。",
         ALL_STAFF,
-        planned="工作任务与督办（第 5 号任务）",
+        items=(
+            NavItem("本单位任务", "work_tasks:mine", ALL_STAFF),
+            NavItem("全部任务", "work_tasks:list", ALL_STAFF),
+            NavItem("任务看板", "work_tasks:board", ALL_STAFF),
+            NavItem("下发任务", "work_tasks:issue", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+            NavItem("任务统计", "work_tasks:statistics", ALL_STAFF),
+        ),
     ),
     Module(
         "rectification",
@@ -126,7 +152,16 @@ MODULES: tuple[Module, ...] = (
         "切",
         "问题台账、整改措施、销号与效果核验。",
         ALL_STAFF,
-        planned="整改清单（第 5 号任务）",
+        items=(
+            NavItem("整改清单", "rectification:item_list", ALL_STAFF),
+            NavItem("完成情况统计", "rectification:stats", ALL_STAFF),
+            NavItem(
+                "登记整改事项",
+                "rectification:item_create",
+                frozenset({Role.COORDINATOR, Role.SYSADMIN}),
+            ),
+            NavItem("曝光台", "rectification:public_list", ALL_STAFF),
+        ),
     ),
     Module(
         "knowledge",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from django.db.models import Max
 
 from sizhen.indicators.choices import Direction, Frequency, SourceKind
 from sizhen.indicators.models import (
@@ -46,13 +48,64 @@ def period_label(period: dt.date, frequency: str) -> str:
     return f"{period:%Y-%m}"
 
 
+def fixed2(number: float | None) -> str:
+    """Two decimals as the page shows them; the template's floatformat costs ~10 µs a cell and
+    the series table has hundreds of cells."""
+    if number is None:
+        return ""
+    text = f"{number:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def _rank_of_kind(kind: str) -> int:
     return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
 
 
-def preferred_by_period(values: list[IndicatorValue]) -> dict[dt.date, IndicatorValue]:
+class HasValue(Protocol):
+    @property
+    def period(self) -> dt.date: ...
+
+    @property
+    def source_kind(self) -> str: ...
+
+    @property
+    def value(self) -> float | None: ...
+
+
+ValueT = TypeVar("ValueT", bound=HasValue)
+
+
+@dataclass(frozen=True)
+class ValuePoint:
+    """One precomputed value as the page needs it: read as a plain row, because building 120
+    model instances per page cost more than the query itself."""
+
+    period: dt.date
+    source_kind: str
+    value: float | None
+    score: float | None
+    rank: int | None
+    rank_total: int | None
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "period",
+        "source_kind",
+        "value",
+        "score",
+        "rank",
+        "rank_total",
+    )
+
+    def get_source_kind_display(self) -> str:
+        return str(SOURCE_KIND_LABELS.get(self.source_kind, self.source_kind))
+
+
+SOURCE_KIND_LABELS: dict[str, str] = dict(SourceKind.choices)
+
+
+def preferred_by_period(values: list[ValueT]) -> dict[dt.date, ValueT]:
     """One value per period: the source kind first in ``SOURCE_PREFERENCE``."""
-    chosen: dict[dt.date, IndicatorValue] = {}
+    chosen: dict[dt.date, ValueT] = {}
     for value in values:
         if value.value is None:
             continue
@@ -60,6 +113,16 @@ def preferred_by_period(values: list[IndicatorValue]) -> dict[dt.date, Indicator
         if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(current.source_kind):
             chosen[value.period] = value
     return dict(sorted(chosen.items()))
+
+
+def preferred_by_region(values: list[IndicatorValue]) -> dict[int, IndicatorValue]:
+    """One value per region (of one period): the source kind first in ``SOURCE_PREFERENCE``."""
+    chosen: dict[int, IndicatorValue] = {}
+    for value in values:
+        current = chosen.get(value.region_id)
+        if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(current.source_kind):
+            chosen[value.region_id] = value
+    return chosen
 
 
 @dataclass
@@ -75,7 +138,7 @@ class Change:
 
     @classmethod
     def between(
-        cls, current: float, previous: IndicatorValue | None, period: dt.date, indicator: Indicator
+        cls, current: float, previous: HasValue | None, period: dt.date, indicator: Indicator
     ) -> Change:
         label = period_label(period, indicator.frequency)
         if previous is None or previous.value is None:
@@ -103,16 +166,17 @@ class IndicatorOverview:
     indicator: Indicator
     region: Region
     direction_label: str
-    current: IndicatorValue | None = None
+    current: ValuePoint | None = None
     month_on_month: Change | None = None
     year_on_year: Change | None = None
     target: float | None = None
-    series: dict[dt.date, IndicatorValue] = field(default_factory=dict)
+    series: dict[dt.date, ValuePoint] = field(default_factory=dict)
     benchmarks: dict[str, dict[dt.date, float]] = field(default_factory=dict)
     districts: list[DistrictRow] = field(default_factory=list)
     source_kinds: list[str] = field(default_factory=list)
     sources_by_period: list[dict[str, Any]] = field(default_factory=list)
     children: list[dict[str, Any]] = field(default_factory=list)
+    _series_rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def current_label(self) -> str:
@@ -129,20 +193,30 @@ class IndicatorOverview:
         return sorted(periods)
 
     def series_rows(self) -> list[dict[str, Any]]:
-        """One row per period: the region's value, the target and each benchmark city."""
+        """One row per period: the region's value, the target and each benchmark city. Built
+        once per page: the chart, the table and the export all read the same rows."""
+        if self._series_rows is not None:
+            return self._series_rows
         rows = []
+        target_text = fixed2(self.target)
+        cities = list(self.benchmarks.values())
         for period in self.chart_periods:
             value = self.series.get(period)
+            benchmarks = [by_period.get(period) for by_period in cities]
             rows.append(
                 {
                     "period": period,
                     "label": self.label(period),
                     "value": value.value if value else None,
+                    "value_text": fixed2(value.value) if value else "—",
                     "source_kind": value.get_source_kind_display() if value else "",
                     "target": self.target,
-                    "benchmarks": [self.benchmarks[c].get(period) for c in self.benchmarks],
+                    "target_text": target_text,
+                    "benchmarks": benchmarks,
+                    "benchmarks_text": [fixed2(b) for b in benchmarks],
                 }
             )
+        self._series_rows = rows
         return rows
 
     def series_chart(self) -> dict[str, Any]:
@@ -184,10 +258,15 @@ def default_region(actor: Any) -> Region | None:
 
 
 def current_target(indicator: Indicator) -> float | None:
-    goalpost = Goalpost.objects.filter(
-        indicator=indicator, cycle__in=EvaluationCycle.objects.filter(is_current=True)
-    ).first()
-    return goalpost.target if goalpost else None
+    target: float | None = (
+        Goalpost.objects.filter(
+            indicator=indicator, cycle__in=EvaluationCycle.objects.filter(is_current=True)
+        )
+        .order_by("pk")
+        .values_list("target", flat=True)
+        .first()
+    )
+    return target
 
 
 def _visible_values(actor: Any, indicator: Indicator) -> Any:
@@ -197,11 +276,13 @@ def _visible_values(actor: Any, indicator: Indicator) -> Any:
 def get_indicator_overview(
     indicator: Indicator, region: Region, *, actor: Any
 ) -> IndicatorOverview:
-    region_values = list(
-        _visible_values(actor, indicator)
+    region_values = [
+        ValuePoint(*row)
+        for row in _visible_values(actor, indicator)
         .filter(region=region, value__isnull=False)
         .order_by("period", "source_kind")
-    )
+        .values_list(*ValuePoint.FIELDS)
+    ]
     overview = IndicatorOverview(
         indicator=indicator,
         region=region,
@@ -211,8 +292,12 @@ def get_indicator_overview(
         target=current_target(indicator),
     )
     overview.series = preferred_by_period(region_values)
-    for benchmark in Benchmark.objects.visible_to(actor).filter(indicator=indicator):
-        overview.benchmarks.setdefault(benchmark.city, {})[benchmark.period] = benchmark.value
+    for city, period, value in (
+        Benchmark.objects.visible_to(actor)
+        .filter(indicator=indicator)
+        .values_list("city", "period", "value")
+    ):
+        overview.benchmarks.setdefault(city, {})[period] = value
     overview.benchmarks = dict(sorted(overview.benchmarks.items()))
     _sources(overview, region_values)
     overview.children = _children(indicator, region, actor)
@@ -236,7 +321,7 @@ def _step(frequency: str) -> int:
     return _MONTHS_PER_STEP.get(frequency, 1)
 
 
-def _sources(overview: IndicatorOverview, values: list[IndicatorValue]) -> None:
+def _sources(overview: IndicatorOverview, values: list[ValuePoint]) -> None:
     kinds = sorted({v.source_kind for v in values}, key=_rank_of_kind)
     if len(kinds) < 2:
         return
@@ -254,7 +339,7 @@ def _sources(overview: IndicatorOverview, values: list[IndicatorValue]) -> None:
     ]
 
 
-def _districts(indicator: Indicator, current: IndicatorValue, actor: Any) -> list[DistrictRow]:
+def _districts(indicator: Indicator, current: ValuePoint, actor: Any) -> list[DistrictRow]:
     """The city's districts for the current period and source kind, best rank first."""
     values = (
         _visible_values(actor, indicator)
@@ -280,17 +365,31 @@ def _districts(indicator: Indicator, current: IndicatorValue, actor: Any) -> lis
 
 
 def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str, Any]]:
+    """Each active child indicator with its latest value at ``region``, in two queries whatever
+    the number of children: the latest period per child, then only the rows of those periods."""
     children = list(indicator.children.filter(is_active=True).order_by("sort_order", "code"))
     if not children:
         return []
+    values = IndicatorValue.objects.visible_to(actor).filter(
+        indicator__in=children, region=region, value__isnull=False
+    )
+    latest_period = dict(
+        values.order_by()
+        .values("indicator_id")
+        .annotate(latest=Max("period"))
+        .values_list("indicator_id", "latest")
+    )
     latest: dict[int, IndicatorValue] = {}
-    values = IndicatorValue.objects.visible_to(actor)
-    for child in children:
-        chosen = preferred_by_period(
-            list(values.filter(indicator=child, region=region, value__isnull=False))
-        )
-        if chosen:
-            latest[child.pk] = list(chosen.values())[-1]
+    if latest_period:
+        candidates = values.filter(period__in=set(latest_period.values()))
+        for value in candidates:
+            if value.period != latest_period.get(value.indicator_id):
+                continue
+            current = latest.get(value.indicator_id)
+            if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(
+                current.source_kind
+            ):
+                latest[value.indicator_id] = value
     rows = []
     for child in children:
         value = latest.get(child.pk)
@@ -302,6 +401,42 @@ def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str
             }
         )
     return rows
+
+
+#: Alert states that still need someone's attention; the monitoring app owns the lifecycle.
+OPEN_ALERT_STATUSES = ("open", "acknowledged", "assigned")
+ALERT_LIMIT = 20
+ALERT_FIELDS = (
+    "severity",
+    "kind",
+    "status",
+    "period",
+    "explanation",
+    "impact",
+    "region__name",
+    "region__code",
+)
+
+
+def list_open_alerts(indicator: Indicator, region: Region, *, actor: Any) -> list[Any]:
+    """Open alerts (预警) on this indicator in the region's subtree that the actor may see, most
+    impactful first."""
+    from sizhen.monitoring.selectors import list_alerts
+
+    # The list page's joins (indicator, department) are not shown here; dropping them halves
+    # the cost of a query every indicator page runs.
+    alerts = (
+        list_alerts(actor)
+        .select_related(None)
+        .select_related("region")
+        .only(*ALERT_FIELDS)
+        .filter(
+            indicator=indicator,
+            status__in=OPEN_ALERT_STATUSES,
+            region__path__startswith=region.path,
+        )
+    )
+    return list(alerts[:ALERT_LIMIT])
 
 
 def list_first_level(actor: Any) -> list[dict[str, Any]]:

@@ -28,7 +28,11 @@ from sizhen.accounts.models import ApiToken, User
 from sizhen.core.audit import record_event
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
+from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_catalogue
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
+from sizhen.demo.rectification_step import build_rectification, wipe_rectification
+from sizhen.demo.requests_step import build_requests, wipe_requests
+from sizhen.demo.tasks_step import build_tasks, wipe_tasks
 from sizhen.organisations.choices import DepartmentType, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import (
@@ -291,7 +295,11 @@ STEPS: list[DemoStep] = [
     DemoStep("enterprises", "家企业", build_enterprises, wipe_enterprises),
     DemoStep("users", "个演示账号", build_users, wipe_users),
     DemoStep("indicators", "个指标", build_catalogue, wipe_indicators),
-    # Later modules append here: indicator records, enterprise requests, tasks, surveys.
+    DemoStep("dispatch", "个派单目录条目", build_dispatch_catalogue, wipe_dispatch_catalogue),
+    DemoStep("tasks", "项工作任务", build_tasks, wipe_tasks),
+    DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
+    DemoStep("requests", "件企业诉求", build_requests, wipe_requests),
+    # Later modules append here (surveys, ...).
 ]
 
 

@@ -8,4 +8,4 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the app's background jobs with the job runner.
-        from sizhen.indicators import compute, filling, loads, pulls  # noqa: F401
+        from sizhen.indicators import compute, extracts, filling, loads, pulls  # noqa: F401

@@ -421,4 +421,5 @@ class IndicatorValue(models.Model):
 
 
 # Periodic filling models live in their own module to keep this one readable.
+from sizhen.indicators.extract_models import RecordExtract  # noqa: E402, F401
 from sizhen.indicators.filling_models import *  # noqa: E402, F403

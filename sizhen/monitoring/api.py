@@ -60,6 +60,11 @@ class AlertOut(Schema):
     impact: float
     points: list[PointOut]
     explanation: str
+    #: The effective alert rule and thresholds that produced the finding (预警规则).
+    rule: str
+    rule_thresholds: list[list[str]]
+    #: The department the finding is about (overdue cases), not the one handling the alert.
+    department: str | None
     assigned_department: str | None
     occurrences: int
     first_seen_at: dt.datetime
@@ -81,6 +86,7 @@ def _month(value: str) -> dt.date | None:
 
 
 def _out(a: Alert) -> dict[str, Any]:
+    rule = a.rule if isinstance(a.rule, dict) else {}
     return {
         "id": a.pk,
         "indicator_code": a.indicator.code,
@@ -103,6 +109,9 @@ def _out(a: Alert) -> dict[str, Any]:
         "impact": a.impact,
         "points": a.points,
         "explanation": a.explanation,
+        "rule": rule.get("text", ""),
+        "rule_thresholds": [[str(x) for x in pair] for pair in rule.get("thresholds", [])],
+        "department": a.department.name if a.department else None,
         "assigned_department": a.assigned_department.name if a.assigned_department else None,
         "occurrences": a.occurrences,
         "first_seen_at": a.first_seen_at,

@@ -25,6 +25,7 @@ Kind = Literal[
     "benchmark_lag",
     "stale_source",
     "overdue_filling",
+    "overdue_cases",
 ]
 Severity = Literal["red", "orange", "yellow", "blue"]
 Freq = Literal["M", "Q", "Y"]
@@ -62,6 +63,7 @@ METHOD_LABELS: dict[str, str] = {
     "benchmark": "标杆城市对比",
     "staleness": "数据时效",
     "overdue": "填报时限",
+    "overdue_cases": "办件承诺时限",
 }
 SEVERITY_LABELS: dict[str, str] = {
     "red": "红色",
@@ -366,6 +368,10 @@ def series_anomalies(
     region_name: str | None = None,
     indicator_name: str = "",
     spring_festival: bool = True,
+    stl_threshold: float = STL_THRESHOLD,
+    yoy_threshold: float = HAMPEL_THRESHOLD,
+    hampel_threshold: float = HAMPEL_THRESHOLD,
+    hampel_window: int | None = None,
 ) -> list[Finding]:
     """Abnormal changes (异常波动) in the last ``check_last`` observations of one series.
 
@@ -373,7 +379,9 @@ def series_anomalies(
     13–35 months: same-month year-on-year change against past YoY changes (median ± 3·σ).
     Fewer (or too few YoY changes): Hampel on month-on-month changes (median ± 3·σ).
     ``baseline_from`` (a level shift's period) levels the older history onto the new level so
-    the months after a break are not flagged one by one.
+    the months after a break are not flagged one by one. The thresholds and ``hampel_window``
+    (how many of the latest past changes form the baseline; None = all) come from the alert
+    rule of the indicator.
     """
     if check_last < 1:
         raise ValueError("check_last must be at least 1")
@@ -405,7 +413,7 @@ def series_anomalies(
         indicator_name=indicator_name,
     )
     if season > 1 and n >= 3 * season:
-        stl = _stl_findings(values, checked, season, floor, context)
+        stl = _stl_findings(values, checked, season, floor, context, stl_threshold)
         if stl is not None:
             return stl
     if season > 1 and n > season:
@@ -413,8 +421,13 @@ def series_anomalies(
         first_checked = min(checked, default=n)
         history = yoy[: max(0, first_checked - season)]
         if np.count_nonzero(np.isfinite(history)) >= MIN_CHANGE_HISTORY:
-            return _change_findings(values, checked, season, "yoy_same_month", floor, context)
-    return _change_findings(values, checked, 1, "hampel_change", floor, context)
+            return _change_findings(
+                values, checked, season, "yoy_same_month", floor, context, yoy_threshold,
+                hampel_window,
+            )  # fmt: skip
+    return _change_findings(
+        values, checked, 1, "hampel_change", floor, context, hampel_threshold, hampel_window
+    )
 
 
 @dataclass(frozen=True)
@@ -449,7 +462,12 @@ def _stl_forecast(history: np.ndarray, season: int, steps: int) -> float | None:
 
 
 def _stl_findings(
-    values: np.ndarray, checked: list[int], season: int, floor: float, ctx: _Context
+    values: np.ndarray,
+    checked: list[int],
+    season: int,
+    floor: float,
+    ctx: _Context,
+    limit: float = STL_THRESHOLD,
 ) -> list[Finding] | None:
     """Out-of-sample STL check, or None when STL cannot be fitted (the caller falls back).
 
@@ -485,19 +503,26 @@ def _stl_findings(
         if expected is None:
             return None
         score = (values[i] - expected) / scale
-        if abs(score) <= STL_THRESHOLD:
+        if abs(score) <= limit:
             continue
         findings.append(
             _change_finding(
-                ctx, i, float(values[i]), expected, STL_THRESHOLD * scale, "stl_residual",
-                float(score), STL_THRESHOLD, "同月历史",
+                ctx, i, float(values[i]), expected, limit * scale, "stl_residual",
+                float(score), limit, "同月历史",
             )
         )  # fmt: skip
     return findings
 
 
 def _change_findings(
-    values: np.ndarray, checked: list[int], lag: int, method: str, floor: float, ctx: _Context
+    values: np.ndarray,
+    checked: list[int],
+    lag: int,
+    method: str,
+    floor: float,
+    ctx: _Context,
+    limit: float = HAMPEL_THRESHOLD,
+    window: int | None = None,
 ) -> list[Finding]:
     changes = np.full(len(values), np.nan)
     previous = np.full(len(values), np.nan)
@@ -511,6 +536,8 @@ def _change_findings(
     first = min(checked, default=len(values))
     history = changes[:first]
     history = history[np.isfinite(history)]
+    if window is not None:
+        history = history[-window:]
     if len(history) < MIN_CHANGE_HISTORY:
         return []
     centre = float(np.median(history))
@@ -521,13 +548,13 @@ def _change_findings(
         if not np.isfinite(changes[i]):
             continue
         score = (changes[i] - centre) / scale
-        if abs(score) <= HAMPEL_THRESHOLD:
+        if abs(score) <= limit:
             continue
         expected = float(previous[i] + centre)
         findings.append(
             _change_finding(
-                ctx, i, float(values[i]), expected, HAMPEL_THRESHOLD * scale, method,
-                float(score), HAMPEL_THRESHOLD, label,
+                ctx, i, float(values[i]), expected, limit * scale, method,
+                float(score), limit, label,
             )
         )  # fmt: skip
     return findings
@@ -579,10 +606,12 @@ def level_shift(
     region_name: str | None = None,
     indicator_name: str = "",
     spring_festival: bool = True,
+    threshold: float = HAMPEL_THRESHOLD,
 ) -> Finding | None:
     """The first persistent step (水平突变) after ``baseline_from``, reported once.
 
-    A step starts at t when x[t..t+k−1] all lie beyond the median ± 3·1.4826·MAD of the
+    A step starts at t when x[t..t+k−1] all lie beyond the median ± threshold·1.4826·MAD
+    (threshold 3 by default) of the
     ``window`` points before t, on the same side. With a season plus ``window + k`` points the
     test runs on same-month differences x[t] − x[t−12] instead, so a quarter-end or year-end
     surge is not mistaken for a step. Scanning from the start and returning the earliest step
@@ -619,15 +648,15 @@ def level_shift(
         centre = float(np.median(before))
         scale = robust_scale(before, floor=floor)
         scores = (run - centre) / scale
-        same_side = bool(np.all(scores > HAMPEL_THRESHOLD) or np.all(scores < -HAMPEL_THRESHOLD))
+        same_side = bool(np.all(scores > threshold) or np.all(scores < -threshold))
         if not same_side:
             continue
         weakest = float(scores[np.argmin(np.abs(scores))])
         period = _as_date(data.index[order[start]])
         new_level = float(np.median(values[start : start + k]))
         expected = float(np.median(base[start : start + k])) + centre
-        lower = expected - HAMPEL_THRESHOLD * scale
-        upper = expected + HAMPEL_THRESHOLD * scale
+        lower = expected - threshold * scale
+        upper = expected + threshold * scale
         name = str(region) if region_name is None else region_name
         movement = "上移" if weakest > 0 else "下移"
         basis = "按此前同比变化推算" if seasonal else f"此前 {window} 期"
@@ -637,7 +666,7 @@ def level_shift(
             f"（中位数 {_format_number(new_level)}），均超出{basis}的正常范围 "
             f"{_format_number(lower)}–{_format_number(upper)}（{METHOD_LABELS['level_shift']}："
             f"最小偏离 {_format_number(abs(weakest))} 倍稳健标准差，阈值 "
-            f"{_format_number(HAMPEL_THRESHOLD)}），建议以此期为新基线"
+            f"{_format_number(threshold)}），建议以此期为新基线"
         )
         lookback = window + (season if seasonal else 0)
         used = sorted(order[max(0, start - lookback) : start + k])
@@ -651,7 +680,7 @@ def level_shift(
             upper=upper,
             method="level_shift",
             score=weakest,
-            severity=severity(weakest, HAMPEL_THRESHOLD),
+            severity=severity(weakest, threshold),
             points=[(_as_date(data.index[j]), float(data.iloc[j])) for j in used],
             explanation=explanation,
         )
@@ -993,6 +1022,72 @@ def overdue_filling(
         lower=None,
         upper=0.0,
         method="overdue",
+        score=float(score),
+        severity=severity(score, 1.0),
+        explanation=explanation,
+    )
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """One government-service case (政务服务办件) open past its promised limit: only the case's
+    reference number and item, never the applicant."""
+
+    case_id: str
+    item_name: str
+    overdue_days: int
+
+
+#: An overdue case's lateness in working days that counts as one unit of the score (a week).
+OVERDUE_CASE_WEEK = 5
+
+
+def overdue_cases(
+    cases: Sequence[OverdueCase],
+    as_of: datetime.date,
+    *,
+    minimum: int = 1,
+    region: Hashable = "",
+    region_name: str | None = None,
+    department_name: str = "",
+    period: datetime.date | None = None,
+    freq: Freq = "M",
+    indicator_name: str = "",
+    shown: int = 5,
+) -> Finding | None:
+    """Cases of one department in one district still open at ``as_of`` beyond their promised
+    limit (办件超期). The value is the count; the score is the worst lateness in working weeks,
+    so a case a week late is yellow, two weeks red, a day or two blue."""
+    if len(cases) < max(minimum, 1):
+        return None
+    worst = sorted(cases, key=lambda c: (-c.overdue_days, c.case_id))
+    score = worst[0].overdue_days / OVERDUE_CASE_WEEK
+    name = str(region) if region_name is None else region_name
+    who = f"{department_name} " if department_name else ""
+    listed = "、".join(
+        f"{c.case_id}（{c.item_name}，超期 {c.overdue_days} 个工作日）" for c in worst[:shown]
+    )
+    more = f"等 {len(cases)} 件" if len(cases) > shown else ""
+    explanation = (
+        (
+            f"{format_period(period, freq)} {name} {who}有 {len(cases)} 件政务服务办件"
+            f"截至 {as_of.isoformat()} 超过承诺时限仍未办结，最长超期 {worst[0].overdue_days} 个工作日；"
+            f"超期最久的办件：{listed}{more}"
+            f"（{METHOD_LABELS['overdue_cases']}：按工作日计，超期 {OVERDUE_CASE_WEEK} 个工作日为黄色，"
+            f"{2 * OVERDUE_CASE_WEEK} 个工作日为红色）"
+        )
+        .replace("  ", " ")
+        .strip()
+    )
+    return Finding(
+        kind="overdue_cases",
+        region=region,
+        period=period,
+        value=float(len(cases)),
+        expected=0.0,
+        lower=None,
+        upper=0.0,
+        method="overdue_cases",
         score=float(score),
         severity=severity(score, 1.0),
         explanation=explanation,

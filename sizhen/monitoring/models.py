@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
@@ -23,6 +24,7 @@ class AlertKind(models.TextChoices):
     BENCHMARK_LAG = "benchmark_lag", "落后标杆城市"
     STALE_SOURCE = "stale_source", "数据源陈旧"
     OVERDUE_FILLING = "overdue_filling", "填报逾期"
+    OVERDUE_CASES = "overdue_cases", "办件超期"
 
 
 class Severity(models.TextChoices):
@@ -70,6 +72,22 @@ class Alert(models.Model):
     converted_kind = models.CharField("转办类型", max_length=20, blank=True)
     converted_id = models.PositiveIntegerField("转办事项编号", null=True, blank=True)
     dismiss_reason = models.TextField("忽略理由", blank=True)
+    #: What within (indicator, region, kind) the alert is about; the department code for
+    #: overdue cases (one alert per department and district), "" for every other kind.
+    subject = models.CharField("细分对象", max_length=50, blank=True, default="")
+    department = models.ForeignKey(
+        Department,
+        verbose_name="涉及部门",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subject_alerts",
+    )
+    #: The effective alert rule and thresholds that produced the latest finding.
+    rule = models.JSONField("适用规则", default=dict, blank=True)
+    #: Set when the scan resolved the alert because its condition cleared, so a return of the
+    #: same finding (even for the same period) counts as a recurrence and re-opens it.
+    auto_resolved_at = models.DateTimeField("自动解决时间", null=True, blank=True)
     first_seen_at = models.DateTimeField("首次发现", default=timezone.now)
     last_seen_at = models.DateTimeField("最近发现", default=timezone.now)
     occurrences = models.PositiveIntegerField("发现次数", default=1)
@@ -82,7 +100,7 @@ class Alert(models.Model):
         verbose_name = "预警"
         constraints = [
             models.UniqueConstraint(
-                fields=["indicator", "region", "kind"], name="monitoring_alert_unique"
+                fields=["indicator", "region", "kind", "subject"], name="monitoring_alert_unique"
             )
         ]
         indexes = [
@@ -90,7 +108,8 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator_id}/{self.region_id}/{self.kind}"
+        suffix = f"/{self.subject}" if self.subject else ""
+        return f"{self.indicator_id}/{self.region_id}/{self.kind}{suffix}"
 
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
@@ -108,9 +127,87 @@ class Alert(models.Model):
             return Q()
         q = region_scope_q(actor, "region__path")
         if role in DEPARTMENT_ROLES and assigned is not None:
-            q |= assigned
+            q |= assigned | Q(department_id=department_id)
         return q
 
     @property
     def period_label(self) -> str:
         return self.period.strftime("%Y-%m") if self.period else ""
+
+
+class LogScale(models.TextChoices):
+    AUTO = "auto", "自动（计数、金额类指标用对数）"
+    YES = "yes", "用对数"
+    NO = "no", "不用对数"
+
+
+#: Indicator units whose cross-sections are skewed counts or amounts (a few large districts),
+#: so "auto" compares them on the log scale (DHIS2's z-score complaint, reference §1.3).
+SKEWED_UNITS = frozenset({"件", "户", "家", "个", "人", "项", "元", "万元", "亿元"})
+
+
+class AlertRule(models.Model):
+    """An alert rule (预警规则): which kinds a scan raises for an indicator and with which
+    thresholds. The rule without an indicator is the default for all; an indicator's own rule
+    overrides it field by field, and an empty field inherits (finally the built-in default)."""
+
+    indicator = models.ForeignKey(
+        Indicator,
+        verbose_name="指标",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
+    )
+    enable_cross_sectional = models.BooleanField("横向极端值", null=True, blank=True)
+    enable_abnormal_change = models.BooleanField("异常波动", null=True, blank=True)
+    enable_level_shift = models.BooleanField("水平突变", null=True, blank=True)
+    enable_goalpost = models.BooleanField("目标值检查", null=True, blank=True)
+    enable_benchmark = models.BooleanField("标杆城市对比", null=True, blank=True)
+    enable_stale_source = models.BooleanField("数据源陈旧", null=True, blank=True)
+    enable_overdue_filling = models.BooleanField("填报逾期", null=True, blank=True)
+    enable_overdue_cases = models.BooleanField("办件超期", null=True, blank=True)
+    modified_z_threshold = models.FloatField("修正Z分数阈值", null=True, blank=True)
+    iqr_multiplier = models.FloatField("对数四分位距倍数", null=True, blank=True)
+    log_scale = models.CharField(
+        "横向比较用对数", max_length=10, choices=LogScale.choices, blank=True, default=""
+    )
+    yoy_threshold = models.FloatField("同比变化阈值", null=True, blank=True)
+    stl_threshold = models.FloatField("STL 残差阈值", null=True, blank=True)
+    hampel_window = models.PositiveIntegerField("Hampel 窗口（期）", null=True, blank=True)
+    hampel_threshold = models.FloatField("Hampel 阈值", null=True, blank=True)
+    level_shift_threshold = models.FloatField("水平突变阈值", null=True, blank=True)
+    level_shift_points = models.PositiveIntegerField("水平突变连续期数", null=True, blank=True)
+    min_notify_severity = models.CharField(
+        "通知的最低等级", max_length=10, choices=Severity.choices, blank=True, default=""
+    )
+    stale_after_days = models.PositiveIntegerField("数据源陈旧天数", null=True, blank=True)
+    filling_grace_days = models.PositiveIntegerField("填报逾期宽限天数", null=True, blank=True)
+    overdue_cases_minimum = models.PositiveIntegerField("办件超期最少件数", null=True, blank=True)
+    mute_until = models.DateField("静默至", null=True, blank=True)
+    note = models.TextField("说明", blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    updated_by = models.CharField("更新人", max_length=200, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "预警规则"
+        constraints = [
+            # One rule per indicator and one default: NULLs are distinct in a plain unique
+            # index, so the default rule is indexed as indicator 0.
+            models.UniqueConstraint(
+                Coalesce("indicator", models.Value(0)),
+                name="monitoring_alertrule_one_per_indicator",
+                violation_error_message="该指标已有预警规则，请编辑原规则",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"预警规则：{self.indicator.name}" if self.indicator else "默认预警规则"
+
+    @classmethod
+    def scope_q(cls, actor: Any, action: str) -> Q | None:
+        # Rules are the coordinating office's (营商办) configuration; nobody else sees them.
+        return Q() if role_of(actor) in MANAGERS else None

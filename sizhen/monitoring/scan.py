@@ -1,5 +1,6 @@
-"""Alert scans (预警扫描): read computed indicator values, run the detection library, and hand
-the findings to the alert service. Runs after each recompute and every 6 hours."""
+"""Alert scans (预警扫描): read computed indicator values, run the detection library with each
+indicator's effective alert rule, and hand the findings (and what was checked, so cleared
+conditions resolve) to the alert service. Runs after each recompute and every 6 hours."""
 
 from __future__ import annotations
 
@@ -26,10 +27,18 @@ from sizhen.indicators.models import (
 )
 from sizhen.indicators.selectors_loads import list_dataset_freshness
 from sizhen.monitoring import detection
+from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
+from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
-from sizhen.monitoring.services import ScanFinding, ScanResult, apply_scan_findings
+from sizhen.monitoring.rules import EffectiveRule, RuleBook
+from sizhen.monitoring.services import (
+    CheckedScope,
+    ScanFinding,
+    ScanResult,
+    apply_scan_findings,
+)
 from sizhen.organisations.choices import RegionLevel
-from sizhen.organisations.models import Region
+from sizhen.organisations.models import Department, Region
 
 _FREQ: dict[str, detection.Freq] = {
     Frequency.MONTH: "M",
@@ -45,10 +54,23 @@ def _leaf_indicators() -> list[Indicator]:
     return [i for i in Indicator.objects.filter(is_active=True) if i.pk not in parents]
 
 
-def _keep(found: dict[tuple[int, int, str], ScanFinding], item: ScanFinding) -> None:
-    """One alert per (indicator, region, kind): of several findings in one scan keep the latest
-    period, then the strongest statistic, so one scan counts as one occurrence."""
-    key = (item.indicator.pk, item.region.pk, item.finding.kind)
+Found = dict[tuple[int, int, str, str], ScanFinding]
+
+
+def _item(
+    indicator: Indicator,
+    region: Region,
+    finding: detection.Finding,
+    rule: EffectiveRule,
+    **extra: Any,
+) -> ScanFinding:
+    return ScanFinding(indicator, region, finding, rule=rule.describe(finding.method), **extra)
+
+
+def _keep(found: Found, item: ScanFinding) -> None:
+    """One alert per (indicator, region, kind, subject): of several findings in one scan keep
+    the latest period, then the strongest statistic, so one scan counts as one occurrence."""
+    key = item.key
     current = found.get(key)
     if current is None:
         found[key] = item
@@ -61,9 +83,13 @@ def _keep(found: dict[tuple[int, int, str], ScanFinding], item: ScanFinding) -> 
 
 
 def find_indicator(
-    indicator: Indicator, regions: dict[int, Region], periods: Iterable[dt.date] | None
-) -> list[ScanFinding]:
-    """Findings for one leaf indicator from the values of its own source kind."""
+    indicator: Indicator,
+    regions: dict[int, Region],
+    periods: Iterable[dt.date] | None,
+    rule: EffectiveRule,
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
+    """Findings for one leaf indicator from the values of its own source kind, with the rule's
+    thresholds and kinds, and the goalpost/benchmark scopes the scan has judged."""
     rows: list[tuple[int, dt.date, float, str]] = [
         (region_id, period, value, frequency)
         for region_id, period, value, frequency in IndicatorValue.objects.filter(
@@ -72,36 +98,47 @@ def find_indicator(
         if value is not None
     ]
     if not rows:
-        return []
+        return [], []
     frequency = rows[0][3]
     freq = _FREQ.get(frequency, "M")
     all_periods = sorted({period for _, period, _, _ in rows})
     checked = sorted(set(periods) & set(all_periods)) if periods else all_periods[-1:]
     if not checked:
-        return []
+        return [], []
     names: dict[Hashable, str] = {pk: r.name for pk, r in regions.items()}
-    found: dict[tuple[int, int, str], ScanFinding] = {}
+    found: Found = {}
 
     # Cross-section: each region against its siblings (the districts of the city) per period.
-    by_parent: dict[tuple[int | None, dt.date], dict[Hashable, float]] = defaultdict(dict)
-    for region_id, period, value, _ in rows:
-        region = regions.get(region_id)
-        if region is not None and region.parent_id is not None:
-            by_parent[(region.parent_id, period)][region_id] = value
-    for (_, period), values in by_parent.items():
-        if period not in checked:
-            continue
-        for f in detection.cross_sectional(
-            values, period=period, freq=freq, indicator_name=indicator.name, region_names=names
-        ):
-            _keep(found, ScanFinding(indicator, regions[f.region], f))  # type: ignore[index]
+    if rule.enabled(AlertKind.CROSS_SECTIONAL_EXTREME):
+        by_parent: dict[tuple[int | None, dt.date], dict[Hashable, float]] = defaultdict(dict)
+        for region_id, period, value, _ in rows:
+            region = regions.get(region_id)
+            if region is not None and region.parent_id is not None:
+                by_parent[(region.parent_id, period)][region_id] = value
+        for (_, period), values in by_parent.items():
+            if period not in checked:
+                continue
+            skewed = rule.use_log_scale(indicator.unit, list(values.values()))
+            for f in detection.cross_sectional(
+                values,
+                skewed=skewed,
+                threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
+                period=period,
+                freq=freq,
+                indicator_name=indicator.name,
+                region_names=names,
+            ):
+                _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
     # Targets: each checked value against the goalposts and the benchmark cities of its period.
-    for item in _target_findings(indicator, rows, checked, regions, freq):
+    targets, scopes = _target_findings(indicator, rows, checked, regions, freq, rule)
+    for item in targets:
         _keep(found, item)
 
     # Series: each region's own monthly history, checked at every requested period.
-    if freq == "M":
+    shifts = rule.enabled(AlertKind.LEVEL_SHIFT)
+    changes = rule.enabled(AlertKind.ABNORMAL_CHANGE)
+    if freq == "M" and (shifts or changes):
         series_of: dict[int, dict[dt.date, float]] = defaultdict(dict)
         for region_id, period, value, _ in rows:
             if region_id in regions:
@@ -114,11 +151,20 @@ def find_indicator(
             if len(history) < 2:
                 continue
             name = names[region_id]
+            # The step is still the baseline for the change test when its alerts are off.
             shift = detection.level_shift(
-                history, "M", region=region_id, region_name=name, indicator_name=indicator.name
+                history,
+                "M",
+                k=rule.level_shift_points,
+                threshold=rule.level_shift_threshold,
+                region=region_id,
+                region_name=name,
+                indicator_name=indicator.name,
             )
-            if shift is not None:
-                _keep(found, ScanFinding(indicator, regions[region_id], shift))
+            if shift is not None and shifts:
+                _keep(found, _item(indicator, regions[region_id], shift, rule))
+            if not changes:
+                continue
             for period in checked:
                 upto = history[history.index <= pd.Timestamp(period)]
                 if len(upto) < 2 or upto.index[-1] != pd.Timestamp(period):
@@ -131,9 +177,13 @@ def find_indicator(
                     region=region_id,
                     region_name=name,
                     indicator_name=indicator.name,
+                    stl_threshold=rule.stl_threshold,
+                    yoy_threshold=rule.yoy_threshold,
+                    hampel_threshold=rule.hampel_threshold,
+                    hampel_window=rule.hampel_window,
                 ):
-                    _keep(found, ScanFinding(indicator, regions[region_id], f))
-    return list(found.values())
+                    _keep(found, _item(indicator, regions[region_id], f, rule))
+    return list(found.values()), scopes
 
 
 def _goalpost_of(goalposts: list[Goalpost], period: dt.date) -> Goalpost | None:
@@ -149,15 +199,26 @@ def _target_findings(
     checked: list[dt.date],
     regions: dict[int, Region],
     freq: detection.Freq,
-) -> list[ScanFinding]:
+    rule: EffectiveRule,
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
     """Goalpost breaches (未达目标) for every region, and the city's lag behind the best
-    benchmark city (落后标杆城市), for the checked periods."""
-    goalposts = list(Goalpost.objects.filter(indicator=indicator).select_related("cycle"))
+    benchmark city (落后标杆城市), for the checked periods; with the scopes judged at the
+    latest checked period (regions with a value there and a yardstick to judge it by)."""
+    use_goalposts = rule.enabled(AlertKind.GOALPOST_BREACH)
+    use_benchmarks = rule.enabled(AlertKind.BENCHMARK_LAG)
+    goalposts = (
+        list(Goalpost.objects.filter(indicator=indicator).select_related("cycle"))
+        if use_goalposts
+        else []
+    )
     benchmarks: dict[dt.date, dict[str, float]] = defaultdict(dict)
-    for city, period, value in Benchmark.objects.filter(
-        indicator=indicator, period__in=checked
-    ).values_list("city", "period", "value"):
-        benchmarks[period][city] = value
+    if use_benchmarks:
+        for city, period, value in Benchmark.objects.filter(
+            indicator=indicator, period__in=checked
+        ).values_list("city", "period", "value"):
+            benchmarks[period][city] = value
+    latest = checked[-1]
+    judged: dict[str, set[int]] = {AlertKind.GOALPOST_BREACH: set(), AlertKind.BENCHMARK_LAG: set()}
     out: list[ScanFinding] = []
     for region_id, period, value, _ in rows:
         region = regions.get(region_id)
@@ -171,6 +232,8 @@ def _target_findings(
             "indicator_name": indicator.name,
         }
         goalpost = _goalpost_of(goalposts, period)
+        if goalpost is not None and period == latest:
+            judged[AlertKind.GOALPOST_BREACH].add(region_id)
         if goalpost is not None:
             try:
                 breach = detection.goalpost_breach(
@@ -185,8 +248,10 @@ def _target_findings(
                 # Inconsistent goalposts are a catalogue error, not a finding about the region.
                 breach = None
             if breach is not None:
-                out.append(ScanFinding(indicator, region, breach))
+                out.append(_item(indicator, region, breach, rule))
         if region.level == RegionLevel.CITY and benchmarks.get(period):
+            if period == latest:
+                judged[AlertKind.BENCHMARK_LAG].add(region_id)
             lag = detection.benchmark_lag(
                 value,
                 benchmarks[period],
@@ -194,8 +259,13 @@ def _target_findings(
                 **common,
             )
             if lag is not None:
-                out.append(ScanFinding(indicator, region, lag))
-    return out
+                out.append(_item(indicator, region, lag, rule))
+    scopes = [
+        CheckedScope(indicator.pk, kind, latest, frozenset(ids))
+        for kind, ids in judged.items()
+        if ids
+    ]
+    return out, scopes
 
 
 def _city(regions: dict[int, Region]) -> Region | None:
@@ -203,20 +273,22 @@ def _city(regions: dict[int, Region]) -> Region | None:
     return min(roots, key=lambda r: r.path) if roots else None
 
 
-def find_stale_sources(regions: dict[int, Region], now: dt.datetime) -> list[ScanFinding]:
-    """Datasets not refreshed within ``stale_after_days``, or with pull sources that never
-    loaded, filed under the first indicator computed from them (datasets feeding no indicator
-    are left to the data-load pages)."""
+def find_stale_sources(
+    regions: dict[int, Region], now: dt.datetime, rules: RuleBook
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
+    """Datasets not refreshed within their allowance (the rule's, else ``stale_after_days``),
+    or with pull sources that never loaded, filed under the first indicator computed from them
+    (datasets feeding no indicator are left to the data-load pages)."""
     city = _city(regions)
     if city is None:
-        return []
+        return [], []
+    today = timezone.localdate(now)
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
     pulled = set(PullSource.objects.filter(is_active=True).values_list("dataset_id", flat=True))
     out: list[ScanFinding] = []
+    scopes: list[CheckedScope] = []
     for freshness in list_dataset_freshness(Dataset.objects.order_by("code"), now=now):
         dataset = freshness.dataset
-        if freshness.last_load_at is None and dataset.pk not in pulled:
-            continue
         indicator = next(
             (
                 indicators[d["indicator"]]
@@ -227,30 +299,46 @@ def find_stale_sources(regions: dict[int, Region], now: dt.datetime) -> list[Sca
         )
         if indicator is None:
             continue
+        rule = rules.for_indicator(indicator)
+        if not rule.active(AlertKind.STALE_SOURCE, today):
+            continue
+        scopes.append(
+            CheckedScope(indicator.pk, AlertKind.STALE_SOURCE, None, frozenset({city.pk}))
+        )
+        if freshness.last_load_at is None and dataset.pk not in pulled:
+            continue
+        allowance = rule.stale_after_days or dataset.stale_after_days
         finding = detection.stale_source(
             dataset.name,
             freshness.lag_days,
-            dataset.stale_after_days,
+            allowance,
             region=city.pk,
             last_load=(
                 timezone.localdate(freshness.last_load_at) if freshness.last_load_at else None
             ),
         )
         if finding is not None:
-            out.append(ScanFinding(indicator, city, finding))
-    return out
+            out.append(_item(indicator, city, finding, rule))
+    return out, scopes
 
 
-def find_overdue_filling(today: dt.date) -> list[ScanFinding]:
-    """Filling tasks past their deadline and not submitted (逾期未报), one per indicator and
-    region (the latest period wins, as for the other kinds)."""
-    found: dict[tuple[int, int, str], ScanFinding] = {}
+def find_overdue_filling(
+    today: dt.date, rules: RuleBook
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
+    """Filling tasks past their deadline plus the rule's grace days and not submitted (逾期未报),
+    one per indicator and region (the latest period wins, as for the other kinds). Every open
+    task is looked at each scan, so each indicator with the kind active is a checked scope."""
+    found: Found = {}
     tasks = FillingTask.objects.filter(status__in=OPEN_STATES, deadline__lt=today).select_related(
         "indicator", "region", "department"
     )
     for task in tasks:
+        rule = rules.for_indicator(task.indicator)
+        days = (today - task.deadline).days
+        if not rule.active(AlertKind.OVERDUE_FILLING, today) or days <= rule.filling_grace_days:
+            continue
         finding = detection.overdue_filling(
-            (today - task.deadline).days,
+            days,
             task.deadline,
             region=task.region_id,
             region_name=task.region.name,
@@ -260,8 +348,77 @@ def find_overdue_filling(today: dt.date) -> list[ScanFinding]:
             department_name=task.department.name if task.department else "",
         )
         if finding is not None:
-            _keep(found, ScanFinding(task.indicator, task.region, finding))
-    return list(found.values())
+            _keep(found, _item(task.indicator, task.region, finding, rule))
+    scopes = [
+        CheckedScope(pk, AlertKind.OVERDUE_FILLING)
+        for pk in Indicator.objects.values_list("pk", flat=True)
+        if rules.for_indicator(pk).active(AlertKind.OVERDUE_FILLING, today)
+    ]
+    return list(found.values()), scopes
+
+
+def find_overdue_cases(
+    today: dt.date, rules: RuleBook
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
+    """Government-service cases open beyond their promised limit at the end of the latest
+    complete month (办件超期), one alert per department and district (see cases.py)."""
+    indicator = overdue_case_indicator()
+    if indicator is None:
+        return [], []
+    rule = rules.for_indicator(indicator)
+    if not rule.active(AlertKind.OVERDUE_CASES, today):
+        return [], []
+    as_of = period_end(today)
+    rows = load_overdue_cases(as_of)
+    if rows is None:
+        return [], []
+    period = as_of.replace(day=1)
+    regions = {r.code: r for r in Region.objects.all()}
+    departments = {d.code: d for d in Department.objects.all()}
+    groups: dict[tuple[str, str], list[detection.OverdueCase]] = defaultdict(list)
+    for row in rows:
+        groups[(row.region_code, row.department_code)].append(
+            detection.OverdueCase(row.case_id, row.item_name, row.overdue_days)
+        )
+    out: list[ScanFinding] = []
+    for (region_code, department_code), cases in groups.items():
+        region = regions.get(region_code)
+        if region is None:
+            continue
+        department = departments.get(department_code)
+        finding = detection.overdue_cases(
+            cases,
+            as_of,
+            minimum=rule.overdue_cases_minimum,
+            region=region.pk,
+            region_name=region.name,
+            department_name=department.name if department else department_code,
+            period=period,
+            indicator_name=indicator.name,
+        )
+        if finding is not None:
+            out.append(
+                _item(
+                    indicator,
+                    region,
+                    finding,
+                    rule,
+                    subject=department_code,
+                    department=department,
+                )
+            )
+    return out, [CheckedScope(indicator.pk, AlertKind.OVERDUE_CASES, period)]
+
+
+def _worth_telling(alert_ids: list[int], rules: RuleBook) -> list[int]:
+    """The fresh alerts at or above their rule's minimum severity to notify."""
+    return [
+        pk
+        for pk, indicator_id, severity in Alert.objects.filter(pk__in=alert_ids).values_list(
+            "pk", "indicator_id", "severity"
+        )
+        if rules.for_indicator(indicator_id).notifies(severity)
+    ]
 
 
 def scan_indicator_values(
@@ -271,22 +428,37 @@ def scan_indicator_values(
     ctx: JobContext | None = None,
     now: dt.datetime | None = None,
 ) -> ScanResult:
-    """Scan every active leaf indicator; ``periods`` None checks each indicator's latest period.
-    Stale sources and overdue filling are checked as of ``now``; the responsible people get one
-    digest each of the alerts this scan created or re-opened."""
+    """Scan every active leaf indicator with its effective alert rule (muted ones are skipped);
+    ``periods`` None checks each indicator's latest period. Stale sources, overdue filling and
+    overdue cases are checked as of ``now``. Alerts of clearable kinds the scan no longer sees
+    are resolved; the responsible people get one digest each of the alerts this scan created
+    or re-opened at or above their rule's minimum severity."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     wanted = sorted(set(periods)) if periods else None
+    rules = RuleBook()
     regions = {r.pk: r for r in Region.objects.all()}
     indicators = _leaf_indicators()
     findings: list[ScanFinding] = []
+    checked: list[CheckedScope] = []
     for done, indicator in enumerate(indicators, start=1):
-        findings.extend(find_indicator(indicator, regions, wanted))
+        rule = rules.for_indicator(indicator)
+        if not rule.muted(today):
+            found, scopes = find_indicator(indicator, regions, wanted, rule)
+            findings.extend(found)
+            checked.extend(scopes)
         if ctx is not None:
             ctx.progress(done, len(indicators), f"已扫描 {indicator.name}")
-    findings.extend(find_stale_sources(regions, now))
-    findings.extend(find_overdue_filling(timezone.localdate(now)))
-    result = apply_scan_findings(findings, actor=actor)
-    send_alert_digest(result.fresh_ids)
+    for find in (
+        lambda: find_stale_sources(regions, now, rules),
+        lambda: find_overdue_filling(today, rules),
+        lambda: find_overdue_cases(today, rules),
+    ):
+        found, scopes = find()
+        findings.extend(found)
+        checked.extend(scopes)
+    result = apply_scan_findings(findings, actor=actor, checked=checked)
+    send_alert_digest(_worth_telling(result.fresh_ids, rules))
     return result
 
 

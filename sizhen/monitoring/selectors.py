@@ -22,7 +22,7 @@ def list_alerts(
 ) -> QuerySet[Alert]:
     """Alerts the actor may see, most impactful first; filters by indicator and region code."""
     qs = Alert.objects.visible_to(actor, action).select_related(
-        "indicator", "region", "assigned_department"
+        "indicator", "region", "assigned_department", "department"
     )
     if indicator:
         qs = qs.filter(indicator__code=indicator)

@@ -1,4 +1,5 @@
-"""Writes on alerts: applying a scan's findings (dedup, update, re-open) and the lifecycle."""
+"""Writes on alerts: applying a scan's findings (dedup, update, re-open, auto-resolve), the
+lifecycle, and the alert rules (预警规则)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from sizhen.core.audit import record_event
+from sizhen.core.audit import changed, record_event, snapshot
+from sizhen.core.jobs import enqueue
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.indicators.models import Indicator
 from sizhen.monitoring import detection
-from sizhen.monitoring.models import Alert
-from sizhen.monitoring.workflow import ACTIVE_STATES, RESOLVED, STATES
+from sizhen.monitoring.models import Alert, AlertKind, AlertRule
+from sizhen.monitoring.workflow import ACTIVE_STATES, CONDITION_CLEARED, RESOLVED, STATES
 from sizhen.organisations.models import Department, Region
 
 #: The threshold each method decides with, so impact compares findings across methods.
@@ -30,7 +32,19 @@ METHOD_THRESHOLDS: dict[str, float] = {
     "benchmark": detection.BENCHMARK_LAG_SHARE,
     "staleness": 1.0,
     "overdue": 1.0,
+    "overdue_cases": 1.0,
 }
+#: Kinds whose condition can clear, so the scan resolves them when it no longer sees them.
+#: Statistical kinds are judgements about a past period; a later normal month does not undo them.
+CLEARABLE_KINDS = frozenset(
+    {
+        AlertKind.STALE_SOURCE,
+        AlertKind.OVERDUE_FILLING,
+        AlertKind.OVERDUE_CASES,
+        AlertKind.GOALPOST_BREACH,
+        AlertKind.BENCHMARK_LAG,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,31 @@ class ScanFinding:
     indicator: Indicator
     region: Region
     finding: detection.Finding
+    #: Within (indicator, region, kind): the department code for overdue cases, else "".
+    subject: str = ""
+    department: Department | None = None
+    #: The effective rule's description (EffectiveRule.describe) for the alert page.
+    rule: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, int, str, str]:
+        return (self.indicator.pk, self.region.pk, self.finding.kind, self.subject)
+
+
+@dataclass(frozen=True)
+class CheckedScope:
+    """What one scan looked at for a clearable kind: an active alert inside it that the scan
+    did not see again has cleared. ``period`` None covers alerts of every period (stale
+    sources, open filling tasks); otherwise only alerts of that period or earlier, so a scan of
+    an old period never resolves a newer alert. ``region_ids`` None covers every region."""
+
+    indicator_id: int
+    kind: str
+    period: dt.date | None = None
+    region_ids: frozenset[int] | None = None
+
+
+RECURRENCE_JOB = "rectification.reopen_on_recurrence"
 
 
 @dataclass
@@ -48,8 +87,11 @@ class ScanResult:
     updated: int = 0
     reopened: int = 0
     unchanged: int = 0
+    resolved: int = 0
     #: Alerts created or re-opened by this scan: the ones worth telling people about.
     fresh_ids: list[int] = field(default_factory=list)
+    #: Alerts re-opened because their finding came back: items closed on them may be reopened.
+    reopened_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -57,6 +99,7 @@ class ScanResult:
             "updated": self.updated,
             "reopened": self.reopened,
             "unchanged": self.unchanged,
+            "resolved": self.resolved,
         }
 
 
@@ -87,27 +130,79 @@ def _fields(item: ScanFinding) -> dict[str, Any]:
         "points": _points(f),
         "explanation": f.explanation,
         "impact": impact_of(f, item.indicator.weight),
+        "rule": item.rule,
+        "department": item.department,
     }
 
 
 def _is_recurrence(alert: Alert, period: dt.date | None) -> bool:
-    # The same finding seen by the next scheduled scan is not a recurrence; a newer period is.
+    # The same finding seen by the next scheduled scan is not a recurrence; a newer period is,
+    # and so is any return of a condition the scan itself saw clear.
+    if alert.auto_resolved_at is not None:
+        return True
     return period is not None and (alert.period is None or period > alert.period)
 
 
-def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -> ScanResult:
-    """Upsert one alert per (indicator, region, kind): a finding seen again updates the alert
-    (deduplication), a resolved alert whose finding recurs in a newer period re-opens through
-    the workflow, a dismissed one stays dismissed. One audit event per scan, with the counts."""
+def _auto_resolve(
+    checked: Iterable[CheckedScope],
+    seen: set[tuple[int, int, str, str]],
+    *,
+    actor: Any,
+    now: dt.datetime,
+) -> int:
+    resolved = 0
+    for scope in checked:
+        if scope.kind not in CLEARABLE_KINDS:
+            continue
+        alerts = Alert.objects.select_for_update().filter(
+            indicator_id=scope.indicator_id, kind=scope.kind, status__in=ACTIVE_STATES
+        )
+        if scope.period is not None:
+            alerts = alerts.filter(period__lte=scope.period)
+        if scope.region_ids is not None:
+            alerts = alerts.filter(region_id__in=scope.region_ids)
+        for alert in alerts.order_by("pk"):
+            if (alert.indicator_id, alert.region_id, alert.kind, alert.subject) in seen:
+                continue
+            execute_transition(
+                alert,
+                "auto_resolve",
+                actor=actor,
+                note=CONDITION_CLEARED,
+                changes={"auto_resolved_at": now},
+                context={"condition_cleared": True},
+            )
+            resolved += 1
+    return resolved
+
+
+def apply_scan_findings(
+    findings: Iterable[ScanFinding],
+    *,
+    actor: Any = None,
+    checked: Iterable[CheckedScope] = (),
+) -> ScanResult:
+    """Upsert one alert per (indicator, region, kind, subject): a finding seen again updates
+    the alert (deduplication), a resolved alert whose finding recurs in a newer period (or
+    after the scan resolved it) re-opens through the workflow, a dismissed one stays
+    dismissed. Active alerts of clearable kinds inside ``checked`` that this scan did not see
+    are resolved by the system ("条件已消除"). One audit event per scan, with the counts."""
     result = ScanResult()
     now = timezone.now()
+    seen: set[tuple[int, int, str, str]] = set()
     with transaction.atomic():
         for item in findings:
             f = item.finding
             fields = _fields(item)
+            seen.add(item.key)
             alert = (
                 Alert.objects.select_for_update()
-                .filter(indicator=item.indicator, region=item.region, kind=f.kind)
+                .filter(
+                    indicator=item.indicator,
+                    region=item.region,
+                    kind=f.kind,
+                    subject=item.subject,
+                )
                 .first()
             )
             if alert is None:
@@ -115,6 +210,7 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                     indicator=item.indicator,
                     region=item.region,
                     kind=f.kind,
+                    subject=item.subject,
                     first_seen_at=now,
                     last_seen_at=now,
                     **fields,
@@ -131,10 +227,12 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                         "reopen",
                         actor=actor,
                         note=f.explanation,
+                        changes={"auto_resolved_at": None},
                         context={"recurrence": True},
                     )
                     result.reopened += 1
                     result.fresh_ids.append(alert.pk)
+                    result.reopened_ids.append(alert.pk)
                 else:
                     result.updated += 1
                 Alert.objects.filter(pk=alert.pk).update(
@@ -145,13 +243,19 @@ def apply_scan_findings(findings: Iterable[ScanFinding], *, actor: Any = None) -
                 )
             else:
                 result.unchanged += 1
+        result.resolved = _auto_resolve(checked, seen, actor=actor, now=now)
+        if result.reopened_ids:
+            # A rectification item closed on a recurring alert is reopened (问题反弹) by the
+            # rectification app's job, enqueued by name so monitoring does not import it.
+            enqueue(RECURRENCE_JOB, alert_ids=result.reopened_ids)
         record_event(
             "alert.scan",
             actor=actor,
             object_type=Alert._meta.label_lower,
             message=(
                 f"预警扫描：新增 {result.created}，更新 {result.updated}，"
-                f"重新打开 {result.reopened}，未变 {result.unchanged}"
+                f"重新打开 {result.reopened}，未变 {result.unchanged}，"
+                f"自动解决 {result.resolved}"
             ),
             after=result.as_dict(),
         )
@@ -218,3 +322,106 @@ def convert_alert(
         target_kind=target_kind,
         target_id=target_id,
     )
+
+
+# --- alert rules (预警规则) ------------------------------------------------------------------
+
+RULE_FIELDS = (
+    "indicator",
+    "enable_cross_sectional",
+    "enable_abnormal_change",
+    "enable_level_shift",
+    "enable_goalpost",
+    "enable_benchmark",
+    "enable_stale_source",
+    "enable_overdue_filling",
+    "enable_overdue_cases",
+    "modified_z_threshold",
+    "iqr_multiplier",
+    "log_scale",
+    "yoy_threshold",
+    "stl_threshold",
+    "hampel_window",
+    "hampel_threshold",
+    "level_shift_threshold",
+    "level_shift_points",
+    "min_notify_severity",
+    "stale_after_days",
+    "filling_grace_days",
+    "overdue_cases_minimum",
+    "mute_until",
+    "note",
+)
+
+
+def _actor_label(actor: Any) -> str:
+    return str(getattr(actor, "audit_label", None) or actor or "系统")[:200]
+
+
+def create_alert_rule(*, actor: Any, **values: Any) -> AlertRule:
+    """A new rule: the default one (indicator None) or an indicator's own override."""
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown rule fields {sorted(unknown)}")
+    with transaction.atomic():
+        rule = AlertRule(**values, updated_by=_actor_label(actor), updated_at=timezone.now())
+        rule.full_clean()
+        rule.save()
+        record_event(
+            "alert_rule.create",
+            actor=actor,
+            obj=rule,
+            after=snapshot(rule),
+            message=f"新增{rule}",
+        )
+    return rule
+
+
+def update_alert_rule(rule: AlertRule, *, actor: Any, **values: Any) -> AlertRule:
+    """Change a rule; the version goes up and the audit event keeps the before and after of
+    every changed field, so any past scan's settings can be reconstructed."""
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown rule fields {sorted(unknown)}")
+    with transaction.atomic():
+        locked = AlertRule.objects.select_for_update().get(pk=rule.pk)
+        before = snapshot(locked)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        after_values = snapshot(locked)
+        old, new = changed(before, after_values)
+        if not new:
+            return locked
+        locked.version = before["version"] + 1
+        locked.updated_at = timezone.now()
+        locked.updated_by = _actor_label(actor)
+        locked.save()
+        record_event(
+            "alert_rule.update",
+            actor=actor,
+            obj=locked,
+            before={**old, "version": before["version"]},
+            after={**new, "version": locked.version},
+            message=f"修改{locked}（第 {locked.version} 版）",
+        )
+    rule.refresh_from_db()
+    return rule
+
+
+def delete_alert_rule(rule: AlertRule, *, actor: Any) -> None:
+    """Remove a rule; the indicator falls back to the default rule (or the built-in values)."""
+    with transaction.atomic():
+        before = snapshot(rule)
+        label = str(rule)
+        pk = rule.pk
+        rule.delete()
+        record_event(
+            "alert_rule.delete",
+            actor=actor,
+            object_type=AlertRule._meta.label_lower,
+            object_id=str(pk),
+            object_repr=label,
+            before=before,
+            message=f"删除{label}",
+        )

@@ -1,5 +1,5 @@
-"""Alert pages: the ranked list, the detail with its explanation and history, and the POST that
-takes one lifecycle step."""
+"""Alert pages: the ranked list, the detail with its explanation and history, the POST that
+takes one lifecycle step, and the alert rules (预警规则) of the coordinating office."""
 
 from __future__ import annotations
 
@@ -11,16 +11,23 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404, require_role
-from sizhen.core.listing import ListColumn, ScopedListView
+from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.monitoring.detection import METHOD_LABELS
-from sizhen.monitoring.forms import AlertFilter, TransitionForm
-from sizhen.monitoring.models import Alert
-from sizhen.monitoring.services import transition_alert
+from sizhen.monitoring.forms import AlertFilter, AlertRuleForm, TransitionForm
+from sizhen.monitoring.models import Alert, AlertRule, LogScale, Severity
+from sizhen.monitoring.rules import BUILTIN, KIND_SWITCH, setting_label
+from sizhen.monitoring.services import (
+    create_alert_rule,
+    delete_alert_rule,
+    transition_alert,
+    update_alert_rule,
+)
+from sizhen.monitoring.workflow import MANAGERS, SYSTEM_ACTIONS
 from sizhen.organisations.models import Department
 
 
@@ -63,7 +70,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         [
             t
             for t in Alert.workflow.available(alert, request.user)
-            if t.action not in ("reopen", "convert")
+            if t.action not in SYSTEM_ACTIONS and t.action != "convert"
         ]
         if can_change
         else []
@@ -78,6 +85,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(alert),
             "transitions": transitions,
             "departments": Department.objects.order_by("code"),
+            "rule_text": alert.rule.get("text", "") if isinstance(alert.rule, dict) else "",
         },
     )
 
@@ -107,3 +115,137 @@ def alert_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     else:
         messages.success(request, f"已办理，当前状态：{alert.get_status_display()}")
     return redirect("monitoring:alert_detail", pk=alert.pk)
+
+
+# --- alert rules (预警规则) ------------------------------------------------------------------
+
+
+def _rule_url(rule: AlertRule) -> str:
+    return reverse("monitoring:rule_edit", args=[rule.pk])
+
+
+def _disabled_kinds(rule: AlertRule) -> str:
+    labels = [setting_label(name) for name in KIND_SWITCH.values() if getattr(rule, name) is False]
+    return "、".join(labels) or "—"
+
+
+def _or_inherit(value: Any) -> Any:
+    return "沿用" if value is None or value == "" else value
+
+
+class AlertRuleListView(ScopedListView):
+    model = AlertRule
+    title = "预警规则"
+    roles = MANAGERS
+    default_sort = "indicator__code"
+    export_name = "预警规则"
+    search_fields = ("indicator__name", "indicator__code", "note")
+    search_placeholder = "指标名称、编码或说明"
+    columns = (
+        ListColumn(
+            "indicator",
+            "适用指标",
+            sort="indicator__code",
+            link=_rule_url,
+            render=lambda r: (
+                f"{r.indicator.code} {r.indicator.name}" if r.indicator else "全部指标（默认规则）"
+            ),
+        ),
+        ListColumn(
+            "modified_z_threshold",
+            "修正Z分数阈值",
+            render=lambda r: _or_inherit(r.modified_z_threshold),
+        ),
+        ListColumn("yoy_threshold", "同比变化阈值", render=lambda r: _or_inherit(r.yoy_threshold)),
+        ListColumn(
+            "level_shift_threshold",
+            "水平突变阈值",
+            render=lambda r: _or_inherit(r.level_shift_threshold),
+        ),
+        ListColumn("disabled", "停用的类型", render=_disabled_kinds),
+        ListColumn("mute_until", "静默至", sort="mute_until"),
+        ListColumn("version", "版本", sort="version"),
+        ListColumn("updated_at", "更新时间", sort="updated_at"),
+        ListColumn("updated_by", "更新人"),
+    )
+
+    def base_queryset(self, action: str) -> QuerySet[Any]:
+        return super().base_queryset(action).select_related("indicator")
+
+    def page_actions(self) -> list[PageAction]:
+        return [PageAction("新增规则", reverse("monitoring:rule_new"), "primary")]
+
+
+def _builtin_note() -> str:
+    return (
+        "留空的项沿用默认规则，默认规则留空的项沿用内置默认值：修正Z分数阈值 "
+        f"{BUILTIN['modified_z_threshold']:g}，对数四分位距倍数 {BUILTIN['iqr_multiplier']:g}，"
+        f"横向比较{LogScale(BUILTIN['log_scale']).label}，同比变化阈值 "
+        f"{BUILTIN['yoy_threshold']:g}，STL 残差阈值 {BUILTIN['stl_threshold']:g}，Hampel 窗口 "
+        f"{BUILTIN['hampel_window']} 期、阈值 {BUILTIN['hampel_threshold']:g}，水平突变阈值 "
+        f"{BUILTIN['level_shift_threshold']:g}、连续 {BUILTIN['level_shift_points']} 期，"
+        f"通知最低等级{Severity(BUILTIN['min_notify_severity']).label}，数据源陈旧天数按数据集设置，"
+        f"填报逾期宽限 {BUILTIN['filling_grace_days']} 天，办件超期最少 "
+        f"{BUILTIN['overdue_cases_minimum']} 件，各类预警均启用。"
+    )
+
+
+def _rule_form_page(
+    request: HttpRequest, form: AlertRuleForm, title: str, delete_url: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "monitoring/rule_form.html",
+        {
+            "title": title,
+            "form": form,
+            "note": _builtin_note(),
+            "cancel_url": reverse("monitoring:rule_list"),
+            "delete_url": delete_url,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_new(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="预警规则")
+    form = AlertRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = create_alert_rule(actor=request.user, **form.rule_values())
+        messages.success(request, f"已新增{rule}")
+        return redirect("monitoring:rule_list")
+    return _rule_form_page(request, form, "新增预警规则")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="预警规则")
+    rule = get_visible_or_404(
+        AlertRule.objects.select_related("indicator"), request.user, CHANGE, pk=pk
+    )
+    form = AlertRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        saved = update_alert_rule(
+            AlertRule.objects.get(pk=rule.pk), actor=request.user, **form.rule_values()
+        )
+        messages.success(request, f"已保存{saved}（第 {saved.version} 版）")
+        return redirect("monitoring:rule_list")
+    return _rule_form_page(
+        request,
+        form,
+        f"编辑{rule}（第 {rule.version} 版）",
+        delete_url=reverse("monitoring:rule_delete", args=[rule.pk]),
+    )
+
+
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="预警规则")
+    rule = get_visible_or_404(AlertRule, request.user, CHANGE, pk=pk)
+    delete_alert_rule(rule, actor=request.user)
+    messages.success(request, "已删除该预警规则，相关指标改用默认规则")
+    return redirect("monitoring:rule_list")

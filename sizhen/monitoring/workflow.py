@@ -1,7 +1,9 @@
 """The alert lifecycle (预警处置流程): open → acknowledged → assigned (to a department with a
 note) or converted (into a work task or a rectification item, by the service that creates it)
 → resolved, or dismissed with a reason. A finding that recurs after resolution re-opens the alert ("reopen",
-taken only by the scan), so only ``dismissed`` is terminal."""
+taken only by the scan), so only ``dismissed`` is terminal. Alerts whose condition can clear
+(stale source, overdue filling, overdue cases, goalpost, benchmark) are resolved by the scan
+when it no longer sees them ("auto_resolve", also taken only by the scan)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ STATES = {
 #: States in which the alert still needs attention; the scan updates these in place.
 ACTIVE_STATES = frozenset({OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED})
 MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
+#: Transitions only the scan takes; pages never offer them as buttons.
+SYSTEM_ACTIONS = frozenset({"reopen", "auto_resolve"})
+#: The note the scan records when it resolves an alert whose condition cleared.
+CONDITION_CLEARED = "条件已消除"
 
 
 def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
@@ -51,6 +57,13 @@ def _target_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None
 def _by_scan(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
     # Only the scan re-opens, when the finding is seen again: a person closes or dismisses.
     return None if context.get("recurrence") else "预警只能在异常再次出现时由系统重新打开"
+
+
+def _condition_cleared(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+    # A person resolves with "resolve"; only the scan knows the condition is gone.
+    if context.get("condition_cleared"):
+        return None
+    return "只有系统在预警条件消除后才能自动解决预警"
 
 
 ALERT_WORKFLOW = Workflow(
@@ -91,5 +104,12 @@ ALERT_WORKFLOW = Workflow(
             note_required=True,
         ),
         Transition("reopen", (RESOLVED,), OPEN, "重新打开", guard=_by_scan),
+        Transition(
+            "auto_resolve",
+            (OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED),
+            RESOLVED,
+            "条件消除自动解决",
+            guard=_condition_cleared,
+        ),
     ],
 )

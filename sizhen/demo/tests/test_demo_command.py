@@ -276,6 +276,7 @@ def test_the_load_is_one_system_audit_event() -> None:
     # The indicator catalogue step is audited by its own service; the city is one event.
     assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
         "indicator.catalogue_load",
+        "dispatch.catalogue_loaded",
         "demo.load",
     ]
     events = list(AuditEvent.objects.filter(action="demo.load"))
@@ -290,6 +291,10 @@ def test_the_load_is_one_system_audit_event() -> None:
             "enterprises": 2000,
             "users": 11,
             "indicators": 101,
+            "dispatch": 25,
+            "tasks": 40,
+            "rectification": 48,
+            "requests": 300,
         },
     }
 

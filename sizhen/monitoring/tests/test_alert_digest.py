@@ -120,7 +120,13 @@ def test_nothing_new_sends_nothing(personas: dict[str, Any], three_alerts: dict[
     again = scan_indicator_values(now=NOW)
     run_pending()
 
-    assert again.as_dict() == {"created": 0, "updated": 3, "reopened": 0, "unchanged": 0}
+    assert again.as_dict() == {
+        "created": 0,
+        "updated": 3,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     assert Notification.objects.count() == 2
     assert mail.outbox == []
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sizhen.core.models import TransitionHistory
 from sizhen.indicators.filling_models import FillingRound, FillingStatus, FillingTask
 from sizhen.indicators.models import (
     Benchmark,
@@ -72,7 +73,13 @@ def test_goalpost_breach_uses_the_goalposts_of_the_cycle_of_the_period(
 
     result = scan_indicator_values(now=NOW)
 
-    assert counts(result) == {"created": 1, "updated": 0, "reopened": 0, "unchanged": 0}
+    assert counts(result) == {
+        "created": 1,
+        "updated": 0,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     alert = Alert.objects.get()
     assert (alert.region, alert.kind, alert.period, alert.value, alert.expected) == (
         city["district_b"],
@@ -94,7 +101,13 @@ def test_goalpost_breach_uses_the_goalposts_of_the_cycle_of_the_period(
 
     again = scan_indicator_values(now=NOW)
 
-    assert counts(again) == {"created": 0, "updated": 1, "reopened": 0, "unchanged": 0}
+    assert counts(again) == {
+        "created": 0,
+        "updated": 1,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     assert Alert.objects.get(pk=alert.pk).occurrences == 2
     assert Alert.objects.count() == 1
 
@@ -230,10 +243,34 @@ def test_stale_and_never_loaded_sources(city: dict[str, Any]) -> None:
     assert (never.indicator, never.region, never.severity) == (registered, city["root"], "red")
     assert never.explanation.startswith("数据源“企业开办”已配置接入但从未成功入库")
 
+    # A fresh load clears the lagging source: the scan resolves that alert itself.
     _loaded(stale, NOW - dt.timedelta(days=1))
     again = scan_indicator_values(now=NOW)
-    assert counts(again) == {"created": 0, "updated": 1, "reopened": 0, "unchanged": 0}
+    assert counts(again) == {
+        "created": 0,
+        "updated": 1,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 1,
+    }
     assert Alert.objects.count() == 2
+    cleared = Alert.objects.get(pk=lagging.pk)
+    assert (cleared.status, cleared.occurrences) == ("resolved", 1)
+    step = TransitionHistory.objects.filter(object_id=str(lagging.pk)).get()
+    assert (step.action, step.from_state, step.to_state, step.actor_label, step.note) == (
+        "auto_resolve",
+        "open",
+        "resolved",
+        "系统",
+        "条件已消除",
+    )
+    assert Alert.objects.get(pk=never.pk).status == "open"
+
+    # Stale again five days later (same period: None): a recurrence, so it re-opens.
+    later = scan_indicator_values(now=NOW + dt.timedelta(days=5))
+    assert (later.reopened, later.resolved, later.created) == (1, 0, 0)
+    back = Alert.objects.get(pk=lagging.pk)
+    assert (back.status, back.auto_resolved_at, back.occurrences) == ("open", None, 2)
 
 
 def _task(
@@ -280,6 +317,12 @@ def test_overdue_filling_tasks(city: dict[str, Any]) -> None:
 
     later = scan_indicator_values(now=NOW + dt.timedelta(days=10))
 
-    assert counts(later) == {"created": 0, "updated": 1, "reopened": 0, "unchanged": 0}
+    assert counts(later) == {
+        "created": 0,
+        "updated": 1,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     refreshed = Alert.objects.get(pk=alert.pk)
     assert (refreshed.value, refreshed.severity) == (15.0, "red")

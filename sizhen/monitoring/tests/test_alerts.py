@@ -96,7 +96,13 @@ def test_scan_creates_explained_alerts_of_the_right_kind_and_region(
 ) -> None:
     result = scan_indicator_values()
 
-    assert result.as_dict() == {"created": 2, "updated": 0, "reopened": 0, "unchanged": 0}
+    assert result.as_dict() == {
+        "created": 2,
+        "updated": 0,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     cross = Alert.objects.get(indicator=planted["cross"])
     assert (cross.region, cross.kind, cross.period) == (
         city["district_b"],
@@ -162,7 +168,13 @@ def test_second_scan_updates_instead_of_duplicating(planted: dict[str, Any]) -> 
 
     result = scan_indicator_values()
 
-    assert result.as_dict() == {"created": 0, "updated": 2, "reopened": 0, "unchanged": 0}
+    assert result.as_dict() == {
+        "created": 0,
+        "updated": 2,
+        "reopened": 0,
+        "unchanged": 0,
+        "resolved": 0,
+    }
     assert Alert.objects.count() == 2
     again = Alert.objects.get(pk=first.pk)
     assert (again.occurrences, again.version) == (2, 2)
@@ -334,7 +346,7 @@ def test_scan_job_is_registered_and_scheduled(planted: dict[str, Any]) -> None:
     job.refresh_from_db()
     assert (job.status, job.result) == (
         "succeeded",
-        {"created": 1, "updated": 0, "reopened": 0, "unchanged": 0},
+        {"created": 1, "updated": 0, "reopened": 0, "unchanged": 0, "resolved": 0},
     )
     assert Alert.objects.get().indicator == planted["cross"]
 

@@ -6,9 +6,11 @@ import pytest
 
 from sizhen.monitoring.detection import (
     SPRING_FESTIVAL_MONTH,
+    OverdueCase,
     cross_sectional,
     goalpost_breach,
     level_shift,
+    overdue_cases,
     scan_many,
     series_anomalies,
     severity,
@@ -359,3 +361,71 @@ def test_scan_many_compares_an_early_festival_january_with_earlier_festival_mont
     flagged = scan_many(frame, spring_festival=False)
     assert len(flagged) == 20
     assert set(flagged["period"]) == {pd.Timestamp("2025-01-01")}
+
+
+# --- thresholds from the alert rules ------------------------------------------------------
+
+
+def test_series_thresholds_are_the_rule_s():
+    stl = seasonal_series()
+    stl.iloc[-1] = 150.0
+    [found] = series_anomalies(stl)
+    assert series_anomalies(stl, stl_threshold=abs(found.score) + 0.1) == []
+    yoy = seasonal_series(months=24)
+    yoy.iloc[-1] = 80.0
+    [drop] = series_anomalies(yoy)
+    assert drop.method == "yoy_same_month"
+    assert series_anomalies(yoy, yoy_threshold=abs(drop.score) + 0.1) == []
+    # The YoY threshold does not touch the month-on-month path, and vice versa.
+    assert len(series_anomalies(yoy, hampel_threshold=50.0)) == 1
+    short = flat_series(10, seed=5)
+    short.iloc[-1] = 88.0
+    [step] = series_anomalies(short)
+    assert series_anomalies(short, hampel_threshold=abs(step.score) + 0.1) == []
+    assert "阈值 4）" in series_anomalies(short, hampel_threshold=4.0)[0].explanation
+
+
+def test_hampel_window_shorter_than_the_minimum_history_gives_no_verdict():
+    short = flat_series(10, seed=5)
+    short.iloc[-1] = 88.0
+    assert len(series_anomalies(short, hampel_window=8)) == 1
+    assert series_anomalies(short, hampel_window=5) == []
+
+
+def test_level_shift_threshold_and_run_length_are_the_rule_s():
+    series = shifted_series()
+    finding = level_shift(series)
+    assert finding is not None
+    assert level_shift(series, threshold=abs(finding.score) + 0.1) is None
+    assert "阈值 3）" in finding.explanation
+    longer = level_shift(series, k=4)
+    assert longer is not None and longer.period == finding.period
+    assert "连续 4 期" in longer.explanation
+
+
+def test_overdue_cases_lists_the_worst_and_counts_the_rest():
+    cases = [OverdueCase(f"BJ{i:03d}", "发票领用", i) for i in range(1, 8)]
+    finding = overdue_cases(
+        cases,
+        datetime.date(2026, 10, 31),
+        region="449901",
+        region_name="东湖区",
+        department_name="税务局",
+        period=datetime.date(2026, 10, 1),
+        shown=2,
+    )
+    assert finding is not None
+    assert (finding.kind, finding.value, finding.score, finding.severity) == (
+        "overdue_cases",
+        7.0,
+        1.4,
+        "yellow",
+    )
+    assert finding.explanation == (
+        "2026-10 东湖区 税务局 有 7 件政务服务办件截至 2026-10-31 超过承诺时限仍未办结，"
+        "最长超期 7 个工作日；超期最久的办件：BJ007（发票领用，超期 7 个工作日）、"
+        "BJ006（发票领用，超期 6 个工作日）等 7 件"
+        "（办件承诺时限：按工作日计，超期 5 个工作日为黄色，10 个工作日为红色）"
+    )
+    assert overdue_cases(cases, datetime.date(2026, 10, 31), minimum=8) is None
+    assert overdue_cases([], datetime.date(2026, 10, 31)) is None

@@ -1,0 +1,194 @@
+"""Demo step of the rectification ledger (整改清单): 48 items of the demo city, 33 closed
+(68.8 %), four repeating a problem of the year before, four overdue.
+
+The rows are seeds, not user actions: they are written in bulk with their states, and each state
+gets the history rows the workflow engine would have written, so the item pages show a coherent
+timeline. Closed items carry one shared sample evidence file and an effective review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from sizhen.core.models import TransitionHistory
+from sizhen.indicators.models import Indicator
+from sizhen.rectification.choices import Judgement, Source
+from sizhen.rectification.models import Evidence, RectificationItem, Review, evidence_storage
+from sizhen.rectification.selectors import find_repeats
+from sizhen.rectification.workflow import CLOSED, IN_PROGRESS, OPEN, SUBMITTED
+
+TOTAL = 48
+CLOSED_COUNT = 33
+EARLIER = 8  # last year's items, all closed
+OVERDUE = 4
+
+#: (problem, measures, lead department code, source)
+PROBLEMS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "企业开办环节多、时间长",
+        "推行企业开办一网通办，压缩至 1 个工作日",
+        "SZ-SCJG",
+        Source.EVALUATION,
+    ),
+    ("工程建设项目审批时间长", "推行并联审批和告知承诺制", "SZ-ZJJ", Source.EVALUATION),
+    ("不动产登记办理时间长", "登记、交易、缴税一窗受理", "SZ-ZRZY", Source.EVALUATION),
+    ("获得电力报装费用高", "低压小微企业零投资接入", "SZ-GDGS", Source.ALERT),
+    ("纳税缴费申报时间长", "推广电子税务局全程网办", "SZ-SW", Source.EVALUATION),
+    ("惠企资金兑现慢", "推行免申即享，资金直达企业", "SZ-CZJ", Source.REQUEST),
+    ("政府采购付款不及时", "建立逾期付款督办机制", "SZ-CZJ", Source.INSPECTION),
+    ("涉企行政检查频次多", "推行综合查一次", "SZ-SFJ", Source.SURVEY),
+    ("招投标设置隐性门槛", "开展招标文件公平竞争审查", "SZ-FGW", Source.INSPECTION),
+    ("企业诉求回复不及时", "建立诉求首问负责和限时办结", "SZ-YSB", Source.REQUEST),
+    ("政务服务大厅窗口排队时间长", "增设综合窗口，推行预约办", "SZ-ZWFW", Source.SURVEY),
+    ("用水报装环节多", "水电气网联合报装", "SZ-ZJJ", Source.ALERT),
+)
+DISTRICTS = ("449901", "449902", "449903", "449904", "449921", "449922", "449981", "P449951")
+
+
+def _history(item: RectificationItem, steps: list[tuple[str, str, str, str]], at: Any) -> list[Any]:
+    rows = []
+    for offset, (action, label, source, target) in enumerate(steps):
+        rows.append(
+            TransitionHistory(
+                object_type=RectificationItem._meta.label_lower,
+                object_id=str(item.pk),
+                workflow="rectification",
+                action=action,
+                action_label=label,
+                from_state=source,
+                to_state=target,
+                actor_label="演示数据",
+                at=at + dt.timedelta(days=offset * 7),
+            )
+        )
+    return rows
+
+
+_ACCEPT = ("accept", "接收整改", OPEN, IN_PROGRESS)
+_SUBMIT = ("submit", "申请销号", IN_PROGRESS, SUBMITTED)
+_CLOSE = ("close", "审核销号", SUBMITTED, CLOSED)
+
+
+def build_rectification(ctx: Any) -> int:
+    rng = ctx.rng("rectification")
+    today = timezone.localdate()
+    year = today.year
+    now = timezone.now()
+    departments = ctx.departments
+    fallback = departments.get("SZ-YSB") or next(iter(departments.values()))
+    indicators = list(Indicator.objects.filter(children__isnull=True).order_by("code")[:12])
+    items: list[RectificationItem] = []
+    plan: list[tuple[str, list[tuple[str, str, str, str]]]] = []
+    for index in range(TOTAL):
+        earlier = index < EARLIER
+        # The four repeats are this year's items 8–11, reworded from last year's 0–3.
+        repeat = EARLIER <= index < EARLIER + 4
+        problem_index = index - EARLIER if repeat else index % len(PROBLEMS)
+        title, measures, lead_code, source = PROBLEMS[problem_index]
+        if earlier or repeat:
+            region_code = DISTRICTS[problem_index % len(DISTRICTS)]
+        else:
+            # Shifted so that no other item meets last year's problem in the same district.
+            region_code = DISTRICTS[(problem_index + 1 + index // 12) % len(DISTRICTS)]
+        region = ctx.regions[region_code]
+        closed = earlier or index < CLOSED_COUNT
+        overdue = not closed and index >= TOTAL - OVERDUE
+        if overdue:
+            deadline = today - dt.timedelta(days=rng.randint(5, 40))
+        elif closed:
+            deadline = today + dt.timedelta(days=rng.randint(-120, 60))
+        else:
+            deadline = today + dt.timedelta(days=rng.randint(20, 150))
+        if closed:
+            status, steps = CLOSED, [_ACCEPT, _SUBMIT, _CLOSE]
+        else:
+            status, steps = rng.choice(
+                [(OPEN, []), (IN_PROGRESS, [_ACCEPT]), (SUBMITTED, [_ACCEPT, _SUBMIT])]
+            )
+        wording = f"{region.name}{title}"
+        if repeat:
+            wording = f"{region.name}{title}问题仍然存在"
+        created = now - dt.timedelta(days=400 if earlier else rng.randint(60, 200))
+        items.append(
+            RectificationItem(
+                title=wording,
+                description=f"{Source(source).label}反映：{wording}。",
+                source=source,
+                region=region,
+                lead_department=departments.get(lead_code, fallback),
+                measures=measures,
+                deadline=deadline - dt.timedelta(days=365) if earlier else deadline,
+                year=year - 1 if earlier else year,
+                status=status,
+                progress_note="已按期完成整改" if closed else "",
+                closed_at=created + dt.timedelta(days=15) if closed else None,
+                created_at=created,
+            )
+        )
+        plan.append((status, steps))
+    RectificationItem.objects.bulk_create(items)
+    history: list[TransitionHistory] = []
+    sample = evidence_storage.save(
+        "rectification/demo/整改佐证示例.pdf", ContentFile(b"%PDF-1.4\n% demo evidence\n")
+    )
+    evidence: list[Evidence] = []
+    reviews: list[Review] = []
+    for index, (item, (status, steps)) in enumerate(zip(items, plan, strict=True)):
+        if indicators:
+            # A repeat shares its indicator with last year's item, as the scan would see it.
+            position = index - EARLIER if EARLIER <= index < EARLIER + 4 else index
+            item.indicators.set([indicators[position % len(indicators)]])
+        history.extend(_history(item, steps, item.created_at + dt.timedelta(days=1)))
+        if status in (SUBMITTED, CLOSED):
+            evidence.append(
+                Evidence(
+                    item=item,
+                    file=sample,
+                    name="整改佐证示例.pdf",
+                    size=24,
+                    uploaded_by_label="演示数据",
+                    # Between acceptance (day 1) and the close-off request (day 8).
+                    uploaded_at=item.created_at + dt.timedelta(days=5),
+                )
+            )
+        if status == CLOSED:
+            reviews.append(
+                Review(
+                    item=item,
+                    judgement=Judgement.EFFECTIVE,
+                    comment="整改到位",
+                    reviewer_label="演示数据",
+                    at=item.created_at + dt.timedelta(days=12),
+                )
+            )
+    TransitionHistory.objects.bulk_create(history)
+    Evidence.objects.bulk_create(evidence)
+    Review.objects.bulk_create(reviews)
+    for item in items:
+        if item.year != year:
+            continue
+        repeats = find_repeats(
+            title=item.title,
+            year=item.year,
+            region_id=item.region_id,
+            indicator_ids=[i.pk for i in item.indicators.all()],
+            exclude_pk=item.pk,
+        )
+        if repeats:
+            item.repeated = True
+            item.repeat_reason = "；".join(reason for _, reason in repeats)[:200]
+            item.save(update_fields=["repeated", "repeat_reason"])
+            item.repeated_of.set([other for other, _ in repeats])
+    return len(items)
+
+
+def wipe_rectification(city_path: str) -> None:
+    """The demo city's ledger (a demo database only), with its history rows."""
+    ids = [str(pk) for pk in RectificationItem.objects.values_list("pk", flat=True)]
+    TransitionHistory.objects.filter(
+        object_type=RectificationItem._meta.label_lower, object_id__in=ids
+    ).delete()
+    RectificationItem.objects.all().delete()

@@ -1,0 +1,138 @@
+"""Shared pieces of the request services: the error type, limits, who is who, files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from sizhen.core.access import role_of
+from sizhen.core.roles import Role
+from sizhen.core.workflow import WorkflowError
+from sizhen.enterprise_requests.choices import (
+    Kind,
+)
+from sizhen.enterprise_requests.models import (
+    EnterpriseRequest,
+    RequestAttachment,
+)
+from sizhen.enterprise_requests.workflow import (
+    MANAGERS,
+)
+from sizhen.organisations.models import Department
+
+
+class RequestError(WorkflowError):
+    """A refused write; the message is shown to the user (Chinese)."""
+
+
+#: Same enterprise: a request this similar to one of its open requests is a suspected duplicate.
+SAME_ENTERPRISE_THRESHOLD = 0.6
+#: Another requester on the same matter (same category and region) must be nearly identical.
+SAME_MATTER_THRESHOLD = 0.8
+DUPLICATE_CANDIDATES = 200
+MAX_TEXT = 5000
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ALLOWED_EXTENSIONS = frozenset(
+    {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt", "zip", "ofd"}
+)
+SUBMIT_ROLES = frozenset(
+    {Role.ENTERPRISE, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER, Role.MACHINE}
+)
+
+
+def review_required(kind: str) -> bool:
+    """Whether a reply of this kind goes to the office for review before the enterprise sees it
+    (configurable; complaints by default)."""
+    kinds = getattr(settings, "SIZHEN_REQUEST_REVIEW_KINDS", (Kind.COMPLAINT,))
+    return kind in kinds
+
+
+def source_key_of(actor: Any) -> str:
+    token = getattr(actor, "token", None)
+    if role_of(actor) == Role.MACHINE and token is not None:
+        return f"token:{token.pk}"
+    if getattr(actor, "pk", None) is not None:
+        return f"user:{actor.pk}"
+    return "system"
+
+
+def user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "_meta", None) is not None else None
+
+
+def actor_label(actor: Any) -> str:
+    if actor is None:
+        return "系统"
+    return (getattr(actor, "audit_label", None) or str(actor))[:200]
+
+
+def title_from(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:30] + ("…" if len(first) > 30 else "")
+
+
+def check_file(f: Any) -> None:
+    name = getattr(f, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise RequestError(
+            f"附件“{name}”的类型不允许，只能上传 PDF、图片、Office 文档、TXT、ZIP、OFD"
+        )
+    if (getattr(f, "size", 0) or 0) > MAX_ATTACHMENT_BYTES:
+        raise RequestError(f"附件“{name}”超过 20MB")
+
+
+def store_file(request: EnterpriseRequest, f: Any, actor: Any) -> RequestAttachment:
+    return RequestAttachment.objects.create(
+        request=request,
+        file=f,
+        name=(getattr(f, "name", "") or "附件")[:200],
+        size=getattr(f, "size", 0) or 0,
+        uploaded_by=user_or_none(actor),
+    )
+
+
+def require_party(request: EnterpriseRequest, actor: Any) -> None:
+    role = role_of(actor)
+    if role in MANAGERS:
+        return
+    if role == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == request.enterprise_id:
+        return
+    department_id = getattr(actor, "department_id", None)
+    if department_id is not None and (
+        department_id == request.lead_department_id
+        or request.co_departments.filter(pk=department_id).exists()
+    ):
+        return
+    raise RequestError("您不是该诉求的办理方或提出方")
+
+
+def department_users(departments: Iterable[Department]) -> list[Any]:
+    User = get_user_model()
+    ids = [d.pk for d in departments if d is not None]
+    return list(
+        User.objects.filter(
+            department_id__in=ids,
+            is_active=True,
+            role__in=[Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT],
+        )
+    )
+
+
+def enterprise_users(request: EnterpriseRequest) -> list[Any]:
+    if request.enterprise_id is None:
+        return []
+    User = get_user_model()
+    return list(
+        User.objects.filter(
+            enterprise_id=request.enterprise_id, is_active=True, role=Role.ENTERPRISE
+        )
+    )
+
+
+def managers() -> list[Any]:
+    User = get_user_model()
+    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))

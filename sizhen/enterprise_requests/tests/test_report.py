@@ -1,0 +1,163 @@
+"""The monthly request analysis report (DOCX) and the publication of the rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from sizhen.core.jobs import run_pending
+from sizhen.core.models import AuditEvent, Job, JobStatus
+from sizhen.enterprise_requests import report
+from sizhen.enterprise_requests.tests.test_analysis import TODAY, _plant
+from sizhen.indicators.choices import SourceKind
+from sizhen.indicators.models import Indicator, IndicatorValue
+
+OCTOBER = dt.date(2025, 10, 1)
+
+
+@pytest.fixture
+def planted(city: dict[str, Any]) -> Any:
+    return _plant(city)
+
+
+def _text(content: bytes) -> str:
+    from docx import Document
+
+    doc = Document(io.BytesIO(content))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def test_anonymise_removes_names_and_phones():
+    text = "东湖示范科技有限公司联系人张三，电话13800001111，座机0755-12345678"
+    assert report.anonymise(text, ("东湖示范科技有限公司", "张三")) == (
+        "某企业联系人某企业，电话[电话已隐去]，座机[电话已隐去]"
+    )
+
+
+@pytest.mark.django_db
+def test_report_reads_back_with_the_figures(planted, city):
+    content = report.build_report(OCTOBER)
+    text = _text(content)
+    assert "示范市企业诉求分析报告（2025年10月）" in text
+    assert "统计期间：2025年10月1日至2025年10月31日" in text
+    # October: r3, r4, r7, r8, r10 (r6 withdrawn is left out).
+    assert "共受理企业诉求 5 件" in text
+    # Responded in time r3, r7, r10 of r3, r4, r7, r8, r10 → 60.0%; r7 rated 满意 → 100%.
+    assert "响应率 60.0%" in text
+    assert "满意率 100.0%" in text
+    assert "一、总体情况" in text and "六、意见建议" in text
+    assert f"{city['market'].name} | 3 |" in text  # the department table
+    assert "东湖区 | 2 |" in text and "西山区 | 3 |" in text  # r4, r7 (park) | r3, r8, r10
+    assert planted["r3"].number in text  # overdue list
+    assert planted["r7"].number in text  # second assignment list
+    # Examples are anonymised: no enterprise name, no phone number.
+    assert city["enterprise_a"].name not in text
+    assert "13800001111" not in text
+    from docx import Document
+
+    assert len(Document(io.BytesIO(content)).inline_shapes) == 2  # category and district charts
+
+
+@pytest.mark.django_db
+def test_report_job_stores_the_file_and_refuses_others(planted, personas, tmp_path):
+    with override_settings(DATA_DIR=tmp_path):
+        with pytest.raises(report.ReportError):
+            report.request_monthly_report(actor=personas["leader"], month=OCTOBER)
+        assert Job.objects.count() == 0
+        queued = report.request_monthly_report(actor=personas["coordinator"], month=OCTOBER)
+        again = report.request_monthly_report(actor=personas["coordinator"], month=OCTOBER)
+        assert again.pk == queued.pk
+        assert run_pending() == 1
+        queued.refresh_from_db()
+        assert queued.status == JobStatus.SUCCEEDED
+        assert queued.progress_done == 7
+        path = tmp_path / "reports" / "enterprise_requests" / "requests-analysis-2025-10.docx"
+        assert "共受理企业诉求 5 件" in _text(path.read_bytes())
+        assert [r["month"] for r in report.stored_reports()] == ["2025-10"]
+    assert AuditEvent.objects.filter(action="enterprise_request.report_requested").count() == 2
+
+
+def _indicator(code: str, name: str) -> Indicator:
+    parent, _ = Indicator.objects.get_or_create(
+        code="BE15",
+        defaults={
+            "name": "政务服务",
+            "level": 1,
+            "direction": "higher_is_better",
+            "source_kind": SourceKind.COMPOSITE,
+        },
+    )
+    return Indicator.objects.create(
+        code=code,
+        name=name,
+        parent=parent,
+        level=2,
+        unit="%",
+        direction="higher_is_better",
+        frequency="month",
+        source_kind=SourceKind.AGGREGATE,
+    )
+
+
+@pytest.mark.django_db
+def test_publish_job_writes_the_rates_per_district(planted, personas, city):
+    satisfaction = _indicator("BE15.91", "企业诉求满意率")
+    response = _indicator("BE15.92", "企业诉求响应率")
+    conf = {
+        "publish": {"satisfaction_rate": "BE15.91", "response_rate": "BE15.92"},
+        "publish_as": "coordinator",
+    }
+    with override_settings(SIZHEN_REQUEST_RATES=conf):
+        rows = report.rate_rows(OCTOBER, today=TODAY)
+        assert rows == [
+            ["BE15.92", "449900", "2025-10", 60.0],
+            ["BE15.92", "449901", "2025-10", 50.0],  # r7 in time, r4 never accepted
+            ["BE15.92", "449902", "2025-10", 66.7],  # r3, r10 in time, r8 late
+            ["BE15.91", "449900", "2025-10", 100.0],  # r7 满意; no rating elsewhere
+            ["BE15.91", "449901", "2025-10", 100.0],
+        ]
+        report.request_publication(actor=personas["coordinator"], month=OCTOBER)
+        assert run_pending() == 1
+    job = Job.objects.get(name="enterprise_requests.publish_rates")
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    values = {
+        (v.indicator.code, v.region.code): v.value
+        for v in IndicatorValue.objects.filter(source_kind=SourceKind.AGGREGATE)
+    }
+    # Today differs from TODAY only for requests not yet due then; October is settled.
+    assert values == {
+        ("BE15.92", "449900"): 60.0,
+        ("BE15.92", "449901"): 50.0,
+        ("BE15.92", "449902"): 66.7,
+        ("BE15.91", "449900"): 100.0,
+        ("BE15.91", "449901"): 100.0,
+    }
+    assert {v.period for v in IndicatorValue.objects.all()} == {OCTOBER}
+    assert satisfaction.values.count() == 2 and response.values.count() == 3
+    assert AuditEvent.objects.filter(action="indicator_value.import_aggregate").count() == 1
+
+
+@pytest.mark.django_db
+def test_publication_refused_without_mapping_or_role(planted, personas):
+    with pytest.raises(report.ReportError):
+        report.request_publication(actor=personas["coordinator"], month=OCTOBER)
+    with override_settings(SIZHEN_REQUEST_RATES={"publish": {"satisfaction_rate": "X"}}):
+        with pytest.raises(report.ReportError):
+            report.request_publication(actor=personas["district_a"], month=OCTOBER)
+        # The scheduled run without an account to import as publishes nothing.
+        assert report.publish_rates_job(_Ctx(), month="2025-10")["rows"] == 0
+    assert Job.objects.count() == 0
+    assert IndicatorValue.objects.count() == 0
+
+
+class _Ctx:
+    def progress(self, *args: Any, **kwargs: Any) -> None:
+        pass

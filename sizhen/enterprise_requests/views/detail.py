@@ -1,0 +1,512 @@
+"""The request detail page: its timeline, the actions open to the viewer, and the POST that
+takes one step; attachments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, role_of
+from sizhen.core.roles import Role
+from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.enterprise_requests import services
+from sizhen.enterprise_requests.choices import (
+    ENTERPRISE_VISIBLE_MESSAGES,
+    MessageKind,
+)
+from sizhen.enterprise_requests.forms import (
+    DecisionForm,
+    DispatchForm,
+    ExtensionForm,
+    MergeForm,
+    MessageForm,
+    NoteForm,
+    RegisterForm,
+    ReplyForm,
+    RevisitForm,
+)
+from sizhen.enterprise_requests.models import (
+    DeadlineExtension,
+    EnterpriseRequest,
+    RequestAttachment,
+    RequestCategory,
+)
+from sizhen.enterprise_requests.selectors import (
+    mask_phone,
+    request_base,
+    requests_visible_to,
+)
+from sizhen.enterprise_requests.views.common import form_errors
+from sizhen.enterprise_requests.workflow import MANAGERS, MERGEABLE, ON_THE_CLOCK
+
+
+def _available(req: EnterpriseRequest, actor: Any) -> set[str]:
+    """The actions the viewer may take now; services and the workflow check again on POST."""
+    role = role_of(actor)
+    status = req.status
+    department_id = getattr(actor, "department_id", None)
+    is_lead = department_id is not None and department_id == req.lead_department_id
+    is_co = department_id is not None and req.co_departments.filter(pk=department_id).exists()
+    own = role == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == req.enterprise_id
+    acts: set[str] = set()
+    closed = req.is_closed
+    if role in MANAGERS:
+        acts |= {
+            name
+            for name, states in {
+                "register": {"submitted"},
+                "dispatch": {"submitted", "registered", "returned", "dispatched", "handling"},
+                "reject": {"submitted", "registered", "returned"},
+                "approve_reply": {"reply_review"},
+                "send_back_reply": {"reply_review"},
+                "revisit": {"replied"},
+                "second_assignment": {"unsatisfied"},
+                "refer_discipline": {"unsatisfied"},
+                "close_unsatisfied": {"unsatisfied"},
+                "merge": set(MERGEABLE),
+            }.items()
+            if status in states
+        }
+        if not closed:
+            acts.add("message")
+            if not req.supervised:
+                acts.add("supervise")
+        if req.extensions.filter(status="pending").exists():
+            acts.add("decide_extension")
+        if status == "closed" and req.publishable:
+            acts.add("publish")
+    if role in (*MANAGERS, Role.LEADER) and status in ON_THE_CLOCK:
+        acts.add("urge")
+    if is_lead and role in (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT):
+        if status == "dispatched":
+            acts |= {"accept", "return"}
+        if status == "handling":
+            acts |= {"return", "reply"}
+        if status in ON_THE_CLOCK:
+            acts.add("extension")
+        if not closed:
+            acts.add("message")
+    if is_co and not closed:
+        acts.add("message")
+    if own:
+        if status == "replied":
+            acts.add("rate")
+        if status in ("submitted", "registered", "dispatched"):
+            acts.add("withdraw")
+        if not closed:
+            acts.add("message")
+    return acts
+
+
+def _message_kinds(req: EnterpriseRequest, actor: Any) -> list[tuple[str, str]]:
+    role = role_of(actor)
+    department_id = getattr(actor, "department_id", None)
+    is_lead = department_id is not None and department_id == req.lead_department_id
+    is_co = department_id is not None and req.co_departments.filter(pk=department_id).exists()
+    kinds: list[str] = []
+    if role == Role.ENTERPRISE:
+        kinds = [MessageKind.SUPPLEMENT_ANSWER]
+    else:
+        if role in MANAGERS or is_lead or is_co:
+            kinds += [MessageKind.NOTE, MessageKind.SUPPLEMENT_QUESTION, MessageKind.PROGRESS]
+        if is_co:
+            kinds.append(MessageKind.CO_OPINION)
+        if is_lead and req.status == "unsatisfied":
+            kinds.append(MessageKind.EXPLANATION)
+        if role in MANAGERS and req.supervised:
+            kinds.append(MessageKind.COORDINATION)
+    return [(k, MessageKind(k).label) for k in kinds]
+
+
+#: Steps between the office and the units that the enterprise's timeline leaves out.
+INTERNAL_STEPS = frozenset({"return", "reply_for_review", "send_back_reply"})
+
+
+def _timeline(req: EnterpriseRequest, *, enterprise_view: bool) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for h in history_of(req):
+        if enterprise_view and h.action in INTERNAL_STEPS:
+            continue
+        items.append(
+            {
+                "at": h.at,
+                "label": h.action_label,
+                "actor": "" if enterprise_view else h.actor_label,
+                "text": "" if enterprise_view and h.action not in ("withdraw",) else h.note,
+                "state": req.workflow.state_label(h.to_state),
+            }
+        )
+    for m in req.messages.all():
+        if enterprise_view and m.kind not in ENTERPRISE_VISIBLE_MESSAGES:
+            continue
+        items.append(
+            {
+                "at": m.created_at,
+                "label": m.get_kind_display(),
+                "actor": m.department.name if enterprise_view and m.department else m.author_label,
+                "text": m.text,
+                "state": "",
+            }
+        )
+    for v in req.revisits.all():
+        items.append(
+            {
+                "at": v.at,
+                "label": f"{v.get_method_display()}：{v.get_satisfaction_display()}",
+                "actor": "" if enterprise_view else v.by_label,
+                "text": v.note,
+                "state": "",
+            }
+        )
+    for e in req.extensions.all():
+        if enterprise_view:
+            continue
+        items.append(
+            {
+                "at": e.requested_at,
+                "label": f"延期申请 {e.days} 个工作日（{e.get_status_display()}）",
+                "actor": "",
+                "text": e.reason + (f"；审批意见：{e.decision_note}" if e.decision_note else ""),
+                "state": "",
+            }
+        )
+    items.sort(key=lambda i: i["at"])
+    return items
+
+
+def _suggestions(req: EnterpriseRequest) -> Any:
+    try:
+        from sizhen.dispatch.services import suggest
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return suggest(req.text, top=3)
+    except Exception:
+        # A failing suggester must not block dispatching by hand.
+        return None
+
+
+def _suggester_category_name(code: str) -> str:
+    # The suggester may label categories with its own codes; show its name for them.
+    try:
+        from sizhen.dispatch.catalogue import category_name
+    except ImportError:  # pragma: no cover
+        return code
+    return category_name(code)
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    req = get_visible_or_404(request_base(), request.user, pk=pk)
+    actor: Any = request.user
+    enterprise_view = role_of(actor) == Role.ENTERPRISE
+    acts = _available(req, actor)
+    main = req.duplicate_of
+    suggestion = _suggestions(req) if "dispatch" in acts else None
+    dispatch_initial: dict[str, Any] = {"category": req.category_id}
+    suggested_categories: list[tuple[str, float]] = []
+    if suggestion is not None:
+        top = next((g.department for g in suggestion.departments if g.department), None)
+        if top is not None:
+            dispatch_initial["department"] = top.pk
+        names = dict(
+            RequestCategory.objects.filter(
+                code__in=[c.label for c in suggestion.categories]
+            ).values_list("code", "name")
+        )
+        suggested_categories = [
+            (names.get(c.label) or _suggester_category_name(c.label), c.confidence)
+            for c in suggestion.categories
+        ]
+        if req.category_id is None and suggestion.categories:
+            first = RequestCategory.objects.filter(
+                code=suggestion.categories[0].label, active=True
+            ).first()
+            if first is not None:
+                dispatch_initial["category"] = first.pk
+    return render(
+        request,
+        "enterprise_requests/detail.html",
+        {
+            "title": f"诉求 {req.number}",
+            "req": req,
+            "enterprise_view": enterprise_view,
+            "acts": acts,
+            "timeline": _timeline(req, enterprise_view=enterprise_view),
+            "attachments": req.attachments.all(),
+            "co_departments": list(req.co_departments.all()),
+            "revisits": list(req.revisits.all()),
+            "pending_extensions": list(req.extensions.filter(status="pending")),
+            "main": main,
+            "suggestion": suggestion,
+            "suggested_categories": suggested_categories,
+            "register_form": RegisterForm(
+                initial={
+                    "category": req.category_id,
+                    "kind": req.kind,
+                    "difficulty": req.category.difficulty if req.category else "general",
+                    "title": req.title,
+                }
+            ),
+            "dispatch_form": DispatchForm(initial=dispatch_initial),
+            "reply_form": ReplyForm(initial={"text": req.reply_text}),
+            "revisit_form": RevisitForm(),
+            "message_kinds": _message_kinds(req, actor),
+            "extension_form": ExtensionForm(),
+            "merge_candidate": req.suspected_duplicate_of,
+            "note_actions": NOTE_ACTION_BUTTONS,
+            "phone": mask_phone(req.contact_phone)
+            if role_of(actor) == Role.LEADER
+            else req.contact_phone,
+        },
+    )
+
+
+def _act_register(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    d = form.cleaned_data
+    services.register_request(
+        req,
+        actor=request.user,
+        category=d["category"],
+        kind=d["kind"],
+        difficulty=d["difficulty"],
+        title=d["title"],
+    )
+    return "已登记分类"
+
+
+def _act_dispatch(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = DispatchForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    d = form.cleaned_data
+    services.dispatch_request(
+        req,
+        actor=request.user,
+        department=d["department"],
+        co_departments=d["co_departments"],
+        category=d["category"],
+        difficulty=d["difficulty"] or None,
+        time_limit_days=d["time_limit_days"],
+        note=d["note"],
+        suggestion=_suggestions(req),
+    )
+    return f"已派单至{d['department'].name}，办理期限 {req.deadline_label}"
+
+
+def _note(request: HttpRequest) -> str:
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    return form.cleaned_data["note"]
+
+
+def _act_reply(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    services.reply_request(req, actor=request.user, text=form.cleaned_data["text"])
+    return "答复已提交营商办审核" if req.status == "reply_review" else "已答复企业"
+
+
+def _act_revisit(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = RevisitForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    d = form.cleaned_data
+    method = "rating" if role_of(request.user) == Role.ENTERPRISE else d["method"]
+    services.record_revisit(
+        req,
+        actor=request.user,
+        method=method,
+        satisfaction=d["satisfaction"],
+        resolved=d["resolved"],
+        note=d["note"],
+    )
+    return "感谢您的评价" if method == "rating" else "回访已记录"
+
+
+def _act_message(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = MessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    services.add_message(
+        req,
+        actor=request.user,
+        kind=form.cleaned_data["kind"],
+        text=form.cleaned_data["text"],
+        files=form.cleaned_data["attachments"],
+    )
+    return "已记录"
+
+
+def _act_merge(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    main = (
+        requests_visible_to(request.user, CHANGE)
+        .filter(number=form.cleaned_data["main_number"].strip())
+        .first()
+    )
+    if main is None:
+        raise services.RequestError("未找到该主单编号")
+    services.merge_requests(req, main=main, actor=request.user)
+    return f"已并入 {main.number}"
+
+
+def _act_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    services.request_extension(
+        req, actor=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
+    )
+    return "延期申请已提交营商办"
+
+
+def _act_decide_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    extension = DeadlineExtension.objects.filter(
+        pk=form.cleaned_data["extension"], request=req
+    ).first()
+    if extension is None:
+        raise services.RequestError("未找到该延期申请")
+    services.decide_extension(
+        extension,
+        actor=request.user,
+        approve=form.cleaned_data["approve"],
+        note=form.cleaned_data["note"],
+    )
+    return "已审批延期申请"
+
+
+def _act_publish(req: EnterpriseRequest, request: HttpRequest) -> str:
+    publish = request.POST.get("published") == "1"
+    services.set_published(req, actor=request.user, published=publish)
+    return "已公开办理结果" if publish else "已取消公开"
+
+
+_NOTE_ACTIONS: dict[str, tuple[Any, str]] = {
+    "accept": (lambda req, actor, note: services.accept_request(req, actor=actor), "已签收"),
+    "return": (
+        lambda req, actor, note: services.return_request(req, actor=actor, reason=note),
+        "已退单",
+    ),
+    "approve_reply": (
+        lambda req, actor, note: services.approve_reply(req, actor=actor),
+        "答复已审核通过",
+    ),
+    "send_back_reply": (
+        lambda req, actor, note: services.send_back_reply(req, actor=actor, note=note),
+        "已退回修改",
+    ),
+    "second_assignment": (
+        lambda req, actor, note: services.assign_second_time(req, actor=actor, note=note),
+        "已二次交办",
+    ),
+    "refer_discipline": (
+        lambda req, actor, note: services.refer_to_discipline(req, actor=actor, note=note),
+        "已转纪委监委",
+    ),
+    "close_unsatisfied": (
+        lambda req, actor, note: services.close_unsatisfied(req, actor=actor, note=note),
+        "已办结存档",
+    ),
+    "withdraw": (
+        lambda req, actor, note: services.withdraw_request(req, actor=actor, reason=note),
+        "已撤回",
+    ),
+    "reject": (
+        lambda req, actor, note: services.reject_request(req, actor=actor, reason=note),
+        "已不予受理",
+    ),
+    "urge": (lambda req, actor, note: services.urge_request(req, actor=actor, note=note), "已催办"),
+    "supervise": (
+        lambda req, actor, note: services.list_for_supervision(req, actor=actor, note=note),
+        "已挂牌督办",
+    ),
+}
+_FORM_ACTIONS = {
+    "register": _act_register,
+    "dispatch": _act_dispatch,
+    "reply": _act_reply,
+    "revisit": _act_revisit,
+    "rate": _act_revisit,
+    "message": _act_message,
+    "merge": _act_merge,
+    "extension": _act_extension,
+    "decide_extension": _act_decide_extension,
+    "publish": _act_publish,
+}
+
+
+#: (action, button label, reason required) for the one-field actions on the detail page.
+NOTE_ACTION_BUTTONS = [
+    ("accept", "签收", False),
+    ("return", "退单", True),
+    ("approve_reply", "审核通过并答复企业", False),
+    ("send_back_reply", "退回修改答复", True),
+    ("second_assignment", "二次交办", True),
+    ("refer_discipline", "转纪委监委", True),
+    ("close_unsatisfied", "办结存档", True),
+    ("urge", "催办", False),
+    ("supervise", "挂牌督办", True),
+    ("withdraw", "撤回诉求", True),
+    ("reject", "不予受理", True),
+]
+
+
+class _FormInvalid(Exception):
+    def __init__(self, form: Any):
+        super().__init__("form invalid")
+        self.form = form
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One step on a request; the service decides whether the viewer may take it."""
+    if action not in _NOTE_ACTIONS and action not in _FORM_ACTIONS:
+        raise Http404("未找到该操作")
+    # Leaders urge without holding change rights; everyone else acts within the change scope.
+    scope_action = VIEW if action == "urge" else CHANGE
+    req = get_visible_or_404(request_base(), request.user, scope_action, pk=pk)
+    seen = request.POST.get("status")
+    if seen and seen != req.status:
+        messages.error(request, f"该诉求已被他人处理，当前状态为“{req.status_label}”，请刷新后重试")
+        return redirect("enterprise_requests:detail", pk=req.pk)
+    try:
+        if action in _NOTE_ACTIONS:
+            function, done = _NOTE_ACTIONS[action]
+            function(req, request.user, _note(request))
+        else:
+            done = _FORM_ACTIONS[action](req, request)
+    except _FormInvalid as invalid:
+        form_errors(request, invalid.form)
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("enterprise_requests:detail", pk=req.pk)
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    req = get_visible_or_404(request_base(), request.user, pk=pk)
+    item = RequestAttachment.objects.filter(request=req, pk=attachment_pk).first()
+    if item is None:
+        raise Http404("未找到该附件")
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)

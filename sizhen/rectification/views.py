@@ -1,0 +1,528 @@
+"""Pages of the rectification ledger (整改清单): the list with filters, the item page with its
+timeline, registration (also from an alert), the steps of an item, statistics, the Word export,
+the XLSX import and the public exposure list (曝光台)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404, require_role, role_of
+from sizhen.core.audit import record_event
+from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.core.xlsx import xlsx_response
+from sizhen.rectification import services
+from sizhen.rectification.choices import Source
+from sizhen.rectification.documents import build_ledger_docx, item_remark
+from sizhen.rectification.forms import (
+    EvidenceForm,
+    ImportUploadForm,
+    ItemFilter,
+    ItemForm,
+    ProgressForm,
+    PublishForm,
+    ReviewForm,
+    StepForm,
+)
+from sizhen.rectification.imports import COLUMNS, import_items, import_template
+from sizhen.rectification.models import Evidence, RectificationItem
+from sizhen.rectification.selectors import completion_stats, effect_rows
+from sizhen.rectification.workflow import (
+    CLOSED,
+    IN_PROGRESS,
+    MANAGERS,
+    SUBMITTED,
+    close_refusal,
+    is_lead_unit,
+)
+
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ERRORS_ON_PAGE = 200
+
+
+def _detail_url(item: RectificationItem) -> str:
+    return reverse("rectification:item_detail", args=[item.pk])
+
+
+def _flags(item: RectificationItem) -> str:
+    return item_remark(item)
+
+
+class ItemListView(ScopedListView):
+    model = RectificationItem
+    title = "整改清单"
+    roles = STAFF_ROLES
+    filterset_class = ItemFilter
+    default_sort = "deadline"
+    export_name = "整改清单"
+    search_fields = ("title", "description", "measures")
+    search_placeholder = "问题、描述或措施"
+    columns = (
+        ListColumn("number", "编号", sort="id", link=_detail_url),
+        ListColumn("title", "问题", sort="title", link=_detail_url),
+        ListColumn("source", "来源", sort="source"),
+        ListColumn("region.name", "区划", sort="region__path"),
+        ListColumn("lead_department.name", "牵头部门", sort="lead_department__code"),
+        ListColumn("deadline", "整改时限", sort="deadline"),
+        ListColumn("status", "状态", sort="status"),
+        ListColumn("year", "年度", sort="year"),
+        ListColumn("flags", "标记", render=_flags),
+    )
+
+    def base_queryset(self, action: str) -> QuerySet[Any]:
+        return super().base_queryset(action).select_related("region", "lead_department")
+
+    def page_actions(self) -> list[PageAction]:
+        query = self.request.GET.urlencode()
+        actions = [
+            PageAction("统计", reverse("rectification:stats")),
+            PageAction("导出 Word", reverse("rectification:export_docx") + f"?{query}"),
+            PageAction("曝光台", reverse("rectification:public_list")),
+        ]
+        if role_of(self.request.user) in MANAGERS:
+            actions[:0] = [
+                PageAction("登记整改事项", reverse("rectification:item_create"), "primary"),
+                PageAction("导入", reverse("rectification:import")),
+            ]
+        return actions
+
+
+def _errors_to_messages(request: HttpRequest, errors: Any) -> None:
+    for field_errors in errors.values():
+        for error in field_errors:
+            messages.error(request, str(error))
+
+
+def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
+    """Call one service; its refusal or validation messages go to the page."""
+    try:
+        action()
+    except ValidationError as exc:
+        if hasattr(exc, "message_dict"):
+            _errors_to_messages(request, exc.message_dict)
+        else:
+            for message in exc.messages:
+                messages.error(request, message)
+        return False
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, done)
+    return True
+
+
+def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
+    """History, progress, evidence and reviews of every round, in time order."""
+    events: list[dict[str, Any]] = []
+    for h in history_of(item):
+        events.append(
+            {
+                "at": h.at,
+                "kind": "状态",
+                "what": f"{h.action_label}（{item.workflow.state_label(h.from_state)} → "
+                f"{item.workflow.state_label(h.to_state)}）",
+                "who": h.actor_label,
+                "note": h.note,
+            }
+        )
+    for p in item.progress.all():
+        percent = f"（进度 {p.percent}%）" if p.percent is not None else ""
+        events.append(
+            {
+                "at": p.reported_at,
+                "kind": f"第 {p.round} 轮进展",
+                "what": f"报送进展{percent}",
+                "who": p.reported_by_label,
+                "note": p.note,
+            }
+        )
+    for e in item.evidence.all():
+        events.append(
+            {
+                "at": e.uploaded_at,
+                "kind": f"第 {e.round} 轮材料",
+                "what": f"上传佐证材料：{e.name}",
+                "who": e.uploaded_by_label,
+                "note": e.description,
+            }
+        )
+    for r in item.reviews.all():
+        events.append(
+            {
+                "at": r.at,
+                "kind": f"第 {r.round} 轮核验",
+                "what": f"效果核验：{r.get_judgement_display()}",
+                "who": r.reviewer_label,
+                "note": r.comment,
+            }
+        )
+    return sorted(events, key=lambda e: e["at"])
+
+
+@login_required
+@require_GET
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="整改事项")
+    item = get_visible_or_404(
+        RectificationItem.objects.select_related("region", "lead_department"), request.user, pk=pk
+    )
+    actor = request.user
+    can_change = RectificationItem.objects.visible_to(actor, CHANGE).filter(pk=pk).exists()
+    transitions = item.workflow.available(item, actor) if can_change else []
+    is_manager = role_of(actor) in MANAGERS
+    lead_unit = can_change and (is_manager or is_lead_unit(item, actor))
+    reviews = list(item.reviews.filter(round=item.round))
+    return render(
+        request,
+        "rectification/item_detail.html",
+        {
+            "title": f"整改事项：{item.title}",
+            "item": item,
+            "responsible": item.responsible_departments.order_by("code"),
+            "indicators": item.indicators.order_by("sort_order", "code"),
+            "repeated_of": item.repeated_of.select_related("region").order_by("year", "pk"),
+            "evidence": item.evidence.order_by("round", "uploaded_at"),
+            "effect": effect_rows(item) if item.status == SUBMITTED and is_manager else [],
+            "latest_review": reviews[-1] if reviews else None,
+            "timeline": _timeline(item),
+            "transitions": transitions,
+            "can_report": lead_unit and item.status == IN_PROGRESS,
+            "can_review": is_manager and item.status == SUBMITTED,
+            # Why “审核销号” is not offered yet (no evidence, no review, judged 无效).
+            "close_blocker": close_refusal(item, actor, {})
+            if is_manager and item.status == SUBMITTED
+            else "",
+            "can_publish": is_manager,
+            "step_form": StepForm(),
+            "progress_form": ProgressForm(),
+            "evidence_form": EvidenceForm(),
+            "review_form": ReviewForm(),
+            "publish_form": PublishForm(initial={"summary": item.public_summary or item.title}),
+        },
+    )
+
+
+def _item_form_page(
+    request: HttpRequest,
+    *,
+    initial: dict[str, Any],
+    save: Callable[[dict[str, Any]], Any],
+    title: str,
+    cancel_url: str,
+    alert: Any = None,
+) -> HttpResponse:
+    form = ItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            item = save(data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except WorkflowError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已登记整改事项 {item.number}")
+            return redirect("rectification:item_detail", pk=item.pk)
+    return render(
+        request,
+        "rectification/item_form.html",
+        {"title": title, "form": form, "cancel_url": cancel_url, "alert": alert},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="登记整改事项")
+    return _item_form_page(
+        request,
+        initial={},
+        save=lambda data: services.create_item(actor=request.user, **data),
+        title="登记整改事项",
+        cancel_url=reverse("rectification:item_list"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
+    """Register an item from an alert (预警转整改); the alert becomes “converted”."""
+    from sizhen.monitoring.models import Alert
+
+    require_role(request.user, *MANAGERS, target="预警转整改")
+    alert = get_visible_or_404(
+        Alert.objects.select_related("indicator", "region"), request.user, CHANGE, pk=alert_pk
+    )
+    if alert.status not in ("open", "acknowledged", "assigned"):
+        messages.error(request, f"该预警当前状态为“{alert.get_status_display()}”，不能转为整改事项")
+        return redirect("monitoring:alert_detail", pk=alert.pk)
+    initial = {
+        "title": f"{alert.region.name}“{alert.indicator.name}”{alert.get_kind_display()}",
+        "description": alert.explanation,
+        "source": Source.ALERT,
+        "source_ref": f"预警 {alert.pk}",
+        "region": alert.region,
+        "lead_department": alert.assigned_department or alert.indicator.lead_department,
+        "indicators": [alert.indicator],
+    }
+
+    def save(data: dict[str, Any]) -> RectificationItem:
+        return services.create_item_from_alert(alert, actor=request.user, **data)
+
+    return _item_form_page(
+        request,
+        initial=initial,
+        save=save,
+        title=f"预警转整改：{alert.indicator.name} · {alert.region.name}",
+        cancel_url=reverse("monitoring:alert_detail", args=[alert.pk]),
+        alert=alert,
+    )
+
+
+def _changeable(request: HttpRequest, pk: int) -> RectificationItem:
+    require_role(request.user, *STAFF_ROLES, target="整改事项")
+    return get_visible_or_404(
+        RectificationItem.objects.select_related("region"), request.user, CHANGE, pk=pk
+    )
+
+
+@login_required
+@require_POST
+def item_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    item = _changeable(request, pk)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        _errors_to_messages(request, form.errors)
+        return redirect("rectification:item_detail", pk=item.pk)
+    _run(
+        request,
+        lambda: services.transition_item(
+            item,
+            action,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            seen_status=form.cleaned_data["status"],
+        ),
+        "已办理",
+    )
+    return redirect("rectification:item_detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _changeable(request, pk)
+    form = ProgressForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.report_progress(item, actor=request.user, **form.cleaned_data),
+            "已报送整改进展",
+        )
+    else:
+        _errors_to_messages(request, form.errors)
+    return redirect("rectification:item_detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def item_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _changeable(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.add_evidence(
+                item,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            ),
+            "已上传佐证材料",
+        )
+    else:
+        _errors_to_messages(request, form.errors)
+    return redirect("rectification:item_detail", pk=item.pk)
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    require_role(request.user, *STAFF_ROLES, target="整改佐证材料")
+    evidence = get_visible_or_404(Evidence, request.user, pk=pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("文件不存在") from exc
+    record_event(
+        "rectification.evidence_download",
+        actor=request.user,
+        obj=evidence.item,
+        after={"evidence": evidence.pk, "name": evidence.name},
+    )
+    return FileResponse(handle, as_attachment=True, filename=evidence.name)
+
+
+@login_required
+@require_POST
+def item_review(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _changeable(request, pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.verify_effect(item, actor=request.user, **form.cleaned_data),
+            "已记录效果核验结论",
+        )
+    else:
+        _errors_to_messages(request, form.errors)
+    return redirect("rectification:item_detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def item_publish(request: HttpRequest, pk: int, publish: bool) -> HttpResponse:
+    item = _changeable(request, pk)
+    if not publish:
+        _run(request, lambda: services.unpublish_item(item, actor=request.user), "已撤销曝光")
+        return redirect("rectification:item_detail", pk=item.pk)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.publish_item(
+                item, actor=request.user, summary=form.cleaned_data["summary"]
+            ),
+            "已在曝光台公开",
+        )
+    else:
+        _errors_to_messages(request, form.errors)
+    return redirect("rectification:item_detail", pk=item.pk)
+
+
+def _filtered(request: HttpRequest, action: str) -> QuerySet[RectificationItem]:
+    qs = RectificationItem.objects.visible_to(request.user, action)
+    filterset = ItemFilter(request.GET, queryset=qs, request=request)
+    return filterset.qs if filterset.is_valid() else qs.none()  # type: ignore[no-any-return]
+
+
+@login_required
+@require_GET
+def stats(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="整改统计")
+    figures = completion_stats(request.user, _filtered(request, "view"))
+    return render(
+        request,
+        "rectification/stats.html",
+        {
+            "title": "整改清单完成情况",
+            "stats": figures,
+            "filterset": ItemFilter(request.GET, request=request),
+        },
+    )
+
+
+@login_required
+@require_GET
+def export_docx(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="整改清单导出")
+    qs = (
+        _filtered(request, EXPORT)
+        .select_related("region", "lead_department")
+        .order_by("year", "id")
+    )
+    content = build_ledger_docx(qs, completion_stats(request.user, qs))
+    record_event(
+        "export.docx",
+        actor=request.user,
+        object_type=RectificationItem._meta.label_lower,
+        message=f"导出整改清单 Word {qs.count()} 项",
+        after={"query": request.GET.urlencode()},
+    )
+    response = HttpResponse(content, content_type=DOCX_CONTENT_TYPE)
+    from urllib.parse import quote
+
+    name = f"整改清单-{timezone.localtime():%Y%m%d-%H%M}.docx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="整改清单导入")
+    form = ImportUploadForm()
+    report = None
+    checked = False
+    status = 200
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            checked = request.POST.get("action") != "import"
+            report = import_items(
+                form.cleaned_data["file"].read(), actor=request.user, dry_run=checked
+            )
+            status = 200 if report.ok else 400
+        else:
+            status = 400
+    return render(
+        request,
+        "rectification/import.html",
+        {
+            "title": "整改清单导入",
+            "form": form,
+            "report": report,
+            "errors": report.errors[:ERRORS_ON_PAGE] if report else [],
+            "checked": checked,
+            "checked_hint": "请重新选择该文件并点击“校验并导入”。",
+            "columns": COLUMNS,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def import_template_download(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="整改清单导入")
+    return xlsx_response(import_template(), "整改清单导入模板")
+
+
+@require_GET
+def public_list(request: HttpRequest) -> HttpResponse:
+    """The public exposure list (曝光台): only what the coordinator published, no personal data
+    and no internal fields (people, evidence, notes)."""
+    items = (
+        RectificationItem.objects.filter(published=True)
+        .select_related("region", "lead_department")
+        .order_by("-published_at", "-pk")
+        .only(
+            "pk",
+            "year",
+            "public_summary",
+            "region__name",
+            "lead_department__name",
+            "deadline",
+            "status",
+            "published_at",
+        )
+    )
+    return render(
+        request,
+        "rectification/public_list.html",
+        {"title": "整改曝光台", "items": items[:200], "closed": CLOSED},
+    )

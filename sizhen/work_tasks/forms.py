@@ -1,0 +1,198 @@
+"""Forms of the work-task pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, ClassVar
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+
+from sizhen.core.roles import Role
+from sizhen.indicators.models import Indicator
+from sizhen.organisations.choices import RegionLevel
+from sizhen.organisations.models import Department, Region
+from sizhen.work_tasks.choices import TaskSource, Timeliness
+from sizhen.work_tasks.models import TaskAssignment
+from sizhen.work_tasks.workflow import STATES
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def unit_regions() -> Any:
+    return Region.objects.filter(is_active=True).exclude(level=RegionLevel.CITY).order_by("path")
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
+    source = django_filters.ChoiceFilter(
+        label="来源", field_name="task__source", choices=TaskSource.choices
+    )
+    timeliness = django_filters.ChoiceFilter(label="完成情况", choices=Timeliness.choices)
+    listed = django_filters.BooleanFilter(label="挂牌督办")
+
+    class Meta:
+        model = TaskAssignment
+        fields: ClassVar[list[str]] = []
+
+
+def parse_milestones(text: str) -> list[tuple[str, dt.date]]:
+    """One milestone per line: 名称:年-月-日 (also 名称 年-月-日)."""
+    out = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = re.match(r"^(.+?)[\s:：]+(\d{4}-\d{1,2}-\d{1,2})$", line)
+        if not match:
+            raise forms.ValidationError(f"阶段节点“{line[:40]}”应写成 名称:年-月-日")
+        try:
+            y, m, d = (int(x) for x in match.group(2).split("-"))
+            out.append((match.group(1).strip(), dt.date(y, m, d)))
+        except ValueError as exc:
+            raise forms.ValidationError(f"阶段节点“{line[:40]}”的日期无效") from exc
+    return out
+
+
+class UnitsMixin(forms.Form):
+    departments = forms.ModelMultipleChoiceField(
+        label="承办部门",
+        queryset=Department.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        error_messages={"invalid_choice": "请选择有效的部门"},
+    )
+    regions = forms.ModelMultipleChoiceField(
+        label="承办县市区",
+        queryset=Region.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        error_messages={"invalid_choice": "请选择有效的县市区"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = self.fields["departments"]
+        regions = self.fields["regions"]
+        assert isinstance(departments, forms.ModelMultipleChoiceField)
+        assert isinstance(regions, forms.ModelMultipleChoiceField)
+        departments.queryset = Department.objects.filter(is_active=True).order_by(
+            "region__path", "sort_order", "code"
+        )
+        regions.queryset = unit_regions()
+
+    def units(self) -> list[Any]:
+        return [*self.cleaned_data.get("departments", []), *self.cleaned_data.get("regions", [])]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("departments") and not data.get("regions"):
+            raise forms.ValidationError("请至少选择一个承办部门或县市区")
+        return data
+
+
+class IssueForm(UnitsMixin):
+    title = forms.CharField(label="任务名称", max_length=200)
+    content = forms.CharField(label="任务内容", widget=forms.Textarea(attrs={"rows": 4}))
+    source = forms.ChoiceField(label="任务来源", choices=TaskSource.choices)
+    indicators = forms.ModelMultipleChoiceField(
+        label="关联指标",
+        queryset=Indicator.objects.order_by("sort_order", "code"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    deadline = forms.DateField(label="完成期限（日期）", required=False, widget=DATE)
+    working_days = forms.IntegerField(
+        label="或：工作日数", min_value=1, max_value=500, required=False
+    )
+    milestones_text = forms.CharField(
+        label="阶段节点（每行一个：名称:年-月-日）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    field_order = [
+        "title",
+        "content",
+        "source",
+        "departments",
+        "regions",
+        "indicators",
+        "deadline",
+        "working_days",
+        "milestones_text",
+    ]
+
+    def clean_milestones_text(self) -> list[tuple[str, dt.date]]:
+        return parse_milestones(self.cleaned_data.get("milestones_text", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (data.get("deadline") is None) == (data.get("working_days") is None):
+            raise forms.ValidationError("完成期限请填写日期或工作日数，二选一")
+        return data
+
+
+class AlertTaskForm(IssueForm):
+    """The issue form for an alert: the source and indicator come from the alert."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["source"]
+        del self.fields["indicators"]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=list(STATES.items()), widget=forms.HiddenInput)
+    note = forms.CharField(label="说明", required=False, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].error_messages["invalid_choice"] = "页面状态无效，请刷新后重试"
+
+
+class TransferForm(UnitsMixin):
+    note = forms.CharField(label="转办事项", max_length=2000)
+    deadline = forms.DateField(label="子任务期限（不填同本任务）", required=False, widget=DATE)
+
+
+class ProgressForm(forms.Form):
+    content = forms.CharField(label="进展情况", max_length=5000, widget=forms.Textarea)
+    percent = forms.IntegerField(label="完成进度（%）", min_value=0, max_value=100)
+    milestone = forms.IntegerField(required=False)
+    milestone_done = forms.BooleanField(label="该节点已完成", required=False)
+
+
+class UrgeForm(forms.Form):
+    content = forms.CharField(label="催办内容", max_length=2000)
+
+
+class ListForm(forms.Form):
+    leader = forms.ModelChoiceField(
+        label="督办领导",
+        queryset=get_user_model().objects.none(),
+        error_messages={"invalid_choice": "请选择有效的督办领导", "required": "请选择督办领导"},
+    )
+    reason = forms.CharField(label="挂牌理由", max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        leader = self.fields["leader"]
+        assert isinstance(leader, forms.ModelChoiceField)
+        leader.queryset = get_user_model().objects.filter(role=Role.LEADER, is_active=True)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label="召开日期", widget=DATE)
+    attendees = forms.CharField(label="参会单位和人员", max_length=2000)
+    minutes = forms.CharField(label="会议纪要", max_length=10000, widget=forms.Textarea)
+
+
+class MonthForm(forms.Form):
+    month = forms.RegexField(
+        label="月份",
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        error_messages={"invalid": "月份格式应为 年-月，如 2025-10"},
+    )

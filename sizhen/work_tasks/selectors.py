@@ -1,0 +1,196 @@
+"""Reads on work tasks, always through the access scope: lists, the leaders' summary and the
+statistics (by department, district and source)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sizhen.core.access import VIEW, role_of
+from sizhen.core.roles import Role
+from sizhen.organisations.models import Region
+from sizhen.work_tasks.choices import TaskSource, Timeliness
+from sizhen.work_tasks.models import TaskAssignment, WorkTask
+from sizhen.work_tasks.workflow import APPROVED, CANCELLED, OPEN_STATES
+
+CITY_LEVEL_LABEL = "市直部门"
+
+
+def list_assignments(actor: Any, *, action: str = VIEW) -> QuerySet[TaskAssignment]:
+    return TaskAssignment.objects.visible_to(actor, action).select_related(
+        "task", "department", "region", "parent"
+    )
+
+
+def list_my_assignments(actor: Any) -> QuerySet[TaskAssignment]:
+    """The assignments addressed to the actor's own unit (my tasks / my department's tasks)."""
+    qs = list_assignments(actor)
+    department_id = getattr(actor, "department_id", None)
+    region_id = getattr(actor, "region_id", None)
+    if role_of(actor) == Role.DISTRICT_OFFICER and region_id:
+        return qs.filter(region_id=region_id)
+    if department_id:
+        return qs.filter(department_id=department_id)
+    return qs.none()
+
+
+def task_is_complete(task: WorkTask) -> bool:
+    """A task is complete when every lead unit's assignment is approved (cancelled ones aside)
+    and at least one is; sub-tasks must be approved before their unit can submit."""
+    states = list(task.assignments.filter(parent__isnull=True).values_list("status", flat=True))
+    live = [s for s in states if s != CANCELLED]
+    return bool(live) and all(s == APPROVED for s in live)
+
+
+def completion_summary(actor: Any, today: dt.date | None = None) -> dict[str, int]:
+    """For the leaders' cockpit: completed assignments by timeliness, open ones, and open ones
+    past their deadline, among the assignments the actor may see."""
+    day = today or timezone.localdate()
+    qs = list_assignments(actor)
+    out = {"early": 0, "on_time": 0, "late": 0, "open": 0, "overdue_open": 0}
+    for status, timeliness, deadline in qs.values_list("status", "timeliness", "deadline"):
+        if status == APPROVED and timeliness in out:
+            out[timeliness] += 1
+        elif status in OPEN_STATES:
+            out["open"] += 1
+            if deadline < day:
+                out["overdue_open"] += 1
+    return out
+
+
+@dataclass
+class StatRow:
+    key: str
+    label: str
+    total: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    open: int = 0
+    overdue_open: int = 0
+    delay_sum: int = 0
+
+    @property
+    def completed(self) -> int:
+        return self.early + self.on_time + self.late
+
+    @property
+    def due(self) -> int:
+        """Completed plus open-and-overdue: the assignments whose timeliness is decided."""
+        return self.completed + self.overdue_open
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """(early + on time) / (completed + open overdue); None when nothing is due yet."""
+        return round((self.early + self.on_time) / self.due * 100, 1) if self.due else None
+
+    @property
+    def average_delay(self) -> float | None:
+        """Mean delay in working days of the assignments completed late."""
+        return round(self.delay_sum / self.late, 1) if self.late else None
+
+    def add(self, status: str, timeliness: str, delay: int | None, overdue: bool) -> None:
+        self.total += 1
+        if status == APPROVED:
+            if timeliness == Timeliness.EARLY:
+                self.early += 1
+            elif timeliness == Timeliness.ON_TIME:
+                self.on_time += 1
+            elif timeliness == Timeliness.LATE:
+                self.late += 1
+                self.delay_sum += delay or 0
+        elif status in OPEN_STATES:
+            self.open += 1
+            if overdue:
+                self.overdue_open += 1
+
+
+@dataclass
+class Statistics:
+    total: StatRow
+    by_department: list[StatRow]
+    by_district: list[StatRow]
+    by_source: list[StatRow]
+
+
+def _district_of(path: str, names: dict[str, str]) -> tuple[str, str]:
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2:
+        return "city", CITY_LEVEL_LABEL
+    prefix = f"/{parts[0]}/{parts[1]}/"
+    return prefix, names.get(prefix, parts[1])
+
+
+def statistics(
+    actor: Any,
+    *,
+    issued_from: dt.date | None = None,
+    issued_to: dt.date | None = None,
+    today: dt.date | None = None,
+    lead_only: bool = True,
+) -> Statistics:
+    """Counts by unit, by district (the unit's district; city departments together) and by
+    source, of the assignments the actor may see that were issued in [issued_from, issued_to].
+    Sub-tasks are left out by default so a transfer does not count a task twice."""
+    day = today or timezone.localdate()
+    qs = list_assignments(actor)
+    if lead_only:
+        qs = qs.filter(parent__isnull=True)
+    if issued_from:
+        qs = qs.filter(task__issued_on__gte=issued_from)
+    if issued_to:
+        qs = qs.filter(task__issued_on__lte=issued_to)
+    names = dict(Region.objects.filter(depth__lte=2).values_list("path", "name"))
+    total = StatRow("all", "合计")
+    groups: dict[str, dict[str, StatRow]] = {"d": {}, "r": {}, "s": {}}
+    rows: Iterable[Any] = qs.values_list(
+        "status",
+        "timeliness",
+        "delay_working_days",
+        "deadline",
+        "unit_path",
+        "department__name",
+        "region__name",
+        "task__source",
+    )
+    sources = dict(TaskSource.choices)
+    for status, timeliness, delay, deadline, path, dept, region, source in rows:
+        overdue = status in OPEN_STATES and deadline < day
+        unit = dept or region or ""
+        district_key, district_label = _district_of(path, names)
+        for group, key, label in (
+            ("d", unit, unit),
+            ("r", district_key, district_label),
+            ("s", source, sources.get(source, source)),
+        ):
+            groups[group].setdefault(key, StatRow(key, label)).add(
+                status, timeliness, delay, overdue
+            )
+        total.add(status, timeliness, delay, overdue)
+    order: Callable[[StatRow], Any] = lambda r: (-r.total, r.label)  # noqa: E731
+    return Statistics(
+        total=total,
+        by_department=sorted(groups["d"].values(), key=order),
+        by_district=sorted(groups["r"].values(), key=order),
+        by_source=sorted(groups["s"].values(), key=order),
+    )
+
+
+def overdue_assignments(actor: Any, today: dt.date | None = None) -> QuerySet[TaskAssignment]:
+    day = today or timezone.localdate()
+    return list_assignments(actor).filter(status__in=OPEN_STATES, deadline__lt=day)
+
+
+def by_status(actor: Any, qs: QuerySet[TaskAssignment] | None = None) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for status in (qs if qs is not None else list_assignments(actor)).values_list(
+        "status", flat=True
+    ):
+        counts[status] += 1
+    return dict(counts)

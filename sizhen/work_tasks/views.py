@@ -1,0 +1,522 @@
+"""Work-task pages: lists (all / my unit's), the board, the task page with its timeline, the
+issue form, the POSTs that take one step, downloads through the scope, the annual-plan import,
+statistics and the monthly report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sizhen.core.access import CHANGE, get_visible_or_404, has_role, require_role
+from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.work_tasks import forms, selectors, services, supervision
+from sizhen.work_tasks.models import Milestone, TaskAssignment, TaskFile, WorkTask
+from sizhen.work_tasks.workflow import (
+    ASSIGNMENT_WORKFLOW,
+    MANAGERS,
+    OPEN_STATES,
+    RECEIVED,
+    RETURNED,
+    STATES,
+    acts_for_unit,
+    is_reviewer,
+)
+
+
+def _detail_url(a: TaskAssignment) -> str:
+    return reverse("work_tasks:detail", args=[a.pk])
+
+
+def _timeliness(a: TaskAssignment) -> str:
+    if a.timeliness:
+        return a.get_timeliness_display()
+    if a.is_open and a.deadline < services.today():
+        return "已逾期"
+    return ""
+
+
+COLUMNS = (
+    ListColumn("task.number", "任务编号", sort="task__number", link=_detail_url),
+    ListColumn("task.title", "任务名称", sort="task__title", link=_detail_url),
+    ListColumn("unit_name", "承办单位", render=lambda a: a.unit_name),
+    ListColumn("task.source", "来源", sort="task__source"),
+    ListColumn("task.issued_on", "下发日期", sort="task__issued_on"),
+    ListColumn("deadline", "完成期限", sort="deadline"),
+    ListColumn("status", "状态", sort="status"),
+    ListColumn("timeliness", "完成情况", sort="timeliness", render=_timeliness),
+    ListColumn("listed", "挂牌督办", sort="listed"),
+)
+
+
+class AssignmentListView(ScopedListView):
+    model = TaskAssignment
+    title = "工作任务"
+    roles = STAFF_ROLES
+    filterset_class = forms.AssignmentFilter
+    default_sort = "deadline"
+    export_name = "工作任务"
+    search_fields = ("task__title", "task__number", "department__name", "region__name")
+    search_placeholder = "任务名称、编号或承办单位"
+    columns = COLUMNS
+    template_name = "work_tasks/list.html"
+    mine = False
+
+    def base_queryset(self, action: str) -> QuerySet[Any]:
+        qs = super().base_queryset(action).select_related("task", "department", "region")
+        if self.mine:
+            qs = qs.filter(pk__in=selectors.list_my_assignments(self.request.user).values("pk"))
+        if self.request.GET.get("overdue") == "1":
+            qs = qs.filter(status__in=OPEN_STATES, deadline__lt=services.today())
+        return qs
+
+    def page_actions(self) -> list[PageAction]:
+        actions = [
+            PageAction("看板", reverse("work_tasks:board") + ("?mine=1" if self.mine else ""))
+        ]
+        if has_role(self.request.user, *MANAGERS):
+            actions[:0] = [
+                PageAction("下发任务", reverse("work_tasks:issue"), "primary"),
+                PageAction("导入年度计划", reverse("work_tasks:import")),
+            ]
+        actions.append(PageAction("统计", reverse("work_tasks:statistics")))
+        return actions
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"mine": self.mine}
+
+
+class MyAssignmentListView(AssignmentListView):
+    title = "本单位任务"
+    export_name = "本单位任务"
+    mine = True
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="任务看板")
+    mine = request.GET.get("mine") == "1"
+    qs = (
+        selectors.list_my_assignments(request.user)
+        if mine
+        else selectors.list_assignments(request.user)
+    )
+    today = services.today()
+    columns = []
+    for state, label in STATES.items():
+        items = list(qs.filter(status=state).order_by("deadline", "pk")[:50])
+        columns.append(
+            {
+                "state": state,
+                "label": label,
+                "items": items,
+                "count": qs.filter(status=state).count(),
+            }
+        )
+    return render(
+        request,
+        "work_tasks/board.html",
+        {
+            "title": "本单位任务看板" if mine else "任务看板",
+            "columns": columns,
+            "today": today,
+            "mine": mine,
+        },
+    )
+
+
+def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
+    """Every step of the assignment and its sub-tasks, oldest first."""
+    events: list[dict[str, Any]] = []
+    for h in history_of(assignment):
+        events.append(
+            {
+                "at": h.at,
+                "kind": "transition",
+                "label": h.action_label,
+                "actor": h.actor_label,
+                "text": h.note,
+                "state": STATES.get(h.to_state, h.to_state),
+            }
+        )
+    for r in assignment.reports.select_related("milestone").prefetch_related("files"):
+        label = f"进展反馈（{r.percent}%）"
+        if r.milestone:
+            label += f" · {r.milestone.title}{'（已完成）' if r.milestone_done else ''}"
+        events.append(
+            {
+                "at": r.created_at,
+                "kind": "progress",
+                "label": label,
+                "actor": r.author_label,
+                "text": r.content,
+                "files": list(r.files.all()),
+            }
+        )
+    for u in assignment.urges.all():
+        events.append(
+            {
+                "at": u.created_at,
+                "kind": "urge",
+                "label": "催办",
+                "actor": u.author_label,
+                "text": u.content,
+            }
+        )
+    for m in assignment.meetings.all():
+        events.append(
+            {
+                "at": m.created_at,
+                "kind": "meeting",
+                "label": f"协调会（{m.held_on:%Y-%m-%d}）",
+                "actor": m.author_label,
+                "text": f"参会：{m.attendees}\n{m.minutes}",
+            }
+        )
+    if assignment.listed and assignment.listed_at:
+        leader = assignment.listed_leader
+        events.append(
+            {
+                "at": assignment.listed_at,
+                "kind": "listed",
+                "label": "挂牌督办",
+                "actor": str(leader) if leader else "",
+                "text": assignment.listed_reason,
+            }
+        )
+    return sorted(events, key=lambda e: e["at"])
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    assignment = get_visible_or_404(
+        TaskAssignment.objects.select_related("task", "department", "region", "parent"),
+        request.user,
+        pk=pk,
+    )
+    user = request.user
+    can_change = TaskAssignment.objects.visible_to(user, CHANGE).filter(pk=pk).exists()
+    transitions = ASSIGNMENT_WORKFLOW.available(assignment, user) if can_change else []
+    is_unit = acts_for_unit(assignment, user)
+    manager = has_role(user, *MANAGERS)
+    task = assignment.task
+    siblings = (
+        task.assignments.filter(parent__isnull=True).select_related("department", "region")
+        if has_role(user, *STAFF_ROLES) and assignment.parent_id is None
+        else TaskAssignment.objects.none()
+    )
+    visible_siblings = siblings.filter(pk__in=selectors.list_assignments(user).values("pk"))
+    return render(
+        request,
+        "work_tasks/detail.html",
+        {
+            "title": f"{task.number} {task.title}",
+            "a": assignment,
+            "task": task,
+            "timeline": _timeline(assignment),
+            "transitions": [t for t in transitions if t.action not in ("cancel",)],
+            "can_cancel": any(t.action == "cancel" for t in transitions),
+            "can_work": is_unit and assignment.status in (RECEIVED, RETURNED),
+            "can_urge": assignment.is_open and (manager or is_reviewer(assignment, user)),
+            "can_list": manager and assignment.is_open and not assignment.listed,
+            "can_meet": manager and assignment.listed,
+            "milestones": task.milestones.all(),
+            "children": assignment.children.select_related("department", "region"),
+            "siblings": visible_siblings,
+            "task_files": task.files.filter(report__isnull=True),
+            "transfer_form": forms.TransferForm(),
+            "list_form": forms.ListForm(),
+            "meeting_form": forms.MeetingForm(initial={"held_on": services.today()}),
+            "overdue": assignment.is_overdue(services.today()),
+            "task_complete": selectors.task_is_complete(task),
+        },
+    )
+
+
+def _errors(request: HttpRequest, form: Any) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+
+
+def _fetch_for_change(request: HttpRequest, pk: int) -> TaskAssignment:
+    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    return get_visible_or_404(TaskAssignment, request.user, CHANGE, pk=pk)
+
+
+STEP_SERVICES: dict[str, Callable[..., Any]] = {
+    "receive": lambda a, actor, note, seen: services.receive_assignment(
+        a, actor=actor, seen_status=seen
+    ),
+    "submit": lambda a, actor, note, seen: services.submit_assignment(
+        a, actor=actor, note=note, seen_status=seen
+    ),
+    "resubmit": lambda a, actor, note, seen: services.submit_assignment(
+        a, actor=actor, note=note, seen_status=seen
+    ),
+    "approve": lambda a, actor, note, seen: services.approve_assignment(
+        a, actor=actor, note=note, seen_status=seen
+    ),
+    "return": lambda a, actor, note, seen: services.return_assignment(
+        a, actor=actor, reason=note, seen_status=seen
+    ),
+    "cancel": lambda a, actor, note, seen: services.cancel_assignment(
+        a, actor=actor, reason=note, seen_status=seen
+    ),
+}
+
+
+@login_required
+@require_POST
+def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    assignment = _fetch_for_change(request, pk)
+    run = STEP_SERVICES.get(action)
+    if run is None:
+        raise Http404("未找到该操作")
+    form = forms.StatusForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    try:
+        run(assignment, request.user, form.cleaned_data["note"], form.cleaned_data["status"])
+    except (WorkflowError, services.TaskError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已办理，当前状态：{assignment.get_status_display()}")
+    return redirect("work_tasks:detail", pk=pk)
+
+
+def _run(request: HttpRequest, pk: int, call: Callable[[], Any], success: str) -> HttpResponse:
+    try:
+        call()
+    except (WorkflowError, services.TaskError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("work_tasks:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _fetch_for_change(request, pk)
+    form = forms.TransferForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    data = form.cleaned_data
+    return _run(
+        request,
+        pk,
+        lambda: services.transfer_assignment(
+            assignment,
+            actor=request.user,
+            units=form.units(),
+            note=data["note"],
+            deadline=data["deadline"],
+        ),
+        "已转办",
+    )
+
+
+@login_required
+@require_POST
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _fetch_for_change(request, pk)
+    form = forms.ProgressForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    data = form.cleaned_data
+    milestone = None
+    if data["milestone"]:
+        milestone = Milestone.objects.filter(
+            pk=data["milestone"], task_id=assignment.task_id
+        ).first()
+        if milestone is None:
+            messages.error(request, "请选择有效的阶段节点")
+            return redirect("work_tasks:detail", pk=pk)
+    return _run(
+        request,
+        pk,
+        lambda: services.report_progress(
+            assignment,
+            actor=request.user,
+            content=data["content"],
+            percent=data["percent"],
+            milestone=milestone,
+            milestone_done=data["milestone_done"],
+            files=request.FILES.getlist("files"),
+        ),
+        "进展已反馈",
+    )
+
+
+@login_required
+@require_POST
+def urge(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    assignment = get_visible_or_404(TaskAssignment, request.user, pk=pk)
+    form = forms.UrgeForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    return _run(
+        request,
+        pk,
+        lambda: supervision.urge_assignment(
+            assignment, actor=request.user, content=form.cleaned_data["content"]
+        ),
+        "已催办",
+    )
+
+
+@login_required
+@require_POST
+def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="挂牌督办")
+    assignment = _fetch_for_change(request, pk)
+    form = forms.ListForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    return _run(
+        request,
+        pk,
+        lambda: supervision.list_for_supervision(
+            assignment,
+            actor=request.user,
+            leader=form.cleaned_data["leader"],
+            reason=form.cleaned_data["reason"],
+        ),
+        "已挂牌督办",
+    )
+
+
+@login_required
+@require_POST
+def meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, *MANAGERS, target="协调会")
+    assignment = _fetch_for_change(request, pk)
+    form = forms.MeetingForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("work_tasks:detail", pk=pk)
+    data = form.cleaned_data
+    return _run(
+        request,
+        pk,
+        lambda: supervision.record_meeting(
+            assignment,
+            actor=request.user,
+            held_on=data["held_on"],
+            attendees=data["attendees"],
+            minutes=data["minutes"],
+        ),
+        "协调会已记录",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def issue(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *MANAGERS, action=CHANGE, target="下发任务")
+    form = forms.IssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.issue_task(
+                actor=request.user,
+                title=data["title"],
+                content=data["content"],
+                source=data["source"],
+                units=form.units(),
+                deadline=data["deadline"],
+                deadline_working_days=data["working_days"],
+                milestones=data["milestones_text"],
+                indicators=data["indicators"],
+                files=request.FILES.getlist("files"),
+            )
+        except services.TaskError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"任务 {task.number} 已下发至 {task.assignments.count()} 个单位"
+            )
+            first = task.assignments.order_by("pk").first()
+            return (
+                redirect("work_tasks:detail", pk=first.pk) if first else redirect("work_tasks:list")
+            )
+    return render(request, "work_tasks/issue.html", {"title": "下发任务", "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
+    from sizhen.monitoring.models import Alert
+
+    require_role(request.user, *MANAGERS, action=CHANGE, target="预警转任务")
+    alert = get_visible_or_404(Alert, request.user, CHANGE, pk=alert_pk)
+    initial = {
+        "title": f"{alert.indicator.name}（{alert.region.name}）预警整改",
+        "content": alert.explanation,
+        "working_days": 20,
+    }
+    form = forms.AlertTaskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.create_task_from_alert(
+                alert,
+                actor=request.user,
+                title=data["title"],
+                content=data["content"],
+                units=form.units(),
+                deadline=data["deadline"],
+                deadline_working_days=data["working_days"],
+                milestones=data["milestones_text"],
+            )
+        except (services.TaskError, WorkflowError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已转为工作任务 {task.number}")
+            first = task.assignments.order_by("pk").first()
+            return (
+                redirect("work_tasks:detail", pk=first.pk) if first else redirect("work_tasks:list")
+            )
+    return render(
+        request,
+        "work_tasks/issue.html",
+        {"title": "预警转为工作任务", "form": form, "alert": alert},
+    )
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, pk: int) -> FileResponse:
+    require_role(request.user, *STAFF_ROLES, target="任务附件")
+    row = TaskFile.objects.filter(pk=pk).select_related("report").first()
+    if row is None:
+        raise Http404("未找到该文件")
+    # Evidence is visible with its assignment, a task's attachments with the task.
+    if row.report is not None:
+        get_visible_or_404(TaskAssignment, request.user, pk=row.report.assignment_id)
+    else:
+        get_visible_or_404(WorkTask, request.user, pk=row.task_id)
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("文件已不存在") from exc
+    return FileResponse(handle, as_attachment=True, filename=row.name)
