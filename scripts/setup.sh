@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
+    # The load generator of the bench scripts (bench/pages.py, bench/requests_intake.py).
+    --bench) want_bench=1 ;;
     *) echo "[setup] unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +33,9 @@ fi
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_packages+=(fonts-wqy-microhei fontconfig)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+fi
+if [ "$want_bench" = 1 ]; then
+  command -v wrk >/dev/null 2>&1 || apt_packages+=(wrk)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
