@@ -149,6 +149,9 @@ SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)
 
 # Government-service cases the demo city gets by default (manage.py demo --records N).
 SIZHEN_DEMO_RECORDS = env_int("SIZHEN_DEMO_RECORDS", 300_000)
+# Alert scans check series one by one (STL) up to this many indicator × region series and
+# switch to the vectorised bulk mode above it (docs/alerts-detection.md, "Bulk mode").
+SIZHEN_ALERT_EXACT_SERIES = env_int("SIZHEN_ALERT_EXACT_SERIES", 2_000)
 
 # --- Jobs and notifications --------------------------------------------------------------
 SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)

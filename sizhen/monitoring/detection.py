@@ -767,7 +767,15 @@ def _rowwise_centre_scale(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scan_many(
-    frame: pd.DataFrame, *, check_last: int = 1, spring_festival: bool = True
+    frame: pd.DataFrame,
+    *,
+    check_last: int = 1,
+    spring_festival: bool = True,
+    long_threshold: float = STL_THRESHOLD,
+    short_threshold: float = HAMPEL_THRESHOLD,
+    hampel_threshold: float = HAMPEL_THRESHOLD,
+    shift_threshold: float = HAMPEL_THRESHOLD,
+    shift_points: int = 3,
 ) -> pd.DataFrame:
     """Screening pass (批量筛查) over many monthly series at once, vectorised with numpy.
 
@@ -777,6 +785,10 @@ def scan_many(
     months form a level shift are reported as such instead. Returns one row per finding:
     series_id, period, kind, method, value, expected, lower, upper, score, severity.
     Per-series STL (``series_anomalies``) is the slower drill-down for flagged series.
+    Thresholds: ``long_threshold`` for series of 36 months or more (where the per-series path
+    would use STL), ``short_threshold`` for the year-on-year rule below that,
+    ``hampel_threshold`` for the month-on-month rule; ``shift_threshold`` and ``shift_points`` (k) for
+    the level shift.
     """
     columns = ["series_id", "period", "kind", "method", "value", "expected", "lower", "upper"]
     columns += ["score", "severity"]
@@ -811,7 +823,7 @@ def scan_many(
     enough = count >= MIN_CHANGE_HISTORY
 
     # a level shift that starts exactly k months before the end (so it is reported once)
-    k, window = 3, 12
+    k, window = shift_points, 12
     shifted = np.zeros(n_series, dtype=bool)
     shift_score = np.zeros(n_series)
     shift_expected = np.zeros(n_series)
@@ -832,15 +844,15 @@ def scan_many(
             # the month before the run must still be normal: otherwise the step began earlier
             z = (tested[:, n - k - 1 :] - b_centre[:, None]) / b_scale[:, None]
         run, previous = z[:, 1:], z[:, 0]
-        up = np.all(run > HAMPEL_THRESHOLD, axis=1) & ~(previous > HAMPEL_THRESHOLD)
-        down = np.all(run < -HAMPEL_THRESHOLD, axis=1) & ~(previous < -HAMPEL_THRESHOLD)
+        up = np.all(run > shift_threshold, axis=1) & ~(previous > shift_threshold)
+        down = np.all(run < -shift_threshold, axis=1) & ~(previous < -shift_threshold)
         shifted = up | down
         shift_score = np.where(up, np.nanmin(run, axis=1), np.nanmax(run, axis=1))
         shift_expected = np.median(base[:, n - k :], axis=1) + b_centre
         shift_scale = b_scale
 
     # a series long enough for STL is held to the STL threshold, as series_anomalies would
-    limit = STL_THRESHOLD if n >= 36 else HAMPEL_THRESHOLD
+    limit = long_threshold if n >= 36 else short_threshold if lag == 12 else hampel_threshold
     rows: list[dict[str, object]] = []
     with np.errstate(all="ignore"):
         scores = (changes[:, first:] - centre[:, None]) / scale[:, None]
@@ -867,7 +879,7 @@ def scan_many(
         )
     for s in np.nonzero(shifted)[0]:
         score = float(shift_score[s])
-        half = HAMPEL_THRESHOLD * shift_scale[s]
+        half = shift_threshold * shift_scale[s]
         expected = float(shift_expected[s])
         rows.append(
             {
@@ -880,7 +892,7 @@ def scan_many(
                 "lower": expected - half,
                 "upper": expected + half,
                 "score": score,
-                "severity": severity(score, HAMPEL_THRESHOLD),
+                "severity": severity(score, shift_threshold),
             }
         )
     return pd.DataFrame(rows, columns=columns)

@@ -26,7 +26,7 @@ from sizhen.indicators.models import (
     PullSource,
 )
 from sizhen.indicators.selectors_loads import list_dataset_freshness
-from sizhen.monitoring import detection
+from sizhen.monitoring import bulk, detection
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
 from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
@@ -87,20 +87,26 @@ def find_indicator(
     regions: dict[int, Region],
     periods: Iterable[dt.date] | None,
     rule: EffectiveRule,
+    *,
+    rows: list[tuple[int, dt.date, float, str]] | None = None,
+    check_series: bool = True,
+    preloaded: tuple[list[Goalpost], dict[dt.date, dict[str, float]]] | None = None,
 ) -> tuple[list[ScanFinding], list[CheckedScope]]:
     """Findings for one leaf indicator from the values of its own source kind, with the rule's
-    thresholds and kinds, and the goalpost/benchmark scopes the scan has judged."""
-    rows: list[tuple[int, dt.date, float, str]] = [
-        (region_id, period, value, frequency)
-        for region_id, period, value, frequency in IndicatorValue.objects.filter(
-            indicator=indicator, source_kind=indicator.source_kind
-        ).values_list("region_id", "period", "value", "frequency")
-        if value is not None
-    ]
+    thresholds and kinds, and the goalpost/benchmark scopes the scan has judged. The bulk scan
+    passes the ``rows`` of the checked periods it has read, ``check_series=False`` (it checks the
+    series itself, all at once) and the goalposts and benchmarks it has ``preloaded``."""
+    if rows is None:
+        rows = [
+            (region_id, period, value, frequency)
+            for region_id, period, value, frequency in IndicatorValue.objects.filter(
+                indicator=indicator, source_kind=indicator.source_kind
+            ).values_list("region_id", "period", "value", "frequency")
+            if value is not None
+        ]
     if not rows:
         return [], []
-    frequency = rows[0][3]
-    freq = _FREQ.get(frequency, "M")
+    freq = _FREQ.get(rows[0][3] or indicator.frequency, "M")
     all_periods = sorted({period for _, period, _, _ in rows})
     checked = sorted(set(periods) & set(all_periods)) if periods else all_periods[-1:]
     if not checked:
@@ -131,14 +137,14 @@ def find_indicator(
                 _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
     # Targets: each checked value against the goalposts and the benchmark cities of its period.
-    targets, scopes = _target_findings(indicator, rows, checked, regions, freq, rule)
+    targets, scopes = _target_findings(indicator, rows, checked, regions, freq, rule, preloaded)
     for item in targets:
         _keep(found, item)
 
     # Series: each region's own monthly history, checked at every requested period.
     shifts = rule.enabled(AlertKind.LEVEL_SHIFT)
     changes = rule.enabled(AlertKind.ABNORMAL_CHANGE)
-    if freq == "M" and (shifts or changes):
+    if freq == "M" and check_series and (shifts or changes):
         series_of: dict[int, dict[dt.date, float]] = defaultdict(dict)
         for region_id, period, value, _ in rows:
             if region_id in regions:
@@ -200,19 +206,22 @@ def _target_findings(
     regions: dict[int, Region],
     freq: detection.Freq,
     rule: EffectiveRule,
+    preloaded: tuple[list[Goalpost], dict[dt.date, dict[str, float]]] | None = None,
 ) -> tuple[list[ScanFinding], list[CheckedScope]]:
     """Goalpost breaches (未达目标) for every region, and the city's lag behind the best
     benchmark city (落后标杆城市), for the checked periods; with the scopes judged at the
     latest checked period (regions with a value there and a yardstick to judge it by)."""
     use_goalposts = rule.enabled(AlertKind.GOALPOST_BREACH)
     use_benchmarks = rule.enabled(AlertKind.BENCHMARK_LAG)
-    goalposts = (
-        list(Goalpost.objects.filter(indicator=indicator).select_related("cycle"))
-        if use_goalposts
-        else []
-    )
+    goalposts: list[Goalpost] = []
     benchmarks: dict[dt.date, dict[str, float]] = defaultdict(dict)
-    if use_benchmarks:
+    if preloaded is not None:
+        goalposts = preloaded[0] if use_goalposts else []
+        if use_benchmarks:
+            benchmarks.update(preloaded[1])
+    elif use_goalposts:
+        goalposts = list(Goalpost.objects.filter(indicator=indicator).select_related("cycle"))
+    if use_benchmarks and preloaded is None:
         for city, period, value in Benchmark.objects.filter(
             indicator=indicator, period__in=checked
         ).values_list("city", "period", "value"):
@@ -441,14 +450,17 @@ def scan_indicator_values(
     indicators = _leaf_indicators()
     findings: list[ScanFinding] = []
     checked: list[CheckedScope] = []
-    for done, indicator in enumerate(indicators, start=1):
-        rule = rules.for_indicator(indicator)
-        if not rule.muted(today):
-            found, scopes = find_indicator(indicator, regions, wanted, rule)
-            findings.extend(found)
-            checked.extend(scopes)
-        if ctx is not None:
-            ctx.progress(done, len(indicators), f"已扫描 {indicator.name}")
+    if bulk.use_bulk(indicators, regions):
+        findings, checked = _scan_bulk(indicators, regions, wanted, rules, today, ctx)
+    else:
+        for done, indicator in enumerate(indicators, start=1):
+            rule = rules.for_indicator(indicator)
+            if not rule.muted(today):
+                found, scopes = find_indicator(indicator, regions, wanted, rule)
+                findings.extend(found)
+                checked.extend(scopes)
+            if ctx is not None:
+                ctx.progress(done, len(indicators), f"已扫描 {indicator.name}")
     for find in (
         lambda: find_stale_sources(regions, now, rules),
         lambda: find_overdue_filling(today, rules),
@@ -460,6 +472,48 @@ def scan_indicator_values(
     result = apply_scan_findings(findings, actor=actor, checked=checked)
     send_alert_digest(_worth_telling(result.fresh_ids, rules))
     return result
+
+
+def _scan_bulk(
+    indicators: list[Indicator],
+    regions: dict[int, Region],
+    wanted: list[dt.date] | None,
+    rules: RuleBook,
+    today: dt.date,
+    ctx: JobContext | None,
+) -> tuple[list[ScanFinding], list[CheckedScope]]:
+    """The bulk scan (see ``bulk``): one read of every leaf value, the series checked all at
+    once, and the per-indicator cross-section and targets on the checked periods only."""
+    live = [i for i in indicators if not rules.for_indicator(i).muted(today)]
+    by_id = {i.pk: i for i in live}
+    frame = bulk.load_values(live, since=bulk.history_start(wanted, today))
+    per_indicator = bulk.checked_rows(frame, wanted)
+    periods = {row[1] for rows, _ in per_indicator.values() for row in rows}
+    goalposts, benchmarks = bulk.preload_targets(live, periods)
+    rule_of = {pk: rules.for_indicator(pk) for pk in by_id}
+    findings: list[ScanFinding] = []
+    checked: list[CheckedScope] = []
+    for done, (pk, (rows, _last)) in enumerate(per_indicator.items(), start=1):
+        indicator = by_id[pk]
+        rows = [(r, p, v, indicator.frequency) for r, p, v, _ in rows]
+        found, scopes = find_indicator(
+            indicator,
+            regions,
+            wanted,
+            rule_of[pk],
+            rows=rows,
+            check_series=False,
+            preloaded=(goalposts.get(pk, []), benchmarks.get(pk, {})),
+        )
+        findings.extend(found)
+        checked.extend(scopes)
+        if ctx is not None and done % 100 == 0:
+            ctx.progress(done, len(per_indicator) + 1, "已完成截面与目标检查")
+    last_checked = {pk: last for pk, (_rows, last) in per_indicator.items()}
+    findings.extend(bulk.series_findings(frame, by_id, last_checked, rule_of, regions))
+    if ctx is not None:
+        ctx.progress(len(per_indicator) + 1, len(per_indicator) + 1, "已完成序列批量检查")
+    return findings, checked
 
 
 @job("monitoring.scan", label="预警扫描")

@@ -4,6 +4,7 @@ lifecycle, and the alert rules (预警规则)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,23 @@ def _fields(item: ScanFinding) -> dict[str, Any]:
     }
 
 
+def _fields_names() -> list[str]:
+    return [
+        "period", "severity", "value", "expected", "lower", "upper", "method", "score",
+        "points", "explanation", "impact", "rule", "department",
+    ]  # fmt: skip
+
+
+def _same(alert: Alert, fields: dict[str, Any]) -> bool:
+    """The finding says exactly what the alert already says."""
+    for name, value in fields.items():
+        current = alert.department_id if name == "department" else getattr(alert, name)
+        wanted = value.pk if name == "department" and value is not None else value
+        if current != wanted:
+            return False
+    return True
+
+
 def _is_recurrence(alert: Alert, period: dt.date | None) -> bool:
     # The same finding seen by the next scheduled scan is not a recurrence; a newer period is,
     # and so is any return of a condition the scan itself saw clear.
@@ -150,30 +168,49 @@ def _auto_resolve(
     actor: Any,
     now: dt.datetime,
 ) -> int:
-    resolved = 0
+    scopes: dict[tuple[int, str], list[CheckedScope]] = defaultdict(list)
     for scope in checked:
-        if scope.kind not in CLEARABLE_KINDS:
-            continue
-        alerts = Alert.objects.select_for_update().filter(
-            indicator_id=scope.indicator_id, kind=scope.kind, status__in=ACTIVE_STATES
-        )
-        if scope.period is not None:
-            alerts = alerts.filter(period__lte=scope.period)
-        if scope.region_ids is not None:
-            alerts = alerts.filter(region_id__in=scope.region_ids)
-        for alert in alerts.order_by("pk"):
-            if (alert.indicator_id, alert.region_id, alert.kind, alert.subject) in seen:
-                continue
-            execute_transition(
-                alert,
-                "auto_resolve",
-                actor=actor,
-                note=CONDITION_CLEARED,
-                changes={"auto_resolved_at": now},
-                context={"condition_cleared": True},
+        if scope.kind in CLEARABLE_KINDS:
+            scopes[(scope.indicator_id, scope.kind)].append(scope)
+    if not scopes:
+        return 0
+    # One locked read of the active alerts of the kinds concerned (in chunks of indicators),
+    # matched to the scopes here: a province-sized scan judges thousands of scopes.
+    indicator_ids = sorted({indicator_id for indicator_id, _ in scopes})
+    kinds = sorted({kind for _, kind in scopes})
+    candidates: list[Alert] = []
+    for first in range(0, len(indicator_ids), 500):
+        candidates.extend(
+            Alert.objects.select_for_update().filter(
+                indicator_id__in=indicator_ids[first : first + 500],
+                kind__in=kinds,
+                status__in=ACTIVE_STATES,
             )
-            resolved += 1
+        )
+    resolved = 0
+    for alert in sorted(candidates, key=lambda a: a.pk):
+        if (alert.indicator_id, alert.region_id, alert.kind, alert.subject) in seen:
+            continue
+        if not any(
+            _inside(alert, scope) for scope in scopes.get((alert.indicator_id, alert.kind), [])
+        ):
+            continue
+        execute_transition(
+            alert,
+            "auto_resolve",
+            actor=actor,
+            note=CONDITION_CLEARED,
+            changes={"auto_resolved_at": now},
+            context={"condition_cleared": True},
+        )
+        resolved += 1
     return resolved
+
+
+def _inside(alert: Alert, scope: CheckedScope) -> bool:
+    if scope.period is not None and (alert.period is None or alert.period > scope.period):
+        return False
+    return scope.region_ids is None or alert.region_id in scope.region_ids
 
 
 def apply_scan_findings(
@@ -190,33 +227,39 @@ def apply_scan_findings(
     result = ScanResult()
     now = timezone.now()
     seen: set[tuple[int, int, str, str]] = set()
+    items: dict[tuple[int, int, str, str], ScanFinding] = {}
+    for item in findings:
+        items[item.key] = item  # a key seen twice in one scan counts once (the last wins)
     with transaction.atomic():
-        for item in findings:
+        # One locked read of the existing alerts of the indicators concerned, not one per
+        # finding: a province-sized scan brings thousands of findings.
+        existing: dict[tuple[int, int, str, str], Alert] = {}
+        indicator_ids = sorted({key[0] for key in items})
+        for start in range(0, len(indicator_ids), 500):
+            for row in Alert.objects.select_for_update().filter(
+                indicator_id__in=indicator_ids[start : start + 500]
+            ):
+                existing[(row.indicator_id, row.region_id, row.kind, row.subject)] = row
+        fresh: list[Alert] = []
+        refreshed: list[Alert] = []
+        seen_again: list[int] = []
+        for key, item in items.items():
             f = item.finding
             fields = _fields(item)
-            seen.add(item.key)
-            alert = (
-                Alert.objects.select_for_update()
-                .filter(
-                    indicator=item.indicator,
-                    region=item.region,
-                    kind=f.kind,
-                    subject=item.subject,
-                )
-                .first()
-            )
+            seen.add(key)
+            alert = existing.get(key)
             if alert is None:
-                created = Alert.objects.create(
-                    indicator=item.indicator,
-                    region=item.region,
-                    kind=f.kind,
-                    subject=item.subject,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    **fields,
+                fresh.append(
+                    Alert(
+                        indicator=item.indicator,
+                        region=item.region,
+                        kind=f.kind,
+                        subject=item.subject,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        **fields,
+                    )
                 )
-                result.created += 1
-                result.fresh_ids.append(created.pk)
                 continue
             if alert.status in ACTIVE_STATES or (
                 alert.status == RESOLVED and _is_recurrence(alert, f.period)
@@ -235,14 +278,31 @@ def apply_scan_findings(
                     result.reopened_ids.append(alert.pk)
                 else:
                     result.updated += 1
-                Alert.objects.filter(pk=alert.pk).update(
-                    last_seen_at=now,
-                    occurrences=models.F("occurrences") + 1,
-                    version=models.F("version") + 1,
-                    **fields,
-                )
+                if _same(alert, fields):
+                    seen_again.append(alert.pk)  # the usual rescan: only the counters move
+                    continue
+                for name, value in fields.items():
+                    setattr(alert, name, value)
+                alert.last_seen_at = now
+                alert.occurrences = models.F("occurrences") + 1
+                alert.version = models.F("version") + 1
+                refreshed.append(alert)
             else:
                 result.unchanged += 1
+        created = Alert.objects.bulk_create(fresh, batch_size=500)
+        result.created = len(created)
+        result.fresh_ids[:0] = [alert.pk for alert in created]
+        Alert.objects.bulk_update(
+            refreshed,
+            [*_fields_names(), "last_seen_at", "occurrences", "version"],
+            batch_size=100,
+        )
+        for start in range(0, len(seen_again), 500):
+            Alert.objects.filter(pk__in=seen_again[start : start + 500]).update(
+                last_seen_at=now,
+                occurrences=models.F("occurrences") + 1,
+                version=models.F("version") + 1,
+            )
         result.resolved = _auto_resolve(checked, seen, actor=actor, now=now)
         if result.reopened_ids:
             # A rectification item closed on a recurring alert is reopened (问题反弹) by the
