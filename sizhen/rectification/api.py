@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from sizhen.core.access import CHANGE, get_visible_or_404, require_role
 from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
@@ -193,17 +194,20 @@ def post_progress(request: HttpRequest, item_id: int, body: ProgressIn) -> Any:
     try:
         report = services.report_progress(item, actor=actor, note=body.note, percent=body.percent)
     except ValidationError as exc:
-        return 422, {"detail": "；".join(exc.messages)}
+        return Status(422, {"detail": "；".join(exc.messages)})
     except WorkflowError as exc:
-        return 409, {"detail": str(exc)}
-    return 201, {
-        "id": report.pk,
-        "item_id": item.pk,
-        "round": report.round,
-        "note": report.note,
-        "percent": report.percent,
-        "reported_at": report.reported_at,
-    }
+        return Status(409, {"detail": str(exc)})
+    return Status(
+        201,
+        {
+            "id": report.pk,
+            "item_id": item.pk,
+            "round": report.round,
+            "note": report.note,
+            "percent": report.percent,
+            "reported_at": report.reported_at,
+        },
+    )
 
 
 @router.post(
@@ -221,7 +225,7 @@ def post_step(request: HttpRequest, item_id: int, action: str, body: StepIn) -> 
     try:
         services.transition_item(item, action, actor=actor, note=body.note, seen_status=body.status)
     except TransitionConflict as exc:
-        return 409, {"detail": str(exc)}
+        return Status(409, {"detail": str(exc)})
     except WorkflowError as exc:
-        return 409, {"detail": str(exc)}
-    return 200, _out(get_visible_or_404(_base(), actor, pk=item_id))
+        return Status(409, {"detail": str(exc)})
+    return Status(200, _out(get_visible_or_404(_base(), actor, pk=item_id)))

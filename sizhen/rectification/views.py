@@ -22,7 +22,7 @@ from sizhen.core.audit import record_event
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.core.workflow import WorkflowError, history_of
-from sizhen.core.xlsx import xlsx_response
+from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
 from sizhen.rectification.documents import build_ledger_docx, item_remark
@@ -87,7 +87,7 @@ class ItemListView(ScopedListView):
     def page_actions(self) -> list[PageAction]:
         query = self.request.GET.urlencode()
         actions = [
-            PageAction("统计", reverse("rectification:stats")),
+            PageAction("统计", reverse("rectification:stats") + f"?{query}"),
             PageAction("导出 Word", reverse("rectification:export_docx") + f"?{query}"),
             PageAction("曝光台", reverse("rectification:public_list")),
         ]
@@ -196,6 +196,8 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": item.evidence.order_by("round", "uploaded_at"),
             "effect": effect_rows(item) if item.status == SUBMITTED and is_manager else [],
             "latest_review": reviews[-1] if reviews else None,
+            # Every round's verification with its frozen before/after values, oldest first.
+            "reviews": item.reviews.order_by("round", "at", "id"),
             "timeline": _timeline(item),
             "transitions": transitions,
             "can_report": lead_unit and item.status == IN_PROGRESS,
@@ -424,7 +426,12 @@ def _filtered(request: HttpRequest, action: str) -> QuerySet[RectificationItem]:
 @require_GET
 def stats(request: HttpRequest) -> HttpResponse:
     require_role(request.user, *STAFF_ROLES, target="整改统计")
-    figures = completion_stats(request.user, _filtered(request, "view"))
+    exporting = request.GET.get("export") == "xlsx"
+    figures = completion_stats(request.user, _filtered(request, EXPORT if exporting else "view"))
+    if exporting:
+        return _stats_xlsx(request, figures)
+    query = request.GET.copy()
+    query.pop("export", None)
     return render(
         request,
         "rectification/stats.html",
@@ -432,8 +439,47 @@ def stats(request: HttpRequest) -> HttpResponse:
             "title": "整改清单完成情况",
             "stats": figures,
             "filterset": ItemFilter(request.GET, request=request),
+            "query": query.urlencode(),
         },
     )
+
+
+STATS_HEADERS = ["名称", "事项数", "已销号", "完成率（%）", "反复出现", "逾期"]
+
+
+def _stats_xlsx(request: HttpRequest, figures: dict[str, Any]) -> HttpResponse:
+    """The completion tables by lead department and by source, with the total as last row."""
+    summary = figures["summary"]
+    total = [
+        "合计",
+        summary["total"],
+        summary["closed"],
+        summary["rate"],
+        summary["repeated"],
+        summary["overdue"],
+    ]
+
+    def rows(group: list[dict[str, Any]]) -> list[list[Any]]:
+        body = [
+            [r["label"], r["total"], r["closed"], r["rate"], r["repeated"], r["overdue"]]
+            for r in group
+        ]
+        return [*body, total]
+
+    content = build_workbook(
+        [
+            ("按牵头部门", STATS_HEADERS, rows(figures["by_department"])),
+            ("按问题来源", STATS_HEADERS, rows(figures["by_source"])),
+        ]
+    )
+    record_event(
+        "export.xlsx",
+        actor=request.user,
+        object_type=RectificationItem._meta.label_lower,
+        message="导出整改清单完成情况统计",
+        after={"query": request.GET.urlencode(), "rows": summary["total"]},
+    )
+    return xlsx_response(content, "整改清单完成情况")
 
 
 @login_required

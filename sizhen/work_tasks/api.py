@@ -16,6 +16,7 @@ from sizhen.core.access import CHANGE, get_visible_or_404, require_role
 from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
 from sizhen.core.roles import STAFF_ROLES, Role
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
+from sizhen.indicators.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import selectors, services
 from sizhen.work_tasks.models import Milestone, TaskAssignment
@@ -83,6 +84,7 @@ class AssignmentOut(Schema):
 
 class AssignmentDetailOut(AssignmentOut):
     content: str
+    indicators: list[str]
     milestones: list[MilestoneOut]
     history: list[StepOut]
     progress: list[ProgressOut]
@@ -102,6 +104,8 @@ class IssueIn(Schema):
     deadline: dt.date | None = None
     deadline_working_days: int | None = None
     milestones: list[dict[str, str]] = []
+    #: Codes of the related indicators (关联指标), e.g. "BE01.01".
+    indicator_codes: list[str] = []
 
 
 class IssueOut(Schema):
@@ -170,6 +174,7 @@ def _detail(a: TaskAssignment) -> dict[str, Any]:
     return {
         **_out(a),
         "content": a.task.content,
+        "indicators": list(a.task.indicators.order_by("code").values_list("code", flat=True)),
         "milestones": [
             {"id": m.pk, "title": m.title, "deadline": m.deadline} for m in a.task.milestones.all()
         ],
@@ -215,6 +220,14 @@ def _units(department_codes: list[str], region_codes: list[str]) -> list[Any]:
     if missing:
         raise HttpError(400, f"找不到承办单位：{'、'.join(missing[:10])}")
     return [departments[c] for c in department_codes] + [regions[c] for c in region_codes]
+
+
+def _indicators(codes: list[str]) -> list[Indicator]:
+    found = {i.code: i for i in Indicator.objects.filter(code__in=codes)}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise HttpError(400, f"找不到指标：{'、'.join(missing[:10])}")
+    return [found[c] for c in dict.fromkeys(codes)]
 
 
 def _fetch(request: HttpRequest, pk: int, action: str) -> TaskAssignment:
@@ -280,6 +293,7 @@ def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
             deadline=payload.deadline,
             deadline_working_days=payload.deadline_working_days,
             milestones=milestones,
+            indicators=_indicators(payload.indicator_codes),
         )
     except services.TaskError as exc:
         raise HttpError(400, str(exc)) from exc

@@ -9,14 +9,17 @@ from typing import Any, ClassVar
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
+from sizhen.core.access import is_city_wide
 from sizhen.core.roles import Role
 from sizhen.indicators.models import Indicator
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
+from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness
 from sizhen.work_tasks.models import TaskAssignment
-from sizhen.work_tasks.workflow import STATES
+from sizhen.work_tasks.workflow import OPEN_STATES, STATES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -25,17 +28,58 @@ def unit_regions() -> Any:
     return Region.objects.filter(is_active=True).exclude(level=RegionLevel.CITY).order_by("path")
 
 
+#: ``?overdue=1`` is the link of the "逾期未完成" tab and of the cockpit.
+_YES_NO = (("1", "是"), ("0", "否"))
+
+
 class AssignmentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
     source = django_filters.ChoiceFilter(
         label="来源", field_name="task__source", choices=TaskSource.choices
     )
+    department = django_filters.ModelChoiceFilter(
+        label="承办部门", queryset=Department.objects.order_by("region__path", "code")
+    )
+    district = django_filters.ModelChoiceFilter(
+        label="县市区", queryset=unit_regions(), method="filter_district"
+    )
+    overdue = django_filters.ChoiceFilter(
+        label="逾期未完成", choices=_YES_NO, method="filter_overdue"
+    )
     timeliness = django_filters.ChoiceFilter(label="完成情况", choices=Timeliness.choices)
-    listed = django_filters.BooleanFilter(label="挂牌督办")
+    listed = django_filters.ChoiceFilter(label="挂牌督办", choices=_YES_NO, method="filter_listed")
 
     class Meta:
         model = TaskAssignment
         fields: ClassVar[list[str]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actor = getattr(self.request, "user", None)
+        if not is_city_wide(actor):
+            # Only the districts and departments within the actor's own area are offered.
+            path = getattr(actor, "scope_path", None) or "\0"
+            district = self.filters["district"]
+            district.queryset = district.queryset.filter(path__startswith=path)
+            department = self.filters["department"]
+            department.queryset = department.queryset.filter(region__path__startswith=path)
+
+    def filter_district(self, qs: QuerySet[Any], name: str, value: Region | None) -> QuerySet[Any]:
+        # Every unit located in the district: its own office, its departments and its parks.
+        return qs.filter(unit_path__startswith=value.path) if value else qs
+
+    def filter_overdue(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        overdue = Q(status__in=OPEN_STATES, deadline__lt=services.today())
+        if value == "1":
+            return qs.filter(overdue)
+        if value == "0":
+            return qs.exclude(overdue)
+        return qs
+
+    def filter_listed(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value in ("1", "0"):
+            return qs.filter(listed=value == "1")
+        return qs
 
 
 def parse_milestones(text: str) -> list[tuple[str, dt.date]]:

@@ -24,7 +24,6 @@ from sizhen.work_tasks.models import Milestone, TaskAssignment, TaskFile, WorkTa
 from sizhen.work_tasks.workflow import (
     ASSIGNMENT_WORKFLOW,
     MANAGERS,
-    OPEN_STATES,
     RECEIVED,
     RETURNED,
     STATES,
@@ -75,8 +74,6 @@ class AssignmentListView(ScopedListView):
         qs = super().base_queryset(action).select_related("task", "department", "region")
         if self.mine:
             qs = qs.filter(pk__in=selectors.list_my_assignments(self.request.user).values("pk"))
-        if self.request.GET.get("overdue") == "1":
-            qs = qs.filter(status__in=OPEN_STATES, deadline__lt=services.today())
         return qs
 
     def page_actions(self) -> list[PageAction]:
@@ -92,13 +89,18 @@ class AssignmentListView(ScopedListView):
         return actions
 
     def extra_context(self) -> dict[str, Any]:
-        return {"mine": self.mine}
+        return {"mine": self.mine, "overdue_only": self.request.GET.get("overdue") == "1"}
 
 
 class MyAssignmentListView(AssignmentListView):
     title = "本单位任务"
     export_name = "本单位任务"
     mine = True
+
+
+#: Cards per board column: open work by nearest deadline, finished work latest first.
+BOARD_OPEN_CARDS = 50
+BOARD_DONE_CARDS = 12
 
 
 @login_required
@@ -112,15 +114,22 @@ def board(request: HttpRequest) -> HttpResponse:
         else selectors.list_assignments(request.user)
     )
     today = services.today()
+    list_url = reverse("work_tasks:mine" if mine else "work_tasks:list")
     columns = []
     for state, label in STATES.items():
-        items = list(qs.filter(status=state).order_by("deadline", "pk")[:50])
+        in_state = qs.filter(status=state)
+        if state in ASSIGNMENT_WORKFLOW.terminal:
+            # Finished work: the latest few; the list holds the rest.
+            items = list(in_state.order_by("-deadline", "-pk")[:BOARD_DONE_CARDS])
+        else:
+            items = list(in_state.order_by("deadline", "pk")[:BOARD_OPEN_CARDS])
         columns.append(
             {
                 "state": state,
                 "label": label,
                 "items": items,
-                "count": qs.filter(status=state).count(),
+                "count": in_state.count(),
+                "list_url": f"{list_url}?status={state}",
             }
         )
     return render(

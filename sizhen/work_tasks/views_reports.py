@@ -4,6 +4,7 @@ statistics and the monthly supervision report (督办月报)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,10 +13,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import CHANGE, require_role
+from sizhen.core.audit import record_event
 from sizhen.core.roles import STAFF_ROLES
-from sizhen.core.xlsx import xlsx_response
+from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.work_tasks import forms, selectors, services
 from sizhen.work_tasks.imports import import_task_plan, plan_template
+from sizhen.work_tasks.models import TaskAssignment
 from sizhen.work_tasks.report import build_monthly_report
 from sizhen.work_tasks.views import _errors
 from sizhen.work_tasks.workflow import MANAGERS
@@ -70,6 +73,8 @@ def statistics(request: HttpRequest) -> HttpResponse:
         request.user, issued_from=first, issued_to=last, today=services.today()
     )
     today = services.today()
+    if request.GET.get("export") == "xlsx":
+        return _statistics_xlsx(request, year, stats)
     return render(
         request,
         "work_tasks/statistics.html",
@@ -79,8 +84,57 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "stats": stats,
             "month": f"{today:%Y-%m}",
             "month_form": forms.MonthForm(initial={"month": f"{today:%Y-%m}"}),
+            "next_year": year + 1 if year < today.year else None,
         },
     )
+
+
+STAT_HEADERS = [
+    "名称",
+    "任务数",
+    "提前",
+    "按期",
+    "逾期完成",
+    "在办",
+    "逾期未完成",
+    "按期完成率（%）",
+    "平均逾期（工作日）",
+]
+
+
+def _stat_row(row: selectors.StatRow) -> list[Any]:
+    return [
+        row.label,
+        row.total,
+        row.early,
+        row.on_time,
+        row.late,
+        row.open,
+        row.overdue_open,
+        row.on_time_rate,
+        row.average_delay,
+    ]
+
+
+def _statistics_xlsx(request: HttpRequest, year: int, stats: selectors.Statistics) -> HttpResponse:
+    """The three tables of the statistics page, one sheet each, with the total as last row."""
+    total = _stat_row(stats.total)
+    sheets = [
+        (name, STAT_HEADERS, [*(_stat_row(r) for r in rows), total])
+        for name, rows in (
+            ("按承办单位", stats.by_department),
+            ("按县市区", stats.by_district),
+            ("按任务来源", stats.by_source),
+        )
+    ]
+    record_event(
+        "export.xlsx",
+        actor=request.user,
+        object_type=TaskAssignment._meta.label_lower,
+        message=f"导出“任务统计（{year}年）”",
+        after={"query": request.GET.urlencode(), "rows": stats.total.total},
+    )
+    return xlsx_response(build_workbook(sheets), f"任务统计{year}")
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Work tasks in headless Chromium: the coordinator issues a task, the department officer
-receives it, reports progress and submits it, the coordinator approves it. Screenshots go to
-artifacts/screenshots/."""
+receives it, reports progress and submits it, the coordinator approves it and looks at the
+board, the statistics and the overdue list. Screenshots go to artifacts/screenshots/tasks-*.png
+(artifacts/ is not committed)."""
 
 from __future__ import annotations
 
@@ -126,6 +127,10 @@ def test_issue_receive_answer_approve(page: Page, live_server: Any, logins: dict
     page.get_by_test_id("do-submit").click()
     expect(page.get_by_test_id("status")).to_have_text("待审核")
     shot(page, "tasks-answered-department")
+    page.goto(f"{base}/tasks/mine/")
+    expect(page.locator("table.data")).to_contain_text("浏览器测试：优化获得用水流程")
+    expect(page.locator("table.data")).to_contain_text("待审核")
+    shot(page, "tasks-mine-department")
     log_out(page)
 
     log_in(page, base, "coordinator", logins["coordinator"])
@@ -144,3 +149,10 @@ def test_issue_receive_answer_approve(page: Page, live_server: Any, logins: dict
     page.goto(f"{base}/tasks/statistics/")
     expect(page.get_by_test_id("summary")).to_contain_text("按期完成率")
     shot(page, "tasks-statistics-coordinator")
+    # The overdue tab lists open tasks past their deadline only (the demo city has some).
+    page.get_by_role("link", name="任务列表").click()
+    page.get_by_test_id("task-tabs").get_by_role("link", name="逾期未完成").click()
+    expect(page.get_by_test_id("task-tabs").locator("a.active")).to_have_text("逾期未完成")
+    expect(page.locator("table.data")).to_contain_text("已逾期")
+    expect(page.locator("table.data")).not_to_contain_text("浏览器测试：优化获得用水流程")
+    shot(page, "tasks-overdue-coordinator")

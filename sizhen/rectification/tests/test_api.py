@@ -126,3 +126,40 @@ def test_summary_and_filters(item: Any, client_for: Any) -> None:
     bad = client.get("/api/v1/rectification/items?status=nope")
     assert bad.status_code == 400
     assert client_for("enterprise").get("/api/v1/rectification/items").status_code == 404
+
+
+def test_close_off_refusals_over_the_api_carry_the_reason(
+    item: Any, personas: dict[str, Any], client_for: Any
+) -> None:
+    from sizhen.rectification.choices import Judgement
+    from sizhen.rectification.tests.conftest import pdf
+
+    lead, coordinator = client_for("lead_department"), client_for("coordinator")
+
+    def step(client: Any, action: str, **body: Any) -> Any:
+        return client.post(_url(item, f"/steps/{action}"), body, content_type="application/json")
+
+    assert step(lead, "accept").json()["status"] == "in_progress"
+    no_evidence = step(lead, "submit")
+    assert (no_evidence.status_code, no_evidence.json()["detail"]) == (
+        409,
+        "申请销号前请先上传整改佐证材料",
+    )
+    services.add_evidence(item, actor=personas["lead_department"], upload=pdf())
+    assert step(lead, "submit").json()["status"] == "submitted"
+    unreviewed = step(coordinator, "close")
+    assert (unreviewed.status_code, unreviewed.json()["detail"]) == (
+        409,
+        "尚未进行整改效果核验（关联指标整改前后对比），不能销号",
+    )
+    # The lead unit may not close its own item, even once it is reviewed.
+    services.verify_effect(item, actor=personas["coordinator"], judgement=Judgement.EFFECTIVE)
+    assert step(lead, "close").status_code == 409
+    item.refresh_from_db()
+    assert item.status == "submitted"
+    closed = step(coordinator, "close", status="submitted")
+    assert closed.json()["status"] == "closed"
+    reopened = step(coordinator, "reopen", note="问题反弹")
+    assert (reopened.json()["status"], reopened.json()["round"]) == ("reopened", 2)
+    actions = [h.action for h in TransitionHistory.objects.order_by("id")]
+    assert actions == ["accept", "submit", "close", "reopen"]

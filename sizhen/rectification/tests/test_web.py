@@ -4,11 +4,13 @@ item page's steps with their refusals, evidence download, from-alert, stats and 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.indicators.models import Indicator
@@ -146,6 +148,13 @@ def test_full_path_on_pages(item: Any, client_for: Any, values: None) -> None:
         "审核销号",
     ):
         assert text in timeline
+    # After close-off the frozen verification stays on the page for everyone who may see it.
+    for viewer in ("coordinator", "leader", "district_a"):
+        page = client_for(viewer).get(_detail(item)).content.decode()
+        assert page.count('data-testid="review"') == 1
+        assert "第 1 轮：有效" in page
+        assert "开办时间由 5 天降至 3 天" in page
+        assert "<td>5.00天（" in page and "<td>3.00天（" in page and "<td>-2.00</td>" in page
 
 
 def test_evidence_download_is_scoped(item: Any, client_for: Any, personas: dict[str, Any]) -> None:
@@ -200,8 +209,77 @@ def test_list_filters(
     assert titles({"region": city["district_b"].pk}) == [overdue.title]
     assert titles({"lead_department": city["market"].pk}) == [item.title]
     assert titles({"status": "closed"}) == []
-    export = client.get(url, {"export": "xlsx"})
-    assert export.status_code == 200
+
+    def exported(query: dict[str, Any], who: Any = client) -> list[tuple[Any, ...]]:
+        response = who.get(url, {**query, "export": "xlsx"})
+        assert response.status_code == 200
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return list(sheet.iter_rows(values_only=True))
+
+    header, *rows = exported({})
+    assert header == (
+        "编号",
+        "问题",
+        "来源",
+        "区划",
+        "牵头部门",
+        "整改时限",
+        "状态",
+        "年度",
+        "标记",
+    )
+    assert sorted((r[1], r[3], r[8]) for r in rows) == [
+        (item.title, "东湖区", None),
+        (overdue.title, "西山区", "逾期"),
+    ]
+    # The export follows the filters and the scope of the page.
+    assert [r[1] for r in exported({"overdue": "yes"})[1:]] == [overdue.title]
+    assert [r[1] for r in exported({"source": "evaluation"})[1:]] == [item.title]
+    assert [r[1] for r in exported({}, client_for("district_a"))[1:]] == [item.title]
+    assert AuditEvent.objects.filter(action="export.xlsx").count() == 4
+
+
+def test_stats_export_xlsx(
+    item: Any, personas: dict[str, Any], city: dict[str, Any], client_for: Any
+) -> None:
+    services.create_item(
+        actor=personas["coordinator"],
+        title="西山区物流车辆通行证办理慢",
+        source=Source.REQUEST,
+        region=city["district_b"],
+        lead_department=city["b_dept"],
+        measures="网上办理",
+        deadline=timezone.localdate() + dt.timedelta(days=10),
+    )
+    lead, coordinator = personas["lead_department"], personas["coordinator"]
+    services.transition_item(item, "accept", actor=lead)
+    services.add_evidence(item, actor=lead, upload=pdf())
+    services.transition_item(item, "submit", actor=lead)
+    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.transition_item(item, "close", actor=coordinator)
+    response = client_for("leader").get(reverse("rectification:stats"), {"export": "xlsx"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["按牵头部门", "按问题来源"]
+    by_source = list(book["按问题来源"].iter_rows(values_only=True))
+    assert by_source == [
+        ("名称", "事项数", "已销号", "完成率（%）", "反复出现", "逾期"),
+        ("评估反馈问题", 1, 1, 100, 0, 0),
+        ("企业诉求分析", 1, 0, 0, 0, 0),
+        ("合计", 2, 1, 50, 0, 0),
+    ]
+    # Filters carry over, and a district officer's figures are its own.
+    filtered = client_for("leader").get(
+        reverse("rectification:stats"), {"export": "xlsx", "source": "request"}
+    )
+    rows = list(
+        load_workbook(io.BytesIO(filtered.content))["按牵头部门"].iter_rows(values_only=True)
+    )
+    assert [r[:2] for r in rows[1:]] == [("西山区市场监督管理局", 1), ("合计", 1)]
+    own = client_for("district_a").get(reverse("rectification:stats"), {"export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(own.content))["按牵头部门"].iter_rows(values_only=True))
+    assert [r[:2] for r in rows[1:]] == [("市场监督管理局", 1), ("合计", 1)]
+    assert client_for("enterprise").get(reverse("rectification:stats")).status_code == 404
 
 
 def test_create_page_validates(client_for: Any, city: dict[str, Any]) -> None:
@@ -355,5 +433,7 @@ def test_reopened_item_keeps_timeline(item: Any, personas: dict[str, Any], clien
     assert response.status_code == 302
     html = client_for("coordinator").get(_detail(item)).content.decode()
     assert "第 2 轮整改" in html
+    # The first round's verification is kept, beside the new round.
+    assert "第 1 轮：有效" in html
     for text in ("审核销号", "重新打开", "问题反弹", "上传佐证材料：佐证.pdf", "效果核验：有效"):
         assert text in html

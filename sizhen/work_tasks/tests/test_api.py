@@ -168,6 +168,8 @@ def test_only_the_coordinator_issues(city: Any, personas: Any, client_for: Any) 
         assert post(client_for(persona), API, payload).status_code == 404
     bad = post(client_for("coordinator"), API, {**payload, "department_codes": ["NOPE"]})
     assert (bad.status_code, bad.json()["detail"]) == (400, "找不到承办单位：NOPE")
+    unknown = post(client_for("coordinator"), API, {**payload, "indicator_codes": ["X99"]})
+    assert (unknown.status_code, unknown.json()["detail"]) == (400, "找不到指标：X99")
     assert WorkTask.objects.count() == 0
 
 
@@ -212,3 +214,116 @@ def test_department_token_reports_progress(city: Any, personas: Any, clock: Any)
     assert post(Client(), f"{API}/{market.pk}/submit", {}, **auth).status_code == 404
     assert ProgressReport.objects.count() == 1
     assert state(market) == ("received", 2)
+
+
+def test_boundaries_across_national_day_2026_over_the_api(
+    city: Any, personas: Any, client_for: Any, clock: Any
+) -> None:
+    """Issued Wednesday 30 September 2026 with 5 working days: 1–7 October are off and
+    Saturday 10 October is worked, so the deadline is Tuesday 13 October. Finished on the
+    deadline day is on time, one working day before is early, one working day after is late;
+    the finish date is the (re)submission that was approved, not the review date."""
+    from sizhen.indicators.models import Indicator
+
+    Indicator.objects.create(code="T07", name="涉企事项办结率", direction="higher_is_better")
+    coordinator = client_for("coordinator")
+    units = {
+        "market": client_for("lead_department"),
+        "a_dept": client_for("responsible_department"),
+        "district_a": client_for("district_a"),
+    }
+    clock(D(2026, 9, 30))
+    created = post(
+        coordinator,
+        API,
+        {
+            "title": "国庆节后集中攻坚",
+            "content": "完成涉企事项清单梳理",
+            "source": "evaluation_feedback",
+            "department_codes": ["SZ-SCJG", "DH-SCJG"],
+            "region_codes": ["449901"],
+            "deadline_working_days": 5,
+            "indicator_codes": ["T07"],
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["deadline"], body["deadline_provisional"]) == ("2026-10-13", False)
+    ids = {
+        a.department.code if a.department else a.region.code: a.pk
+        for a in TaskAssignment.objects.filter(task_id=body["task_id"]).select_related(
+            "department", "region"
+        )
+    }
+    pk = {"market": ids["SZ-SCJG"], "a_dept": ids["DH-SCJG"], "district_a": ids["449901"]}
+    for name, client in units.items():
+        assert post(client, f"{API}/{pk[name]}/receive", {}).json()["status"] == "received"
+
+    # Market: submitted before the holiday's end, returned, resubmitted on the deadline day
+    # and approved that same day: on time.
+    clock(D(2026, 10, 9))
+    post(units["market"], f"{API}/{pk['market']}/submit", {})
+    assert (
+        post(coordinator, f"{API}/{pk['market']}/return", {"note": "请补充佐证"}).json()["status"]
+        == "returned"
+    )
+    clock(D(2026, 10, 13))
+    assert post(units["market"], f"{API}/{pk['market']}/submit", {}).json()["status"] == "submitted"
+    market = post(coordinator, f"{API}/{pk['market']}/approve", {"status": "submitted"}).json()
+    assert (market["submitted_on"], market["finished_on"]) == ("2026-10-13", "2026-10-13")
+    assert (market["timeliness"], market["delay_working_days"]) == ("on_time", 0)
+
+    # 东湖区市场监管局: submitted Monday 12 October, one working day ahead; approved only on the
+    # 14th, which is not held against it: early.
+    clock(D(2026, 10, 12))
+    post(units["a_dept"], f"{API}/{pk['a_dept']}/submit", {})
+    clock(D(2026, 10, 14))
+    a_dept = post(coordinator, f"{API}/{pk['a_dept']}/approve", {}).json()
+    assert (a_dept["finished_on"], a_dept["timeliness"], a_dept["delay_working_days"]) == (
+        "2026-10-12",
+        "early",
+        0,
+    )
+
+    # 东湖区: submitted Wednesday 14 October, one working day after the deadline: late by 1.
+    post(units["district_a"], f"{API}/{pk['district_a']}/submit", {})
+    late = post(coordinator, f"{API}/{pk['district_a']}/approve", {}).json()
+    assert (late["finished_on"], late["timeliness"], late["delay_working_days"]) == (
+        "2026-10-14",
+        "late",
+        1,
+    )
+    detail = units["market"].get(f"{API}/{pk['market']}").json()
+    assert detail["indicators"] == ["T07"]
+    history = detail["history"]
+    assert [h["action"] for h in history] == ["receive", "submit", "return", "resubmit", "approve"]
+    assert coordinator.get(f"{API}/summary").json() == {
+        "early": 1,
+        "on_time": 1,
+        "late": 1,
+        "open": 0,
+        "overdue_open": 0,
+    }
+
+
+def test_deadline_into_a_year_without_official_calendar_is_provisional(
+    city: Any, personas: Any, client_for: Any, clock: Any
+) -> None:
+    """Spring Festival 2027 is not yet in the shipped calendar: the deadline is counted
+    Monday–Friday and flagged provisional (暂定), never silently trusted."""
+    clock(D(2027, 2, 1))
+    created = post(
+        client_for("coordinator"),
+        API,
+        {
+            "title": "春节前后企业用工保障",
+            "content": "保障重点企业节后复工",
+            "source": "leader_instruction",
+            "department_codes": ["SZ-SCJG"],
+            "deadline_working_days": 10,
+        },
+    ).json()
+    assert (created["deadline"], created["deadline_provisional"]) == ("2027-02-15", True)
+    (pk,) = created["assignment_ids"]
+    detail = client_for("lead_department").get(f"{API}/{pk}").json()
+    assert (detail["deadline_working_days"], detail["deadline_provisional"]) == (10, True)

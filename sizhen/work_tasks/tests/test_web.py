@@ -465,3 +465,144 @@ def test_supervision_through_pages(city: Any, personas: Any, client_for: Any, cl
     assert (market.listed, market.listed_leader_id) == (True, personas["leader"].pk)
     coordinator.post(f"{url}/cancel/", {"status": "issued", "note": "任务调整"})
     assert state(market) == ("cancelled", 2)
+
+
+def _exported(client: Any, url: str, query: dict[str, Any]) -> list[tuple[Any, ...]]:
+    response = client.get(url, {**query, "export": "xlsx"})
+    assert response.status_code == 200
+    return list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+
+
+def test_list_filters_by_department_district_overdue_and_listed(
+    city: Any, personas: Any, portfolio: Any, client_for: Any
+) -> None:
+    from sizhen.work_tasks import supervision
+
+    # Issued on 20 October: due 27 October, not overdue.
+    issue(personas, [city["a_dept"]], title="区局任务")
+    supervision.list_for_supervision(
+        portfolio["open"], actor=personas["coordinator"], leader=personas["leader"], reason="滞后"
+    )
+    client = client_for("coordinator")
+
+    def titles(query: dict[str, Any], url: str = "/tasks/") -> list[str]:
+        return sorted(row[1] for row in _exported(client, url, query)[1:])
+
+    everything = ["区局任务", "在办任务", "提前任务", "按期任务", "逾期任务"]
+    assert titles({}) == sorted(everything)
+    assert titles({"department": city["market"].pk}) == ["提前任务", "逾期任务"]
+    # A district is its own office and every unit located in it.
+    assert titles({"district": city["district_a"].pk}) == ["区局任务", "按期任务"]
+    assert titles({"district": city["district_b"].pk}) == ["在办任务"]
+    assert titles({"overdue": "1"}) == ["在办任务"]
+    assert titles({"overdue": "0"}) == sorted(set(everything) - {"在办任务"})
+    assert titles({"listed": "1"}) == ["在办任务"]
+    assert titles({"source": "alert", "status": "approved"}) == ["按期任务"]
+    assert titles({"overdue": "1", "district": city["district_a"].pk}) == []
+    # A district officer is offered only its own district, and a foreign one filters nothing in.
+    page = client_for("district_a").get("/tasks/").content.decode()
+    assert f'<option value="{city["district_a"].pk}">东湖区</option>' in page
+    assert f'<option value="{city["park"].pk}">高新区</option>' in page
+    assert "西山区</option>" not in page
+    assert "东湖区市场监督管理局</option>" in page
+    assert "西山区市场监督管理局</option>" not in page
+    district_a = client_for("district_a")
+    assert _exported(district_a, "/tasks/", {"district": city["district_b"].pk})[1:] == []
+    # The overdue tab is marked as the page shown.
+    overdue_page = client.get("/tasks/?overdue=1").content.decode()
+    assert '<a href="?overdue=1" class="active">逾期未完成</a>' in overdue_page
+
+
+def test_my_tasks_export_holds_only_my_units_assignments(
+    personas: Any, portfolio: Any, client_for: Any
+) -> None:
+    rows = _exported(client_for("lead_department"), "/tasks/mine/", {})
+    assert sorted(r[1] for r in rows[1:]) == ["提前任务", "逾期任务"]
+    assert {r[2] for r in rows[1:]} == {"市场监督管理局"}
+
+
+def test_overdue_selector_for_the_cockpit(city: Any, personas: Any, portfolio: Any) -> None:
+    from sizhen.work_tasks.selectors import overdue_assignments
+
+    def overdue(persona: str, day: dt.date) -> list[str]:
+        return sorted(
+            a.task.title for a in overdue_assignments(personas[persona], day).select_related("task")
+        )
+
+    # Open on its deadline day is not overdue yet; the next day it is. Completed ones never are.
+    assert overdue("leader", NATIONAL_DAY_DEADLINE) == []
+    assert overdue("leader", D(2025, 10, 11)) == ["在办任务"]
+    assert overdue("district_b", D(2025, 10, 11)) == ["在办任务"]
+    assert overdue("district_a", D(2025, 10, 11)) == []
+    assert overdue("enterprise", D(2025, 10, 11)) == []
+    services.cancel_assignment(portfolio["open"], actor=personas["coordinator"], reason="撤回")
+    assert overdue("leader", D(2025, 10, 11)) == []
+
+
+def test_statistics_export_xlsx(personas: Any, portfolio: Any, client_for: Any) -> None:
+    response = client_for("leader").get("/tasks/statistics/", {"export": "xlsx"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["按承办单位", "按县市区", "按任务来源"]
+    rows = list(book["按任务来源"].iter_rows(values_only=True))
+    assert rows[0] == (
+        "名称",
+        "任务数",
+        "提前",
+        "按期",
+        "逾期完成",
+        "在办",
+        "逾期未完成",
+        "按期完成率（%）",
+        "平均逾期（工作日）",
+    )
+    assert rows[1:] == [
+        ("年度工作计划", 3, 1, 0, 1, 1, 1, 33.3, 3),
+        ("监测预警", 1, 0, 1, 0, 0, 0, 100, None),
+        ("合计", 4, 1, 1, 1, 1, 1, 50, 3),
+    ]
+    districts = list(book["按县市区"].iter_rows(values_only=True))
+    assert [r[:2] for r in districts[1:]] == [
+        ("市直部门", 2),
+        ("东湖区", 1),
+        ("西山区", 1),
+        ("合计", 4),
+    ]
+    assert AuditEvent.objects.filter(action="export.xlsx").count() == 1
+    # A district officer's export holds its own district only.
+    own = load_workbook(
+        io.BytesIO(client_for("district_a").get("/tasks/statistics/?export=xlsx").content)
+    )
+    assert [r[0] for r in own["按承办单位"].iter_rows(values_only=True)][1:] == ["东湖区", "合计"]
+    assert client_for("enterprise").get("/tasks/statistics/?export=xlsx").status_code == 404
+
+
+def test_board_groups_by_state_and_caps_finished_work(
+    personas: Any, portfolio: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sizhen.work_tasks import views
+
+    monkeypatch.setattr(views, "BOARD_DONE_CARDS", 2)
+    response = client_for("coordinator").get("/tasks/board/")
+    columns = {c["state"]: c for c in response.context["columns"]}
+    assert list(columns) == ["issued", "received", "submitted", "returned", "approved", "cancelled"]
+    assert [a.task.title for a in columns["issued"]["items"]] == ["在办任务"]
+    # Three finished, the latest two shown (same deadline: the last issued first), and a link.
+    assert columns["approved"]["count"] == 3
+    assert [a.task.title for a in columns["approved"]["items"]] == ["逾期任务", "按期任务"]
+    page = response.content.decode()
+    assert (
+        '<a href="/tasks/?status=approved" data-testid="board-more-approved">查看全部 3 项</a>'
+        in (page)
+    )
+    assert "已逾期" in page  # the open one is past its deadline on 20 October
+    mine = client_for("lead_department").get("/tasks/board/?mine=1")
+    counts = {c["state"]: c["count"] for c in mine.context["columns"]}
+    assert counts == {
+        "issued": 0,
+        "received": 0,
+        "submitted": 0,
+        "returned": 0,
+        "approved": 2,
+        "cancelled": 0,
+    }
