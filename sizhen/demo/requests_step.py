@@ -272,6 +272,9 @@ def build_requests(ctx: Any) -> int:
                 submitted_at=submitted,
                 dispatched_at=submitted + dt.timedelta(days=1) if "dispatch" in path else None,
                 accepted_at=submitted + dt.timedelta(days=1, hours=3) if "accept" in path else None,
+                first_accepted_at=submitted + dt.timedelta(days=1, hours=3)
+                if "accept" in path
+                else None,
                 replied_at=min(replied, now) if "reply" in path else None,
                 closed_at=closed_at,
                 reply_text=rng.choice(REPLIES) if "reply" in path or "for_review" in path else "",

@@ -56,7 +56,9 @@ DEFAULT_RATES: dict[str, Any] = {
     # 响应率: responded when ``response_at`` is within this many working days of ``response_from``.
     "response_working_days": 1,
     "response_from": "submitted_at",  # or "dispatched_at" (falls back to submitted_at)
-    "response_at": "accepted_at",  # 签收; or "replied_at" (答复)
+    # The first acceptance (首次签收, kept across re-dispatch and second assignment); or
+    # "accepted_at" (the latest acceptance) or "replied_at" (答复).
+    "response_at": "first_accepted_at",
     # 解决率: "revisit" = judged solved by the enterprise at the revisit (resolved / revisited);
     # "closed" = 办结 / replied.
     "resolution_mode": "revisit",
@@ -77,14 +79,18 @@ DEFAULT_RATES: dict[str, Any] = {
     "keyword_sample": 2000,
     "keyword_months": 3,
     # Publication to the indicator engine (job enterprise_requests.publish_rates): measure →
-    # leaf indicator code, e.g. {"satisfaction_rate": "BE15.08"}; empty = nothing published.
-    "publish": {},
-    #: Username of the account the scheduled publication imports as (a coordinator).
+    # leaf indicator code of the default catalogue (政务服务 BE15); empty = nothing published.
+    "publish": {
+        "response_rate": "BE15.08",
+        "resolution_rate": "BE15.09",
+        "satisfaction_rate": "BE15.10",
+    },
+    #: Username of the account the scheduled publication imports as; empty = the system.
     "publish_as": "",
 }
 
 RESPONSE_FROM = ("submitted_at", "dispatched_at")
-RESPONSE_AT = ("accepted_at", "replied_at")
+RESPONSE_AT = ("first_accepted_at", "accepted_at", "replied_at")
 HANDLED_AT = ("replied_at", "closed_at")
 RESOLUTION_MODES = ("revisit", "closed")
 
@@ -448,6 +454,17 @@ def summarise(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) ->
 
 def overall(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
     return summarise(actor, f, today=today).overall
+
+
+def totals(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
+    """The overall figures of ``f`` alone (the same as ``overall``) without the dimension
+    roll-ups and their label look-ups: one aggregate query after the first submission date and
+    the work calendar that the working-day index is built from. For the leaders' cockpit."""
+    today = today or timezone.localdate()
+    qs, measures = _measures(filtered(actor, f), today)
+    # aggregate() may not refer to the measures' aliases: annotate over a constant group.
+    rows = list(qs.annotate(_all=Value(1)).values("_all").annotate(**measures))
+    return _figures(rows[0] if rows else {}, label="合计")
 
 
 def by_dimension(

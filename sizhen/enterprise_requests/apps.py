@@ -7,5 +7,6 @@ class EnterpriseRequestsConfig(AppConfig):
     verbose_name = "企业诉求"
 
     def ready(self) -> None:
-        # Register the daily deadline check with the job runner.
-        from sizhen.enterprise_requests import jobs  # noqa: F401
+        # Register the jobs with the job runner: the daily deadline check, the monthly report
+        # and the publication of the monthly rates to the indicator engine.
+        from sizhen.enterprise_requests import jobs, report  # noqa: F401

@@ -209,7 +209,10 @@ class EnterpriseRequest(models.Model):
     deadline_provisional = models.BooleanField("期限暂定", default=False)
     submitted_at = models.DateTimeField("提交时间", default=timezone.now, db_index=True)
     dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
+    #: The latest acceptance (签收); re-dispatch clears it and a second assignment sets it again.
     accepted_at = models.DateTimeField("签收时间", null=True, blank=True)
+    #: The first acceptance, never overwritten: the response rate (响应率) measures this one.
+    first_accepted_at = models.DateTimeField("首次签收时间", null=True, blank=True)
     replied_at = models.DateTimeField("答复时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
     reply_text = models.TextField("答复内容", blank=True)

@@ -361,7 +361,9 @@ def _case_rows(items: list[EnterpriseRequest]) -> list[list[Any]]:
 def definitions_text() -> list[str]:
     conf = analysis.rate_settings()
     start = "派单" if conf["response_from"] == "dispatched_at" else "提交"
-    response_at = "签收" if conf["response_at"] == "accepted_at" else "答复"
+    response_at = {"first_accepted_at": "首次签收", "accepted_at": "签收"}.get(
+        conf["response_at"], "答复"
+    )
     handled = "答复" if conf["handled_at"] == "replied_at" else "办结"
     levels = "、".join(
         label for value, label in Satisfaction.choices if value in conf["satisfied_levels"]
@@ -451,15 +453,37 @@ def _measure(f: Figures, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def rate_rows(month: dt.date, *, today: dt.date | None = None) -> list[list[Any]]:
-    """Rows (indicator code, region code, period, value) of one month: the city and each
-    district; a rate with nothing due is left out (no value rather than 0)."""
+def _mapping() -> dict[str, str]:
     mapping: dict[str, str] = analysis.rate_settings()["publish"] or {}
     unknown = set(mapping) - set(PUBLISHABLE)
     if unknown:
         raise ReportError(
             f"SIZHEN_REQUEST_RATES['publish'] 含未知指标项：{'、'.join(sorted(unknown))}"
         )
+    return mapping
+
+
+def missing_indicators(mapping: dict[str, str] | None = None) -> list[str]:
+    """Mapped codes that are not active leaves of the catalogue (not loaded yet, renamed or
+    stopped): they are left out of the publication and named in its result."""
+    codes = set((mapping if mapping is not None else _mapping()).values())
+    from sizhen.indicators.models import Indicator
+
+    present = set(
+        Indicator.objects.filter(code__in=codes, is_active=True, children__isnull=True)
+        .values_list("code", flat=True)
+        .distinct()
+    )
+    return sorted(codes - present)
+
+
+def rate_rows(month: dt.date, *, today: dt.date | None = None) -> list[list[Any]]:
+    """Rows (indicator code, region code, period, value) of one month: the city and each
+    district; a rate with nothing due is left out (no value rather than 0), and so is a
+    measure whose indicator is not in the catalogue (``missing_indicators``)."""
+    mapping = _mapping()
+    missing = set(missing_indicators(mapping))
+    mapping = {measure: code for measure, code in mapping.items() if code not in missing}
     if not mapping:
         return []
     f = AnalysisFilter(first=month, last=month)
@@ -481,31 +505,57 @@ def rate_rows(month: dt.date, *, today: dt.date | None = None) -> list[list[Any]
 
 def publish_rates(*, actor: Any, month: dt.date, today: dt.date | None = None) -> dict:
     """Publish one month's rates through the aggregate import of the indicators app (all or
-    nothing; it writes the audit event ``indicator_value.import_aggregate``)."""
+    nothing; it re-scores the month and writes the audit event
+    ``indicator_value.import_aggregate``). ``actor=None``: the system (the scheduled job)."""
     from sizhen.indicators.filling import AGGREGATE_COLUMNS, import_aggregate_values
 
+    missing = missing_indicators()
     rows = rate_rows(month, today=today)
+    result: dict[str, Any] = {"month": f"{month:%Y-%m}", "rows": len(rows)}
+    if missing:
+        result["missing"] = missing
     if not rows:
-        return {"month": f"{month:%Y-%m}", "rows": 0, "note": "未配置发布的指标"}
+        result["note"] = "没有可发布的数值" if _mapping() else "未配置发布的指标"
+        return result
     data = build_workbook([("汇总数据", [c.label for c in AGGREGATE_COLUMNS], rows)])
-    result = import_aggregate_values(data, actor=actor)
-    return {"month": f"{month:%Y-%m}", "rows": len(rows), **result.as_dict()}
+    report = import_aggregate_values(data, actor=actor, system=actor is None)
+    if not report.ok:
+        reasons = report.fatal or "；".join(e.message for e in report.errors[:3])
+        raise ReportError(f"发布失败：{reasons}")
+    return {**result, **report.as_dict()}
+
+
+class PublishAccountError(ReportError):
+    """The account named to publish as does not exist or is inactive."""
+
+    def __init__(self) -> None:
+        super().__init__("发布账号不存在或已停用（SIZHEN_REQUEST_RATES['publish_as']）")
 
 
 def publishing_actor(actor_id: int | None = None) -> Any:
-    """Who the import runs as: the user who asked, else ``publish_as`` of the settings."""
+    """Who the import runs as: the user who asked, else ``publish_as`` of the settings, else
+    the system (None). A named account that does not exist (or is inactive) raises."""
     users = get_user_model().objects.filter(is_active=True)
     if actor_id is not None:
-        return users.filter(pk=actor_id).first()
-    username = analysis.rate_settings()["publish_as"]
-    return users.filter(username=username).first() if username else None
+        user = users.filter(pk=actor_id).first()
+    else:
+        username = analysis.rate_settings()["publish_as"]
+        if not username:
+            return None
+        user = users.filter(username=username).first()
+    if user is None:
+        raise PublishAccountError
+    return user
 
 
 def request_publication(*, actor: Any, month: dt.date) -> Job:
     if role_of(actor) not in REPORT_WRITERS:
         raise ReportError("只有营商办或系统管理员可以发布诉求指标")
-    if not analysis.rate_settings()["publish"]:
+    if not _mapping():
         raise ReportError("尚未配置要发布的指标（SIZHEN_REQUEST_RATES['publish']）")
+    missing = missing_indicators()
+    if missing and set(missing) == set(_mapping().values()):
+        raise ReportError(f"指标体系中没有要发布的指标：{'、'.join(missing)}，请先加载默认目录")
     with transaction.atomic():
         queued = enqueue(
             "enterprise_requests.publish_rates",
@@ -527,11 +577,13 @@ def request_publication(*, actor: Any, month: dt.date) -> Job:
 @job("enterprise_requests.publish_rates", label="发布企业诉求指标")
 def publish_rates_job(ctx: JobContext, month: str = "", actor_id: int | None = None) -> dict:
     """Publish one month's rates (default: the previous month, so revisits made early in the
-    month still count; daily re-runs leave unchanged values untouched)."""
+    month still count; daily re-runs leave unchanged values untouched). Runs as the user who
+    asked, else as ``publish_as``, else as the system."""
     day = parse_month(month) if month else previous_month()
-    actor = publishing_actor(actor_id)
-    if actor is None:
-        return {"month": f"{day:%Y-%m}", "rows": 0, "note": "未配置发布账号（publish_as）"}
+    try:
+        actor = publishing_actor(actor_id)
+    except PublishAccountError:
+        return {"month": f"{day:%Y-%m}", "rows": 0, "note": "发布账号不存在或已停用"}
     ctx.progress(0, 1, f"发布 {day:%Y-%m}")
     result = publish_rates(actor=actor, month=day)
     ctx.progress(1, 1, "完成")

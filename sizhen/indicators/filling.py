@@ -961,9 +961,18 @@ def aggregate_template() -> bytes:
     )
 
 
-def import_aggregate_values(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
-    """Import aggregate values (汇总数据) from the XLSX template, all or nothing."""
-    if role_of(actor) not in AGGREGATE_IMPORTERS:
+def import_aggregate_values(
+    data: bytes, *, actor: Any, dry_run: bool = False, system: bool = False
+) -> ImportReport:
+    """Import aggregate values (汇总数据) from the XLSX template, all or nothing.
+
+    ``system=True`` (with ``actor=None``) is for a scheduled job of another module publishing
+    its own figures, e.g. the enterprise requests' 三率: no person, so no role check, and the
+    audit event names no actor. Pages never pass it."""
+    if system:
+        if actor is not None:
+            raise FillingError("系统发布不应指定操作人")
+    elif role_of(actor) not in AGGREGATE_IMPORTERS:
         raise FillingError("只有营商办、系统管理员或指标牵头部门可以导入汇总数据")
     checked: list[_AggregateRow] = []
 

@@ -290,7 +290,7 @@ def test_the_load_is_one_system_audit_event() -> None:
             "departments": 139,
             "enterprises": 2000,
             "users": 11,
-            "indicators": 101,
+            "indicators": 104,
             "dispatch": 25,
             "tasks": 40,
             "rectification": 48,

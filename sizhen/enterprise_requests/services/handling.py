@@ -178,10 +178,13 @@ def _record_dispatch_choice(
 
 
 def accept_request(request: EnterpriseRequest, *, actor: Any) -> EnterpriseRequest:
-    """The lead unit signs for the request (签收) and starts handling."""
-    return execute_transition(
-        request, "accept", actor=actor, changes={"accepted_at": timezone.now()}
-    )  # type: ignore[return-value]
+    """The lead unit signs for the request (签收) and starts handling. The first acceptance is
+    kept (``first_accepted_at``): re-dispatch (改派) and second assignment do not reset it."""
+    now = timezone.now()
+    changes: dict[str, Any] = {"accepted_at": now}
+    if request.first_accepted_at is None:
+        changes["first_accepted_at"] = now
+    return execute_transition(request, "accept", actor=actor, changes=changes)  # type: ignore[return-value]
 
 
 def return_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> EnterpriseRequest:

@@ -103,7 +103,10 @@ def _plant(city: dict[str, Any]) -> dict[str, EnterpriseRequest]:
             region=park,
             lead_department=a_dept,
             submitted_at=at("2025-10-20"),
-            accepted_at=at("2025-10-21"),
+            # Accepted in time, then accepted again after the second assignment (二次交办):
+            # the response counts the first acceptance.
+            first_accepted_at=at("2025-10-21"),
+            accepted_at=at("2025-10-23"),
             replied_at=at("2025-10-24"),
             closed_at=at("2025-10-28"),
             deadline="2025-10-27",
@@ -156,6 +159,7 @@ def _plant(city: dict[str, Any]) -> dict[str, EnterpriseRequest]:
     for i, (name, row) in enumerate(rows.items(), start=1):
         if row.get("deadline"):
             row["deadline"] = dt.date.fromisoformat(row["deadline"])
+        row.setdefault("first_accepted_at", row.get("accepted_at"))
         out[name] = EnterpriseRequest.objects.create(
             number=f"SQ2025-{i:06d}",
             title=row["text"][:10],
@@ -187,6 +191,23 @@ def test_overall_figures_across_national_day(planted, personas):
     # Working days submission → reply: r1 4, r2 6, r7 4, r8 3, r9 3.
     assert (f.handled, f.handling_days, f.avg_handling_days) == (5, 20, 4.0)
     assert working_days_between(dt.date(2025, 9, 30), dt.date(2025, 10, 13)).days == 4
+
+
+@pytest.mark.django_db
+def test_totals_match_the_overall_figures_in_one_aggregate(
+    planted, personas, django_assert_max_num_queries
+):
+    """The cockpit's shortcut: the same counts as ``overall`` for every scope, without the
+    dimension roll-ups (first submission, the two calendar tables, the aggregate)."""
+    for name in ("coordinator", "district_a", "district_b", "enterprise"):
+        expected = analysis.overall(personas[name], PERIOD, today=TODAY)
+        with django_assert_max_num_queries(4):
+            got = analysis.totals(personas[name], PERIOD, today=TODAY)
+        assert [getattr(got, n) for n in got.COUNTS] == [
+            getattr(expected, n) for n in expected.COUNTS
+        ], name
+    assert analysis.totals(personas["coordinator"], PERIOD, today=TODAY).total == 9
+    assert analysis.totals(personas["district_b"], PERIOD, today=TODAY).total < 9
 
 
 @pytest.mark.django_db
@@ -257,6 +278,17 @@ def test_definitions_are_configurable(planted, personas):
     bad = override_settings(SIZHEN_REQUEST_RATES={"response_at": "nonsense"})
     with bad, pytest.raises(ValueError):
         analysis.rate_settings()
+
+
+@pytest.mark.django_db
+def test_response_counts_the_first_acceptance(planted, personas):
+    actor = personas["coordinator"]
+    # r7 was first accepted the day after submission (in time) and accepted again three
+    # working days after it, following its second assignment.
+    assert analysis.overall(actor, PERIOD, today=TODAY).responded == 5
+    with override_settings(SIZHEN_REQUEST_RATES={"response_at": "accepted_at"}):
+        latest = analysis.overall(actor, PERIOD, today=TODAY)
+    assert (latest.responded, latest.response_due, latest.response_rate) == (4, 8, 50.0)
 
 
 @pytest.mark.django_db

@@ -119,3 +119,30 @@ def test_reports_page_generate_and_download(planted, client_for, tmp_path):
         assert b"".join(response.streaming_content)[:2] == b"PK"
         assert leader.get(URL + "reports/2025-11/").status_code == 404
         assert client_for("district_a").get(URL + "reports/2025-10/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "leader",
+        "coordinator",
+        "lead_department",
+        "responsible_department",
+        "district_a",
+        "sysadmin",
+        "enterprise",
+    ],
+)
+def test_menu_offers_the_analysis_to_exactly_those_it_serves(personas, client_for, persona):
+    from sizhen.core.navigation import MODULES_BY_SLUG
+
+    item = next(
+        i for i in MODULES_BY_SLUG["requests"].items if i.url_name.endswith("analysis:index")
+    )
+    assert item.label == "诉求分析"
+    offered = personas[persona].role in item.roles
+    assert client_for(persona).get(URL).status_code == (200 if offered else 404)
+    assert offered == (persona != "enterprise")
+    module_page = client_for(persona).get("/m/requests/").content.decode()
+    assert (f'href="{URL}"' in module_page) == offered

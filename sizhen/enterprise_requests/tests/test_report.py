@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from sizhen.core import jobs as jobs_module
 from sizhen.core.jobs import run_pending
 from sizhen.core.models import AuditEvent, Job, JobStatus
 from sizhen.enterprise_requests import report
@@ -161,3 +162,106 @@ def test_publication_refused_without_mapping_or_role(planted, personas):
 class _Ctx:
     def progress(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+def test_apps_ready_registers_the_jobs_and_their_schedules():
+    # A fresh interpreter, so that no test module has imported report.py beforehand.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup(); import sys;"
+        "from sizhen.core.jobs import REGISTRY, SCHEDULES;"
+        "names = ['enterprise_requests.deadline_notices', 'enterprise_requests.monthly_report',"
+        " 'enterprise_requests.publish_rates'];"
+        "print([n in REGISTRY for n in names], [n in SCHEDULES for n in names],"
+        " SCHEDULES['enterprise_requests.monthly_report'].kwargs)"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=root,
+        env=env,
+    ).stdout.strip()
+    assert out == "[True, True, True] [True, True, True] {'only_missing': True}"
+
+
+@pytest.mark.django_db
+def test_scheduled_publication_feeds_the_default_catalogue_leaves(planted, personas, city):
+    from sizhen.indicators.catalogue import load_default_catalogue
+
+    load_default_catalogue("2024-2026", actor=personas["coordinator"])
+    leaves = {
+        i.code: i for i in Indicator.objects.filter(code__in=["BE15.08", "BE15.09", "BE15.10"])
+    }
+    assert {c: (i.name, i.parent.code, i.source_kind) for c, i in leaves.items()} == {
+        "BE15.08": ("企业诉求响应率", "BE15", SourceKind.AGGREGATE),
+        "BE15.09": ("企业诉求解决率", "BE15", SourceKind.AGGREGATE),
+        "BE15.10": ("企业诉求满意率", "BE15", SourceKind.AGGREGATE),
+    }
+    # The scheduled run: no user asked and no publish_as, so the system publishes.
+    jobs_module.enqueue("enterprise_requests.publish_rates", month="2025-10")
+    assert run_pending() == 1
+    job = Job.objects.get(name="enterprise_requests.publish_rates")
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["rows"] == 7 and job.result["created"] == 7
+    values = {
+        (v.indicator.code, v.region.code): (v.value, v.score)
+        for v in IndicatorValue.objects.filter(indicator__in=leaves.values())
+    }
+    # October (r3, r4, r7, r8, r10; r6 withdrawn): response in time r3, r7, r10 of all five
+    # (r7 counts its first acceptance, not the one after its second assignment); revisited and
+    # rated only r7 (resolved, 满意). Scores: 100–90 for the response rate, 100–70, 100–80.
+    assert values == {
+        ("BE15.08", "449900"): (60.0, 0.0),
+        ("BE15.08", "449901"): (50.0, 0.0),  # r4 never accepted, r7 in time
+        ("BE15.08", "449902"): (66.7, 0.0),  # r3, r10 in time, r8 late
+        ("BE15.09", "449900"): (100.0, 100.0),
+        ("BE15.09", "449901"): (100.0, 100.0),
+        ("BE15.10", "449900"): (100.0, 100.0),
+        ("BE15.10", "449901"): (100.0, 100.0),
+    }
+    assert {v.period for v in IndicatorValue.objects.filter(indicator__in=leaves.values())} == {
+        OCTOBER
+    }
+    assert set(
+        IndicatorValue.objects.filter(indicator__in=leaves.values()).values_list(
+            "source_kind", flat=True
+        )
+    ) == {SourceKind.AGGREGATE}
+    event = AuditEvent.objects.get(action="indicator_value.import_aggregate")
+    assert event.actor_id is None
+    # The leaves feed 政务服务 (BE15): it has a composite value for the districts now.
+    assert IndicatorValue.objects.filter(
+        indicator__code="BE15", period=OCTOBER, source_kind=SourceKind.COMPOSITE
+    ).exists()
+    # Again: nothing changes.
+    report.publish_rates(actor=None, month=OCTOBER)
+    assert IndicatorValue.objects.filter(indicator__in=leaves.values()).count() == 7
+
+
+@pytest.mark.django_db
+def test_publish_command_names_missing_indicators(planted, personas):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("publish_request_rates", "--month", "2025-10", stdout=out)
+    assert '"rows": 0' in out.getvalue()
+    assert '"missing": ["BE15.08", "BE15.09", "BE15.10"]' in out.getvalue()
+    assert IndicatorValue.objects.count() == 0
+    _indicator("BE15.10", "企业诉求满意率")
+    out = io.StringIO()
+    call_command("publish_request_rates", "--month", "2025-10", "--as", "coordinator", stdout=out)
+    assert '"rows": 2' in out.getvalue()
+    assert sorted(
+        IndicatorValue.objects.values_list("indicator__code", "region__code", "value")
+    ) == [("BE15.10", "449900", 100.0), ("BE15.10", "449901", 100.0)]
+    event = AuditEvent.objects.get(action="indicator_value.import_aggregate")
+    assert event.actor_id == personas["coordinator"].pk
