@@ -51,7 +51,6 @@ MODULES: tuple[Module, ...] = (
         "望",
         "指标体系、无感数据采集、指标计算、评分排名、对标分析与异常预警。",
         ALL_STAFF,
-        planned="预警的通知摘要、页面性能压测与浏览器测试仍在建设（第 4 号任务）",
         items=(
             NavItem(
                 "领导驾驶舱",
@@ -115,6 +114,8 @@ MODULES: tuple[Module, ...] = (
                 frozenset({Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
             ),
             NavItem("面对面座谈会", "enterprise_requests:forum_list", ALL_STAFF),
+            # Every member of staff; the request scope narrows what each one's figures cover.
+            NavItem("诉求分析", "enterprise_requests_analysis:index", ALL_STAFF),
             NavItem(
                 "诉求分类",
                 "enterprise_requests:category_list",
