@@ -8,12 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 
 from sizhen.indicators.choices import Direction, Frequency, SourceKind
 from sizhen.indicators.models import (
     Benchmark,
-    EvaluationCycle,
     Goalpost,
     Indicator,
     IndicatorValue,
@@ -259,9 +258,7 @@ def default_region(actor: Any) -> Region | None:
 
 def current_target(indicator: Indicator) -> float | None:
     target: float | None = (
-        Goalpost.objects.filter(
-            indicator=indicator, cycle__in=EvaluationCycle.objects.filter(is_current=True)
-        )
+        Goalpost.objects.filter(indicator=indicator, cycle__is_current=True)
         .order_by("pk")
         .values_list("target", flat=True)
         .first()
@@ -365,34 +362,27 @@ def _districts(indicator: Indicator, current: ValuePoint, actor: Any) -> list[Di
 
 
 def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str, Any]]:
-    """Each active child indicator with its latest value at ``region``, in two queries whatever
-    the number of children: the latest period per child, then only the rows of those periods."""
+    """Each active child indicator with its latest value at ``region``. The values of all
+    children come from one query, whatever their number: the rows whose period is the latest
+    period of some child (a correlated subquery per child walks the unique index backwards),
+    read as plain rows; per child the latest of those periods is its own latest, and the
+    source kinds of that period are narrowed in ``SOURCE_PREFERENCE`` order."""
     children = list(indicator.children.filter(is_active=True).order_by("sort_order", "code"))
     if not children:
         return []
-    values = IndicatorValue.objects.visible_to(actor).filter(
-        indicator__in=children, region=region, value__isnull=False
-    )
-    latest_period = dict(
-        values.order_by()
-        .values("indicator_id")
-        .annotate(latest=Max("period"))
-        .values_list("indicator_id", "latest")
-    )
-    latest: dict[int, IndicatorValue] = {}
-    if latest_period:
-        candidates = values.filter(period__in=set(latest_period.values()))
-        for value in candidates:
-            if value.period != latest_period.get(value.indicator_id):
-                continue
-            current = latest.get(value.indicator_id)
-            if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(
-                current.source_kind
-            ):
-                latest[value.indicator_id] = value
+    ids = [child.pk for child in children]
+    values = IndicatorValue.objects.visible_to(actor).filter(region=region, value__isnull=False)
+    latest_period = values.filter(indicator=OuterRef("pk")).order_by("-period").values("period")
+    periods = Indicator.objects.filter(pk__in=ids).values(latest=Subquery(latest_period[:1]))
+    by_child: dict[int, list[ValuePoint]] = {}
+    for indicator_id, *fields in values.filter(indicator__in=ids, period__in=periods).values_list(
+        "indicator_id", *ValuePoint.FIELDS
+    ):
+        by_child.setdefault(indicator_id, []).append(ValuePoint(*fields))
     rows = []
     for child in children:
-        value = latest.get(child.pk)
+        chosen = preferred_by_period(by_child.get(child.pk, []))
+        value = chosen[max(chosen)] if chosen else None
         rows.append(
             {
                 "indicator": child,

@@ -1,7 +1,8 @@
 """Reads for the city leaders' cockpit (市领导驾驶舱, leader cockpit) and the command-centre big
-screen (大屏, big screen). Everything comes from precomputed composite ``IndicatorValue`` rows
-(the overall index "BE" and its first-level indicators) and, when the monitoring app provides
-it, the open alerts; nothing is computed from records.
+screen (大屏, big screen). The scores come from precomputed composite ``IndicatorValue`` rows
+(the overall index "BE" and its first-level indicators); nothing is computed from records. The
+work panels (alerts, work tasks, the rectification ledger, enterprise requests) read each
+domain app's own selectors, scoped to the viewer, in a few aggregate queries each.
 """
 
 from __future__ import annotations
@@ -12,16 +13,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.utils import timezone
 
 from sizhen.dashboards.selectors import period_label, shift_period
+from sizhen.enterprise_requests import analysis as request_analysis
+from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.choices import SourceKind
 from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
+from sizhen.rectification.selectors import ledger_summary
+from sizhen.work_tasks import selectors as task_selectors
+from sizhen.work_tasks.choices import Timeliness
+from sizhen.work_tasks.models import TaskAssignment
 
 ROOT_CODE = "BE"
 CHANGE_COUNT = 5
-#: Alert states that still need someone's attention; the monitoring app owns the lifecycle.
-OPEN_ALERT_STATUSES = ("open", "acknowledged", "assigned")
+#: Alerts nobody has disposed of yet (未处置): the monitoring app's active states less
+#: ``converted``. A converted alert is handled elsewhere, as a work task or a rectification item
+#: that the cockpit counts in its own panel, so counting it here too would show one problem
+#: twice; the panel says how many alerts were converted instead.
+OPEN_ALERT_STATUSES = (OPEN, ACKNOWLEDGED, ASSIGNED)
+#: How many overdue work tasks the cockpit lists by name (the most overdue first).
+OVERDUE_TASK_COUNT = 5
 ALERT_SEVERITIES: tuple[tuple[str, str], ...] = (
     ("red", "红色"),
     ("orange", "橙色"),
@@ -67,6 +81,110 @@ class AlertCount:
 
 
 @dataclass
+class AlertPanel:
+    counts: list[AlertCount]
+    #: Active alerts turned into a work task or rectification item (not in ``counts``).
+    converted: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(a.count for a in self.counts)
+
+
+@dataclass
+class OverdueTask:
+    assignment: TaskAssignment
+    days_overdue: int
+
+
+@dataclass
+class TaskPanel:
+    """Work-task assignments by how they were completed (提前/按期/逾期完成), the open ones and
+    those open past their deadline; transferred sub-tasks are left out, as in the statistics."""
+
+    early: int
+    on_time: int
+    late: int
+    open: int
+    overdue_open: int
+    overdue: list[OverdueTask] = field(default_factory=list)
+
+    @property
+    def completed(self) -> int:
+        return self.early + self.on_time + self.late
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """(early + on time) / (completed + open overdue), the statistics page's 按期完成率."""
+        due = self.completed + self.overdue_open
+        return round((self.early + self.on_time) / due * 100, 1) if due else None
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        labels = dict(Timeliness.choices)
+        return [
+            (Timeliness.EARLY, labels[Timeliness.EARLY], self.early),
+            (Timeliness.ON_TIME, labels[Timeliness.ON_TIME], self.on_time),
+            (Timeliness.LATE, labels[Timeliness.LATE], self.late),
+        ]
+
+    def chart(self) -> dict[str, Any]:
+        rows = self.rows()
+        return {
+            "type": "bar",
+            "unit": "项",
+            "decimals": 0,
+            "colours": ["#2e7d32", "#5470c6", "#c62828"],
+            "categories": [label for _, label, _ in rows],
+            "series": [{"name": "已完成任务", "data": [count for _, _, count in rows]}],
+        }
+
+
+@dataclass
+class LedgerPanel:
+    """The rectification ledger (整改清单): items, closed (销号), completion rate."""
+
+    total: int
+    closed: int
+    rate: float
+    overdue: int
+    repeated: int
+
+
+@dataclass
+class RequestPanel:
+    """Enterprise requests submitted this month and their rates (三率), plus the requests open
+    past their deadline whenever submitted."""
+
+    month: dt.date
+    figures: request_analysis.Figures
+    overdue_open: int
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    def rates(self) -> list[tuple[str, float | None]]:
+        f = self.figures
+        return [
+            ("响应率", f.response_rate),
+            ("解决率", f.resolution_rate),
+            ("满意率", f.satisfaction_rate),
+            ("超期率", f.overdue_rate),
+        ]
+
+    def chart(self) -> dict[str, Any]:
+        rates = self.rates()
+        return {
+            "type": "bar",
+            "unit": "%",
+            "max": 100,
+            "colours": ["#5470c6", "#2e7d32", "#91cc75", "#c62828"],
+            "categories": [label for label, _ in rates],
+            "series": [{"name": f"{self.month_label} 诉求", "data": [v for _, v in rates]}],
+        }
+
+
+@dataclass
 class Cockpit:
     root: Indicator | None
     city: Region | None
@@ -88,7 +206,10 @@ class Cockpit:
     coverage: int = 0
     previous_coverage: int = 0
     #: None while the monitoring app has no Alert model.
-    alerts: list[AlertCount] | None = None
+    alert_panel: AlertPanel | None = None
+    tasks: TaskPanel | None = None
+    ledger: LedgerPanel | None = None
+    requests: RequestPanel | None = None
 
     @property
     def frequency(self) -> str:
@@ -115,8 +236,12 @@ class Cockpit:
         return self.index.computed_at if self.index else None
 
     @property
+    def alerts(self) -> list[AlertCount] | None:
+        return self.alert_panel.counts if self.alert_panel else None
+
+    @property
     def alert_total(self) -> int:
-        return sum(a.count for a in self.alerts or [])
+        return self.alert_panel.total if self.alert_panel else 0
 
     def heatmap_rows(self) -> list[dict[str, Any]]:
         return [
@@ -183,33 +308,84 @@ def _changes(
 
 
 def alert_model() -> Any:
-    """The monitoring app's Alert model, looked up at run time so that the cockpit works (and
-    says so) before that app ships it, without importing monitoring internals."""
+    """The monitoring app's Alert model, looked up in the app registry at run time: without the
+    app installed the cockpit still works and says so (the lifecycle's state names above are
+    plain constants and import without it)."""
     try:
         return apps.get_model("monitoring", "Alert")
     except LookupError:
         return None
 
 
-def get_alert_counts(actor: Any) -> list[AlertCount] | None:
-    """Open alerts by severity, or None while the monitoring app has no Alert model."""
+def get_alert_counts(actor: Any) -> AlertPanel | None:
+    """Open alerts by severity and the number converted, in one query; None while the
+    monitoring app has no Alert model."""
     model = alert_model()
     if model is None:
         return None
     manager = model.objects
     queryset = manager.visible_to(actor) if hasattr(manager, "visible_to") else manager.all()
     counts = Counter(
-        queryset.filter(status__in=OPEN_ALERT_STATUSES).values_list("severity", flat=True)
+        queryset.filter(status__in=(*OPEN_ALERT_STATUSES, CONVERTED))
+        .order_by()
+        .values_list("severity", "status")
     )
-    return [AlertCount(code, label, counts.get(code, 0)) for code, label in ALERT_SEVERITIES]
+    open_counts: Counter[str] = Counter()
+    for (severity, status), n in counts.items():
+        if status in OPEN_ALERT_STATUSES:
+            open_counts[severity] += n
+    converted = sum(n for (_, status), n in counts.items() if status == CONVERTED)
+    return AlertPanel(
+        [AlertCount(code, label, open_counts.get(code, 0)) for code, label in ALERT_SEVERITIES],
+        converted,
+    )
+
+
+def get_task_panel(actor: Any, today: dt.date) -> TaskPanel:
+    """Two queries: the counts in one aggregate, the most overdue open assignments."""
+    counts = task_selectors.completion_summary(actor, today, lead_only=True)
+    overdue = (
+        task_selectors.overdue_assignments(actor, today)
+        .filter(parent__isnull=True)
+        .order_by("deadline", "pk")[:OVERDUE_TASK_COUNT]
+    )
+    return TaskPanel(**counts, overdue=[OverdueTask(a, (today - a.deadline).days) for a in overdue])
+
+
+def get_ledger_panel(actor: Any) -> LedgerPanel:
+    return LedgerPanel(**ledger_summary(actor))
+
+
+def get_request_panel(actor: Any, today: dt.date) -> RequestPanel:
+    month = today.replace(day=1)
+    figures = request_analysis.totals(
+        actor, request_analysis.AnalysisFilter(first=month, last=month), today=today
+    )
+    visible = request_selectors.requests_visible_to(actor).order_by()
+    overdue_open = request_selectors.overdue(visible, today).count()
+    return RequestPanel(month, figures, overdue_open)
+
+
+def today() -> dt.date:
+    """The local date; tests replace it."""
+    return timezone.localdate()
 
 
 def get_cockpit(actor: Any) -> Cockpit:
     """The whole picture for one screen: the latest overall index of the city, its history, the
-    districts' scores and ranks, the district x first-level indicator grid and what moved."""
+    districts' scores and ranks, the district x first-level indicator grid and what moved; and
+    the work panels (alerts, tasks, rectification, requests), each scoped to the actor."""
+    day = today()
     root = Indicator.objects.visible_to(actor).filter(code=ROOT_CODE).first()
     city = Region.objects.visible_to(actor).filter(parent__isnull=True).order_by("path").first()
-    cockpit = Cockpit(root=root, city=city, alerts=get_alert_counts(actor))
+    cockpit = Cockpit(
+        root=root,
+        city=city,
+        alert_panel=get_alert_counts(actor),
+        tasks=get_task_panel(actor, day),
+        ledger=get_ledger_panel(actor),
+        requests=get_request_panel(actor, day),
+    )
     if root is None or city is None:
         return cockpit
     values = _composite(actor)

@@ -1,5 +1,6 @@
 """The city leaders' cockpit (市领导驾驶舱, leader cockpit) and the command-centre big screen
-(大屏, big screen). Both read precomputed composite scores only."""
+(大屏, big screen). Both read precomputed composite scores and, for the work panels, the domain
+apps' summary selectors scoped to the viewer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from sizhen.core.access import require_role
 from sizhen.core.audit import record_event
@@ -22,12 +25,29 @@ EXPORTS = ("heatmap",)
 
 
 def _context(cockpit: Cockpit) -> dict[str, Any]:
+    month = cockpit.requests.month_label if cockpit.requests else ""
     return {
         "c": cockpit,
         "heatmap_rows": cockpit.heatmap_rows(),
         "history_chart": cockpit.history_chart(),
         "districts_chart": cockpit.districts_chart(),
         "heatmap_chart": cockpit.heatmap_chart(),
+        "tasks_chart": cockpit.tasks.chart() if cockpit.tasks else None,
+        "requests_chart": cockpit.requests.chart() if cockpit.requests else None,
+        # The list pages each panel links to, filtered like the figure where they can be.
+        "links": {
+            "alerts": reverse("monitoring:alert_list"),
+            "tasks": reverse("work_tasks:list"),
+            "tasks_overdue": reverse("work_tasks:list") + "?overdue=1",
+            "tasks_statistics": reverse("work_tasks:statistics"),
+            "ledger": reverse("rectification:item_list"),
+            "ledger_closed": reverse("rectification:item_list") + "?status=closed",
+            "ledger_overdue": reverse("rectification:item_list") + "?overdue=yes",
+            "requests": reverse("enterprise_requests:ledger"),
+            "requests_analysis": reverse("enterprise_requests_analysis:index")
+            + "?"
+            + urlencode({"first": month, "last": month}),
+        },
         "change_blocks": [
             ("一级指标得分上升前五", cockpit.indicators_up),
             ("一级指标得分下降前五", cockpit.indicators_down),

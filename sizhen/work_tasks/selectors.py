@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, role_of
@@ -48,20 +48,26 @@ def task_is_complete(task: WorkTask) -> bool:
     return bool(live) and all(s == APPROVED for s in live)
 
 
-def completion_summary(actor: Any, today: dt.date | None = None) -> dict[str, int]:
+def completion_summary(
+    actor: Any, today: dt.date | None = None, *, lead_only: bool = False
+) -> dict[str, int]:
     """For the leaders' cockpit: completed assignments by timeliness, open ones, and open ones
-    past their deadline, among the assignments the actor may see."""
+    past their deadline, among the assignments the actor may see, in one aggregate query.
+    ``lead_only`` leaves transferred sub-tasks out, as the statistics do, so that a transfer
+    does not count a task twice."""
     day = today or timezone.localdate()
-    qs = list_assignments(actor)
-    out = {"early": 0, "on_time": 0, "late": 0, "open": 0, "overdue_open": 0}
-    for status, timeliness, deadline in qs.values_list("status", "timeliness", "deadline"):
-        if status == APPROVED and timeliness in out:
-            out[timeliness] += 1
-        elif status in OPEN_STATES:
-            out["open"] += 1
-            if deadline < day:
-                out["overdue_open"] += 1
-    return out
+    qs = list_assignments(actor).order_by()
+    if lead_only:
+        qs = qs.filter(parent__isnull=True)
+    approved, still_open = Q(status=APPROVED), Q(status__in=OPEN_STATES)
+    counts = qs.aggregate(
+        early=Count("pk", filter=approved & Q(timeliness=Timeliness.EARLY)),
+        on_time=Count("pk", filter=approved & Q(timeliness=Timeliness.ON_TIME)),
+        late=Count("pk", filter=approved & Q(timeliness=Timeliness.LATE)),
+        open=Count("pk", filter=still_open),
+        overdue_open=Count("pk", filter=still_open & Q(deadline__lt=day)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
 
 
 @dataclass

@@ -17,7 +17,9 @@
       tooltip: { trigger: "axis" },
       grid: { left: 56, right: 24, top: 32, bottom: 40 },
       xAxis: { type: "category", data: data.categories, axisLabel: textStyle() },
-      yAxis: { type: "value", name: data.unit || "", scale: true, axisLabel: textStyle() },
+      // Fewer ticks on the big screen: its panels are short and its type is large.
+      yAxis: { type: "value", name: data.unit || "", scale: true, splitNumber: dark ? 3 : 5,
+               axisLabel: textStyle() },
       series: data.series.map(function (s) {
         return { name: s.name, type: "line", data: s.data, connectNulls: true, smooth: true,
                  areaStyle: { opacity: 0.15 } };
@@ -25,26 +27,34 @@
     };
   }
 
+  // A bar chart of districts by rank (first green, last red), or of a few figures with their
+  // own colours (data.colours), decimals (data.decimals, default 1) and axis maximum (data.max).
   function barOption(data) {
     var ranks = data.ranks || [];
     var total = ranks.length;
+    var decimals = data.decimals === undefined ? 1 : data.decimals;
+    var few = data.colours !== undefined;
     return {
       backgroundColor: "transparent",
       tooltip: { trigger: "axis" },
-      grid: { left: 56, right: 24, top: 24, bottom: 70 },
+      grid: { left: 56, right: 24, top: 24, bottom: few ? 36 : 70 },
       xAxis: { type: "category", data: data.categories,
-               axisLabel: { interval: 0, rotate: 30, fontSize: fontSize } },
+               axisLabel: { interval: 0, rotate: few ? 0 : 30, fontSize: fontSize } },
       // Bars start at zero: a truncated axis would hide the last district's bar entirely.
-      yAxis: { type: "value", name: data.unit || "", min: 0, axisLabel: textStyle() },
+      yAxis: { type: "value", name: data.unit || "", min: 0, max: data.max,
+               splitNumber: few ? 3 : 5, axisLabel: textStyle() },
       series: data.series.map(function (s) {
         return {
           name: s.name,
           type: "bar",
-          label: { show: dark, position: "top", fontSize: fontSize - 4,
-                   formatter: function (p) { return p.value == null ? "" : p.value.toFixed(1); } },
+          label: { show: dark || few, position: "top", fontSize: dark ? fontSize - 4 : fontSize,
+                   formatter: function (p) {
+                     return p.value == null ? "" : p.value.toFixed(decimals);
+                   } },
           data: s.data.map(function (value, index) {
-            var colour = index === 0 ? RANK_COLOURS.first
-              : (index === total - 1 && total > 1 ? RANK_COLOURS.last : RANK_COLOURS.other);
+            var colour = data.colours ? data.colours[index % data.colours.length]
+              : (index === 0 ? RANK_COLOURS.first
+                : (index === total - 1 && total > 1 ? RANK_COLOURS.last : RANK_COLOURS.other));
             return { value: value, itemStyle: { color: colour } };
           })
         };

@@ -135,7 +135,22 @@ def test_leader_sees_charts_with_data_on_the_indicator_page_and_the_cockpit(
     assert len(cockpit_districts) == 1 and 8 <= cockpit_districts[0] <= 10
     heatmap = chart_points(page, "heatmap-chart")
     assert heatmap[0] >= 8
+    # Early / on time / late: three bars, zero or not.
+    assert chart_points(page, "tasks-chart") == [3]
+    assert len(chart_points(page, "requests-chart")) == 1
     shot(page, "dashboards-cockpit-leader")
+
+    # The big screen at the command centre's 1920×1080: every panel drawn, nothing scrolls.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    response = page.goto(f"{live_server.url}/dashboards/bigscreen/")
+    assert response is not None and response.status == 200
+    for name in ("history-chart", "districts-chart", "heatmap-chart", "tasks-chart"):
+        assert chart_points(page, name)[0] >= 1, name
+    assert len(chart_points(page, "requests-chart")) == 1
+    size = page.evaluate("[document.body.scrollWidth, document.body.scrollHeight]")
+    assert size == [1920, 1080]
+    page.wait_for_timeout(1500)  # let the charts' entry animation finish for the picture
+    page.screenshot(path=str(SCREENSHOTS / "dashboards-bigscreen-leader.png"))
 
 
 def test_district_officer_drills_into_their_own_records_only(

@@ -79,13 +79,6 @@ def tree(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
     return {"be": be, "be01": be01, "be02": be02, "south": south, "park": park, **city}
 
 
-@pytest.fixture(autouse=True)
-def no_alert_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The monitoring app is being built alongside; its Alert model stays out of these figures
-    unless a test stands one in."""
-    monkeypatch.setattr(selectors_cockpit, "alert_model", lambda: None)
-
-
 def _payload(response, element_id: str) -> Any:
     match = re.search(
         rf'<script id="{element_id}" type="application/json">(.*?)</script>',
@@ -203,62 +196,7 @@ def test_without_overall_index(city, personas, client_for):
     assert client_for("leader").get(BIGSCREEN).status_code == 200
 
 
-# -- alerts and placeholders ----------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_placeholders_while_modules_are_missing(tree, client_for):
-    response = client_for("leader").get(COCKPIT)
-    assert response.context["c"].alerts is None
-    text = response.content.decode()
-    for placeholder in ("预警模块尚未上线", "工作任务模块尚未上线", "企业诉求模块尚未上线"):
-        assert placeholder in text
-
-
-class _FakeAlerts:
-    """Stands in for monitoring.Alert, which another engineer is still building."""
-
-    rows = [
-        ("red", "open"),
-        ("red", "assigned"),
-        ("orange", "acknowledged"),
-        ("yellow", "closed"),
-        ("blue", "open"),
-        ("blue", "resolved"),
-    ]
-
-    class objects:  # mirrors the Django manager attribute
-        @staticmethod
-        def all() -> Any:
-            return _FakeAlerts.Query(_FakeAlerts.rows)
-
-    class Query:
-        def __init__(self, rows):
-            self.rows = rows
-
-        def filter(self, *, status__in):
-            return _FakeAlerts.Query([r for r in self.rows if r[1] in status__in])
-
-        def values_list(self, field, *, flat):
-            assert (field, flat) == ("severity", True)
-            return [r[0] for r in self.rows]
-
-
-@pytest.mark.django_db
-def test_open_alerts_by_severity(tree, client_for, monkeypatch):
-    monkeypatch.setattr(selectors_cockpit, "alert_model", lambda: _FakeAlerts)
-    response = client_for("leader").get(COCKPIT)
-    c = response.context["c"]
-    assert [(a.severity, a.label, a.count) for a in c.alerts] == [
-        ("red", "红色", 2),
-        ("orange", "橙色", 1),
-        ("yellow", "黄色", 0),
-        ("blue", "蓝色", 1),
-    ]
-    assert c.alert_total == 4
-    text = response.content.decode()
-    assert '<td class="sev-red">红色预警</td><td>2</td>' in text
-    assert "预警模块尚未上线" not in text
+# -- alerts, tasks, rectification, requests: see the work panels below --------------------
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -327,8 +265,7 @@ def test_big_screen_has_no_navigation_and_refreshes(tree, client_for):
     assert stamp.startswith("数据期间：2026-03 · 数据计算于 ")
     assert "每 300 秒自动刷新" in stamp
     assert _payload(response, "heatmap-chart")["rows"] == ["东湖区", "南湖区", "西山区"]
-    for placeholder in ("预警模块尚未上线", "工作任务模块尚未上线", "企业诉求模块尚未上线"):
-        assert placeholder in text
+    assert "尚未上线" not in text
 
 
 def test_alert_model_is_looked_up_in_the_registry(monkeypatch):
@@ -338,7 +275,6 @@ def test_alert_model_is_looked_up_in_the_registry(monkeypatch):
         assert (app_label, model_name) == ("monitoring", "Alert")
         raise LookupError(model_name)
 
-    monkeypatch.undo()  # drop the autouse stand-in: this test exercises the real lookup
     monkeypatch.setattr(selectors_cockpit.apps, "get_model", missing)
     assert selectors_cockpit.alert_model() is None
     assert selectors_cockpit.get_alert_counts(None) is None
@@ -360,3 +296,388 @@ def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
     assert 'data-testid="coverage">1/2</div><small>上期 2/2，两期口径不同</small>' in (
         response.content.decode()
     )
+
+
+# -- work panels: alerts, tasks, rectification, requests ------------------------------------
+
+D = dt.date
+#: The cockpit's today in the panel tests: tasks issued Friday 26 September 2025 fall due on
+#: 10 October (5 working days across National Day), so an open one is 10 days overdue.
+TODAY = D(2025, 10, 20)
+ISSUED, DUE = D(2025, 9, 26), D(2025, 10, 10)
+
+
+@pytest.fixture
+def cockpit_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    monkeypatch.setattr(selectors_cockpit, "today", lambda: TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """clock(date): the work-task services see that date as today (as in the work_tasks tests)."""
+    from sizhen.work_tasks import services
+
+    def set_today(day: dt.date) -> None:
+        monkeypatch.setattr(services, "today", lambda: day)
+
+    return set_today
+
+
+@pytest.fixture
+def tasks(city, personas, clock, settings, tmp_path) -> dict[str, Any]:
+    """Through the work-task services: completed early (市场监督管理局), on time (东湖区) and late
+    (市场监督管理局); open past the deadline (西山区, 10 days); open within it (税务局); the
+    early one was partly transferred to 东湖区市场监督管理局, a sub-task approved late that the
+    cockpit must not count a second time."""
+    from sizhen.work_tasks import services
+    from sizhen.work_tasks.tests.support import assignment_for, issue
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def finish(assignment, actor, day):
+        services.receive_assignment(assignment, actor=personas[actor])
+        clock(day)
+        services.submit_assignment(assignment, actor=personas[actor])
+        services.approve_assignment(assignment, actor=personas["coordinator"])
+
+    clock(ISSUED)
+    early = assignment_for(issue(personas, [city["market"]], title="提前任务"), city["market"])
+    on_time = assignment_for(
+        issue(personas, [city["district_a"]], title="按期任务"), city["district_a"]
+    )
+    late = assignment_for(issue(personas, [city["market"]], title="逾期任务"), city["market"])
+    overdue = assignment_for(
+        issue(personas, [city["district_b"]], title="在办任务"), city["district_b"]
+    )
+    services.receive_assignment(early, actor=personas["lead_department"])
+    (sub,) = services.transfer_assignment(
+        early, actor=personas["lead_department"], units=[city["a_dept"]], note="请东湖区落实"
+    )
+    services.receive_assignment(sub, actor=personas["responsible_department"])
+    clock(D(2025, 10, 14))
+    services.submit_assignment(sub, actor=personas["responsible_department"])
+    services.approve_assignment(sub, actor=personas["lead_department"])
+    clock(D(2025, 9, 30))
+    services.submit_assignment(early, actor=personas["lead_department"])
+    services.approve_assignment(early, actor=personas["coordinator"])
+    finish(on_time, "district_a", DUE)
+    finish(late, "lead_department", D(2025, 10, 14))
+    clock(D(2025, 10, 15))
+    pending = assignment_for(issue(personas, [city["tax"]], title="新任务"), city["tax"])
+    clock(TODAY)
+    return {"early": early, "on_time": on_time, "late": late, "overdue": overdue, "sub": sub,
+            "pending": pending}  # fmt: skip
+
+
+def _rectification_items(city, personas) -> dict[str, Any]:
+    """Three items of 东湖区 (one closed through review, one overdue) and one of 西山区."""
+    from sizhen.rectification import services
+    from sizhen.rectification.choices import Judgement, Source
+    from sizhen.rectification.models import RectificationItem
+    from sizhen.rectification.tests.conftest import pdf
+
+    def create(title, region, deadline):
+        return services.create_item(
+            actor=personas["coordinator"],
+            title=title,
+            description="评估反馈",
+            source=Source.EVALUATION,
+            region=region,
+            lead_department=city["market"],
+            responsible_departments=[],
+            measures="整改措施",
+            deadline=deadline,
+        )
+
+    future = D.today() + dt.timedelta(days=60)
+    closed = create("东湖区企业开办时间长", city["district_a"], future)
+    lead, coordinator = personas["lead_department"], personas["coordinator"]
+    services.transition_item(closed, "accept", actor=lead)
+    services.add_evidence(closed, actor=lead, upload=pdf())
+    services.transition_item(closed, "submit", actor=lead, note="已完成")
+    services.verify_effect(closed, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.transition_item(closed, "close", actor=coordinator, note="效果明显")
+    late = create("东湖区不动产登记跑多次", city["district_a"], future)
+    # The deadline passed long ago (the services refuse to set one in the past).
+    RectificationItem.objects.filter(pk=late.pk).update(deadline=D(2020, 1, 31))
+    create("东湖区水电气报装慢", city["district_a"], future)
+    create("西山区招投标不透明", city["district_b"], future)
+    assert RectificationItem.objects.get(pk=closed.pk).status == "closed"
+    return {"closed": closed, "late": late}
+
+
+@pytest.fixture
+def ledger(city, personas, settings, tmp_path) -> dict[str, Any]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return _rectification_items(city, personas)
+
+
+def _at(day: dt.date, hour: int = 10) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+@pytest.fixture
+def requests(city, personas) -> dict[str, Any]:
+    """October 2025 (the cockpit's month): three requests of 东湖区, one of 西山区; and one of
+    东湖区 from September still open past its deadline."""
+    from sizhen.enterprise_requests import services
+    from sizhen.enterprise_requests.models import EnterpriseRequest
+    from sizhen.enterprise_requests.tests.factories import dispatched, portal_request
+
+    a1 = dispatched(personas, city, text="企业开办刻章环节需要跑三次，请协调解决")
+    a2 = dispatched(personas, city, text="不动产登记窗口排队时间过长")
+    a3 = dispatched(personas, city, text="园区道路照明路灯长期不亮")
+    b1 = services.dispatch_request(
+        portal_request(personas["enterprise_b"], text="物流园区货车通行证办理难"),
+        actor=personas["coordinator"],
+        department=city["b_dept"],
+    )
+    old = dispatched(personas, city, text="水电气报装等待时间过长")
+    rows = {
+        # Accepted the hour it came in; revisited: solved, very satisfied; replied in time.
+        a1: dict(submitted_at=_at(D(2025, 10, 13)), accepted_at=_at(D(2025, 10, 13), 11),
+                 replied_at=_at(D(2025, 10, 15)), status="closed", deadline=D(2025, 10, 17),
+                 resolved=True, satisfaction=5),
+        # Never accepted, open past its deadline of 16 October.
+        a2: dict(submitted_at=_at(D(2025, 10, 14)), deadline=D(2025, 10, 16)),
+        # Accepted three working days late; revisited: not solved, dissatisfied.
+        a3: dict(submitted_at=_at(D(2025, 10, 9)), accepted_at=_at(D(2025, 10, 14)),
+                 replied_at=_at(D(2025, 10, 16)), status="closed", deadline=D(2025, 10, 30),
+                 resolved=False, satisfaction=2),
+        b1: dict(submitted_at=_at(D(2025, 10, 15)), deadline=D(2025, 10, 29)),
+        old: dict(submitted_at=_at(D(2025, 9, 22)), deadline=D(2025, 9, 30)),
+    }  # fmt: skip
+    names = {f.name for f in EnterpriseRequest._meta.get_fields()}
+    for request, fields in rows.items():
+        if "accepted_at" in fields and "first_accepted_at" in names:
+            fields["first_accepted_at"] = fields["accepted_at"]  # 首次签收, what the rate reads
+        EnterpriseRequest.objects.filter(pk=request.pk).update(**fields)
+    return {"a1": a1, "a2": a2, "a3": a3, "b1": b1, "old": old}
+
+
+def _alert(city, indicator, region, severity, status, kind="cross_sectional_extreme"):
+    from sizhen.monitoring.models import Alert
+
+    return Alert.objects.create(
+        indicator=indicator, region=region, kind=kind, period=MAR, severity=severity,
+        status=status, subject=f"{severity}-{status}", value=1.0, expected=2.0,
+        method="modified_z", score=5.0,
+        explanation=f"{region.name}{severity}",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def alerts(city) -> None:
+    indicator = Indicator.objects.create(code="T01", name="新设企业数", level=2)
+    a, b = city["district_a"], city["district_b"]
+    for region, severity, status, kind in (
+        (a, "red", "open", "cross_sectional_extreme"),
+        (a, "red", "assigned", "goalpost_breach"),
+        (b, "red", "acknowledged", "cross_sectional_extreme"),
+        (a, "orange", "converted", "cross_sectional_extreme"),
+        (b, "orange", "converted", "goalpost_breach"),
+        (a, "yellow", "resolved", "cross_sectional_extreme"),
+        (b, "blue", "open", "cross_sectional_extreme"),
+        (b, "blue", "dismissed", "goalpost_breach"),
+    ):
+        _alert(city, indicator, region, severity, status, kind)
+
+
+def _section(response, testid: str) -> str:
+    match = re.search(rf'data-testid="{testid}">.*?</section>', response.content.decode(), re.S)
+    assert match is not None, testid
+    return match.group(0)
+
+
+@pytest.mark.django_db
+def test_task_completion_early_on_time_late(tasks, cockpit_today, client_for, personas):
+    response = client_for("leader").get(COCKPIT)
+    t = response.context["c"].tasks
+    # Lead assignments only: the approved sub-task of the early one is not counted again.
+    assert (t.early, t.on_time, t.late, t.open, t.overdue_open) == (1, 1, 1, 2, 1)
+    assert (t.completed, t.on_time_rate) == (3, 50.0)  # (1 + 1) / (3 completed + 1 overdue)
+    assert [(o.assignment.pk, o.days_overdue) for o in t.overdue] == [(tasks["overdue"].pk, 10)]
+    assert _payload(response, "tasks-chart") == {
+        "type": "bar",
+        "unit": "项",
+        "decimals": 0,
+        "colours": ["#2e7d32", "#5470c6", "#c62828"],
+        "categories": ["提前完成", "按期完成", "逾期完成"],
+        "series": [{"name": "已完成任务", "data": [1, 1, 1]}],
+    }
+    section = _section(response, "tasks")
+    assert "<tr><td>逾期未完成</td><td>1</td></tr>" in section
+    assert 'href="/tasks/?overdue=1" data-testid="tasks-overdue">其中逾期 1 项</a>' in section
+    number = tasks["overdue"].task.number
+    assert (
+        f'<a href="/tasks/{tasks["overdue"].pk}/">{number} 在办任务</a></td><td>西山区</td>'
+        "<td>2025-10-10</td><td>10 天</td>"
+    ) in section
+    assert 'href="/tasks/statistics/"' in section
+    # The statistics page counts the same assignments.
+    from sizhen.work_tasks.selectors import statistics
+
+    total = statistics(personas["coordinator"], today=TODAY).total
+    assert (total.early, total.on_time, total.late, total.overdue_open) == (1, 1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_rectification_ledger_completion(ledger, client_for):
+    response = client_for("coordinator").get(COCKPIT)
+    lp = response.context["c"].ledger
+    assert (lp.total, lp.closed, lp.rate, lp.overdue, lp.repeated) == (4, 1, 25.0, 1, 0)
+    section = _section(response, "ledger")
+    assert 'data-testid="ledger-total"><a href="/rectification/">4</a>' in section
+    assert '<a href="/rectification/?status=closed">1</a>' in section
+    assert 'data-testid="ledger-rate">25.0%</td>' in section
+    assert '<a href="/rectification/?overdue=yes">1</a>' in section
+
+
+@pytest.mark.django_db
+def test_request_statistics_this_month(requests, cockpit_today, client_for, personas):
+    from sizhen.enterprise_requests import analysis
+
+    response = client_for("leader").get(COCKPIT)
+    r = response.context["c"].requests
+    f = r.figures
+    assert (r.month, r.month_label, f.total) == (D(2025, 10, 1), "2025-10", 4)
+    # a1 accepted within the hour; a3 three working days late; a2 and b1 never accepted, both
+    # submitted more than one working day before the 20th: 1 of 4.
+    assert (f.responded, f.response_due, f.response_rate) == (1, 4, 25.0)
+    assert (f.resolved, f.resolution_base, f.resolution_rate) == (1, 2, 50.0)
+    assert (f.satisfied, f.rated, f.satisfaction_rate) == (1, 2, 50.0)
+    # Deadline passed or handled: a1, a2 (open past 16 Oct), a3; overdue: a2 only.
+    assert (f.overdue, f.deadline_due, f.overdue_rate) == (1, 3, 33.3)
+    # Open past the deadline whenever submitted: a2 and September's request.
+    assert r.overdue_open == 2
+    expected = analysis.overall(
+        personas["leader"], analysis.AnalysisFilter(first=r.month, last=r.month), today=TODAY
+    )
+    assert [getattr(f, n) for n in f.COUNTS] == [getattr(expected, n) for n in f.COUNTS]
+    assert _payload(response, "requests-chart")["series"] == [
+        {"name": "2025-10 诉求", "data": [25.0, 50.0, 50.0, 33.3]}
+    ]
+    section = _section(response, "requests")
+    assert 'data-testid="requests-total">4</div>' in section
+    assert 'href="/requests/" data-testid="requests-overdue">2</a>' in section
+    assert 'href="/requests/analysis/?first=2025-10&amp;last=2025-10"' in section
+    assert "<tr><td>满意率</td><td>50.0%</td></tr>" in section
+
+
+@pytest.mark.django_db
+def test_open_alerts_by_severity_leave_converted_ones_to_the_work_panels(alerts, client_for):
+    response = client_for("leader").get(COCKPIT)
+    c = response.context["c"]
+    assert [(a.severity, a.label, a.count) for a in c.alerts] == [
+        ("red", "红色", 3),
+        ("orange", "橙色", 0),
+        ("yellow", "黄色", 0),
+        ("blue", "蓝色", 1),
+    ]
+    assert (c.alert_total, c.alert_panel.converted) == (4, 2)
+    section = _section(response, "alerts")
+    assert (
+        '<td class="sev-red">红色预警</td><td><a href="/monitoring/alerts/?severity=red">3</a>'
+        in section
+    )
+    assert "另有 2 条已转为工作任务或整改事项" in section
+
+
+def test_open_alert_states_follow_the_monitoring_lifecycle():
+    """Every active alert state is either open here or converted (counted in the work panels);
+    a state added to the monitoring workflow must be placed deliberately."""
+    from sizhen.monitoring.workflow import ACTIVE_STATES, CONVERTED, STATES
+
+    assert set(selectors_cockpit.OPEN_ALERT_STATUSES) == ACTIVE_STATES - {CONVERTED}
+    assert set(selectors_cockpit.OPEN_ALERT_STATUSES) <= set(STATES)
+
+
+@pytest.mark.django_db
+def test_alert_placeholder_without_the_alert_model(tree, client_for, monkeypatch):
+    monkeypatch.setattr(selectors_cockpit, "alert_model", lambda: None)
+    response = client_for("leader").get(COCKPIT)
+    assert response.context["c"].alerts is None
+    assert "预警模块尚未上线" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_work_panels_are_scoped_to_the_viewer(
+    tasks, ledger, requests, alerts, cockpit_today, personas
+):
+    """A district officer sees their own district's figures only (through the selectors: the
+    page itself is for city-wide roles); an enterprise sees no work figures at all."""
+    east = selectors_cockpit.get_cockpit(personas["district_a"])
+    t = east.tasks
+    assert (t.early, t.on_time, t.late, t.open, t.overdue_open, t.overdue) == (0, 1, 0, 0, 0, [])
+    assert (east.ledger.total, east.ledger.closed, east.ledger.overdue) == (3, 1, 1)
+    assert (east.requests.figures.total, east.requests.overdue_open) == (3, 2)
+    assert [a.count for a in east.alerts] == [2, 0, 0, 0]
+    assert east.alert_panel.converted == 1
+    west = selectors_cockpit.get_cockpit(personas["district_b"])
+    t = west.tasks
+    assert (t.early, t.on_time, t.late, t.open, t.overdue_open) == (0, 0, 0, 1, 1)
+    assert [o.assignment.pk for o in t.overdue] == [tasks["overdue"].pk]
+    assert (west.ledger.total, west.ledger.closed, west.ledger.rate) == (1, 0, 0.0)
+    assert (west.requests.figures.total, west.requests.overdue_open) == (1, 0)
+    assert [a.count for a in west.alerts] == [1, 0, 0, 1]
+    outsider = selectors_cockpit.get_cockpit(personas["enterprise"])
+    assert (outsider.tasks.completed, outsider.tasks.open, outsider.ledger.total) == (0, 0, 0)
+    assert outsider.alert_total == 0
+
+
+@pytest.mark.django_db
+def test_work_panels_cost_the_same_queries_whatever_the_rows(
+    tasks, ledger, requests, alerts, cockpit_today, client_for, personas, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sizhen.work_tasks.tests.support import issue
+
+    client = client_for("leader")
+    client.get(COCKPIT)
+    with CaptureQueriesContext(connection) as before:
+        client.get(COCKPIT)
+    clock(ISSUED)
+    for n in range(4):  # four more overdue tasks, listed by name on the page
+        issue(personas, [tasks["overdue"].region], title=f"补充任务{n}")
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(COCKPIT)
+    assert len(response.context["c"].tasks.overdue) == 5
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+@pytest.mark.django_db
+def test_big_screen_shows_the_work_panels(tree, tasks, ledger, requests, cockpit_today, client_for):
+    response = client_for("leader").get(BIGSCREEN)
+    text = response.content.decode()
+    assert _payload(response, "tasks-chart")["series"][0]["data"] == [1, 1, 1]
+    assert _payload(response, "requests-chart")["categories"] == [
+        "响应率",
+        "解决率",
+        "满意率",
+        "超期率",
+    ]
+    assert 'data-testid="bs-tasks-overdue">1</span>' in text
+    assert 'data-testid="bs-ledger">1/4 · 25.0%</span>' in text
+    assert 'data-testid="bs-requests-total">4</span>' in text
+
+
+@pytest.mark.django_db
+def test_monitoring_module_page_lists_the_cockpit_without_a_pending_notice(client_for):
+    body = client_for("leader").get("/m/monitoring/").content.decode()
+    assert 'href="/dashboards/cockpit/"' in body and 'href="/dashboards/bigscreen/"' in body
+    assert 'data-testid="module-pending"' not in body
+
+
+@pytest.mark.django_db
+def test_every_panel_link_opens_for_the_cockpit_roles(city, personas, client_for):
+    for name in ("leader", "coordinator"):
+        client = client_for(name)
+        links = client.get(COCKPIT).context["links"]
+        assert len(links) == 9
+        for key, url in links.items():
+            assert client.get(url).status_code == 200, (name, key, url)

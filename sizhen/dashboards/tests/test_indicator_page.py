@@ -236,6 +236,57 @@ def test_sub_indicators_of_a_parent(tree, client_for):
 
 
 @pytest.mark.django_db
+def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
+    city, personas, django_assert_num_queries
+):
+    """Each child's own latest period (not the parent's), the preferred source kind within it,
+    values of other regions and empty values ignored; one query for the values of all children."""
+    from sizhen.dashboards.selectors import _children
+
+    root, east = city["root"], city["district_a"]
+    parent = Indicator.objects.create(code="P01", name="上级", direction="higher_is_better")
+
+    def child(n):
+        return Indicator.objects.create(
+            code=f"P01.{n:02d}", name=f"下级{n}", parent=parent, level=1, sort_order=n
+        )
+
+    c1, c2, _no_values, c4 = child(1), child(2), child(3), child(4)
+    _value(c1, root, FEB, 10.0)
+    _value(c1, root, MAR, 12.0, SourceKind.SURVEY)
+    _value(c1, root, MAR, 11.0)  # records before survey
+    _value(c1, east, dt.date(2026, 4, 1), 99.0)  # another region's later period
+    _value(c2, root, JAN, 20.0, SourceKind.SURVEY)
+    _value(c2, root, FEB, 21.0, SourceKind.COMPOSITE)
+    _value(c2, root, FEB, 22.0, SourceKind.FILLING)
+    _value(c4, root, FEB, 40.0)
+    _value(c4, root, MAR, None)  # no value this month: February stays the latest
+    leader = personas["leader"]
+
+    def shown():
+        return [
+            (
+                r["indicator"].code,
+                r["label"],
+                r["value"] and (r["value"].value, r["value"].source_kind),
+            )
+            for r in _children(parent, root, leader)
+        ]
+
+    with django_assert_num_queries(2):  # the children, the values of all of them
+        assert shown() == [
+            ("P01.01", "2026-03", (11.0, "records")),
+            ("P01.02", "2026-02", (22.0, "filling")),
+            ("P01.03", "", None),
+            ("P01.04", "2026-02", (40.0, "records")),
+        ]
+    for n in range(5, 12):
+        _value(child(n), root, JAN, float(n))
+    with django_assert_num_queries(2):
+        assert len(shown()) == 11
+
+
+@pytest.mark.django_db
 def test_index_lists_first_level_with_city_scores(tree, client_for):
     response = client_for("leader").get("/dashboards/")
     assert response.status_code == 200
