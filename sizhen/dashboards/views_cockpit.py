@@ -21,7 +21,8 @@ from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
 
 #: The big screen reloads itself every five minutes: the command centre has nobody at the mouse.
 REFRESH_SECONDS = 300
-EXPORTS = ("heatmap",)
+#: Every chart's table as a workbook sheet; ``all`` puts them in one workbook.
+EXPORTS = ("heatmap", "history", "districts", "tasks", "requests", "all")
 
 
 def _context(cockpit: Cockpit) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         raise Http404("未知的导出类型")
     data = get_cockpit(request.user)
     if export:
-        return _export_heatmap(request, data)
+        return _export(request, data, export)
     return render(request, "dashboards/cockpit.html", {"title": "领导驾驶舱", **_context(data)})
 
 
@@ -83,7 +84,10 @@ def require_leadership(request: HttpRequest, target: str) -> None:
     require_role(request.user, *CITY_WIDE_ROLES, target=target)
 
 
-def _export_heatmap(request: HttpRequest, data: Cockpit) -> HttpResponse:
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def _heatmap_sheet(data: Cockpit) -> Sheet:
     headers = ["排名", "参与排名数", "区划代码", "区划名称", "总分"] + [
         f"{i.code} {i.name}" for i in data.indicators
     ]
@@ -91,13 +95,65 @@ def _export_heatmap(request: HttpRequest, data: Cockpit) -> HttpResponse:
         [d.rank, d.rank_total, d.region.code, d.region.name, d.score, *cells]
         for d, cells in zip(data.districts, data.matrix, strict=True)
     ]
-    title = f"各县市区一级指标得分{data.period_label}"
-    content = build_workbook([(title, headers, rows)])
+    return (f"各县市区一级指标得分{data.period_label}", headers, rows)
+
+
+def _history_sheet(data: Cockpit) -> Sheet:
+    return ("总分走势", ["期间", "总分"], [[p.label, p.score] for p in data.history])
+
+
+def _districts_sheet(data: Cockpit) -> Sheet:
+    return (
+        f"各县市区总分与排名{data.period_label}",
+        ["排名", "参与排名数", "区划代码", "区划名称", "总分"],
+        [[d.rank, d.rank_total, d.region.code, d.region.name, d.score] for d in data.districts],
+    )
+
+
+def _tasks_sheet(data: Cockpit) -> Sheet:
+    rows: list[list[Any]] = []
+    if data.tasks is not None:
+        rows = [[label, count] for _key, label, count in data.tasks.rows()]
+        rows += [["在办", data.tasks.open], ["逾期未完成", data.tasks.overdue_open]]
+    return ("工作任务完成情况", ["完成情况", "数量"], rows)
+
+
+def _requests_sheet(data: Cockpit) -> Sheet:
+    rows: list[list[Any]] = []
+    title = "企业诉求统计"
+    if data.requests is not None:
+        title = f"企业诉求统计{data.requests.month_label}"
+        rows = [["诉求量", data.requests.figures.total]]
+        rows += [[label, value] for label, value in data.requests.rates()]
+        rows += [["超期件数", data.requests.figures.overdue]]
+        rows += [["当前逾期未办结", data.requests.overdue_open]]
+    return (title, ["指标", "数值（率为百分比）"], rows)
+
+
+SHEETS = {
+    "heatmap": _heatmap_sheet,
+    "history": _history_sheet,
+    "districts": _districts_sheet,
+    "tasks": _tasks_sheet,
+    "requests": _requests_sheet,
+}
+
+
+def _export(request: HttpRequest, data: Cockpit, kind: str) -> HttpResponse:
+    """A chart's table as XLSX (its table view, the same figures), or all of them."""
+    names = list(SHEETS) if kind == "all" else [kind]
+    sheets = [SHEETS[name](data) for name in names]
+    title = f"领导驾驶舱{data.period_label}" if kind == "all" else sheets[0][0]
+    content = build_workbook(sheets)
     record_event(
         "export.xlsx",
         actor=request.user,
         obj=data.root,
         message=f"导出领导驾驶舱{title}",
-        after={"export": "heatmap", "period": data.period_label, "rows": len(rows)},
+        after={
+            "export": kind,
+            "period": data.period_label,
+            "rows": sum(len(rows) for _, _, rows in sheets),
+        },
     )
     return xlsx_response(content, title)

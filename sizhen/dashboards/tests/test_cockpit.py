@@ -221,6 +221,51 @@ def test_heat_map_export_content_and_audit(tree, client_for):
     assert AuditEvent.objects.filter(action="export.xlsx").count() == 1
 
 
+@pytest.mark.django_db
+def test_every_chart_exports_its_table_and_all_of_them_in_one_workbook(tree, client_for):
+    leader = client_for("leader")
+
+    def sheets(kind: str) -> dict[str, list[list[Any]]]:
+        response = leader.get(COCKPIT + f"?export={kind}")
+        assert response.status_code == 200, kind
+        book = load_workbook(io.BytesIO(response.content))
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
+
+    assert sheets("history") == {"总分走势": [["期间", "总分"], ["2026-02", 70], ["2026-03", 75]]}
+    assert sheets("districts") == {
+        "各县市区总分与排名2026-03": [
+            ["排名", "参与排名数", "区划代码", "区划名称", "总分"],
+            [1, 3, "449901", "东湖区", 80],
+            [2, 3, "449903", "南湖区", 72],
+            [3, 3, "449902", "西山区", 65],
+        ]
+    }
+    tasks = sheets("tasks")["工作任务完成情况"]
+    assert tasks[0] == ["完成情况", "数量"]
+    assert [row[0] for row in tasks[1:]] == [
+        "提前完成",
+        "按期完成",
+        "逾期完成",
+        "在办",
+        "逾期未完成",
+    ]
+    everything = sheets("all")
+    assert list(everything) == [
+        "各县市区一级指标得分2026-03",
+        "总分走势",
+        "各县市区总分与排名2026-03",
+        "工作任务完成情况",
+        next(title for title in everything if title.startswith("企业诉求统计")),
+    ]
+    assert everything["总分走势"] == sheets("history")["总分走势"]
+    kinds = list(
+        AuditEvent.objects.filter(action="export.xlsx")
+        .order_by("pk")
+        .values_list("after", flat=True)
+    )
+    assert [k["export"] for k in kinds] == ["history", "districts", "tasks", "all", "history"]
+
+
 # -- authorisation --------------------------------------------------------------------------
 
 
