@@ -22,6 +22,8 @@ from sizhen.dashboards.selectors import IndicatorOverview
 from sizhen.indicators import extracts
 from sizhen.indicators.models import Indicator
 from sizhen.organisations.models import Region
+from sizhen.rectification import selectors as rectification_selectors
+from sizhen.work_tasks import selectors as task_selectors
 
 EXPORTS = ("series", "districts")
 
@@ -70,6 +72,10 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
         "benchmark_cities": list(overview.benchmarks),
         "alerts": selectors.list_open_alerts(item, region, actor=request.user),
         "records_url": _records_url(request, overview),
+        # Each app scopes its own reads to the viewer; the region narrows to its subtree.
+        "tasks": task_selectors.for_indicator(request.user, item, region=region),
+        "ledger": rectification_selectors.for_indicator(request.user, item, region=region),
+        **_work_list_urls(item, region),
     }
     return render(request, "dashboards/indicator.html", context)
 
@@ -95,6 +101,20 @@ def _records_url(request: HttpRequest, overview: IndicatorOverview) -> str:
         return ""
     query = urlencode({"region": region.code, "period": f"{overview.current.period:%Y-%m}"})
     return f"{reverse('dashboards:records', args=[overview.indicator.code])}?{query}"
+
+
+def _work_list_urls(indicator: Indicator, region: Region) -> dict[str, str]:
+    """The task list and the ledger filtered by the indicator and, below the city, by the
+    region's subtree, as the page's lists are."""
+    tasks: dict[str, Any] = {"indicator": indicator.code}
+    items: dict[str, Any] = {"indicator": indicator.code}
+    if region.parent_id is not None:
+        tasks["district"] = region.pk
+        items["region"] = region.pk
+    return {
+        "tasks_url": f"{reverse('work_tasks:list')}?{urlencode(tasks)}",
+        "ledger_url": f"{reverse('rectification:item_list')}?{urlencode(items)}",
+    }
 
 
 def _fixed(number: float | None, places: int) -> str:

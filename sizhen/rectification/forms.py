@@ -39,6 +39,11 @@ class ItemFilter(django_filters.FilterSet):
         label="反复出现", choices=_YES_NO, method="filter_repeated"
     )
     year = django_filters.NumberFilter(label="年度")
+    #: ``?indicator=<code>`` is the link of an indicator's page; a text box, not a select of
+    #: every indicator on each list page.
+    indicator = django_filters.CharFilter(
+        label="关联指标编码", max_length=20, method="filter_indicator"
+    )
 
     class Meta:
         model = RectificationItem
@@ -67,6 +72,11 @@ class ItemFilter(django_filters.FilterSet):
         if value in ("yes", "no"):
             return qs.filter(repeated=value == "yes")
         return qs
+
+    def filter_indicator(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        # Indicator codes are unique: the join adds no duplicate rows.
+        code = value.strip()
+        return qs.filter(indicators__code=code) if code else qs
 
 
 class ItemForm(forms.Form):

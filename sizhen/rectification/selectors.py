@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -15,6 +16,7 @@ from django.utils import timezone
 from sizhen.core.access import VIEW
 from sizhen.indicators.choices import Direction, SourceKind
 from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.organisations.models import Region
 from sizhen.rectification.choices import Source, Trend
 from sizhen.rectification.models import RectificationItem
 from sizhen.rectification.workflow import ACTIVE_STATES, CLOSED
@@ -202,3 +204,43 @@ def find_repeats(
         if score >= SIMILARITY_THRESHOLD:
             found[other.pk] = (other, f"与 {other.year} 年问题表述相似（{score:.2f}）")
     return sorted(found.values(), key=lambda pair: (pair[0].year, pair[0].pk))
+
+
+# --- the indicator page ----------------------------------------------------------------------
+
+#: Items not yet closed listed on an indicator's page (一指标一页面); the list holds the rest.
+INDICATOR_ITEM_LIMIT = 10
+
+
+@dataclass
+class IndicatorItems:
+    #: Items not closed (待接收, 整改中, 待销号审核, 重新整改), nearest deadline first.
+    rows: list[RectificationItem]
+    #: Items not closed in all (the rows show the first ``INDICATOR_ITEM_LIMIT``).
+    active: int
+    closed: int
+
+
+def for_indicator(
+    actor: Any,
+    indicator: Indicator,
+    *,
+    region: Region | None = None,
+    limit: int = INDICATOR_ITEM_LIMIT,
+) -> IndicatorItems:
+    """The ledger items linked to the indicator that the actor may see, with ``region`` only
+    those of its subtree (an item belongs to one region): the first ``limit`` not closed with
+    their lead department, and the counts. Two queries."""
+    qs = visible_items(actor).filter(indicators=indicator)
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    counts = qs.order_by().aggregate(
+        active=Count("pk", filter=Q(status__in=ACTIVE_STATES)),
+        closed=Count("pk", filter=Q(status=CLOSED)),
+    )
+    rows = list(
+        qs.filter(status__in=ACTIVE_STATES)
+        .select_related("lead_department")
+        .order_by("deadline", "pk")[:limit]
+    )
+    return IndicatorItems(rows=rows, active=counts["active"], closed=counts["closed"])

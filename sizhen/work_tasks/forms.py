@@ -48,6 +48,11 @@ class AssignmentFilter(django_filters.FilterSet):
     )
     timeliness = django_filters.ChoiceFilter(label="完成情况", choices=Timeliness.choices)
     listed = django_filters.ChoiceFilter(label="挂牌督办", choices=_YES_NO, method="filter_listed")
+    #: ``?indicator=<code>`` is the link of an indicator's page; a text box, not a select of
+    #: every indicator on each list page.
+    indicator = django_filters.CharFilter(
+        label="关联指标编码", max_length=20, method="filter_indicator"
+    )
 
     class Meta:
         model = TaskAssignment
@@ -80,6 +85,11 @@ class AssignmentFilter(django_filters.FilterSet):
         if value in ("1", "0"):
             return qs.filter(listed=value == "1")
         return qs
+
+    def filter_indicator(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        # Indicator codes are unique: the join adds no duplicate rows.
+        code = value.strip()
+        return qs.filter(task__indicators__code=code) if code else qs
 
 
 def parse_milestones(text: str) -> list[tuple[str, dt.date]]:

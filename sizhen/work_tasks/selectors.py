@@ -9,12 +9,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, role_of
 from sizhen.core.roles import Role
+from sizhen.indicators.models import Indicator
 from sizhen.organisations.models import Region
+from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness
 from sizhen.work_tasks.models import TaskAssignment, WorkTask
 from sizhen.work_tasks.workflow import APPROVED, CANCELLED, OPEN_STATES
@@ -200,3 +203,85 @@ def by_status(actor: Any, qs: QuerySet[TaskAssignment] | None = None) -> dict[st
     ):
         counts[status] += 1
     return dict(counts)
+
+
+# --- the indicator page -------------------------------------------------------------------------
+
+#: Open tasks listed on an indicator's page (一指标一页面); the list page holds the rest.
+INDICATOR_TASK_LIMIT = 10
+
+
+@dataclass
+class IndicatorTaskRow:
+    """One open task of an indicator with the actor's visible open assignments of it, lead
+    units first; the link goes to the first of them (the task page is per assignment)."""
+
+    task: WorkTask
+    assignments: list[TaskAssignment]
+    overdue: bool
+
+    @property
+    def url(self) -> str:
+        return reverse("work_tasks:detail", args=[self.assignments[0].pk])
+
+
+@dataclass
+class IndicatorTasks:
+    rows: list[IndicatorTaskRow]
+    #: Open tasks in all (the rows show the first ``INDICATOR_TASK_LIMIT``).
+    open: int
+    #: Lead units' assignments completed (approved), by timeliness.
+    early: int
+    on_time: int
+    late: int
+
+    @property
+    def completed(self) -> int:
+        return self.early + self.on_time + self.late
+
+
+def for_indicator(
+    actor: Any,
+    indicator: Indicator,
+    *,
+    region: Region | None = None,
+    limit: int = INDICATOR_TASK_LIMIT,
+    today: dt.date | None = None,
+) -> IndicatorTasks:
+    """The open tasks (任务) linked to the indicator that the actor may see, nearest deadline
+    first, and the completed lead assignments by timeliness; with ``region``, only the units
+    located in its subtree (a district: its office, its departments and its parks). A task is
+    open while one of the actor's visible assignments of it is neither approved nor cancelled.
+    Two queries whatever the number of tasks: the counts, and the open assignments of the
+    first ``limit`` tasks with their task and unit."""
+    day = today or services.today()
+    scoped = list_assignments(actor).filter(task__indicators=indicator)
+    if region is not None:
+        scoped = scoped.filter(unit_path__startswith=region.path)
+    approved_lead = Q(status=APPROVED, parent__isnull=True)
+    counts = scoped.order_by().aggregate(
+        open=Count("task", distinct=True, filter=Q(status__in=OPEN_STATES)),
+        early=Count("pk", filter=approved_lead & Q(timeliness=Timeliness.EARLY)),
+        on_time=Count("pk", filter=approved_lead & Q(timeliness=Timeliness.ON_TIME)),
+        late=Count("pk", filter=approved_lead & Q(timeliness=Timeliness.LATE)),
+    )
+    open_assignments = scoped.filter(status__in=OPEN_STATES)
+    first_tasks = (
+        WorkTask.objects.filter(pk__in=open_assignments.values("task_id"))
+        .order_by("deadline", "pk")
+        .values("pk")[:limit]
+    )
+    grouped: dict[int, list[TaskAssignment]] = defaultdict(list)
+    for assignment in open_assignments.filter(task_id__in=first_tasks).order_by(
+        "task__deadline", "task_id", F("parent_id").asc(nulls_first=True), "deadline", "pk"
+    ):
+        grouped[assignment.task_id].append(assignment)
+    rows = [
+        IndicatorTaskRow(
+            task=assignments[0].task,
+            assignments=assignments,
+            overdue=any(a.deadline < day for a in assignments),
+        )
+        for assignments in grouped.values()
+    ]
+    return IndicatorTasks(rows=rows, **{key: int(value or 0) for key, value in counts.items()})

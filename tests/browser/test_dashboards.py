@@ -121,8 +121,19 @@ def test_leader_sees_charts_with_data_on_the_indicator_page_and_the_cockpit(
     # The city's direct children: eight districts and counties and two parks.
     assert districts == [10]
     expect(page.get_by_test_id("districts-table").locator("tbody tr")).to_have_count(10)
-    expect(page.get_by_test_id("work-items-placeholder")).to_contain_text(
-        "工作任务/整改事项 模块上线后显示"
+    # The open tasks and ledger items of the indicator (however many the demo links to it),
+    # with links to the task list and the ledger filtered by it.
+    expect(page.get_by_test_id("work-tasks")).to_contain_text(
+        re.compile(r"相关工作任务（未完成 \d+ 项）")
+    )
+    expect(page.get_by_test_id("tasks-link")).to_have_attribute(
+        "href", f"/tasks/?indicator={INDICATOR}"
+    )
+    expect(page.get_by_test_id("ledger")).to_contain_text(
+        re.compile(r"相关整改事项（未销号 \d+ 项，已销号 \d+ 项）")
+    )
+    expect(page.get_by_test_id("ledger-link")).to_have_attribute(
+        "href", f"/rectification/?indicator={INDICATOR}"
     )
     expect(page.get_by_test_id("records-link")).to_be_visible()
     shot(page, "dashboards-indicator-leader")

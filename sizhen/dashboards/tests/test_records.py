@@ -1,7 +1,7 @@
 """Drill-down to the source records (明细记录): the extract job reads the analytical store for the
 region's subtree and period, masks personal data, and the page and the XLSX show only that;
 a district officer never reaches another district's records. Also the indicator page's open
-alerts and the placeholder for tasks and rectification items."""
+alerts and the (empty) lists of tasks and rectification items."""
 
 from __future__ import annotations
 
@@ -346,7 +346,8 @@ def test_indicator_page_shows_open_alerts_scoped_and_the_records_link(drill, cli
     assert [x.pk for x in page.context["alerts"]] == [a.pk, b.pk]
     text = page.content.decode()
     assert f'href="/monitoring/alerts/{a.pk}/"' in text
-    assert "工作任务/整改事项 模块上线后显示" in text
+    assert "模块上线后显示" not in text
+    assert "本区划暂无与本指标相关的未完成任务" in text
     assert page.context["records_url"] == f"{URL}?region=449900&period=2026-03"
 
     district = client_for("district_a").get("/dashboards/indicators/BE15.06/")
