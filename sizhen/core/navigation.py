@@ -55,12 +55,13 @@ MODULES: tuple[Module, ...] = (
             NavItem(
                 "领导驾驶舱",
                 "dashboards:cockpit",
-                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN}),
+                # A district officer gets the same screen for their own district.
+                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
             ),
             NavItem(
                 "监测大屏",
                 "dashboards:bigscreen",
-                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN}),
+                frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
             ),
             NavItem("指标看板", "dashboards:index", ALL_STAFF),
             NavItem("预警", "monitoring:alert_list", ALL_STAFF),

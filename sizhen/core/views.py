@@ -75,7 +75,7 @@ class AuditEventListView(ScopedListView):
     columns = (
         ListColumn("at", "时间", sort="at", render=lambda e: _local(e.at)),
         ListColumn("actor_label", "操作人", sort="actor_label"),
-        ListColumn("actor_role", "角色"),
+        ListColumn("actor_role", "角色", render=lambda e: _role_label(e.actor_role)),
         ListColumn("action", "操作", sort="action"),
         ListColumn("object_type", "对象类型"),
         ListColumn("object_id", "对象编号"),
@@ -85,6 +85,11 @@ class AuditEventListView(ScopedListView):
         ListColumn("before", "变更前", render=lambda e: _json(e.before)),
         ListColumn("after", "变更后", render=lambda e: _json(e.after)),
     )
+
+
+def _role_label(value: str) -> str:
+    """The role's Chinese name (the event stores its code); an unknown code as stored."""
+    return str(Role(value).label) if value in Role.values else value
 
 
 def _json(value: Any) -> str:

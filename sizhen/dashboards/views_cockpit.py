@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 
 from sizhen.core.access import require_role
 from sizhen.core.audit import record_event
-from sizhen.core.roles import CITY_WIDE_ROLES
+from sizhen.core.roles import CITY_WIDE_ROLES, Role
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
 
@@ -80,8 +80,15 @@ def bigscreen(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/bigscreen.html", context)
 
 
+#: The city's leaders and office see the city; a district officer sees the same screen for
+#: their own district (the selectors scope every figure: the city index and history, their
+#: district's row of the ranking and heat map with its rank among all, their tasks, items,
+#: requests and alerts). Everyone else gets a 404.
+COCKPIT_ROLES = CITY_WIDE_ROLES | {Role.DISTRICT_OFFICER}
+
+
 def require_leadership(request: HttpRequest, target: str) -> None:
-    require_role(request.user, *CITY_WIDE_ROLES, target=target)
+    require_role(request.user, *COCKPIT_ROLES, target=target)
 
 
 Sheet = tuple[str, list[str], list[list[Any]]]

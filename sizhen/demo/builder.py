@@ -31,7 +31,7 @@ from sizhen.demo import data
 from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_catalogue
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
 from sizhen.demo.rectification_step import build_rectification, wipe_rectification
-from sizhen.demo.requests_step import build_requests, wipe_requests
+from sizhen.demo.requests_step import build_requests, publish_rates, wipe_rates, wipe_requests
 from sizhen.demo.tasks_step import build_tasks, wipe_tasks
 from sizhen.organisations.choices import DepartmentType, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
@@ -297,8 +297,13 @@ STEPS: list[DemoStep] = [
     DemoStep("indicators", "个指标", build_catalogue, wipe_indicators),
     DemoStep("dispatch", "个派单目录条目", build_dispatch_catalogue, wipe_dispatch_catalogue),
     DemoStep("tasks", "项工作任务", build_tasks, wipe_tasks),
-    DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
     DemoStep("requests", "件企业诉求", build_requests, wipe_requests),
+    # After the requests it counts, and before the records step (``load_records``, after the
+    # transaction) computes and scores every period, so the rates are scored with the rest.
+    DemoStep("rates", "个诉求“三率”指标值", publish_rates, wipe_rates),
+    # After the rates: the effect verification of closed items freezes the linked indicators'
+    # values (the records step freezes them again once it has computed its own).
+    DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
     # Later modules append here (surveys, ...).
 ]
 

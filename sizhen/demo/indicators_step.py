@@ -38,13 +38,16 @@ def wipe_indicators(city_path: str) -> None:
 
 
 def load_records(cases: int) -> dict[str, Any]:
-    """Records, values and scores, then an alert scan of the last twelve months so that the
-    planted problems show up as alerts."""
+    """Records, values and scores (the request rates the load published are re-scored with
+    them), the rectification verifications frozen again with the computed values, then an
+    alert scan of the last twelve months so that the planted problems show up as alerts."""
     import datetime as dt
 
+    from sizhen.demo.rectification_step import refresh_reviews
     from sizhen.monitoring.scan import scan_indicator_values
 
     summary = load_demo_records(cases)
+    refresh_reviews()
     last = dt.date(2026, 10, 1)
     months = [
         dt.date(last.year - (last.month - i <= 0), (last.month - i - 1) % 12 + 1, 1)

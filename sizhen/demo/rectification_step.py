@@ -14,10 +14,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
+from sizhen.demo import data
 from sizhen.indicators.models import Indicator
-from sizhen.rectification.choices import Judgement, Source
+from sizhen.rectification.choices import Judgement, Source, Trend
 from sizhen.rectification.models import Evidence, RectificationItem, Review, evidence_storage
-from sizhen.rectification.selectors import find_repeats
+from sizhen.rectification.selectors import effect_rows, find_repeats
 from sizhen.rectification.workflow import CLOSED, IN_PROGRESS, OPEN, SUBMITTED
 
 TOTAL = 48
@@ -25,26 +26,74 @@ CLOSED_COUNT = 33
 EARLIER = 8  # last year's items, all closed
 OVERDUE = 4
 
-#: (problem, measures, lead department code, source)
-PROBLEMS: tuple[tuple[str, str, str, str], ...] = (
+#: (problem, measures, lead department code, source, indicator codes the problem shows in)
+PROBLEMS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     (
         "企业开办环节多、时间长",
         "推行企业开办一网通办，压缩至 1 个工作日",
         "SZ-SCJG",
         Source.EVALUATION,
+        ("BE01.01", "BE01.02"),
     ),
-    ("工程建设项目审批时间长", "推行并联审批和告知承诺制", "SZ-ZJJ", Source.EVALUATION),
-    ("不动产登记办理时间长", "登记、交易、缴税一窗受理", "SZ-ZRZY", Source.EVALUATION),
-    ("获得电力报装费用高", "低压小微企业零投资接入", "SZ-GDGS", Source.ALERT),
-    ("纳税缴费申报时间长", "推广电子税务局全程网办", "SZ-SW", Source.EVALUATION),
-    ("惠企资金兑现慢", "推行免申即享，资金直达企业", "SZ-CZJ", Source.REQUEST),
-    ("政府采购付款不及时", "建立逾期付款督办机制", "SZ-CZJ", Source.INSPECTION),
-    ("涉企行政检查频次多", "推行综合查一次", "SZ-SFJ", Source.SURVEY),
-    ("招投标设置隐性门槛", "开展招标文件公平竞争审查", "SZ-FGW", Source.INSPECTION),
-    ("企业诉求回复不及时", "建立诉求首问负责和限时办结", "SZ-YSB", Source.REQUEST),
-    ("政务服务大厅窗口排队时间长", "增设综合窗口，推行预约办", "SZ-ZWFW", Source.SURVEY),
-    ("用水报装环节多", "水电气网联合报装", "SZ-ZJJ", Source.ALERT),
+    (
+        "工程建设项目审批时间长",
+        "推行并联审批和告知承诺制",
+        "SZ-ZJJ",
+        Source.EVALUATION,
+        ("BE02.02",),
+    ),
+    (
+        "不动产登记办理时间长",
+        "登记、交易、缴税一窗受理",
+        "SZ-ZRZY",
+        Source.EVALUATION,
+        ("BE05.02",),
+    ),
+    ("获得电力报装费用高", "低压小微企业零投资接入", "SZ-GDGS", Source.ALERT, ("BE03.03",)),
+    (
+        "纳税缴费申报时间长",
+        "推广电子税务局全程网办",
+        "SZ-SW",
+        Source.EVALUATION,
+        ("BE08.02", "BE08.05"),
+    ),
+    ("惠企资金兑现慢", "推行免申即享，资金直达企业", "SZ-CZJ", Source.REQUEST, ("BE15.09",)),
+    ("政府采购付款不及时", "建立逾期付款督办机制", "SZ-CZJ", Source.INSPECTION, ("BE13.05",)),
+    ("涉企行政检查频次多", "推行综合查一次", "SZ-SFJ", Source.SURVEY, ("BE17.02",)),
+    (
+        "招投标设置隐性门槛",
+        "开展招标文件公平竞争审查",
+        "SZ-FGW",
+        Source.INSPECTION,
+        ("BE14.03",),
+    ),
+    (
+        "企业诉求回复不及时",
+        "建立诉求首问负责和限时办结",
+        "SZ-YSB",
+        Source.REQUEST,
+        ("BE15.08",),
+    ),
+    (
+        "政务服务大厅窗口排队时间长",
+        "增设综合窗口，推行预约办",
+        "SZ-ZWFW",
+        Source.SURVEY,
+        ("BE15.04", "BE15.01"),
+    ),
+    ("用水报装环节多", "水电气网联合报装", "SZ-ZJJ", Source.ALERT, ("BE04.01", "BE04.02")),
 )
+#: City departments that share a problem with its lead department (the responsible
+#: departments of the indicator, e.g. 开办企业's in the catalogue), by problem index.
+PARTNERS: dict[int, tuple[str, ...]] = {
+    0: ("SZ-GAJ", "SZ-SW", "SZ-RSJ"),
+    4: ("SZ-RSJ",),
+    10: ("SZ-RSJ", "SZ-SW"),
+}
+#: Items (indices) the coordinator exposed on the 曝光台: three of the four repeats.
+PUBLISHED = (8, 9, 10)
+#: The reviewer label of the demo's effect verifications (no person reviewed them).
+REVIEWER = "演示数据"
 DISTRICTS = ("449901", "449902", "449903", "449904", "449921", "449922", "449981", "P449951")
 
 
@@ -79,15 +128,19 @@ def build_rectification(ctx: Any) -> int:
     now = timezone.now()
     departments = ctx.departments
     fallback = departments.get("SZ-YSB") or next(iter(departments.values()))
-    indicators = list(Indicator.objects.filter(children__isnull=True).order_by("code")[:12])
+    codes = {code for *_rest, problem_codes in PROBLEMS for code in problem_codes}
+    indicators = {
+        i.code: i for i in Indicator.objects.filter(code__in=codes, children__isnull=True)
+    }
     items: list[RectificationItem] = []
     plan: list[tuple[str, list[tuple[str, str, str, str]]]] = []
+    problems: list[int] = []
     for index in range(TOTAL):
         earlier = index < EARLIER
         # The four repeats are this year's items 8–11, reworded from last year's 0–3.
         repeat = EARLIER <= index < EARLIER + 4
         problem_index = index - EARLIER if repeat else index % len(PROBLEMS)
-        title, measures, lead_code, source = PROBLEMS[problem_index]
+        title, measures, lead_code, source, _codes = PROBLEMS[problem_index]
         if earlier or repeat:
             region_code = DISTRICTS[problem_index % len(DISTRICTS)]
         else:
@@ -129,6 +182,7 @@ def build_rectification(ctx: Any) -> int:
             )
         )
         plan.append((status, steps))
+        problems.append(problem_index)
     RectificationItem.objects.bulk_create(items)
     history: list[TransitionHistory] = []
     sample = evidence_storage.save(
@@ -137,10 +191,19 @@ def build_rectification(ctx: Any) -> int:
     evidence: list[Evidence] = []
     reviews: list[Review] = []
     for index, (item, (status, steps)) in enumerate(zip(items, plan, strict=True)):
-        if indicators:
-            # A repeat shares its indicator with last year's item, as the scan would see it.
-            position = index - EARLIER if EARLIER <= index < EARLIER + 4 else index
-            item.indicators.set([indicators[position % len(indicators)]])
+        # The indicators the problem shows in (a repeat shares them with last year's item, as
+        # the scan would see it).
+        linked = [indicators[c] for c in PROBLEMS[problems[index]][4] if c in indicators]
+        if linked:
+            item.indicators.set(linked)
+        item.responsible_departments.set(_responsible(ctx, item, problems[index]))
+        if index in PUBLISHED and status == CLOSED and item.closed_at is not None:
+            # The coordinator exposes some repeated problems on the 曝光台 once closed, as
+            # ``publish_item`` does (one audit event for the whole load instead).
+            item.published = True
+            item.public_summary = f"{item.title}，连续两年反复出现，已督促牵头部门整改并销号。"
+            item.published_at = item.closed_at + dt.timedelta(days=3)
+            item.save(update_fields=["published", "public_summary", "published_at"])
         history.extend(_history(item, steps, item.created_at + dt.timedelta(days=1)))
         if status in (SUBMITTED, CLOSED):
             evidence.append(
@@ -155,12 +218,17 @@ def build_rectification(ctx: Any) -> int:
                 )
             )
         if status == CLOSED:
+            # The before/after values of the linked indicators, as ``verify_effect`` freezes
+            # them (``refresh_reviews`` freezes them again once the records are computed).
+            rows = effect_rows(item)
             reviews.append(
                 Review(
                     item=item,
+                    round=item.round,
                     judgement=Judgement.EFFECTIVE,
-                    comment="整改到位",
-                    reviewer_label="演示数据",
+                    comment=_review_comment(rows),
+                    snapshot=rows,
+                    reviewer_label=REVIEWER,
                     at=item.created_at + dt.timedelta(days=12),
                 )
             )
@@ -183,6 +251,37 @@ def build_rectification(ctx: Any) -> int:
             item.save(update_fields=["repeated", "repeat_reason"])
             item.repeated_of.set([other for other, _ in repeats])
     return len(items)
+
+
+def _responsible(ctx: Any, item: RectificationItem, problem: int) -> list[Any]:
+    """The lead department's counterpart in the item's district (e.g. 东湖区市场监督管理局 for
+    the city's market regulator) and the problem's partner departments, where they exist."""
+    lead_code = item.lead_department.code
+    prefix = next((r.prefix for r in data.REGIONS if r.code == item.region.code), "")
+    codes = [f"{prefix}-{lead_code.split('-', 1)[1]}", *PARTNERS.get(problem, ())]
+    return [ctx.departments[c] for c in codes if c in ctx.departments and c != lead_code]
+
+
+def _review_comment(rows: list[dict[str, Any]]) -> str:
+    trends = {row["trend"] for row in rows}
+    if Trend.WORSE in trends:
+        return "整改措施已落实；部分关联指标尚未好转，纳入常态化跟踪"
+    if Trend.BETTER in trends:
+        return "整改到位，关联指标较整改前向好"
+    return "整改到位"
+
+
+def refresh_reviews() -> int:
+    """Freeze the demo verifications' before/after values again, once the records step has
+    computed the indicator values (the load itself runs before them). Returns the reviews."""
+    reviews = list(
+        Review.objects.filter(reviewer_label=REVIEWER, reviewer=None).select_related("item")
+    )
+    for review in reviews:
+        review.snapshot = effect_rows(review.item)
+        review.comment = _review_comment(review.snapshot)
+    Review.objects.bulk_update(reviews, ["snapshot", "comment"], batch_size=500)
+    return len(reviews)
 
 
 def wipe_rectification(city_path: str) -> None:

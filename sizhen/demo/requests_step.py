@@ -40,6 +40,13 @@ LEADS = {
     "08": ("SZ-JTJ", "STHJ"),
     "09": ("SZ-YSB", "YSB"),
 }
+#: Subjects handled by another department than their category's lead (labour and social
+#: security go to the human resources bureau).
+SUBJECT_LEADS = {
+    "招工": ("SZ-RSJ", "RSJ"),
+    "稳岗补贴": ("SZ-RSJ", "RSJ"),
+    "社保登记": ("SZ-RSJ", "RSJ"),
+}
 TEXTS = {
     "01": ["办理{x}时需要多次往返窗口，希望一次办结", "{x}网上申报系统经常卡顿，材料无法上传"],
     "02": ["政务大厅{x}窗口排队时间过长", "办理{x}被要求重复提交已提供过的证明材料"],
@@ -224,13 +231,15 @@ def build_requests(ctx: Any) -> int:
                 submitted,
                 timezone.make_aware(dt.datetime.combine(forum.held_on, dt.time(15, 0))),
             )
-        city_code, suffix = LEADS.get(top, ("SZ-YSB", ""))
+        template = rng.choice(TEXTS[top])
+        subject = rng.choice(SUBJECTS[top])
+        text = template.format(x=subject)
+        city_code, suffix = SUBJECT_LEADS.get(subject) or LEADS.get(top, ("SZ-YSB", ""))
         lead = (
             by_region_suffix.get((enterprise.region_id, suffix))
             if suffix and rng.random() < 0.4
             else None
         ) or departments.get(city_code, fallback)
-        text = rng.choice(TEXTS[top]).format(x=rng.choice(SUBJECTS[top]))
         dispatched_on = (submitted + dt.timedelta(days=1)).date()
         limit = category.time_limit_days
         due = calendar.add_working_days(dispatched_on, limit) if "dispatch" in path else None
@@ -401,3 +410,60 @@ def wipe_requests(city_path: str) -> None:
     demo.delete()
     Forum.objects.filter(pk__in=forum_ids, requests__isnull=True).delete()
     Forum.objects.filter(region__path__startswith=city_path, requests__isnull=True).delete()
+
+
+def demo_rate_months(today: dt.date | None = None) -> list[dt.date]:
+    """The complete months of the demo requests: from the month of the first one to the month
+    before today (the current month is still open, as for the scheduled publication), and no
+    later than the last month of the demo records (their "today" is fixed), so that the newest
+    period of the dashboards is one with every indicator, not one with the rates alone. Should
+    the requests (dated from the real today) all come after the records, every complete month
+    is published."""
+    from sizhen.enterprise_requests import report
+    from sizhen.indicators.demo_records import month_starts
+
+    first = (
+        EnterpriseRequest.objects.filter(source_key=DEMO_SOURCE)
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    month = timezone.localtime(first).date().replace(day=1)
+    last = report.previous_month(today)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    records_last = month_starts()[-1]
+    return [m for m in months if m <= records_last] or months
+
+
+def publish_rates(ctx: Any) -> int:
+    """Publish the 三率 of every demo month to the indicator leaves (BE15.08/09/10) through the
+    same service as the daily job ``enterprise_requests.publish_rates``, as the system. Each
+    month is one aggregate import (and its audit event) that scores the month; this step runs
+    inside the demo load, before the records step computes and re-scores every period, so the
+    published values are scored with the record-based ones. Returns the values written."""
+    from sizhen.enterprise_requests import report
+
+    written = 0
+    for month in demo_rate_months():
+        result = report.publish_rates(actor=None, month=month)
+        written += int(result.get("created", 0)) + int(result.get("updated", 0))
+    return written
+
+
+def wipe_rates(city_path: str) -> None:
+    """The published request rates (aggregate values of the mapped leaves)."""
+    from sizhen.enterprise_requests.analysis import rate_settings
+    from sizhen.indicators.choices import SourceKind
+    from sizhen.indicators.models import IndicatorValue
+
+    codes = list((rate_settings()["publish"] or {}).values())
+    IndicatorValue.objects.filter(
+        indicator__code__in=codes,
+        source_kind=SourceKind.AGGREGATE,
+        region__path__startswith=city_path,
+    ).delete()

@@ -1,5 +1,8 @@
-"""Demo step: about 40 supervised work tasks (工作任务) of 示范市 in every state, issued over the
-last seven months to city departments, districts and parks, with their history rows.
+"""Demo step: 50 supervised work tasks (工作任务) of 示范市 in every state, issued over the
+last seven months to city departments, districts and parks, with their history rows: 40 spread
+at random (every fourth to the unit of a demo account), and 10 of the market regulator (市场监管局, the department of the demo account
+``lead_dept``) that walk through every state — received, in progress with milestones and
+progress reports, submitted, returned, approved early / on time / late, overdue.
 
 Rows are bulk-created (the demo load is one transaction and one audit event); the states and
 the timeliness follow the same rules as the services (``classify``)."""
@@ -15,11 +18,13 @@ from sizhen.core.models import TransitionHistory
 from sizhen.core.workcalendar import get_calendar
 from sizhen.demo import data
 from sizhen.organisations.models import Department, Region
-from sizhen.work_tasks.models import Milestone, TaskAssignment, WorkTask
+from sizhen.work_tasks.models import Milestone, ProgressReport, TaskAssignment, WorkTask
 from sizhen.work_tasks.services import classify
 from sizhen.work_tasks.workflow import ASSIGNMENT_WORKFLOW, STATES
 
 TASK_COUNT = 40
+#: The department of the demo account ``lead_dept``; its tasks are listed in LEAD_TASKS.
+LEAD_DEPARTMENT = "SZ-SCJG"
 
 TITLES = (
     ("压缩企业开办时间至 1 个工作日", "annual_plan"),
@@ -43,6 +48,36 @@ TITLES = (
 #: are done, some are overdue in every open state; future ones are spread over the workflow.
 PAST = ("approved",) * 7 + ("received", "submitted", "returned")
 FUTURE = ("issued", "received", "received", "submitted", "approved")
+
+
+#: The units of the other demo accounts (responsible departments, districts, a park).
+PERSONA_DEPARTMENTS = ("SZ-RSJ", "DH-SCJG")
+PERSONA_REGIONS = ("449901", "449902", "P449951")
+#: The lead department's tasks: (title, source, issued days ago, limit in working days, state,
+#: submission relative to the deadline in calendar days (submitted/returned/approved), progress
+#: reports as (percent, done milestones)).
+LEAD_TASKS: tuple[tuple[str, str, int, int, str, int | None, tuple[tuple[int, int], ...]], ...] = (
+    ("信用修复“一网通办”", "annual_plan", 3, 20, "issued", None, ()),
+    ("经营主体登记注册便利化改革", "annual_plan", 12, 40, "received", None, ((20, 0),)),
+    (
+        "企业开办“一网通办”全程电子化",
+        "annual_plan",
+        30,
+        60,
+        "received",
+        None,
+        ((30, 1), (65, 2)),
+    ),
+    ("“双随机、一公开”跨部门联合抽查", "annual_plan", 45, 40, "submitted", -14, ((100, 3),)),
+    ("知识产权质押融资服务提升", "evaluation_feedback", 50, 45, "returned", -20, ((90, 2),)),
+    ("个体工商户年报“多报合一”", "annual_plan", 120, 30, "approved", -9, ((100, 3),)),
+    ("食品经营许可告知承诺制推行", "request_analysis", 100, 20, "approved", 0, ((100, 3),)),
+    ("企业简易注销流程优化", "evaluation_feedback", 150, 30, "approved", 6, ((100, 3),)),
+    ("涉企违规收费专项检查", "leader_instruction", 70, 20, "received", None, ((40, 1),)),
+    ("市场主体活跃度下降原因核查", "alert", 60, 15, "returned", -2, ((80, 2),)),
+)
+#: The lead department's tasks have three milestones, at these fractions of the period.
+LEAD_MILESTONES = (("制定实施方案", 0.3), ("组织实施", 0.7), ("总结评估", 1.0))
 
 
 def _path(state: str) -> list[str]:
@@ -70,7 +105,12 @@ def build_tasks(ctx: Any) -> int:
     city_level = [d for d in departments if d.region_id == ctx.root.pk]
     district_level = [d for d in departments if d.region_id != ctx.root.pk]
     units: list[Department | Region] = [*city_level[:12], *district_level[:4], *districts]
-    plans = []
+    persona_units: list[Department | Region] = [
+        *(ctx.departments[code] for code in PERSONA_DEPARTMENTS if code in ctx.departments),
+        *(ctx.regions[code] for code in PERSONA_REGIONS if code in ctx.regions),
+    ]
+    # (title, source, issued, limit, deadline, state, unit, submission shift, progress)
+    plans: list[tuple[Any, ...]] = []
     for index in range(TASK_COUNT):
         title, source = TITLES[index % len(TITLES)]
         issued = today - dt.timedelta(days=rng.randint(2, 180))
@@ -79,7 +119,17 @@ def build_tasks(ctx: Any) -> int:
         cycle = PAST if deadline < today else FUTURE
         state = cycle[index % len(cycle)]
         suffix = "" if index < len(TITLES) else f"（第{index // len(TITLES) + 1}批）"
-        plans.append((title + suffix, source, issued, limit, deadline, state, rng.choice(units)))
+        unit = rng.choice(units)
+        if index % 4 == 0 and persona_units:
+            # Every fourth task goes to a unit of a demo account, so that each one's "my tasks"
+            # page and board have some.
+            unit = persona_units[(index // 4) % len(persona_units)]
+        plans.append((title + suffix, source, issued, limit, deadline, state, unit, None, ()))
+    lead = ctx.departments.get(LEAD_DEPARTMENT)
+    for title, source, ago, limit, state, shift, progress in LEAD_TASKS if lead else ():
+        issued = today - dt.timedelta(days=ago)
+        deadline = calendar.add_working_days(issued, limit).date
+        plans.append((title, source, issued, limit, deadline, state, lead, shift, progress))
     # Numbers follow the issue date within each year, as the service would have given them.
     plans.sort(key=lambda plan: plan[2])
     counters: dict[int, int] = {}
@@ -102,16 +152,27 @@ def build_tasks(ctx: Any) -> int:
                 issued_by=coordinator,
                 plan_year=issued.year if source == "annual_plan" else None,
             )
-            for number, (title, source, issued, limit, deadline, _state, _unit) in zip(
+            for number, (title, source, issued, limit, deadline, *_rest) in zip(
                 numbers, plans, strict=True
             )
         ]
     )
-    milestones = []
+    milestones: list[Milestone] = []
     assignments = []
-    for task, (_t, _s, issued, _l, deadline, state, unit) in zip(tasks, plans, strict=True):
-        middle = issued + (deadline - issued) / 2
-        milestones.append(Milestone(task=task, title="制定实施方案", deadline=middle, position=0))
+    reports: list[tuple[TaskAssignment, list[Milestone], tuple[tuple[int, int], ...]]] = []
+    for task, plan in zip(tasks, plans, strict=True):
+        _t, _s, issued, _l, deadline, state, unit, fixed_shift, progress = plan
+        span = deadline - issued
+        if progress or fixed_shift is not None or unit is lead:
+            own = [
+                Milestone(task=task, title=name, deadline=issued + span * share, position=i)
+                for i, (name, share) in enumerate(LEAD_MILESTONES)
+            ]
+        else:
+            own = [
+                Milestone(task=task, title="制定实施方案", deadline=issued + span / 2, position=0)
+            ]
+        milestones.extend(own)
         fields: dict[str, Any] = {"task": task, "deadline": deadline, "status": state}
         if isinstance(unit, Department):
             fields.update(department=unit, unit_path=unit.region.path)
@@ -120,7 +181,11 @@ def build_tasks(ctx: Any) -> int:
         if state != "issued":
             fields["received_at"] = _at(issued + dt.timedelta(days=1))
         if state in ("submitted", "returned", "approved"):
-            shift = rng.choice((-6, -3, -2, -1, 0, 0, 0, 0, 1, 2, 4, 7))
+            shift = (
+                fixed_shift
+                if fixed_shift is not None
+                else rng.choice((-6, -3, -2, -1, 0, 0, 0, 0, 1, 2, 4, 7))
+            )
             submitted = min(
                 max(deadline + dt.timedelta(days=shift), issued + dt.timedelta(days=2)), today
             )
@@ -142,9 +207,13 @@ def build_tasks(ctx: Any) -> int:
                 listed_reason="逾期未完成，提请领导督办",
                 listed_leader=ctx.users.get("leader"),
             )
-        assignments.append(TaskAssignment(**fields, version=len(_path(state)) + 1))
+        assignment = TaskAssignment(**fields, version=len(_path(state)) + 1)
+        assignments.append(assignment)
+        if progress and state != "issued":
+            reports.append((assignment, own, progress))
     Milestone.objects.bulk_create(milestones)
     TaskAssignment.objects.bulk_create(assignments)
+    ProgressReport.objects.bulk_create(_progress_reports(reports, today))
     history = []
     for assignment in assignments:
         for action in _path(assignment.status):
@@ -174,6 +243,48 @@ def build_tasks(ctx: Any) -> int:
     return len(tasks)
 
 
+def _progress_reports(
+    plans: list[tuple[TaskAssignment, list[Milestone], tuple[tuple[int, int], ...]]],
+    today: dt.date,
+) -> list[ProgressReport]:
+    """Progress reports (进展反馈) between receipt and submission (or today): each closes the
+    milestones up to its count, as a unit reporting through ``report_progress`` would."""
+    rows = []
+    for assignment, milestones, progress in plans:
+        start = timezone.localtime(assignment.received_at).date()
+        end = min(assignment.submitted_on or today, today)
+        steps: list[tuple[int, Milestone | None]] = []
+        done_before = 0
+        for percent, done in progress:
+            if done <= done_before:
+                steps.append((percent, None))
+                continue
+            # One report per milestone finished since the last one, the last at ``percent``.
+            first_percent = steps[-1][0] if steps else 0
+            count = done - done_before
+            for k, finished in enumerate(milestones[done_before:done], start=1):
+                steps.append((first_percent + (percent - first_percent) * k // count, finished))
+            done_before = done
+        for index, (percent, milestone) in enumerate(steps, start=1):
+            day = start + (end - start) * index / (len(steps) + 1)
+            if milestone is not None:
+                content = f"已完成“{milestone.title}”，整体进度 {percent}%。"
+            else:
+                content = f"正在推进，整体进度 {percent}%。"
+            rows.append(
+                ProgressReport(
+                    assignment=assignment,
+                    milestone=milestone,
+                    content=content,
+                    percent=percent,
+                    milestone_done=milestone is not None,
+                    author_label=f"{assignment.department or assignment.region}（演示数据）",
+                    created_at=_at(day),
+                )
+            )
+    return rows
+
+
 def _at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
 
@@ -187,4 +298,6 @@ def wipe_tasks(city_path: str) -> None:
         object_type=TaskAssignment._meta.label_lower, object_id__in=[str(i) for i in ids]
     ).delete()
     task_ids = set(TaskAssignment.objects.filter(pk__in=ids).values_list("task_id", flat=True))
+    # Progress reports refer to the milestones (PROTECT): they go before their tasks.
+    ProgressReport.objects.filter(assignment__task_id__in=task_ids).delete()
     WorkTask.objects.filter(pk__in=task_ids).delete()

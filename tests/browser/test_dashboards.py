@@ -217,6 +217,15 @@ def test_district_officer_drills_into_their_own_records_only(
         expect(page.locator("h1")).to_have_text("未找到")
     shot(page, "dashboards-records-other-district-404")
 
-    # The cockpit is for the city-wide roles; a district officer gets the same 404.
+    # The cockpit of their own district: the city's index and history, their district's row of
+    # the ranking and heat map, nobody else's.
     response = page.goto(f"{base}/dashboards/cockpit/")
-    assert response is not None and response.status == 404
+    assert response is not None and response.status == 200
+    assert chart_points(page, "history-chart")[0] >= 12
+    assert chart_points(page, "districts-chart") == [1]
+    assert chart_points(page, "heatmap-chart")[0] >= 1
+    assert chart_points(page, "tasks-chart") == [3]
+    expect(page.get_by_test_id("districts-table").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("districts-table")).to_contain_text("东湖区")
+    expect(page.locator("body")).not_to_contain_text("西山区")
+    shot(page, "dashboards-cockpit-district_dh")

@@ -193,6 +193,9 @@ class TestAuditPage:
             "calendar.set_day"
         ]
         assert self.rows(client.get("/system/audit/?q=撤回")) == ["ticket.cancel"]
+        # The role is shown by its Chinese name, not its code.
+        roles = [row[2][0] for row in client.get("/system/audit/?action=ticket.").context["rows"]]
+        assert roles == [Role.DISTRICT_OFFICER.label, Role.COORDINATOR.label]
         assert self.rows(client.get("/system/audit/?action=ticket.&sort=action")) == [
             "ticket.accept",
             "ticket.cancel",

@@ -276,7 +276,7 @@ def test_authorisation_matrix(tree, client_for):
         assert client_for(name).get(BIGSCREEN).status_code == 200, name
     denied = AuditEvent.objects.filter(action="access.denied")
     before = denied.count()
-    for name in ("district_a", "enterprise"):
+    for name in ("lead_department", "enterprise"):
         assert client_for(name).get(COCKPIT).status_code == 404, name
         assert client_for(name).get(COCKPIT + "?export=heatmap").status_code == 404, name
         assert client_for(name).get(BIGSCREEN).status_code == 404, name
@@ -291,6 +291,28 @@ def test_authorisation_matrix(tree, client_for):
         assert anonymous.status_code == 302
         assert anonymous["Location"].startswith("/accounts/login/")
     assert not AuditEvent.objects.filter(action="export.xlsx").exists()
+
+
+@pytest.mark.django_db
+def test_district_officer_gets_the_cockpit_of_their_own_district(tree, client_for):
+    response = client_for("district_a").get(COCKPIT)
+    assert response.status_code == 200
+    c = response.context["c"]
+    # The city's index and history, and only their own district's row, with its rank among all.
+    assert c.index.score == 75
+    assert [(d.region.code, d.score, d.rank, d.rank_total) for d in c.districts] == [
+        ("449901", 80, 1, 3)
+    ]
+    assert c.matrix == [[85, 75]]
+    text = response.content.decode()
+    assert "西山区" not in text and "南湖区" not in text
+    sheet = load_workbook(
+        io.BytesIO(client_for("district_a").get(COCKPIT + "?export=heatmap").content)
+    ).worksheets[0]
+    assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["东湖区"]
+    west = client_for("district_b").get(BIGSCREEN)
+    assert west.status_code == 200
+    assert [d.region.code for d in west.context["c"].districts] == ["449902"]
 
 
 # -- big screen -----------------------------------------------------------------------------

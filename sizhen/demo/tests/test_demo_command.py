@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from sizhen.accounts.models import User
 from sizhen.core.models import AuditEvent
@@ -271,14 +273,21 @@ def test_loading_twice_without_reset_is_refused_and_changes_nothing() -> None:
 
 @pytest.mark.django_db
 def test_the_load_is_one_system_audit_event() -> None:
+    from sizhen.indicators.models import IndicatorValue
+
     run()
 
-    # The indicator catalogue step is audited by its own service; the city is one event.
-    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
-        "indicator.catalogue_load",
-        "dispatch.catalogue_loaded",
-        "demo.load",
-    ]
+    # The indicator catalogue, the dispatch catalogue and the request rates (one aggregate
+    # import a month, by the system) are audited by their own services; the city is one event.
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[:2] == ["indicator.catalogue_load", "dispatch.catalogue_loaded"]
+    assert actions[-1] == "demo.load"
+    imports = AuditEvent.objects.filter(action="indicator_value.import_aggregate")
+    assert actions[2:-1] == ["indicator_value.import_aggregate"] * imports.count()
+    # One import a published month.
+    published = IndicatorValue.objects.filter(indicator__code="BE15.08", source_kind="aggregate")
+    assert imports.count() == published.values("period").distinct().count() > 0
+    assert {(e.actor_id, e.actor_label) for e in imports} == {(None, "系统")}
     events = list(AuditEvent.objects.filter(action="demo.load"))
     event = events[0]
     assert (event.action, event.actor_id, event.actor_label) == ("demo.load", None, "系统")
@@ -292,11 +301,13 @@ def test_the_load_is_one_system_audit_event() -> None:
             "users": 11,
             "indicators": 104,
             "dispatch": 25,
-            "tasks": 40,
-            "rectification": 48,
+            "tasks": 50,
             "requests": 300,
+            "rates": event.after["counts"]["rates"],
+            "rectification": 48,
         },
     }
+    assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0
 
 
 @pytest.mark.django_db
@@ -381,4 +392,125 @@ def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_pa
     # Resetting clears the monitoring data too, then loads it again.
     call_command("demo", "--reset", "--records", "0", stdout=io.StringIO())
     assert LoadBatch.objects.count() == 0
-    assert IndicatorValue.objects.count() == 0
+    # Only the request rates the reload published (and the composites they score) remain.
+    leaves = IndicatorValue.objects.exclude(source_kind="composite")
+    assert set(leaves.values_list("indicator__code", "source_kind").distinct()) == {
+        ("BE15.08", "aggregate"),
+        ("BE15.09", "aggregate"),
+        ("BE15.10", "aggregate"),
+    }
+    composites = IndicatorValue.objects.filter(source_kind="composite")
+    assert set(composites.values_list("indicator__code", flat=True)) == {"BE15", "BE"}
+
+
+@pytest.mark.django_db
+def test_lead_department_has_tasks_in_every_state() -> None:
+    from sizhen.work_tasks.models import ProgressReport, TaskAssignment
+
+    run()
+
+    user = User.objects.get(username="lead_dept")
+    mine = TaskAssignment.objects.filter(department=user.department)
+    states = set(mine.values_list("status", flat=True))
+    assert {"issued", "received", "submitted", "returned", "approved"} <= states
+    approved = mine.filter(status="approved")
+    assert sorted(approved.values_list("timeliness", flat=True)) == ["early", "late", "on_time"]
+    late = approved.get(timeliness="late")
+    assert late.finished_on > late.deadline and late.delay_working_days > 0
+    today = timezone.localdate()
+    overdue = [a for a in mine if a.is_overdue(today)]
+    assert {a.status for a in overdue} >= {"received", "returned"}
+    # In progress with milestones: progress reports that close milestones of the task, in
+    # order, after the receipt.
+    reports = ProgressReport.objects.filter(assignment__in=mine, milestone_done=True)
+    assert reports.exists()
+    for report in reports.select_related("milestone", "assignment"):
+        assert report.milestone.task_id == report.assignment.task_id
+        assert report.created_at >= report.assignment.received_at
+    in_progress = mine.filter(status="received", reports__milestone_done=True).distinct()
+    assert in_progress.exists()
+    assert all(a.task.milestones.count() == 3 for a in in_progress)
+    # The other department and district accounts have tasks of their own unit too.
+    for username in ("resp_dept", "resp_city", "district_dh", "district_xs", "park_gx"):
+        other = User.objects.get(username=username)
+        own = TaskAssignment.objects.filter(
+            department=other.department, region=other.region
+        ).exclude(department=None, region=None)
+        assert own.exists(), username
+    # The human resources bureau (resp_city) leads the labour requests.
+    from sizhen.enterprise_requests.models import EnterpriseRequest
+
+    labour = EnterpriseRequest.objects.filter(lead_department__code="SZ-RSJ")
+    assert labour.exists()
+    assert all(any(w in r.text for w in ("招工", "稳岗补贴", "社保登记")) for r in labour)
+
+
+@pytest.mark.django_db
+def test_rectification_links_matching_indicators_and_freezes_the_verification() -> None:
+    from sizhen.indicators.models import IndicatorValue
+    from sizhen.rectification.models import RectificationItem, Review
+
+    run()
+
+    water = RectificationItem.objects.filter(title__contains="用水报装")
+    assert water.exists()
+    for item in water:
+        assert {i.code[:4] for i in item.indicators.all()} == {"BE04"}
+    for item in RectificationItem.objects.filter(title__contains="电力"):
+        assert {i.code[:4] for i in item.indicators.all()} == {"BE03"}
+    assert not RectificationItem.objects.filter(indicators__isnull=True).exists()
+    closed = RectificationItem.objects.filter(status="closed")
+    reviews = Review.objects.filter(item__in=closed)
+    assert reviews.count() == closed.count() == 33
+    for review in reviews:
+        codes = sorted(i.code for i in review.item.indicators.all())
+        assert sorted(row["code"] for row in review.snapshot) == codes
+    # Request items are linked to the published request rates: their verification has values.
+    slow = Review.objects.filter(item__title__contains="企业诉求回复不及时").first()
+    assert slow is not None
+    (row,) = slow.snapshot
+    city_value = IndicatorValue.objects.filter(
+        indicator__code="BE15.08", region=slow.item.region, source_kind="aggregate"
+    ).order_by("-period")
+    assert row["after"] == city_value[0].value
+    # The responsible-department accounts see items, and the 曝光台 has repeated problems.
+    for username in ("resp_dept", "resp_city"):
+        user = User.objects.get(username=username)
+        assert RectificationItem.objects.visible_to(user).exists(), username
+    exposed = RectificationItem.objects.filter(published=True)
+    assert exposed.count() == 3
+    assert all(i.repeated and i.status == "closed" and i.public_summary for i in exposed)
+
+
+@pytest.mark.django_db
+def test_the_request_rates_are_published_and_scored_for_the_demo_months() -> None:
+    from sizhen.enterprise_requests import report
+    from sizhen.enterprise_requests.models import EnterpriseRequest
+    from sizhen.indicators.demo_records import month_starts
+    from sizhen.indicators.models import IndicatorValue
+
+    run()
+
+    published = IndicatorValue.objects.filter(
+        indicator__code__in=["BE15.08", "BE15.09", "BE15.10"], source_kind="aggregate"
+    )
+    months = sorted(set(published.values_list("period", flat=True)))
+    # Every complete month of the requests, up to the last month of the demo records (so that
+    # the dashboards' newest period is not one with the rates alone).
+    first = EnterpriseRequest.objects.order_by("submitted_at")[0].submitted_at
+    assert months[0] == timezone.localtime(first).date().replace(day=1)
+    assert months[-1] == min(report.previous_month(), month_starts()[-1])
+    assert all((b - a).days <= 31 for a, b in itertools.pairwise(months))
+    for month in (months[0], months[-1]):
+        expected = {(code, region, value) for code, region, _p, value in report.rate_rows(month)}
+        stored = set(
+            published.filter(period=month).values_list("indicator__code", "region__code", "value")
+        )
+        assert stored == expected and expected
+    assert not published.filter(score=None).exists()
+    city = published.filter(region__code=CITY_CODE, indicator__code="BE15.08")
+    assert city.count() == len(months)
+    composite = IndicatorValue.objects.filter(
+        indicator__code="BE15", region__code=CITY_CODE, period=months[-1], source_kind="composite"
+    )
+    assert composite.exclude(score=None).exists()

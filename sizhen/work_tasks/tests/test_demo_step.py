@@ -15,14 +15,14 @@ from sizhen.work_tasks.services import classify
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_load_builds_forty_tasks_in_varied_states() -> None:
+def test_demo_load_builds_fifty_tasks_in_varied_states() -> None:
     call_command("demo", stdout=io.StringIO())
-    assert WorkTask.objects.count() == 40
-    assert TaskAssignment.objects.count() == 40
+    assert WorkTask.objects.count() == 50
+    assert TaskAssignment.objects.count() == 50
     states = set(TaskAssignment.objects.values_list("status", flat=True))
     assert {"approved", "received", "submitted"} <= states
     numbers = list(WorkTask.objects.values_list("number", flat=True))
-    assert len(set(numbers)) == 40
+    assert len(set(numbers)) == 50
     today = timezone.localdate()
     for a in TaskAssignment.objects.filter(status="approved"):
         assert a.finished_on is not None and a.finished_on <= today
@@ -30,4 +30,4 @@ def test_demo_load_builds_forty_tasks_in_varied_states() -> None:
         steps = TransitionHistory.objects.filter(object_id=str(a.pk), workflow="work_task")
         assert list(steps.values_list("action", flat=True)) == ["receive", "submit", "approve"]
     call_command("demo", "--reset", stdout=io.StringIO())
-    assert WorkTask.objects.count() == 40
+    assert WorkTask.objects.count() == 50
