@@ -1,33 +1,39 @@
 """Bench for issue 6: request intake under load, none lost, none duplicated.
 
     .venv/bin/python bench/requests_intake.py [--db sqlite|postgres|both] [--seconds 60]
-        [--clients 12] [--workers 3] [--threads 4] [--seed-open 20000]
-        [--scenarios floor,api,open311,open311-sync] [--markdown]
+        [--loader wrk|python] [--clients 12] [--workers 2] [--threads 4] [--seed-open 20000]
+        [--scenarios floor,api-sync,open311-sync,api,open311,api-inline] [--markdown]
 
 Each database gets a fresh bench database (a temp SQLite file in WAL mode, or a PostgreSQL 15
-database ``sizhen_bench_intake`` created as the ``sizhen`` role), migrated, seeded with the
-demo city's regions, one department, its ``requests:write`` token and ``--seed-open`` open
-requests (so that duplicate detection works against a realistic ledger, not an empty one).
-The app runs under gunicorn with the production settings on 127.0.0.1; a threaded
-``http.client`` load generator (keep-alive connections) drives one scenario at a time:
+database ``sizhen_bench_intake`` owned by a ``sizhen_bench`` role that the bench creates as
+the postgres superuser, like .ci/run), migrated, seeded with the demo city's regions, one
+department, its ``requests:write`` token and ``--seed-open`` open requests (so that duplicate
+detection works against a realistic ledger, not an empty one). The app runs under gunicorn
+with the production settings on 127.0.0.1, with one ``run_worker`` at nice 10 beside it (it
+runs the job that flags duplicates of API-token requests); one scenario at a time:
 
 - ``floor``: a raw Django view (same middleware) doing one plain INSERT of the key and body
   into a bench table (``ON CONFLICT DO NOTHING``): what the stack costs without the service;
 - ``api``: POST /api/v1/requests (JSON, Bearer token, Idempotency-Key header);
 - ``open311``: POST /open311/v2/requests.json (form-encoded, api_key, Idempotency-Key);
-- ``open311-sync``: the same endpoint under the straightforward server configuration of
-  docs/operations.md (sync workers: one request per process at a time, a new TCP connection
-  per request), for comparison with the gthread configuration used for the other rows;
-- ``*-lean``: the same, with the change proposed for ``services.intake.find_duplicate``
-  patched in (bench processes only): fetch (pk, text) of the candidates, not full rows;
-- ``*-deferred``: the same, with duplicate detection taken out of intake (to run as a job).
+- ``api-inline``: the API with the duplicate comparison inside the intake (the straightforward
+  alternative, as intake did before issue 6) instead of the flag_duplicates job;
+- ``*-sync`` (``api-sync``, ``open311-sync``): the same under the server of docs/operations.md
+  (``--sync-workers`` sync workers: one request per process at a time, a new TCP connection per
+  request); without the suffix gthread (``--workers`` processes × ``--threads``, keep-alive).
 
-Retries: 10 % of the keys are queued for a second delivery by another client thread before
-their first delivery is answered (so some retries race the original), and every failed or
-5xx delivery is retried with the same key (up to 5 times), as a real client would. After each
-scenario the rows are counted in the database and compared with the keys that were answered
-2xx: ``lost`` = answered but not stored; ``duplicated`` = more rows than keys, or one key
-answered with two different request numbers.
+Load: ``--loader wrk`` (default) runs wrk with bench/requests_intake.lua (keep-alive
+connections, ``--clients`` of them); ``--loader python`` a threaded ``http.client`` loader.
+Both send 10 % retries: a key sent a moment before, reused (with wrk by another connection of
+the same thread, so it may race its original). Checks after each scenario: the Python loader
+records the number each key was answered with and compares per key (``lost`` = answered 2xx but
+not stored; ``duplicated`` = more rows than keys, or one key answered with two numbers); wrk
+cannot tell which key an answer belongs to, so it compares counts: every key sent must be
+stored exactly once (``lost`` = keys sent − keys stored, ``duplicated`` = rows − keys stored).
+The server's CPU (gunicorn master and workers, from /proc) per request and the loader's CPU
+are reported beside the rate: on 2 shared cores they say more than the rate alone. For the
+API scenarios the bench then waits (``--catch-up-limit``) for the job to compare every new
+request and reports how many were pending when the load stopped and when it caught up.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG_DB = "sizhen_bench_intake"
-PG_URL = f"postgres://sizhen:sizhen@127.0.0.1:5432/{PG_DB}"
+PG_URL = f"postgres://sizhen_bench:sizhen_bench@127.0.0.1:5432/{PG_DB}"
 DISTRICTS = ["449901", "449902", "449903"]
 TEXTS = [
     "企业开办时刻章环节需要跑多次，请协调解决",
@@ -91,63 +97,6 @@ def _floor_view(request: Any) -> Any:
     return JsonResponse({"key": key, "number": key}, status=201 if created else 200)
 
 
-def lean_find_duplicate(
-    *,
-    text: str,
-    enterprise: Any,
-    category: Any,
-    region: Any,
-    exclude_pk: int | None = None,
-) -> tuple[Any, float]:
-    """The change proposed for ``services.intake.find_duplicate``: the same candidates, order
-    and thresholds, but only (pk, text) is fetched for the up to 2 × 200 candidates and the
-    one best match is loaded at the end, instead of 400 full model instances per intake."""
-    from sizhen.enterprise_requests import similarity
-    from sizhen.enterprise_requests.models import EnterpriseRequest
-    from sizhen.enterprise_requests.services.common import (
-        DUPLICATE_CANDIDATES,
-        SAME_ENTERPRISE_THRESHOLD,
-        SAME_MATTER_THRESHOLD,
-    )
-    from sizhen.enterprise_requests.workflow import TERMINAL
-
-    grams = similarity.bigrams(text)
-    if not grams:
-        return None, 0.0
-    open_requests = EnterpriseRequest.objects.exclude(status__in=TERMINAL)
-    if exclude_pk is not None:
-        open_requests = open_requests.exclude(pk=exclude_pk)
-    candidates: list[tuple[int, str, float]] = []
-    if enterprise is not None:
-        same = open_requests.filter(enterprise=enterprise).order_by("-submitted_at")
-        candidates += [
-            (pk, body, SAME_ENTERPRISE_THRESHOLD)
-            for pk, body in same.values_list("pk", "text")[:DUPLICATE_CANDIDATES]
-        ]
-    if category is not None and region is not None:
-        matter = open_requests.filter(category=category, region=region).order_by("-submitted_at")
-        if enterprise is not None:
-            matter = matter.exclude(enterprise=enterprise)
-        candidates += [
-            (pk, body, SAME_MATTER_THRESHOLD)
-            for pk, body in matter.values_list("pk", "text")[:DUPLICATE_CANDIDATES]
-        ]
-    best_pk, best_score = None, 0.0
-    for pk, body, threshold in candidates:
-        score = similarity.similarity(grams, body)
-        if score >= threshold and score > best_score:
-            best_pk, best_score = pk, score
-    if best_pk is None:
-        return None, 0.0
-    return EnterpriseRequest.objects.get(pk=best_pk), best_score
-
-
-def deferred_find_duplicate(**_kwargs: Any) -> tuple[Any, float]:
-    """Duplicate detection moved out of the intake transaction into a background job (the
-    job would set ``suspected_duplicate_of`` seconds later): intake itself compares nothing."""
-    return None, 0.0
-
-
 def _urlpatterns() -> list[Any]:
     from django.urls import include, path
     from django.views.decorators.csrf import csrf_exempt
@@ -163,17 +112,23 @@ if os.environ.get("SIZHEN_BENCH_APP") == "1":
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
-    _dedup = os.environ.get("SIZHEN_BENCH_DEDUP", "")
-    if _dedup:
+    if os.environ.get("SIZHEN_BENCH_DEDUP") == "inline":
         from sizhen.enterprise_requests.services import intake
 
-        # Bench-only variants of the proposed service changes (see the module docstring).
-        intake.find_duplicate = (  # type: ignore[assignment]
-            lean_find_duplicate if _dedup == "lean" else deferred_find_duplicate
-        )
+        # The straightforward alternative: compare with the open ledger inside the intake.
+        intake.DEFER_TOKEN_DUPLICATE_CHECK = False
     # The bench's own URLconf: config.urls plus the floor view (bench processes only).
     settings.ROOT_URLCONF = __name__
-    urlpatterns = _urlpatterns()
+
+
+def __getattr__(name: str) -> Any:
+    # The URLconf's patterns, built on first use (after Django is set up), so that the bench
+    # module works as the URLconf in-process as well as under gunicorn.
+    if name == "urlpatterns":
+        patterns = _urlpatterns()
+        globals()["urlpatterns"] = patterns
+        return patterns
+    raise AttributeError(name)
 
 
 # --- setup --------------------------------------------------------------------------------------
@@ -192,11 +147,26 @@ def bench_env(workdir: Path, database_url: str) -> dict[str, str]:
     }
 
 
+def ensure_pg_role() -> None:
+    """The bench's role (``sizhen_bench``, CREATEDB), made as the postgres superuser the way
+    .ci/run makes the CI role: the bench runs as root on a machine with PostgreSQL 15 up."""
+    sql = (
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sizhen_bench') THEN "
+        "CREATE ROLE sizhen_bench LOGIN CREATEDB PASSWORD 'sizhen_bench'; END IF; END $$;"
+    )
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        check=True,
+        cwd="/",
+    )
+
+
 def create_pg_database() -> None:
     import psycopg
 
+    ensure_pg_role()
     with psycopg.connect(
-        "host=127.0.0.1 user=sizhen password=sizhen dbname=postgres", autocommit=True
+        "host=127.0.0.1 user=sizhen_bench password=sizhen_bench dbname=postgres", autocommit=True
     ) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
         conn.execute(f"CREATE DATABASE {PG_DB}")
@@ -246,18 +216,12 @@ def prepare(seed_open: int) -> dict[str, str]:
             region=rng.choice(regions),
             submitted_at=now - dt.timedelta(minutes=i),
             source_key="seed",
+            duplicate_similarity=0.0,  # compared already: the job starts with the bench's rows
         )
         for i in range(seed_open)
     ]
     EnterpriseRequest.objects.bulk_create(rows, batch_size=2000)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Bench-only work-around: submit_request's placeholder number "TMP-<32 hex>" has 36
-            # characters and the column 32, which PostgreSQL refuses (SQLite does not check).
-            cursor.execute(
-                "ALTER TABLE enterprise_requests_enterpriserequest "
-                "ALTER COLUMN number TYPE varchar(40)"
-            )
         cursor.execute(
             f"CREATE TABLE {FLOOR_TABLE} (id {'SERIAL' if connection.vendor == 'postgresql' else 'INTEGER'}"
             " PRIMARY KEY, idempotency_key VARCHAR(100) UNIQUE NOT NULL, body TEXT NOT NULL)"
@@ -316,7 +280,164 @@ def stop(process: Any) -> None:
         process.kill()
 
 
-# --- the load generator ---------------------------------------------------------------------------
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live children (the
+    gunicorn master and its workers): the server's cost, whatever else loads the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def start_worker(env: dict[str, str]) -> Any:
+    """One ``run_worker`` at nice 10: the job that flags duplicates runs beside the intake and
+    takes the CPU the web workers leave (the production unit can set Nice=10 likewise)."""
+    return subprocess.Popen(
+        ["nice", "-n", "10", sys.executable, "manage.py", "run_worker"],
+        cwd=ROOT,
+        env={**os.environ, **env, "SIZHEN_JOB_POLL_SECONDS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["SIZHEN_DATA_DIR"]) / "worker.log", "ab"),
+    )
+
+
+def pending_duplicate_checks(prefix: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM enterprise_requests_enterpriserequest "
+            "WHERE idempotency_key LIKE %s AND duplicate_similarity IS NULL",
+            [prefix + "%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def wait_caught_up(prefix: str, limit: float) -> tuple[int, float | None, int]:
+    """Pending duplicate checks when the load stops, the seconds the job took to compare the
+    rest (None: not within ``limit``) and how many of the scenario's rows it flagged."""
+    from django.db import connection
+
+    at_end = pending_duplicate_checks(prefix)
+    started = time.perf_counter()
+    caught_up: float | None = None
+    while time.perf_counter() - started < limit:
+        if pending_duplicate_checks(prefix) == 0:
+            caught_up = round(time.perf_counter() - started, 1)
+            break
+        connection.close()
+        time.sleep(1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM enterprise_requests_enterpriserequest "
+            "WHERE idempotency_key LIKE %s AND suspected_duplicate_of_id IS NOT NULL",
+            [prefix + "%"],
+        )
+        flagged = int(cursor.fetchone()[0])
+    return at_end, caught_up, flagged
+
+
+# --- the load generators --------------------------------------------------------------------------
+
+
+def run_wrk(
+    scenario: str,
+    port: int,
+    token: str,
+    categories: list[str],
+    prefix: str,
+    clients: int,
+    seconds: float,
+    threads: int,
+) -> dict[str, Any]:
+    """wrk with bench/requests_intake.lua: the same requests, keys and share of retries as the
+    Python loader, from C (one event loop per thread) instead of Python threads."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: bash scripts/setup.sh --bench")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{int(seconds)}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(ROOT / "bench/requests_intake.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        scenario,
+        prefix.rstrip("-"),
+        token,
+        ",".join(categories),
+        ",".join(DISTRICTS),
+        "0.1",
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")
+    output = completed.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in output.splitlines() if x.startswith("WRK "))
+    data = json.loads(line[4:])
+    elapsed = data["duration_us"] / 1e6
+    return {
+        "elapsed_s": round(elapsed, 1),
+        "deliveries": data["deliveries"],
+        "rate": round(data["deliveries"] / elapsed, 1),
+        "statuses": {
+            k: v
+            for k, v in {200: data["s200"], 201: data["s201"], "other": data["other"]}.items()
+            if v
+        },
+        "failures": data["socket_errors"],
+        "keys_sent": data["keys_sent"],
+        "retries_sent": data["retries_sent"],
+        "p50_ms": data["p50_ms"],
+        "p95_ms": data["p95_ms"],
+        "p99_ms": data["p99_ms"],
+        "loader_cpu_s": round(
+            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2
+        ),
+    }
+
+
+def verify_counts(scenario: str, prefix: str, figures: dict[str, Any]) -> dict[str, Any]:
+    """wrk cannot tell which key an answer belongs to: compare counts instead. Each 201 says
+    "created": there must be as many stored keys as 201 answers (``lost`` = 201 answers without
+    a row), no key stored twice (``duplicated``), and a stored key without a 201 can only be
+    a request that wrk cut at the deadline before its answer came (``stored_not_answered``,
+    at most one per connection)."""
+    from django.db import connection
+
+    table = FLOOR_TABLE if scenario == "floor" else "enterprise_requests_enterpriserequest"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT idempotency_key) FROM {table} "
+            "WHERE idempotency_key LIKE %s",
+            [prefix + "%"],
+        )
+        rows, keys = cursor.fetchone()
+    created = figures["statuses"].get(201, 0)
+    return {
+        "rows": rows,
+        "unique_keys_answered": created,
+        "lost": max(0, created - keys),
+        "duplicated": rows - keys,
+        "stored_not_answered": max(0, keys - created),
+    }
 
 
 class Load:
@@ -437,7 +558,7 @@ class Load:
             "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
             "p95_ms": round(ordered[int(len(ordered) * 0.95)], 1) if ordered else None,
             "p99_ms": round(ordered[int(len(ordered) * 0.99)], 1) if ordered else None,
-            "loader_cpu_s": round(loader_cpu, 1),
+            "loader_cpu_s": round(loader_cpu, 2),
         }
 
     def verify(self) -> dict[str, Any]:
@@ -497,18 +618,12 @@ def in_process(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     settings.ROOT_URLCONF = "bench.requests_intake"
     clear_url_caches()
     client = Client(HTTP_HOST="127.0.0.1")
-    original = intake.find_duplicate
     results = []
     counter = 0
     for scenario in args.scenarios.split(","):
         if scenario.endswith("-sync"):
             continue
-        dedup = next((d for d in ("lean", "deferred") if scenario.endswith(f"-{d}")), "")
-        intake.find_duplicate = {  # type: ignore[assignment]
-            "": original,
-            "lean": lean_find_duplicate,
-            "deferred": deferred_find_duplicate,
-        }[dedup]
+        intake.DEFER_TOKEN_DUPLICATE_CHECK = not scenario.endswith("-inline")
         load = Load(scenario, 0, seeded["token"], seeded["categories"].split(","), "inproc")
         timings = []
         for _ in range(args.inprocess):
@@ -531,7 +646,7 @@ def in_process(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             }
         )
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
-    intake.find_duplicate = original  # type: ignore[assignment]
+    intake.DEFER_TOKEN_DUPLICATE_CHECK = True
     shutil.rmtree(workdir, ignore_errors=True)
     return results
 
@@ -563,26 +678,64 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         for scenario in args.scenarios.split(","):
             worker_class = "sync" if scenario.endswith("-sync") else "gthread"
             workers = args.sync_workers if worker_class == "sync" else args.workers
-            dedup = next((d for d in ("lean", "deferred") if scenario.endswith(f"-{d}")), "")
+            dedup = "inline" if scenario.endswith("-inline") else ""
             process, port = start_gunicorn(env, worker_class, workers, args.threads, dedup)
+            job_worker = start_worker(env) if args.job_worker and scenario != "floor" else None
+            prefix = f"{run}-{scenario}-"
             try:
-                load = Load(scenario, port, token, categories, run)
                 before = load_average()
-                figures = load.run(args.clients, args.seconds)
-                figures.update(load.verify())
+                server_cpu = process_tree_cpu(process.pid)
+                if args.loader == "wrk":
+                    figures = run_wrk(
+                        scenario,
+                        port,
+                        token,
+                        categories,
+                        prefix,
+                        args.clients,
+                        args.seconds,
+                        args.wrk_threads,
+                    )
+                    time.sleep(2)  # answers to requests wrk cut at the deadline still land
+                    server_cpu = process_tree_cpu(process.pid) - server_cpu
+                    figures.update(verify_counts(scenario, prefix, figures))
+                else:
+                    load = Load(scenario, port, token, categories, run)
+                    figures = load.run(args.clients, args.seconds)
+                    server_cpu = process_tree_cpu(process.pid) - server_cpu
+                    figures.update(load.verify())
+                after = load_average()
+                figures["server_cpu_s"] = round(server_cpu, 1)
+                figures["server_cpu_ms_per_request"] = round(
+                    1000 * server_cpu / max(1, figures["deliveries"]), 2
+                )
+                if scenario != "floor":
+                    at_end, caught_up, flagged = wait_caught_up(
+                        prefix, args.catch_up_limit if job_worker else 0
+                    )
+                    figures.update(
+                        {
+                            "dup_checks_pending_at_end": at_end,
+                            "dup_checks_caught_up_s": caught_up,
+                            "flagged_duplicates": flagged,
+                        }
+                    )
                 connection.close()
                 figures.update(
                     {
                         "db": kind,
                         "scenario": scenario,
+                        "loader": args.loader,
                         "server": f"gunicorn {worker_class} -w {workers}"
                         + (f" --threads {args.threads}" if worker_class == "gthread" else ""),
                         "load_before": before,
-                        "load_after": load_average(),
+                        "load_after": after,
                     }
                 )
             finally:
                 stop(process)
+                if job_worker is not None:
+                    stop(job_worker)
             print(json.dumps(figures, ensure_ascii=False), flush=True)
             results.append(figures)
     finally:
@@ -596,15 +749,27 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| db | scenario | server | req/s | deliveries | p50 / p95 / p99 ms | statuses "
-        "| keys answered | rows | lost | duplicated | load avg before→after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| db | scenario | server | loader | req/s | deliveries | p50 / p95 / p99 ms | statuses "
+        "| keys sent | rows | lost | duplicated | server CPU ms/req | loader CPU s "
+        "| dup checks pending at end → caught up | load avg before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        statuses = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+        if r.get("failures"):
+            statuses += f", socket errors: {r['failures']}"
+        if "dup_checks_pending_at_end" in r:
+            caught = r["dup_checks_caught_up_s"]
+            checks = f"{r['dup_checks_pending_at_end']} → " + (
+                f"{caught} s" if caught is not None else "not within the limit"
+            )
+        else:
+            checks = "–"
         lines.append(
-            f"| {r['db']} | {r['scenario']} | {r['server']} | {r['rate']} | {r['deliveries']} "
-            f"| {r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']} | {r['statuses']} "
-            f"| {r['unique_keys_answered']} | {r['rows']} | {r['lost']} | {r['duplicated']} "
+            f"| {r['db']} | {r['scenario']} | {r['server']} | {r['loader']} | {r['rate']} "
+            f"| {r['deliveries']} | {r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']} | {statuses} "
+            f"| {r['keys_sent']} | {r['rows']} | {r['lost']} | {r['duplicated']} "
+            f"| {r['server_cpu_ms_per_request']} | {r['loader_cpu_s']} | {checks} "
             f"| {r['load_before']} → {r['load_after']} |"
         )
     return "\n".join(lines)
@@ -615,13 +780,27 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--sync-workers", type=int, default=4)
     parser.add_argument("--seed-open", type=int, default=20000)
     parser.add_argument(
         "--scenarios",
-        default="floor,api,open311,open311-sync,api-lean,open311-lean,open311-deferred",
+        default="floor,api-sync,open311-sync,api,open311,api-inline",
+    )
+    parser.add_argument("--loader", choices=["wrk", "python"], default="wrk")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--job-worker",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run one niced run_worker beside the server (flags duplicates)",
+    )
+    parser.add_argument(
+        "--catch-up-limit",
+        type=float,
+        default=180,
+        help="seconds to wait after the load for the duplicate checks to catch up",
     )
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument(

@@ -1,6 +1,6 @@
-"""The daily deadline check of enterprise requests (期限预警): overdue and soon-due requests
-reach the lead units (and, when overdue, the office) once per deadline, however often the job
-runs."""
+"""The jobs of enterprise requests: the daily deadline check (期限预警: overdue and soon-due
+requests reach the lead units, and when overdue the office, once per deadline, however often
+the job runs) and the duplicate check of requests pushed by API tokens (疑似重复识别)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from sizhen.core.jobs import JobContext, job, schedule
 from sizhen.core.notifications import notify
 from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.enterprise_requests.selectors import overdue, soon_due
-from sizhen.enterprise_requests.services import department_users, managers
+from sizhen.enterprise_requests.services import (
+    department_users,
+    flag_pending_duplicates,
+    managers,
+)
 
 SOON = "soon"
 OVERDUE = "overdue"
@@ -86,3 +90,14 @@ def deadline_notices(ctx: JobContext) -> dict[str, int]:
 
 
 schedule("enterprise_requests.deadline_notices", every=dt.timedelta(days=1))
+
+
+@job("enterprise_requests.flag_duplicates", label="诉求疑似重复识别")
+def flag_duplicates(ctx: JobContext) -> dict[str, int]:
+    """Queued by API-token intake (one queued at a time); it compares each request taken
+    in without comparison and flags suspected duplicates."""
+    return flag_pending_duplicates()
+
+
+# A backstop (e.g. after a worker died mid-run): every 5 minutes a run picks up what is left.
+schedule("enterprise_requests.flag_duplicates", every=dt.timedelta(minutes=5))

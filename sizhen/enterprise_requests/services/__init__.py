@@ -29,6 +29,7 @@ from sizhen.enterprise_requests.services.handling import (
 from sizhen.enterprise_requests.services.intake import (
     add_attachments,
     find_duplicate,
+    flag_pending_duplicates,
     submit_request,
 )
 from sizhen.enterprise_requests.services.supervision import (
@@ -58,6 +59,7 @@ __all__ = [
     "department_users",
     "dispatch_request",
     "find_duplicate",
+    "flag_pending_duplicates",
     "list_for_supervision",
     "managers",
     "merge_requests",

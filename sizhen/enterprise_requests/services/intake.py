@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
+from sizhen.core.jobs import enqueue
+from sizhen.core.models import Job, JobStatus
 from sizhen.core.roles import Role
 from sizhen.enterprise_requests import similarity
 from sizhen.enterprise_requests.choices import (
@@ -43,6 +45,14 @@ from sizhen.enterprise_requests.workflow import (
 )
 from sizhen.organisations.models import Enterprise, Region
 
+#: The job that compares machine-submitted requests with the open ledger after intake.
+FLAG_DUPLICATES_JOB = "enterprise_requests.flag_duplicates"
+#: Requests the job compares per batch (it loops until none is left).
+FLAG_DUPLICATES_BATCH = 200
+#: API-token intake leaves the duplicate comparison to the job (bench/requests_intake.py turns
+#: it off to measure the inline comparison, the straightforward alternative).
+DEFER_TOKEN_DUPLICATE_CHECK = True
+
 
 def find_duplicate(
     *,
@@ -51,29 +61,116 @@ def find_duplicate(
     category: RequestCategory | None,
     region: Region | None,
     exclude_pk: int | None = None,
+    before_pk: int | None = None,
+    grams_cache: dict[int, frozenset[str]] | None = None,
 ) -> tuple[EnterpriseRequest | None, float]:
-    """The most similar open request of the same enterprise, or on the same matter."""
+    """The most similar open request of the same enterprise, or on the same matter. With
+    ``before_pk``, only requests taken in before that one are candidates (the job compares a
+    stored request with its predecessors, as intake would have). Only (pk, text) of the up to
+    2 × ``DUPLICATE_CANDIDATES`` candidates is fetched; the best match is loaded at the end.
+    ``grams_cache`` (pk → bigrams) lets one job run split each candidate's text once."""
     grams = similarity.bigrams(text)
     if not grams:
         return None, 0.0
     open_requests = EnterpriseRequest.objects.exclude(status__in=TERMINAL)
     if exclude_pk is not None:
         open_requests = open_requests.exclude(pk=exclude_pk)
-    candidates: list[tuple[EnterpriseRequest, float]] = []
+    if before_pk is not None:
+        open_requests = open_requests.filter(pk__lt=before_pk)
+    candidates: list[tuple[int, str, float]] = []
     if enterprise is not None:
-        same = open_requests.filter(enterprise=enterprise).order_by("-submitted_at")
-        candidates += [(r, SAME_ENTERPRISE_THRESHOLD) for r in same[:DUPLICATE_CANDIDATES]]
+        same = open_requests.filter(enterprise=enterprise).order_by("-submitted_at", "-pk")
+        candidates += [
+            (pk, body, SAME_ENTERPRISE_THRESHOLD)
+            for pk, body in same.values_list("pk", "text")[:DUPLICATE_CANDIDATES]
+        ]
     if category is not None and region is not None:
-        matter = open_requests.filter(category=category, region=region).order_by("-submitted_at")
+        matter = open_requests.filter(category=category, region=region).order_by(
+            "-submitted_at", "-pk"
+        )
         if enterprise is not None:
             matter = matter.exclude(enterprise=enterprise)
-        candidates += [(r, SAME_MATTER_THRESHOLD) for r in matter[:DUPLICATE_CANDIDATES]]
-    best: tuple[EnterpriseRequest | None, float] = (None, 0.0)
-    for candidate, threshold in candidates:
-        score = similarity.similarity(grams, candidate.text)
-        if score >= threshold and score > best[1]:
-            best = (candidate, score)
-    return best
+        candidates += [
+            (pk, body, SAME_MATTER_THRESHOLD)
+            for pk, body in matter.values_list("pk", "text")[:DUPLICATE_CANDIDATES]
+        ]
+    best_pk, best_score = None, 0.0
+    for pk, body, threshold in candidates:
+        if grams_cache is None:
+            score = similarity.similarity(grams, body)
+        else:
+            if pk not in grams_cache:
+                grams_cache[pk] = similarity.bigrams(body)
+            score = similarity.similarity(grams, grams_cache[pk])
+        if score >= threshold and score > best_score:
+            best_pk, best_score = pk, score
+    if best_pk is None:
+        return None, 0.0
+    return EnterpriseRequest.objects.get(pk=best_pk), best_score
+
+
+def flag_pending_duplicates(*, batch: int = FLAG_DUPLICATES_BATCH) -> dict[str, int]:
+    """Compare each request not compared yet (``duplicate_similarity`` is NULL: taken in by
+    an API token, whose intake defers the comparison to this job) with the open requests
+    taken in before it, and flag a suspected duplicate exactly as intake does for people.
+    Each request is marked by a conditional update, so two runs at once mark it once."""
+    checked = flagged = 0
+    grams_cache: dict[int, frozenset[str]] = {}
+    # Passes in primary-key order until one marks nothing: a row committed late with a lower
+    # key than the pass had reached (PostgreSQL hands out keys before commits) is caught by
+    # the next pass.
+    while True:
+        marked_in_pass = 0
+        last_pk = 0
+        while True:
+            pending = list(
+                EnterpriseRequest.objects.filter(duplicate_similarity__isnull=True, pk__gt=last_pk)
+                .exclude(status__in=TERMINAL)
+                .select_related("enterprise", "category", "region")
+                .order_by("pk")[:batch]
+            )
+            if not pending:
+                break
+            for r in pending:
+                last_pk = r.pk
+                duplicate, score = find_duplicate(
+                    text=r.text,
+                    enterprise=r.enterprise,
+                    category=r.category,
+                    region=r.region,
+                    before_pk=r.pk,
+                    grams_cache=grams_cache,
+                )
+                marked = EnterpriseRequest.objects.filter(
+                    pk=r.pk, duplicate_similarity__isnull=True
+                ).update(
+                    suspected_duplicate_of=duplicate,
+                    duplicate_similarity=round(score, 3) if duplicate is not None else 0.0,
+                )
+                marked_in_pass += marked
+                flagged += marked if duplicate is not None else 0
+        checked += marked_in_pass
+        if not marked_in_pass:
+            break
+    if flagged:
+        record_event(
+            "enterprise_request.duplicates_flagged",
+            actor=None,
+            object_type="enterprise_requests.enterpriserequest",
+            after={"checked": checked, "flagged": flagged},
+        )
+    return {"checked": checked, "flagged": flagged}
+
+
+def _existing(source_key: str, key: str) -> EnterpriseRequest | None:
+    """The request an earlier delivery of this idempotency key created, if any: a cheap
+    primary-key probe on the unique index first, the row only when there is one."""
+    pk = (
+        EnterpriseRequest.objects.filter(source_key=source_key, idempotency_key=key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if pk is None else EnterpriseRequest.objects.get(pk=pk)
 
 
 def submit_request(
@@ -107,9 +204,7 @@ def submit_request(
     if key is not None:
         if len(key) > 100:
             raise RequestError("幂等键不能超过 100 个字符")
-        existing = EnterpriseRequest.objects.filter(
-            source_key=source_key, idempotency_key=key
-        ).first()
+        existing = _existing(source_key, key)
         if existing is not None:
             return existing, False
     text = (text or "").strip()
@@ -158,9 +253,18 @@ def submit_request(
     files = list(files)
     for f in files:
         check_file(f)
-    duplicate, score = find_duplicate(
-        text=text, enterprise=enterprise, category=category, region=region
-    )
+    # People's submissions are compared with the open ledger now; an API token's (the 12345
+    # hotline and Open311 push in bulk) are left unmarked (duplicate_similarity NULL) and
+    # compared by the flag_duplicates job right after the commit, so that intake stays one
+    # short write transaction. 0.0 means "compared, nothing similar enough".
+    defer_duplicates = role == Role.MACHINE and DEFER_TOKEN_DUPLICATE_CHECK
+    duplicate: EnterpriseRequest | None = None
+    similarity_score: float | None = None
+    if not defer_duplicates:
+        duplicate, score = find_duplicate(
+            text=text, enterprise=enterprise, category=category, region=region
+        )
+        similarity_score = round(score, 3) if duplicate is not None else 0.0
     now = timezone.now()
     fields = {
         "channel": channel,
@@ -184,11 +288,14 @@ def submit_request(
         "external_id": (external_id or "").strip()[:100],
         "forum": forum,
         "suspected_duplicate_of": duplicate,
-        "duplicate_similarity": round(score, 3) if duplicate is not None else None,
+        "duplicate_similarity": similarity_score,
     }
     try:
         with transaction.atomic():
-            request = EnterpriseRequest.objects.create(number=f"TMP-{uuid.uuid4().hex}", **fields)
+            # A placeholder that fits the 32-character column until the primary key is known.
+            request = EnterpriseRequest.objects.create(
+                number=f"TMP-{uuid.uuid4().hex[:28]}", **fields
+            )
             # The primary key makes the number unique without a counter row to contend on.
             request.number = f"SQ{timezone.localtime(now).year}-{request.pk:06d}"
             EnterpriseRequest.objects.filter(pk=request.pk).update(number=request.number)
@@ -211,13 +318,24 @@ def submit_request(
         if key is None:
             raise
         # Two deliveries of one key raced; the first one's row is the answer.
-        existing = EnterpriseRequest.objects.filter(
-            source_key=source_key, idempotency_key=key
-        ).first()
+        existing = _existing(source_key, key)
         if existing is None:
             raise
         return existing, False
+    if defer_duplicates:
+        request_duplicate_check()
     return request, True
+
+
+def request_duplicate_check() -> None:
+    """Make sure a flag_duplicates run starts after this point. Called after the commit (the
+    run must see the row) and outside the write transaction (SQLite has one write lock for
+    the whole database). A queued run will start later and see the row: then this is one
+    indexed read and adds no job row. A run already going may have passed the row, so
+    without a queued one a new one is queued (two intakes at once may both queue one; the
+    second run then finds nothing to do)."""
+    if not Job.objects.filter(name=FLAG_DUPLICATES_JOB, status=JobStatus.QUEUED).exists():
+        enqueue(FLAG_DUPLICATES_JOB)
 
 
 def add_attachments(request: EnterpriseRequest, *, actor: Any, files: Iterable[Any]) -> int:

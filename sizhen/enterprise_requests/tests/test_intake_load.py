@@ -1,0 +1,177 @@
+"""Intake under load (issue 6): API-token intake leaves the duplicate comparison to the
+flag_duplicates job, and concurrent deliveries of one idempotency key create one request."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from sizhen.accounts.services import authenticate_token, create_api_token
+from sizhen.core.jobs import run_pending
+from sizhen.core.models import Job, JobStatus
+from sizhen.enterprise_requests import services
+from sizhen.enterprise_requests.choices import Channel
+from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
+from sizhen.enterprise_requests.services.intake import FLAG_DUPLICATES_JOB
+from sizhen.enterprise_requests.tests.factories import portal_request
+
+SUBSIDY = "来电企业反映：我公司申请的稳岗补贴至今未到账，请帮助查询进度"
+SUBSIDY_AGAIN = "来电企业反映：我公司申请的稳岗补贴至今还未到账，请帮忙查询进度"
+ROAD = "园区门口道路破损严重，影响货车通行"
+
+
+def _token_actor(personas: Any, city: Any) -> Any:
+    _row, secret = create_api_token(
+        actor=personas["sysadmin"],
+        name="12345热线",
+        department=city["office"],
+        scopes=["requests:write"],
+    )
+    return authenticate_token(secret, client_address=None), secret
+
+
+def _push(actor: Any, city: Any, text: str, key: str | None = None) -> EnterpriseRequest:
+    request, _created = services.submit_request(
+        actor=actor,
+        channel=Channel.HOTLINE_12345,
+        text=text,
+        category=RequestCategory.objects.get(code="0402"),
+        region=city["enterprise_a"].region,
+        idempotency_key=key,
+    )
+    return request
+
+
+def _queued_flag_jobs() -> int:
+    return Job.objects.filter(name=FLAG_DUPLICATES_JOB, status=JobStatus.QUEUED).count()
+
+
+@pytest.mark.django_db
+def test_token_intake_leaves_duplicates_to_the_job_which_flags_them(personas, city):
+    actor, _secret = _token_actor(personas, city)
+    first = _push(actor, city, SUBSIDY)
+    second = _push(actor, city, SUBSIDY_AGAIN)
+    unrelated = _push(actor, city, ROAD)
+    stored = EnterpriseRequest.objects.in_bulk([first.pk, second.pk, unrelated.pk])
+    # Not compared yet, and one run queued for all three.
+    assert [stored[r.pk].duplicate_similarity for r in (first, second, unrelated)] == [None] * 3
+    assert stored[second.pk].suspected_duplicate_of is None
+    assert _queued_flag_jobs() == 1
+
+    assert run_pending() >= 1  # the worker's loop: the queued run of flag_duplicates
+    job = Job.objects.get(name=FLAG_DUPLICATES_JOB)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result == {"checked": 3, "flagged": 1}
+    second.refresh_from_db()
+    first.refresh_from_db()
+    unrelated.refresh_from_db()
+    assert second.suspected_duplicate_of == first
+    assert second.duplicate_similarity is not None and second.duplicate_similarity >= 0.8
+    # Only earlier requests are candidates: the first is not a duplicate of the second.
+    assert first.suspected_duplicate_of is None and first.duplicate_similarity == 0.0
+    assert unrelated.suspected_duplicate_of is None and unrelated.duplicate_similarity == 0.0
+    # Compared once: a second run finds nothing to do.
+    assert services.flag_pending_duplicates() == {"checked": 0, "flagged": 0}
+
+
+@pytest.mark.django_db
+def test_job_flags_a_token_request_like_intake_flags_a_persons(personas, city):
+    actor, _secret = _token_actor(personas, city)
+    first = portal_request(personas["enterprise"], text=SUBSIDY)
+    # People's requests are compared at intake: marked compared, and no run queued.
+    assert first.duplicate_similarity == 0.0
+    assert _queued_flag_jobs() == 0
+    pushed, _created = services.submit_request(
+        actor=actor,
+        channel=Channel.HOTLINE_12345,
+        text=SUBSIDY_AGAIN,
+        enterprise=personas["enterprise"].enterprise,
+    )
+    assert services.flag_pending_duplicates() == {"checked": 1, "flagged": 1}
+    pushed.refresh_from_db()
+    assert pushed.suspected_duplicate_of == first
+
+
+@pytest.mark.django_db
+def test_a_queued_run_serves_every_intake_until_it_starts(personas, city):
+    actor, _secret = _token_actor(personas, city)
+    _push(actor, city, SUBSIDY)
+    _push(actor, city, ROAD)
+    assert _queued_flag_jobs() == 1
+    # A run already going may have passed the next row: a new one is queued behind it.
+    Job.objects.filter(name=FLAG_DUPLICATES_JOB).update(status=JobStatus.RUNNING)
+    _push(actor, city, "用电报装等待超过一个月，请求加快")
+    assert _queued_flag_jobs() == 1
+    assert Job.objects.filter(name=FLAG_DUPLICATES_JOB).count() == 2
+
+
+@pytest.mark.django_db
+def test_api_retry_answers_the_first_request_with_its_relations(personas, city):
+    _actor, secret = _token_actor(personas, city)
+    body = {"text": SUBSIDY, "category": "0402", "region_code": "449901"}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_IDEMPOTENCY_KEY": "call-7"}
+    first = Client().post(
+        "/api/v1/requests", json.dumps(body), content_type="application/json", **headers
+    )
+    assert first.status_code == 201, first.content
+    services.flag_pending_duplicates()
+    again = Client().post(
+        "/api/v1/requests",
+        json.dumps({**body, "text": "重试"}),
+        content_type="application/json",
+        **headers,
+    )
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "text": SUBSIDY}
+    assert again.json()["category_name"] == RequestCategory.objects.get(code="0402").name
+    assert EnterpriseRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_key_create_one_request(personas, city):
+    """Four deliveries of one key at the same moment (a client retrying on timeouts): one
+    request is created, every delivery answers with it."""
+    actor, _secret = _token_actor(personas, city)
+    category = RequestCategory.objects.get(code="0402")
+    region = city["enterprise_a"].region
+    barrier = threading.Barrier(4)
+    outcomes: list[Any] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        try:
+            barrier.wait(timeout=30)
+            request, created = services.submit_request(
+                actor=actor,
+                channel=Channel.HOTLINE_12345,
+                text=SUBSIDY,
+                category=category,
+                region=region,
+                idempotency_key="call-race",
+            )
+            with lock:
+                outcomes.append((request.pk, request.number, created))
+        except Exception as exc:  # surfaced by the assertions below
+            with lock:
+                outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert len(outcomes) == 4
+    stored = list(EnterpriseRequest.objects.filter(idempotency_key="call-race"))
+    assert len(stored) == 1
+    assert {(pk, number) for pk, number, _created in outcomes} == {(stored[0].pk, stored[0].number)}
+    assert sorted(created for _pk, _number, created in outcomes) == [False, False, False, True]
+    assert stored[0].number.startswith("SQ")
