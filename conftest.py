@@ -14,6 +14,15 @@ from sizhen.core.roles import Role
 PASSWORD = "Persona#2026ok"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches() -> None:
+    """Per-process reference caches (sizhen/core/refcache.py) start empty in every test: a
+    row cached by an earlier test was rolled back with it."""
+    from sizhen.core.refcache import clear_all
+
+    clear_all()
+
+
 @pytest.fixture
 def city(db: Any) -> dict[str, Any]:
     from sizhen.organisations import services as org

@@ -18,6 +18,9 @@ runs the job that flags duplicates of API-token requests); one scenario at a tim
 - ``open311``: POST /open311/v2/requests.json (form-encoded, api_key, Idempotency-Key);
 - ``api-inline``: the API with the duplicate comparison inside the intake (the straightforward
   alternative, as intake did before issue 6) instead of the flag_duplicates job;
+- ``*-orm`` (``api-orm-sync``, ``open311-orm-sync``): the ORM path of the intake instead of
+  PostgreSQL's one composed statement, categories and regions read on every request (the
+  straightforward alternative of docs/decisions/0008-single-statement-intake.md);
 - ``*-sync`` (``api-sync``, ``open311-sync``): the same under the server of docs/operations.md
   (``--sync-workers`` sync workers: one request per process at a time, a new TCP connection per
   request); without the suffix gthread (``--workers`` processes × ``--threads``, keep-alive).
@@ -117,6 +120,13 @@ if os.environ.get("SIZHEN_BENCH_APP") == "1":
 
         # The straightforward alternative: compare with the open ledger inside the intake.
         intake.DEFER_TOKEN_DUPLICATE_CHECK = False
+    if os.environ.get("SIZHEN_BENCH_ORM") == "1":
+        from sizhen.enterprise_requests.services import intake
+
+        # The straightforward alternative on PostgreSQL: the ORM path (probe, INSERT, UPDATE
+        # of the number, audit INSERT, job probe) and categories and regions read every time.
+        intake.ONE_STATEMENT_INTAKE = False
+        settings.SIZHEN_REFERENCE_CACHE_SECONDS = 0
     # The bench's own URLconf: config.urls plus the floor view (bench processes only).
     settings.ROOT_URLCONF = __name__
 
@@ -236,7 +246,12 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    env: dict[str, str], worker_class: str, workers: int, threads: int, dedup: str = ""
+    env: dict[str, str],
+    worker_class: str,
+    workers: int,
+    threads: int,
+    dedup: str = "",
+    orm: bool = False,
 ) -> Any:
     port = free_port()
     command = [
@@ -258,7 +273,13 @@ def start_gunicorn(
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env={**os.environ, **env, "SIZHEN_BENCH_APP": "1", "SIZHEN_BENCH_DEDUP": dedup},
+        env={
+            **os.environ,
+            **env,
+            "SIZHEN_BENCH_APP": "1",
+            "SIZHEN_BENCH_DEDUP": dedup,
+            "SIZHEN_BENCH_ORM": "1" if orm else "",
+        },
     )
     for _ in range(300):
         try:
@@ -278,6 +299,18 @@ def stop(process: Any) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL 15 cluster: the postmaster, its live
+    backends and the children it has reaped (the backends of closed connections)."""
+    try:
+        pid = int(Path("/var/lib/postgresql/15/main/postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return process_tree_cpu(pid) + reaped
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -679,12 +712,15 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             worker_class = "sync" if scenario.endswith("-sync") else "gthread"
             workers = args.sync_workers if worker_class == "sync" else args.workers
             dedup = "inline" if scenario.endswith("-inline") else ""
-            process, port = start_gunicorn(env, worker_class, workers, args.threads, dedup)
+            process, port = start_gunicorn(
+                env, worker_class, workers, args.threads, dedup, orm="-orm" in scenario
+            )
             job_worker = start_worker(env) if args.job_worker and scenario != "floor" else None
             prefix = f"{run}-{scenario}-"
             try:
                 before = load_average()
                 server_cpu = process_tree_cpu(process.pid)
+                db_cpu = postgres_cpu() if kind == "postgres" else None
                 if args.loader == "wrk":
                     figures = run_wrk(
                         scenario,
@@ -705,6 +741,13 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                     server_cpu = process_tree_cpu(process.pid) - server_cpu
                     figures.update(load.verify())
                 after = load_average()
+                # PostgreSQL's own CPU over the same span (the job worker's backend included).
+                db_after = postgres_cpu() if db_cpu is not None else None
+                figures["db_cpu_ms_per_request"] = (
+                    round(1000 * (db_after - db_cpu) / max(1, figures["deliveries"]), 2)
+                    if db_cpu is not None and db_after is not None
+                    else None
+                )
                 figures["server_cpu_s"] = round(server_cpu, 1)
                 figures["server_cpu_ms_per_request"] = round(
                     1000 * server_cpu / max(1, figures["deliveries"]), 2
@@ -750,9 +793,9 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
         "| db | scenario | server | loader | req/s | deliveries | p50 / p95 / p99 ms | statuses "
-        "| keys sent | rows | lost | duplicated | server CPU ms/req | loader CPU s "
-        "| dup checks pending at end → caught up | load avg before → after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| keys sent | rows | lost | duplicated | server CPU ms/req | PostgreSQL CPU ms/req "
+        "| loader CPU s | dup checks pending at end → caught up | load avg before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         statuses = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
@@ -769,7 +812,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"| {r['db']} | {r['scenario']} | {r['server']} | {r['loader']} | {r['rate']} "
             f"| {r['deliveries']} | {r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']} | {statuses} "
             f"| {r['keys_sent']} | {r['rows']} | {r['lost']} | {r['duplicated']} "
-            f"| {r['server_cpu_ms_per_request']} | {r['loader_cpu_s']} | {checks} "
+            f"| {r['server_cpu_ms_per_request']} | {r.get('db_cpu_ms_per_request') or '–'} "
+            f"| {r['loader_cpu_s']} | {checks} "
             f"| {r['load_before']} → {r['load_after']} |"
         )
     return "\n".join(lines)

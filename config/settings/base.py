@@ -155,6 +155,9 @@ SIZHEN_ALERT_EXACT_SERIES = env_int("SIZHEN_ALERT_EXACT_SERIES", 2_000)
 
 # --- Jobs and notifications --------------------------------------------------------------
 SIZHEN_JOB_POLL_SECONDS = env_int("SIZHEN_JOB_POLL_SECONDS", 1)
+# Reference rows (request categories, regions) looked up by code on the intake path are kept
+# per process this long (sizhen/core/refcache.py); 0 turns the caches off.
+SIZHEN_REFERENCE_CACHE_SECONDS = env_int("SIZHEN_REFERENCE_CACHE_SECONDS", 60)
 SIZHEN_NOTIFICATION_CHANNELS = env_list(
     "SIZHEN_NOTIFICATION_CHANNELS", ["sizhen.core.notifications.EmailChannel"]
 )

@@ -31,6 +31,7 @@ from sizhen.accounts.models import (
 )
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.roles import DEPARTMENT_ROLES, Role
+from sizhen.core.sql import select_one_with_chain
 
 
 class LoginRefused(Exception):
@@ -376,11 +377,10 @@ LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 def authenticate_token(raw: str, *, client_address: str | None) -> TokenActor | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("department__region")
-        .filter(key_hash=hash_token(raw))
-        .first()
-    )
+    # Every machine request comes through here: one statement, built once per process (the
+    # same row select_related("department__region") gives), never a cached answer: a revoked
+    # token stops working at once.
+    token = select_one_with_chain(ApiToken, ("department", "region"), "key_hash", hash_token(raw))
     if token is None or not token.is_usable or not token.department.is_active:
         return None
     now = timezone.now()

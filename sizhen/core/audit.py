@@ -71,6 +71,39 @@ def valid_address(value: str | None) -> str | None:
         return None
 
 
+def event_fields(
+    action: str,
+    *,
+    actor: Any,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: Any = None,
+    after: Any = None,
+    message: str = "",
+) -> dict[str, Any]:
+    """The field values of one event: who (the actor), when, what, on which object, and the
+    request it came from (client address and request id of the current request context)."""
+    ctx = context.current()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    return {
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr[:200],
+        "before": jsonable(before),
+        "after": jsonable(after),
+        "message": message,
+        "client_address": valid_address(ctx.client_address),
+        "request_id": ctx.request_id,
+        **actor_fields(actor),
+    }
+
+
 def record_event(
     action: str,
     *,
@@ -83,20 +116,16 @@ def record_event(
     after: Any = None,
     message: str = "",
 ) -> AuditEvent:
-    ctx = context.current()
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
     return AuditEvent.objects.create(
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr[:200],
-        before=jsonable(before),
-        after=jsonable(after),
-        message=message,
-        client_address=valid_address(ctx.client_address),
-        request_id=ctx.request_id,
-        **actor_fields(actor),
+        **event_fields(
+            action,
+            actor=actor,
+            obj=obj,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before,
+            after=after,
+            message=message,
+        )
     )

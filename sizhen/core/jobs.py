@@ -88,7 +88,7 @@ class JobContext:
         Job.objects.filter(pk=self.job.pk).update(**updates)
 
 
-def enqueue(
+def job_fields(
     name: str,
     *,
     key: str | None = None,
@@ -96,15 +96,12 @@ def enqueue(
     run_after: dt.datetime | None = None,
     created_by: Any = None,
     **kwargs: Any,
-) -> Job:
+) -> dict[str, Any]:
+    """The field values of a new queued job (unknown names are refused)."""
     if name not in REGISTRY:
         raise KeyError(f"unknown job {name!r}")
     registered = REGISTRY[name]
-    if key is not None:
-        existing = Job.objects.filter(key=key, status__in=ACTIVE_JOB_STATUSES).first()
-        if existing is not None:
-            return existing
-    fields = {
+    return {
         "name": name,
         "label": label or registered.label,
         "key": key,
@@ -116,6 +113,24 @@ def enqueue(
         if isinstance(created_by, get_user_model()) and created_by.is_authenticated
         else None,
     }
+
+
+def enqueue(
+    name: str,
+    *,
+    key: str | None = None,
+    label: str = "",
+    run_after: dt.datetime | None = None,
+    created_by: Any = None,
+    **kwargs: Any,
+) -> Job:
+    fields = job_fields(
+        name, key=key, label=label, run_after=run_after, created_by=created_by, **kwargs
+    )
+    if key is not None:
+        existing = Job.objects.filter(key=key, status__in=ACTIVE_JOB_STATUSES).first()
+        if existing is not None:
+            return existing
     if key is None:
         return Job.objects.create(**fields)
     try:

@@ -22,8 +22,14 @@ from sizhen.core.roles import STAFF_ROLES, Role
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
-from sizhen.enterprise_requests.selectors import mask_phone, request_base, requests_visible_to
-from sizhen.organisations.models import Enterprise, Region
+from sizhen.enterprise_requests.selectors import (
+    active_category,
+    mask_phone,
+    request_base,
+    requests_visible_to,
+)
+from sizhen.organisations.models import Enterprise
+from sizhen.organisations.selectors import region_by_code
 
 router = Router(tags=["企业诉求"])
 
@@ -164,7 +170,7 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Status[Any]:
         return Status(400, {"detail": "接口令牌只能提交 hotline_12345 或 api 渠道的诉求"})
     category = None
     if payload.category:
-        category = RequestCategory.objects.filter(code=payload.category, active=True).first()
+        category = active_category(payload.category)
         if category is None:
             return Status(400, {"detail": f"诉求分类编码 {payload.category} 不存在或已停用"})
     enterprise = None
@@ -174,7 +180,7 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Status[Any]:
             return Status(400, {"detail": f"统一社会信用代码 {payload.enterprise_uscc} 未登记"})
     region = None
     if payload.region_code:
-        region = Region.objects.filter(code=payload.region_code).first()
+        region = region_by_code(payload.region_code)
         if region is None:
             return Status(400, {"detail": f"区划代码 {payload.region_code} 不存在"})
     try:

@@ -36,9 +36,15 @@ from sizhen.core.audit import record_event
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel, Kind
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
-from sizhen.enterprise_requests.selectors import mask_name, mask_phone, requests_visible_to
+from sizhen.enterprise_requests.selectors import (
+    active_category,
+    mask_name,
+    mask_phone,
+    requests_visible_to,
+)
 from sizhen.enterprise_requests.workflow import STATES, TERMINAL, is_closed
 from sizhen.organisations.models import Enterprise, Region
+from sizhen.organisations.selectors import region_by_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 WRITE_SCOPE = "requests:write"
@@ -500,7 +506,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     code = (post.get("service_code") or "").strip()
     if not code:
         return _error(fmt, 400, "缺少 service_code（诉求分类编码）")
-    category = RequestCategory.objects.filter(code=code, active=True).first()
+    category = active_category(code)
     if category is None:
         return _error(fmt, 400, f"服务编码 {code} 不存在或已停用")
     try:
@@ -521,7 +527,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     region = None
     if region_code:
-        region = Region.objects.filter(code=region_code).first()
+        region = region_by_code(region_code)
         if region is None:
             return _error(fmt, 400, f"区划代码 {region_code} 不存在")
     enterprise = None

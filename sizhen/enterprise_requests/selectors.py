@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW
+from sizhen.core.refcache import ReferenceCache
 from sizhen.core.workcalendar import add_working_days
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
 from sizhen.enterprise_requests.workflow import ON_THE_CLOCK
@@ -77,3 +78,17 @@ def mask_name(name: str) -> str:
     if len(name) <= 3:
         return name[0] + "*" * (len(name) - 1)
     return name[:2] + "*" * 4 + name[-2:]
+
+
+#: Active categories by code for the intake path (sizhen/core/refcache.py: per process, 60 s;
+#: a category deactivated in another process may be accepted for that long).
+ACTIVE_CATEGORIES = ReferenceCache(
+    RequestCategory,
+    lambda code: RequestCategory.objects.filter(code=code, active=True).first(),
+    name="enterprise_requests.category",
+)
+
+
+def active_category(code: str) -> RequestCategory | None:
+    """The active category with this code, cached per process for a short while."""
+    return ACTIVE_CATEGORIES.get(code)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 
 from sizhen.core.access import CHANGE, region_scope_q, role_of
+from sizhen.core.refcache import ReferenceCache
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.organisations.models import Region
 
@@ -52,3 +53,14 @@ def list_filter_regions(actor: Any) -> QuerySet[Region]:
 def region_label(region: Region) -> str:
     indent = "　" * max(region.depth, 0)
     return f"{indent}{region.name}（{region.code}）"
+
+
+#: Regions by code for the intake path (sizhen/core/refcache.py: per process, 60 s).
+REGIONS_BY_CODE = ReferenceCache(
+    Region, lambda code: Region.objects.filter(code=code).first(), name="organisations.region"
+)
+
+
+def region_by_code(code: str) -> Region | None:
+    """The region with this code (any state), cached per process for a short while."""
+    return REGIONS_BY_CODE.get(code)

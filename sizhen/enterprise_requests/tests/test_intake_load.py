@@ -11,13 +11,15 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from sizhen.accounts.services import authenticate_token, create_api_token
 from sizhen.core.jobs import run_pending
-from sizhen.core.models import Job, JobStatus
+from sizhen.core.models import AuditEvent, Job, JobStatus
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
+from sizhen.enterprise_requests.services import intake
 from sizhen.enterprise_requests.services.intake import FLAG_DUPLICATES_JOB
 from sizhen.enterprise_requests.tests.factories import portal_request
 
@@ -134,9 +136,15 @@ def test_api_retry_answers_the_first_request_with_its_relations(personas, city):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_deliveries_of_one_key_create_one_request(personas, city):
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement", "orm"])
+def test_concurrent_deliveries_of_one_key_create_one_request(
+    personas, city, monkeypatch, one_statement
+):
     """Four deliveries of one key at the same moment (a client retrying on timeouts): one
-    request is created, every delivery answers with it."""
+    request is created, every delivery answers with it. On PostgreSQL through the composed
+    statement's ON CONFLICT and through the ORM path's unique index; SQLite takes the ORM
+    path either way."""
+    monkeypatch.setattr(intake, "ONE_STATEMENT_INTAKE", one_statement)
     # Transactional tests run last, after flushes that may have removed the migrated taxonomy.
     call_command("load_request_taxonomy", verbosity=0)
     actor, _secret = _token_actor(personas, city)
@@ -178,3 +186,106 @@ def test_concurrent_deliveries_of_one_key_create_one_request(personas, city):
     assert {(pk, number) for pk, number, _created in outcomes} == {(stored[0].pk, stored[0].number)}
     assert sorted(created for _pk, _number, created in outcomes) == [False, False, False, True]
     assert stored[0].number.startswith("SQ")
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the composed intake statement is PostgreSQL's"
+)
+
+
+def _api_push(secret: str, key: str, **extra: Any) -> Any:
+    body = {
+        "text": SUBSIDY,
+        "title": "稳岗补贴未到账",
+        "category": "0402",
+        "region_code": "449901",
+        "contact_name": "王先生",
+        "contact_phone": "13800138000",
+        "lat": 23.1,
+        "lon": 113.3,
+        "publishable": True,
+        "external_id": f"ext-{key}",
+        **extra,
+    }
+    return Client(REMOTE_ADDR="10.8.0.7").post(
+        "/api/v1/requests",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_one_statement_stores_what_the_orm_path_stores(personas, city, monkeypatch):
+    """The composed statement and the ORM path write the same request, audit event and queued
+    duplicate check, field by field (all but the keys, number and times)."""
+    _actor, secret = _token_actor(personas, city)
+    monkeypatch.setattr(intake, "ONE_STATEMENT_INTAKE", False)
+    assert _api_push(secret, "orm-1").status_code == 201
+    Job.objects.all().delete()
+    monkeypatch.setattr(intake, "ONE_STATEMENT_INTAKE", True)
+    response = _api_push(secret, "one-1")
+    assert response.status_code == 201, response.content
+    orm = EnterpriseRequest.objects.get(idempotency_key="orm-1")
+    one = EnterpriseRequest.objects.get(idempotency_key="one-1")
+    assert (
+        response.json()["number"]
+        == one.number
+        == f"SQ{timezone.localtime(one.submitted_at).year}-{one.pk:06d}"
+    )
+    skip = {"id", "number", "idempotency_key", "external_id", "submitted_at"}
+    for field in EnterpriseRequest._meta.concrete_fields:
+        if field.name not in skip:
+            assert getattr(one, field.attname) == getattr(orm, field.attname), field.name
+    assert one.external_id == "ext-one-1" and one.duplicate_similarity is None
+
+    events = {
+        e.object_id: e
+        for e in AuditEvent.objects.filter(
+            action="enterprise_request.submit", object_id__in=[str(orm.pk), str(one.pk)]
+        )
+    }
+    orm_event, one_event = events[str(orm.pk)], events[str(one.pk)]
+    assert one_event.object_repr == str(one)[:200]
+    assert one_event.after == {**orm_event.after, "number": one.number}
+    assert one_event.after["category"] == "0402"
+    for name in ("object_type", "actor_id", "actor_label", "actor_role", "before", "message"):
+        assert getattr(one_event, name) == getattr(orm_event, name), name
+    assert one_event.client_address == orm_event.client_address == "10.8.0.7"
+    assert one_event.request_id and one_event.request_id != orm_event.request_id
+    # The duplicate check is queued in the same statement, once while it waits.
+    assert _queued_flag_jobs() == 1
+    job = Job.objects.get(name=FLAG_DUPLICATES_JOB)
+    assert (job.label, job.max_attempts, job.kwargs) == ("诉求疑似重复识别", 3, {})
+    assert _api_push(secret, "one-2").status_code == 201
+    assert _queued_flag_jobs() == 1
+
+    # A retry of the key: the first request answers, nothing new is written.
+    before = (EnterpriseRequest.objects.count(), AuditEvent.objects.count(), Job.objects.count())
+    again = _api_push(secret, "one-1", text="重试")
+    assert again.status_code == 200 and again.json()["number"] == one.number
+    assert again.json()["text"] == SUBSIDY
+    after = (EnterpriseRequest.objects.count(), AuditEvent.objects.count(), Job.objects.count())
+    assert after == before
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_one_statement_numbers_past_six_digits(personas, city):
+    _actor, secret = _token_actor(personas, city)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence("
+            "'enterprise_requests_enterpriserequest', 'id'), 1234566)"
+        )
+    response = _api_push(secret, "big-1")
+    assert response.status_code == 201, response.content
+    stored = EnterpriseRequest.objects.get(idempotency_key="big-1")
+    assert stored.pk == 1234567
+    assert (
+        stored.number
+        == f"SQ{timezone.localtime(stored.submitted_at).year}-1234567"
+        == response.json()["number"]
+    )

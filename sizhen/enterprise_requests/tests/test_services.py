@@ -7,7 +7,7 @@ from sizhen.core.workflow import TransitionNotAllowed
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel, Kind, MessageKind, RevisitMethod
 from sizhen.enterprise_requests.models import EnterpriseRequest, Revisit
-from sizhen.enterprise_requests.services import RequestError
+from sizhen.enterprise_requests.services import RequestError, intake
 from sizhen.enterprise_requests.tests.factories import category, dispatched, portal_request
 from sizhen.enterprise_requests.workflow import STATES, TERMINAL, is_closed
 
@@ -98,6 +98,9 @@ def test_idempotency_key_creates_one_request(personas):
 
 @pytest.mark.django_db
 def test_race_on_idempotency_key_returns_existing(personas, monkeypatch):
+    # The ORM path's probe-then-insert race (PostgreSQL's one statement has no probe: its
+    # ON CONFLICT is tested with two connections in test_intake_load.py).
+    monkeypatch.setattr(intake, "ONE_STATEMENT_INTAKE", False)
     first, _ = services.submit_request(
         actor=personas["coordinator"],
         channel=Channel.HOTLINE_12345,
