@@ -293,6 +293,27 @@ def start_gunicorn(
     raise RuntimeError("gunicorn did not start")
 
 
+def warm_up(scenario: str, port: int, token: str, categories: list[str], count: int) -> None:
+    """A few requests before the measured minute, over as many connections as the server has
+    workers, so that no worker's first request (imports, its database connection, the first
+    use of each statement) falls inside the measurement. Their keys have their own prefix."""
+    load = Load(scenario, port, token, categories, f"warm{int(time.time())}")
+
+    def client(index: int) -> None:
+        for n in range(count):
+            method, path, body, headers = load._request(f"warm-{scenario}-{index}-{n}")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request(method, path, body=body, headers=headers)
+            connection.getresponse().read()
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def stop(process: Any) -> None:
     process.terminate()
     try:
@@ -455,7 +476,7 @@ def verify_counts(scenario: str, prefix: str, figures: dict[str, Any]) -> dict[s
     at most one per connection)."""
     from django.db import connection
 
-    table = FLOOR_TABLE if scenario == "floor" else "enterprise_requests_enterpriserequest"
+    table = FLOOR_TABLE if scenario.startswith("floor") else "enterprise_requests_enterpriserequest"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT idempotency_key) FROM {table} "
@@ -510,7 +531,7 @@ class Load:
         payload = {"text": text, "category": category, "region_code": district}
         headers["Content-Type"] = "application/json"
         headers["Authorization"] = f"Bearer {self.token}"
-        path = "/bench/floor" if self.scenario == "floor" else "/api/v1/requests"
+        path = "/bench/floor" if self.scenario.startswith("floor") else "/api/v1/requests"
         return "POST", path, json.dumps(payload, ensure_ascii=False).encode(), headers
 
     def _number(self, body: bytes) -> str:
@@ -598,7 +619,7 @@ class Load:
         """Compare the rows in the database with the keys answered 2xx."""
         from django.db import connection
 
-        if self.scenario == "floor":
+        if self.scenario.startswith("floor"):
             sql = f"SELECT idempotency_key, idempotency_key FROM {FLOOR_TABLE} WHERE idempotency_key LIKE %s"
         else:
             sql = (
@@ -715,9 +736,13 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             process, port = start_gunicorn(
                 env, worker_class, workers, args.threads, dedup, orm="-orm" in scenario
             )
-            job_worker = start_worker(env) if args.job_worker and scenario != "floor" else None
+            job_worker = (
+                start_worker(env) if args.job_worker and not scenario.startswith("floor") else None
+            )
             prefix = f"{run}-{scenario}-"
             try:
+                if args.warm_up:
+                    warm_up(scenario, port, token, categories, args.warm_up)
                 before = load_average()
                 server_cpu = process_tree_cpu(process.pid)
                 db_cpu = postgres_cpu() if kind == "postgres" else None
@@ -752,7 +777,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 figures["server_cpu_ms_per_request"] = round(
                     1000 * server_cpu / max(1, figures["deliveries"]), 2
                 )
-                if scenario != "floor":
+                if not scenario.startswith("floor"):
                     at_end, caught_up, flagged = wait_caught_up(
                         prefix, args.catch_up_limit if job_worker else 0
                     )
@@ -845,6 +870,12 @@ def main() -> None:
         type=float,
         default=180,
         help="seconds to wait after the load for the duplicate checks to catch up",
+    )
+    parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=10,
+        help="requests per connection (12) before each measured scenario (0: none)",
     )
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument(

@@ -50,6 +50,9 @@ MIDDLEWARE = [
     "sizhen.accounts.middleware.ForcePasswordChangeMiddleware",
 ]
 
+# List filters (django-filter) offer "全部" as their blank choice, not "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "全部"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

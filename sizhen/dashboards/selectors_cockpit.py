@@ -205,6 +205,9 @@ class Cockpit:
     #: over fewer indicators than last period is not comparable, and leaders must see that.
     coverage: int = 0
     previous_coverage: int = 0
+    #: Newer periods whose index covers fewer than half of the first-level indicators (label,
+    #: indicators with a score): shown as "filling up", not as the headline.
+    newer_partial: list[tuple[str, int]] = field(default_factory=list)
     #: None while the monitoring app has no Alert model.
     alert_panel: AlertPanel | None = None
     tasks: TaskPanel | None = None
@@ -371,6 +374,19 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def headline_row(index_rows: list[IndicatorValue], first_level: int) -> IndicatorValue:
+    """The index the cockpit opens on: the newest period in which at least half of the
+    first-level indicators have a city score. Sources deliver at different speeds, so the
+    newest month starts with a few fast ones (the request rates the day after the month ends)
+    and fills up over the following weeks; its index over one or two indicators is published
+    with its coverage (decision 0007) but is not the city's headline yet. With no period that
+    far along, the newest one."""
+    for row in reversed(index_rows):
+        if row.observations * 2 >= first_level:
+            return row
+    return index_rows[-1]
+
+
 def get_cockpit(actor: Any) -> Cockpit:
     """The whole picture for one screen: the latest overall index of the city, its history, the
     districts' scores and ranks, the district x first-level indicator grid and what moved; and
@@ -398,7 +414,17 @@ def get_cockpit(actor: Any) -> Cockpit:
     if not index_rows:
         return cockpit
     by_period = {v.period: v for v in index_rows}
-    cockpit.index = index_rows[-1]
+    cockpit.indicators = list(
+        Indicator.objects.visible_to(actor)
+        .filter(parent=root, is_active=True)
+        .order_by("sort_order", "code")
+    )
+    cockpit.index = headline_row(index_rows, len(cockpit.indicators))
+    cockpit.newer_partial = [
+        (period_label(v.period, root.frequency), v.observations)
+        for v in index_rows
+        if v.period > cockpit.index.period
+    ]
     cockpit.period = cockpit.index.period
     cockpit.previous_period = shift_period(cockpit.period, root.frequency, -1)
     cockpit.previous_index = by_period.get(cockpit.previous_period)
@@ -414,11 +440,6 @@ def get_cockpit(actor: Any) -> Cockpit:
     cockpit.districts = sorted(
         (DistrictScore(v.region, v.score, v.rank, v.rank_total) for v in latest),
         key=lambda d: (d.rank is None, d.rank or 0, d.region.code),
-    )
-    cockpit.indicators = list(
-        Indicator.objects.visible_to(actor)
-        .filter(parent=root, is_active=True)
-        .order_by("sort_order", "code")
     )
     cells = {
         (v.indicator_id, v.region_id): v.score

@@ -365,6 +365,36 @@ def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
     )
 
 
+@pytest.mark.django_db
+def test_cockpit_opens_on_the_newest_period_with_half_the_indicators(tree, client_for):
+    """A month whose index covers fewer than half of the first-level indicators (the request
+    rates are published the day after the month ends, the other sources weeks later) is
+    announced as filling up; the headline stays on the last month that far along."""
+    Indicator.objects.create(
+        code="BE03", name="获得电力", parent=tree["be"], level=1, sort_order=3,
+        direction="higher_is_better",
+    )  # fmt: skip
+    IndicatorValue.objects.filter(indicator=tree["be"], source_kind=SourceKind.COMPOSITE).update(
+        observations=2
+    )
+    april = _score(tree["be"], tree["root"], APR, 40)
+    IndicatorValue.objects.filter(pk=april.pk).update(observations=1)
+    _score(tree["be01"], tree["root"], APR, 40)
+    response = client_for("leader").get(COCKPIT)
+    c = response.context["c"]
+    assert c.index.period == MAR and c.index.score == 75
+    assert c.newer_partial == [("2026-04", 1)]
+    assert [p.score for p in c.history] == [70, 75, 40]  # the history still shows April
+    text = response.content.decode()
+    assert "2026-04 的数据正在陆续汇入：1/3 项一级指标已有得分" in text
+    assert "数据汇入中（1/3）" in client_for("leader").get(BIGSCREEN).content.decode()
+
+    # Two of three: April becomes the headline.
+    IndicatorValue.objects.filter(pk=april.pk).update(observations=2)
+    c = client_for("leader").get(COCKPIT).context["c"]
+    assert c.index.period == APR and c.newer_partial == []
+
+
 # -- work panels: alerts, tasks, rectification, requests ------------------------------------
 
 D = dt.date
