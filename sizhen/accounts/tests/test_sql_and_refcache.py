@@ -1,5 +1,6 @@
 """The building blocks of composed statements (sizhen/core/sql.py) and the per-process
-reference caches (sizhen/core/refcache.py)."""
+reference caches (sizhen/core/refcache.py), tested here on the token and region models they
+serve (core itself imports no domain app)."""
 
 from __future__ import annotations
 
