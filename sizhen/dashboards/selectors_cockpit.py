@@ -205,8 +205,8 @@ class Cockpit:
     #: over fewer indicators than last period is not comparable, and leaders must see that.
     coverage: int = 0
     previous_coverage: int = 0
-    #: Newer periods whose index covers fewer than half of the first-level indicators (label,
-    #: indicators with a score): shown as "filling up", not as the headline.
+    #: Newer periods whose index covers half or less of what the period before it covered
+    #: (label, first-level indicators with a score): shown as "filling up", not as the headline.
     newer_partial: list[tuple[str, int]] = field(default_factory=list)
     #: None while the monitoring app has no Alert model.
     alert_panel: AlertPanel | None = None
@@ -374,15 +374,19 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def headline_row(index_rows: list[IndicatorValue], first_level: int) -> IndicatorValue:
-    """The index the cockpit opens on: the newest period in which at least half of the
-    first-level indicators have a city score. Sources deliver at different speeds, so the
-    newest month starts with a few fast ones (the request rates the day after the month ends)
-    and fills up over the following weeks; its index over one or two indicators is published
-    with its coverage (decision 0007) but is not the city's headline yet. With no period that
-    far along, the newest one."""
-    for row in reversed(index_rows):
-        if row.observations * 2 >= first_level:
+def headline_row(index_rows: list[IndicatorValue]) -> IndicatorValue:
+    """The index the cockpit opens on (``index_rows`` in period order): the newest period
+    whose index covers more than half as many first-level indicators as the period before it.
+    Sources deliver at different speeds, so a month starts with a few fast ones (the request
+    rates the day after it ends) and fills up over the following weeks; its index over those
+    few is published with its coverage (decision 0007) but is not the headline while it
+    covers half or less of what the month before did. Only a collapse is skipped: a lasting
+    drop is the headline from its second month on. Rows without a coverage count (older
+    data) never qualify; with no row qualifying, the newest."""
+    for i in range(len(index_rows) - 1, -1, -1):
+        row = index_rows[i]
+        before = index_rows[i - 1].observations if i else 0
+        if row.observations and row.observations * 2 > before:
             return row
     return index_rows[-1]
 
@@ -419,7 +423,7 @@ def get_cockpit(actor: Any) -> Cockpit:
         .filter(parent=root, is_active=True)
         .order_by("sort_order", "code")
     )
-    cockpit.index = headline_row(index_rows, len(cockpit.indicators))
+    cockpit.index = headline_row(index_rows)
     cockpit.newer_partial = [
         (period_label(v.period, root.frequency), v.observations)
         for v in index_rows

@@ -366,10 +366,10 @@ def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
 
 
 @pytest.mark.django_db
-def test_cockpit_opens_on_the_newest_period_with_half_the_indicators(tree, client_for):
-    """A month whose index covers fewer than half of the first-level indicators (the request
+def test_cockpit_does_not_lead_with_a_month_still_filling_up(tree, client_for):
+    """A month whose index covers half or less of what the month before covered (the request
     rates are published the day after the month ends, the other sources weeks later) is
-    announced as filling up; the headline stays on the last month that far along."""
+    announced as filling up; the headline stays on the month before."""
     Indicator.objects.create(
         code="BE03", name="获得电力", parent=tree["be"], level=1, sort_order=3,
         direction="higher_is_better",
@@ -386,13 +386,29 @@ def test_cockpit_opens_on_the_newest_period_with_half_the_indicators(tree, clien
     assert c.newer_partial == [("2026-04", 1)]
     assert [p.score for p in c.history] == [70, 75, 40]  # the history still shows April
     text = response.content.decode()
-    assert "2026-04 的数据正在陆续汇入：1/3 项一级指标已有得分" in text
+    assert "2026-04 的数据正在陆续汇入：1/3 项一级指标已有得分，不足上期的一半" in text
     assert "数据汇入中（1/3）" in client_for("leader").get(BIGSCREEN).content.decode()
 
-    # Two of three: April becomes the headline.
+    # More than half of March's: April becomes the headline (its coverage shown beside it).
     IndicatorValue.objects.filter(pk=april.pk).update(observations=2)
     c = client_for("leader").get(COCKPIT).context["c"]
     assert c.index.period == APR and c.newer_partial == []
+
+
+def test_headline_skips_only_a_collapse():
+    def rows(*coverages):
+        return [IndicatorValue(period=dt.date(2026, m + 1, 1), observations=n)
+                for m, n in enumerate(coverages)]  # fmt: skip
+
+    def headline(*coverages):
+        return selectors_cockpit.headline_row(rows(*coverages)).period.month
+
+    assert headline(18, 18, 1) == 2  # the request rates alone, the day after the month
+    assert headline(18, 18, 10) == 3  # more than half: shown, with its coverage
+    assert headline(18, 9, 9) == 3  # a lasting drop leads from its second month
+    assert headline(2, 2, 1) == 2  # the demo city: two monthly sources, then one
+    assert headline(0, 0) == 2  # no coverage counts (older rows): the newest
+    assert headline(5) == 1
 
 
 # -- work panels: alerts, tasks, rectification, requests ------------------------------------
