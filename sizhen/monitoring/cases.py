@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from sizhen.indicators.engine import store
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,13 @@ import pandas as pd
 from django.utils import timezone
 
 from sizhen.core.jobs import JobContext, job, schedule
-from sizhen.indicators.choices import Frequency
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.filling import OPEN_STATES
-from sizhen.indicators.filling_models import FillingTask
-from sizhen.indicators.models import (
-    Benchmark,
-    Dataset,
-    Goalpost,
-    Indicator,
-    IndicatorValue,
-    PullSource,
-)
-from sizhen.indicators.selectors_loads import list_dataset_freshness
+from sizhen.indicators.catalogue.choices import Frequency
+from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.filling.choices import OPEN_STATES
+from sizhen.indicators.filling.models import FillingTask
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS
+from sizhen.indicators.ingestion.models import Dataset, PullSource
+from sizhen.indicators.ingestion.selectors import list_dataset_freshness
 from sizhen.monitoring import bulk, detection
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
 from sizhen.monitoring.models import Alert, AlertKind
