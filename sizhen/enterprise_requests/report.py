@@ -11,7 +11,7 @@ roles read it.
 
 The publication job ``enterprise_requests.publish_rates`` writes the monthly rates per district
 (and the city) through the indicators app's aggregate import service
-(``sizhen.indicators.filling.import_aggregate_values``), to the leaf indicators mapped in
+(``sizhen.indicators.filling.imports.import_aggregate_values``), to the leaf indicators mapped in
 ``SIZHEN_REQUEST_RATES["publish"]``."""
 
 from __future__ import annotations

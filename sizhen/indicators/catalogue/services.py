@@ -405,6 +405,3 @@ def delete_benchmark(benchmark: Benchmark, *, actor: Any) -> None:
     state = _benchmark_state(benchmark)
     record_event("benchmark.delete", actor=actor, obj=benchmark, before=state)
     benchmark.delete()
-
-
-# --- selectors ------------------------------------------------------------------------------

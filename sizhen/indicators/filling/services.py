@@ -286,6 +286,3 @@ def return_filling(task: FillingTask, *, actor: Any, reason: str) -> FillingTask
             category="filling",
         )
     return task
-
-
-# --- jobs ----------------------------------------------------------------------------------

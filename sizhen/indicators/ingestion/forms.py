@@ -1,5 +1,5 @@
 """Forms of the data pages (数据接入): upload, dataset schema editor, quarantine correction,
-and the filters of the load list."""
+the filters of the load list, and pull sources (数据对接)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import formset_factory
 
-from sizhen.indicators.filling.forms import _required
 from sizhen.indicators.ingestion import pulls
 from sizhen.indicators.ingestion.choices import LoadChannel, LoadMode, LoadStatus, PullKind
 from sizhen.indicators.ingestion.engine.schemas import TYPES
@@ -318,6 +317,10 @@ class LoadBatchFilter(django_filters.FilterSet):
     class Meta:
         model = LoadBatch
         fields: ClassVar[list[str]] = []
+
+
+def _required(label: str) -> dict[str, str]:
+    return {"required": f"请填写{label}"}
 
 
 class PullSourceForm(forms.Form):

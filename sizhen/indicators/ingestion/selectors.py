@@ -17,7 +17,7 @@ from sizhen.core.roles import Role
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
-from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS_BY_INDICATOR
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, DEFINITIONS_BY_INDICATOR
 from sizhen.indicators.ingestion.models import (
     DATA_ADMINS,
     Dataset,
@@ -215,6 +215,11 @@ __all__ = [
     "may_manage_datasets",
     "may_upload",
 ]
+
+
+def list_indicator_codes_for_dataset(dataset_code: str) -> list[str]:
+    """Codes of the indicators computed from a dataset's records, in definition order."""
+    return [d["indicator"] for d in DEFINITIONS if d["dataset"] == dataset_code]
 
 
 @dataclass(frozen=True)
