@@ -68,8 +68,13 @@ def build(args: argparse.Namespace) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from sizhen.indicators.choices import Frequency, SourceKind
-    from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+    from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+    from sizhen.indicators.catalogue.models import (
+        EvaluationCycle,
+        Goalpost,
+        Indicator,
+        IndicatorValue,
+    )
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import RegionLevel
 
@@ -253,7 +258,7 @@ def planted_found(data: dict) -> dict:
 
 def exact_sample(args: argparse.Namespace, series_total: int) -> dict:
     """The straightforward path: every series through robust STL / Hampel one at a time."""
-    from sizhen.indicators.models import Indicator
+    from sizhen.indicators.catalogue.models import Indicator
     from sizhen.monitoring.rules import RuleBook
     from sizhen.monitoring.scan import _leaf_indicators, find_indicator
     from sizhen.organisations.models import Region
@@ -278,7 +283,7 @@ def exact_sample(args: argparse.Namespace, series_total: int) -> dict:
 
 
 def raw_engine() -> dict:
-    from sizhen.indicators.models import Indicator
+    from sizhen.indicators.catalogue.models import Indicator
     from sizhen.monitoring import bulk, detection
     from sizhen.monitoring.scan import _leaf_indicators
 

@@ -43,8 +43,8 @@ def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from sizhen.indicators.datasets import ensure_builtin_datasets
-    from sizhen.indicators.models import Indicator
+    from sizhen.indicators.catalogue.models import Indicator
+    from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import DepartmentType, RegionLevel
 
@@ -150,8 +150,8 @@ def generate_xlsx(path: Path, rows: int) -> None:
 
 def scenario_sizhen_import(workdir: Path) -> dict:
     setup_django(workdir)
-    from sizhen.indicators import loads
-    from sizhen.indicators.models import Dataset
+    from sizhen.indicators.ingestion import loads
+    from sizhen.indicators.ingestion.models import Dataset
 
     start = time.perf_counter()
     batch, _ = loads.submit_file(
@@ -169,8 +169,8 @@ def scenario_sizhen_import(workdir: Path) -> dict:
 
 def scenario_sizhen_xlsx(workdir: Path) -> dict:
     setup_django(workdir)
-    from sizhen.indicators import loads
-    from sizhen.indicators.models import Dataset
+    from sizhen.indicators.ingestion import loads
+    from sizhen.indicators.ingestion.models import Dataset
 
     start = time.perf_counter()
     batch, _ = loads.submit_file(
@@ -244,7 +244,7 @@ def scenario_sizhen_compute(workdir: Path) -> dict:
     """The first full recompute in a fresh process (writes every value), then the steady
     state of a long-running worker (a second full recompute; values unchanged)."""
     setup_django(workdir)
-    from sizhen.indicators.compute import compute
+    from sizhen.indicators.ingestion.compute import compute
 
     start = time.perf_counter()
     report = compute()
@@ -257,9 +257,9 @@ def scenario_sizhen_compute(workdir: Path) -> dict:
 
 def scenario_sizhen_incremental(workdir: Path) -> dict:
     setup_django(workdir)
-    from sizhen.indicators import loads
-    from sizhen.indicators.compute import compute
-    from sizhen.indicators.models import Dataset
+    from sizhen.indicators.ingestion import loads
+    from sizhen.indicators.ingestion.compute import compute
+    from sizhen.indicators.ingestion.models import Dataset
 
     start = time.perf_counter()
     batch, _ = loads.submit_file(
@@ -345,7 +345,7 @@ def scenario_pandas_rowwise_compute(workdir: Path) -> dict:
 def scenario_duckdb_floor_compute(workdir: Path) -> dict:
     """Hand-written SQL over the same store: the five indicators, every level, one query each."""
     setup_django(workdir)
-    from sizhen.indicators.engine import store
+    from sizhen.indicators.ingestion.engine import store
 
     con = store.connect()
     store.sync_dimensions(con)

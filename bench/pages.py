@@ -111,8 +111,13 @@ def scenario_prepare(workdir: Path, args: argparse.Namespace) -> dict:
     call_command("collectstatic", verbosity=0, interactive=False)
     from sizhen.accounts.models import User
     from sizhen.core.roles import Role
-    from sizhen.indicators.choices import Frequency, SourceKind
-    from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+    from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+    from sizhen.indicators.catalogue.models import (
+        EvaluationCycle,
+        Goalpost,
+        Indicator,
+        IndicatorValue,
+    )
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import RegionLevel
 
@@ -283,7 +288,7 @@ def scenario_client(workdir: Path, args: argparse.Namespace) -> dict:
         )
     }
     # The floor: the page's two reads of precomputed values as raw SQL, no ORM, no template.
-    from sizhen.indicators.models import IndicatorValue
+    from sizhen.indicators.catalogue.models import IndicatorValue
 
     table = IndicatorValue._meta.db_table
     rng = random.Random(2)

@@ -6,8 +6,8 @@ from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
 from sizhen.dispatch.api import router as dispatch_router
 from sizhen.enterprise_requests.api import router as requests_router
-from sizhen.indicators.api import router as indicators_router
-from sizhen.indicators.api_records import router as records_router
+from sizhen.indicators.catalogue.api import router as indicators_router
+from sizhen.indicators.ingestion.api import router as records_router
 from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
 from sizhen.rectification.api import router as rectification_router

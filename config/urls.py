@@ -1,12 +1,13 @@
 from django.urls import include, path
 
 from config.api import api
+from sizhen.indicators import urls as indicators_urls
 
 urlpatterns = [
     path("accounts/", include("sizhen.accounts.urls")),
     path("org/", include("sizhen.organisations.urls")),
-    path("monitoring/data/", include("sizhen.indicators.urls_loads")),
-    path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
+    path("monitoring/data/", include(indicators_urls.data_urls)),
+    path("monitoring/filling/", include(indicators_urls.filling_urls)),
     path("monitoring/alerts/", include("sizhen.monitoring.urls")),
     path("monitoring/letters/", include("sizhen.reports.urls")),
     path("monitoring/", include("sizhen.indicators.urls")),

@@ -10,13 +10,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.db.models import OuterRef, Subquery
 
-from sizhen.indicators.choices import Direction, Frequency, SourceKind
-from sizhen.indicators.models import (
-    Benchmark,
-    Goalpost,
-    Indicator,
-    IndicatorValue,
-)
+from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
+from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 
 #: When a region has values of several source kinds for one period, the page shows the first.

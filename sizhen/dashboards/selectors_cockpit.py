@@ -18,8 +18,8 @@ from django.utils import timezone
 from sizhen.dashboards.selectors import period_label, shift_period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
-from sizhen.indicators.choices import SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
 from sizhen.rectification.selectors import ledger_summary

@@ -19,8 +19,8 @@ from sizhen.core.roles import STAFF_ROLES
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
 from sizhen.dashboards.selectors import IndicatorOverview
-from sizhen.indicators import extracts
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.selectors import drill_source, drillable_regions
 from sizhen.organisations.models import Region
 from sizhen.rectification import selectors as rectification_selectors
 from sizhen.work_tasks import selectors as task_selectors
@@ -94,10 +94,10 @@ def _series_table_body(rows: list[dict[str, Any]]) -> SafeString:
 def _records_url(request: HttpRequest, overview: IndicatorOverview) -> str:
     """The drill-down to the records behind the current value, when the indicator is computed
     from records and the region lies in the viewer's own subtree."""
-    if overview.current is None or extracts.drill_source(overview.indicator) is None:
+    if overview.current is None or drill_source(overview.indicator) is None:
         return ""
     region = overview.region
-    if not extracts.drillable_regions(request.user).filter(pk=region.pk).exists():
+    if not drillable_regions(request.user).filter(pk=region.pk).exists():
         return ""
     query = urlencode({"region": region.code, "period": f"{overview.current.period:%Y-%m}"})
     return f"{reverse('dashboards:records', args=[overview.indicator.code])}?{query}"

@@ -1,6 +1,6 @@
 """Drill-down from an indicator value to its source records (明细记录, record drill-down): city
 → district → the records, masked. The page never opens the analytical store: it asks the
-worker for an extract and shows it when ready (see sizhen/indicators/extracts.py)."""
+worker for an extract and shows it when ready (see sizhen/indicators/ingestion/extracts.py)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ from sizhen.core.audit import record_event
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.core.xlsx import xlsx_response
 from sizhen.dashboards import selectors
-from sizhen.indicators import extracts
-from sizhen.indicators.extract_models import PENDING, READY, RecordExtract
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.ingestion.models import PENDING, READY, RecordExtract
+from sizhen.indicators.ingestion.selectors import (
+    drill_source,
+    drillable_regions,
+    extract_workbook,
+    get_latest_extract,
+)
+from sizhen.indicators.ingestion.services import request_record_extract
 from sizhen.organisations.models import Region
 
 #: Rows shown on the page; the export has all of the extract's rows.
@@ -35,7 +41,7 @@ def drillable_region_or_404(actor: Any, code: str) -> Region:
     """The region if the actor may open its records: a region outside their own subtree answers
     404 (audited) even when they may see its figures, like the city for a district officer."""
     region = get_visible_or_404(Region, actor, code=code)
-    if not extracts.drillable_regions(actor).filter(pk=region.pk).exists():
+    if not drillable_regions(actor).filter(pk=region.pk).exists():
         record_event(
             "access.denied",
             actor=actor,
@@ -49,7 +55,7 @@ def drillable_region_or_404(actor: Any, code: str) -> Region:
 
 
 def _default_region_code(actor: Any) -> str:
-    region = extracts.drillable_regions(actor).order_by("depth", "path").first()
+    region = drillable_regions(actor).order_by("depth", "path").first()
     if region is None:
         raise Http404("未设置管辖区划")
     return region.code
@@ -93,13 +99,13 @@ def records(request: HttpRequest, code: str) -> HttpResponse:
         actor, request.GET.get("region", "").strip() or _default_region_code(actor)
     )
     period = _period(request.GET.get("period", "").strip(), item, region, actor)
-    source = extracts.drill_source(item)
+    source = drill_source(item)
     if request.method == "POST":
         if source is None:
             raise Http404("该指标不是由业务记录计算，无明细记录")
-        extracts.request_record_extract(item, region, period, actor=actor)
+        request_record_extract(item, region, period, actor=actor)
         return redirect(_url(item, region, period))
-    extract = extracts.get_latest_extract(item, region, period, actor=actor)
+    extract = get_latest_extract(item, region, period, actor=actor)
     if export:
         if extract is None or extract.state != READY:
             raise Http404("明细记录尚未生成")
@@ -127,7 +133,7 @@ def _breadcrumb(
     actor: Any, indicator: Indicator, region: Region, period: dt.date
 ) -> list[dict[str, str]]:
     allowed = set(
-        extracts.drillable_regions(actor)
+        drillable_regions(actor)
         .filter(pk__in=[r.pk for r in region.ancestors()])
         .values_list("pk", flat=True)
     )
@@ -142,7 +148,7 @@ def _sub_regions(
     actor: Any, indicator: Indicator, region: Region, period: dt.date
 ) -> list[dict[str, Any]]:
     """The next level down (city → districts, district → parks) with this period's value."""
-    children = list(extracts.drillable_regions(actor).filter(parent=region).order_by("code"))
+    children = list(drillable_regions(actor).filter(parent=region).order_by("code"))
     values = selectors.preferred_by_region(
         list(
             IndicatorValue.objects.visible_to(actor).filter(
@@ -175,7 +181,7 @@ def _export(
     period: dt.date,
     extract: RecordExtract,
 ) -> HttpResponse:
-    content = extracts.extract_workbook(extract)
+    content = extract_workbook(extract)
     record_event(
         "export.xlsx",
         actor=request.user,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizhen.indicators.catalogue import load_default_catalogue
-from sizhen.indicators.demo_records import load_demo_records
-from sizhen.indicators.engine import store
-from sizhen.indicators.filling_models import FillingRound, FillingTask
-from sizhen.indicators.models import Benchmark, Indicator, IndicatorValue, LoadBatch, PullSource
+from sizhen.indicators.catalogue.imports import load_default_catalogue
+from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
+from sizhen.indicators.filling.models import FillingRound, FillingTask
+from sizhen.indicators.ingestion.demo_records import load_demo_records
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.models import LoadBatch, PullSource
 
 
 def build_catalogue(ctx: Any) -> int:

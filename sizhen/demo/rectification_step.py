@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
 from sizhen.demo import data
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.rectification.choices import Judgement, Source, Trend
 from sizhen.rectification.models import Evidence, RectificationItem, Review, evidence_storage
 from sizhen.rectification.selectors import effect_rows, find_repeats

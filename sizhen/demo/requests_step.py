@@ -420,7 +420,7 @@ def demo_rate_months(today: dt.date | None = None) -> list[dt.date]:
     the requests (dated from the real today) all come after the records, every complete month
     is published."""
     from sizhen.enterprise_requests import report
-    from sizhen.indicators.demo_records import month_starts
+    from sizhen.indicators.ingestion.demo_records import month_starts
 
     first = (
         EnterpriseRequest.objects.filter(source_key=DEMO_SOURCE)
@@ -458,8 +458,8 @@ def publish_rates(ctx: Any) -> int:
 def wipe_rates(city_path: str) -> None:
     """The published request rates (aggregate values of the mapped leaves)."""
     from sizhen.enterprise_requests.analysis import rate_settings
-    from sizhen.indicators.choices import SourceKind
-    from sizhen.indicators.models import IndicatorValue
+    from sizhen.indicators.catalogue.choices import SourceKind
+    from sizhen.indicators.catalogue.models import IndicatorValue
 
     codes = list((rate_settings()["publish"] or {}).values())
     IndicatorValue.objects.filter(

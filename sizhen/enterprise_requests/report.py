@@ -11,7 +11,7 @@ roles read it.
 
 The publication job ``enterprise_requests.publish_rates`` writes the monthly rates per district
 (and the city) through the indicators app's aggregate import service
-(``sizhen.indicators.filling.import_aggregate_values``), to the leaf indicators mapped in
+(``sizhen.indicators.filling.imports.import_aggregate_values``), to the leaf indicators mapped in
 ``SIZHEN_REQUEST_RATES["publish"]``."""
 
 from __future__ import annotations
@@ -467,7 +467,7 @@ def missing_indicators(mapping: dict[str, str] | None = None) -> list[str]:
     """Mapped codes that are not active leaves of the catalogue (not loaded yet, renamed or
     stopped): they are left out of the publication and named in its result."""
     codes = set((mapping if mapping is not None else _mapping()).values())
-    from sizhen.indicators.models import Indicator
+    from sizhen.indicators.catalogue.models import Indicator
 
     present = set(
         Indicator.objects.filter(code__in=codes, is_active=True, children__isnull=True)
@@ -507,7 +507,7 @@ def publish_rates(*, actor: Any, month: dt.date, today: dt.date | None = None) -
     """Publish one month's rates through the aggregate import of the indicators app (all or
     nothing; it re-scores the month and writes the audit event
     ``indicator_value.import_aggregate``). ``actor=None``: the system (the scheduled job)."""
-    from sizhen.indicators.filling import AGGREGATE_COLUMNS, import_aggregate_values
+    from sizhen.indicators.filling.imports import AGGREGATE_COLUMNS, import_aggregate_values
 
     missing = missing_indicators()
     rows = rate_rows(month, today=today)

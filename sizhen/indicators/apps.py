@@ -8,4 +8,5 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the app's background jobs with the job runner.
-        from sizhen.indicators import compute, extracts, filling, loads, pulls  # noqa: F401
+        from sizhen.indicators.filling import jobs as filling_jobs  # noqa: F401
+        from sizhen.indicators.ingestion import jobs as ingestion_jobs  # noqa: F401

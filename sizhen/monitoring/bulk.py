@@ -21,8 +21,8 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 
-from sizhen.indicators.choices import Frequency
-from sizhen.indicators.models import Benchmark, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import Frequency
+from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring import detection
 from sizhen.monitoring.models import AlertKind
 from sizhen.monitoring.rules import EffectiveRule

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from sizhen.indicators.engine import store
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.selectors import list_indicator_codes_for_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,7 @@ class OverdueCaseRow:
 
 def overdue_case_indicator() -> Indicator | None:
     """BE15.03, or failing that the first catalogued indicator computed from the cases."""
-    codes = [CASES_INDICATOR] + [
-        d["indicator"] for d in DEFINITIONS if d["dataset"] == CASES_DATASET
-    ]
+    codes = [CASES_INDICATOR, *list_indicator_codes_for_dataset(CASES_DATASET)]
     found = {i.code: i for i in Indicator.objects.filter(code__in=codes, is_active=True)}
     return next((found[c] for c in codes if c in found), None)
 

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.models import Alert, AlertKind, AlertRule, Severity
 from sizhen.monitoring.services import RULE_FIELDS
 from sizhen.monitoring.workflow import STATES

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.workflow import ALERT_WORKFLOW, MANAGERS, OPEN, STATES
 from sizhen.organisations.models import Department, Region
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring import detection
 from sizhen.monitoring.models import SKEWED_UNITS, AlertKind, AlertRule, LogScale, Severity
 

@@ -13,19 +13,14 @@ import pandas as pd
 from django.utils import timezone
 
 from sizhen.core.jobs import JobContext, job, schedule
-from sizhen.indicators.choices import Frequency
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.filling import OPEN_STATES
-from sizhen.indicators.filling_models import FillingTask
-from sizhen.indicators.models import (
-    Benchmark,
-    Dataset,
-    Goalpost,
-    Indicator,
-    IndicatorValue,
-    PullSource,
+from sizhen.indicators.catalogue.choices import Frequency
+from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.filling.selectors import list_open_tasks_past_deadline
+from sizhen.indicators.ingestion.models import Dataset, PullSource
+from sizhen.indicators.ingestion.selectors import (
+    list_dataset_freshness,
+    list_indicator_codes_for_dataset,
 )
-from sizhen.indicators.selectors_loads import list_dataset_freshness
 from sizhen.monitoring import bulk, detection
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
 from sizhen.monitoring.models import Alert, AlertKind
@@ -300,9 +295,9 @@ def find_stale_sources(
         dataset = freshness.dataset
         indicator = next(
             (
-                indicators[d["indicator"]]
-                for d in DEFINITIONS
-                if d["dataset"] == dataset.code and d["indicator"] in indicators
+                indicators[code]
+                for code in list_indicator_codes_for_dataset(dataset.code)
+                if code in indicators
             ),
             None,
         )
@@ -338,9 +333,7 @@ def find_overdue_filling(
     one per indicator and region (the latest period wins, as for the other kinds). Every open
     task is looked at each scan, so each indicator with the kind active is a checked scope."""
     found: Found = {}
-    tasks = FillingTask.objects.filter(status__in=OPEN_STATES, deadline__lt=today).select_related(
-        "indicator", "region", "department"
-    )
+    tasks = list_open_tasks_past_deadline(today)
     for task in tasks:
         rule = rules.for_indicator(task.indicator)
         days = (today - task.deadline).days

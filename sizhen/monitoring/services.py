@@ -15,7 +15,7 @@ from django.utils import timezone
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.jobs import enqueue
 from sizhen.core.workflow import TransitionConflict, execute_transition
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring import detection
 from sizhen.monitoring.models import Alert, AlertKind, AlertRule
 from sizhen.monitoring.workflow import ACTIVE_STATES, CONDITION_CLEARED, RESOLVED, STATES

@@ -13,7 +13,7 @@ from django.utils import timezone
 from sizhen.core.access import role_of
 from sizhen.core.imports import run_import
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Source
 from sizhen.rectification.services import _new_item

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, EXPORT, VIEW, ScopedManager, region_scope_q, role_of
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
-from sizhen.indicators.models import EvaluationCycle, Indicator
+from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.workflow import (

@@ -14,8 +14,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW
-from sizhen.indicators.choices import Direction, SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import Direction, SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 from sizhen.rectification.choices import Source, Trend
 from sizhen.rectification.models import RectificationItem

@@ -17,7 +17,7 @@ from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, record_event, snapshot
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
-from sizhen.indicators.models import EvaluationCycle, Indicator
+from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import (

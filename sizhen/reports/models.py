@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
 from sizhen.core.roles import Role
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 
 LETTER_WRITERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})

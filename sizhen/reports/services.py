@@ -16,7 +16,7 @@ from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
-from sizhen.indicators.models import Benchmark, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 from sizhen.reports import letters
 from sizhen.reports.models import LetterSequence, LetterStatus, ReminderLetter

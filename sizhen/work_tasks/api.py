@@ -16,7 +16,7 @@ from sizhen.core.access import CHANGE, get_visible_or_404, require_role
 from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
 from sizhen.core.roles import STAFF_ROLES, Role
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import selectors, services
 from sizhen.work_tasks.models import Milestone, TaskAssignment

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from sizhen.core.access import is_city_wide
 from sizhen.core.roles import Role
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import services

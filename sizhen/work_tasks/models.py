@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks.choices import ReminderKind, TaskSource, Timeliness
 from sizhen.work_tasks.workflow import ASSIGNMENT_WORKFLOW, ISSUED, MANAGERS, OPEN_STATES, STATES

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sizhen.core.access import VIEW, role_of
 from sizhen.core.roles import Role
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
 from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness

@@ -23,7 +23,7 @@ from sizhen.core.notifications import notify
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days, working_days_between
 from sizhen.core.workflow import TransitionConflict, execute_transition
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks.choices import EARLY_MARGIN_WORKING_DAYS, TaskSource, Timeliness
 from sizhen.work_tasks.models import (

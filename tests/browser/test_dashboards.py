@@ -23,7 +23,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sizhen.core.jobs import run_pending
-from sizhen.indicators.extract_models import RecordExtract
+from sizhen.indicators.ingestion.models import RecordExtract
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

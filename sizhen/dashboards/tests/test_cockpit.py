@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sizhen.core.models import AuditEvent
 from sizhen.dashboards import selectors_cockpit
 from sizhen.dashboards.selectors_cockpit import ScoreChange
-from sizhen.indicators.choices import SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.organisations import services as org
 from sizhen.organisations.choices import RegionLevel
 

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from sizhen.core.models import AuditEvent
 from sizhen.dashboards.selectors import period_label, shift_period
-from sizhen.indicators.choices import SourceKind
-from sizhen.indicators.models import (
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import (
     Benchmark,
     EvaluationCycle,
     Goalpost,

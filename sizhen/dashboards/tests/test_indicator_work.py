@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.rectification import selectors as rectification_selectors
 from sizhen.rectification import services as rectification
 from sizhen.rectification.choices import Judgement, Source

@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 
 from sizhen.core.jobs import run_pending
 from sizhen.core.models import AuditEvent, Job
-from sizhen.indicators import extracts
-from sizhen.indicators.datasets import create_dataset_version
-from sizhen.indicators.engine import store
-from sizhen.indicators.engine.schemas import GOV_SERVICE_CASES, field
-from sizhen.indicators.extract_models import RecordExtract
-from sizhen.indicators.models import Dataset, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.ingestion import extracts
+from sizhen.indicators.ingestion.datasets import create_dataset_version
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.engine.schemas import GOV_SERVICE_CASES, field
+from sizhen.indicators.ingestion.models import Dataset, RecordExtract
 from sizhen.monitoring.models import Alert
 
 MAR = dt.date(2026, 3, 1)

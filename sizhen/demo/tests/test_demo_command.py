@@ -273,7 +273,7 @@ def test_loading_twice_without_reset_is_refused_and_changes_nothing() -> None:
 
 @pytest.mark.django_db
 def test_the_load_is_one_system_audit_event() -> None:
-    from sizhen.indicators.models import IndicatorValue
+    from sizhen.indicators.catalogue.models import IndicatorValue
 
     run()
 
@@ -370,7 +370,8 @@ def test_refuses_a_database_that_holds_another_city() -> None:
 
 @pytest.mark.django_db
 def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_path, settings):
-    from sizhen.indicators.models import Indicator, IndicatorValue, LoadBatch
+    from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+    from sizhen.indicators.ingestion.models import LoadBatch
 
     settings.SIZHEN_ANALYTICS_DIR = tmp_path / "analytics"
     out = io.StringIO()
@@ -447,7 +448,7 @@ def test_lead_department_has_tasks_in_every_state() -> None:
 
 @pytest.mark.django_db
 def test_rectification_links_matching_indicators_and_freezes_the_verification() -> None:
-    from sizhen.indicators.models import IndicatorValue
+    from sizhen.indicators.catalogue.models import IndicatorValue
     from sizhen.rectification.models import RectificationItem, Review
 
     run()
@@ -486,8 +487,8 @@ def test_rectification_links_matching_indicators_and_freezes_the_verification() 
 def test_the_request_rates_are_published_and_scored_for_the_demo_months() -> None:
     from sizhen.enterprise_requests import report
     from sizhen.enterprise_requests.models import EnterpriseRequest
-    from sizhen.indicators.demo_records import month_starts
-    from sizhen.indicators.models import IndicatorValue
+    from sizhen.indicators.catalogue.models import IndicatorValue
+    from sizhen.indicators.ingestion.demo_records import month_starts
 
     run()
 

@@ -14,8 +14,8 @@ from sizhen.core.jobs import run_pending
 from sizhen.core.models import AuditEvent, Job, JobStatus
 from sizhen.enterprise_requests import report
 from sizhen.enterprise_requests.tests.test_analysis import TODAY, _plant
-from sizhen.indicators.choices import SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 
 OCTOBER = dt.date(2025, 10, 1)
 
@@ -195,7 +195,7 @@ def test_apps_ready_registers_the_jobs_and_their_schedules():
 
 @pytest.mark.django_db
 def test_scheduled_publication_feeds_the_default_catalogue_leaves(planted, personas, city):
-    from sizhen.indicators.catalogue import load_default_catalogue
+    from sizhen.indicators.catalogue.imports import load_default_catalogue
 
     load_default_catalogue("2024-2026", actor=personas["coordinator"])
     leaves = {

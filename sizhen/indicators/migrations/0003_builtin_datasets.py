@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def create_builtin_datasets(apps, schema_editor):
-    from sizhen.indicators.engine.schemas import BUILTIN_DATASETS
+    from sizhen.indicators.ingestion.engine.schemas import BUILTIN_DATASETS
 
     Dataset = apps.get_model("indicators", "Dataset")
     DatasetVersion = apps.get_model("indicators", "DatasetVersion")

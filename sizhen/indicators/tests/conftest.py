@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 
 
 @pytest.fixture

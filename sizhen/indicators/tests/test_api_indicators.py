@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from sizhen.core.models import AuditEvent
-from sizhen.indicators import catalogue
-from sizhen.indicators.choices import Frequency, SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue import imports
+from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.tests.test_catalogue import CYCLE
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ BASE = "/api/v1/indicators"
 
 
 @pytest.fixture
-def loaded(city: dict[str, Any]) -> catalogue.CatalogueLoadReport:
-    return catalogue.load_default_catalogue(CYCLE, actor=None)
+def loaded(city: dict[str, Any]) -> imports.CatalogueLoadReport:
+    return imports.load_default_catalogue(CYCLE, actor=None)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from django.test import Client
 
 from sizhen.accounts.services import create_api_token
 from sizhen.core.jobs import run_pending
-from sizhen.indicators import loads
-from sizhen.indicators.choices import LoadChannel, LoadStatus, QuarantineStatus
-from sizhen.indicators.models import LoadBatch, QuarantineRow
+from sizhen.indicators.ingestion import loads
+from sizhen.indicators.ingestion.choices import LoadChannel, LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.models import LoadBatch, QuarantineRow
 from sizhen.indicators.tests.test_loads_support import (
     DATASET,
     FIELDS,

@@ -12,16 +12,16 @@ from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 
 from sizhen.core.models import AuditEvent
-from sizhen.indicators import catalogue
-from sizhen.indicators.choices import Direction, Frequency, SourceKind
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.models import (
+from sizhen.indicators.catalogue import defaults, imports, selectors, services
+from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
+from sizhen.indicators.catalogue.models import (
     Benchmark,
     EvaluationCycle,
     Goalpost,
     Indicator,
     IndicatorRevision,
 )
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS
 from sizhen.organisations import services as org
 from sizhen.organisations.choices import DepartmentType
 
@@ -37,7 +37,7 @@ def state() -> dict[str, Any]:
     """Everything the catalogue loader may write, for before/after comparisons."""
     return {
         "indicators": [
-            (catalogue.indicator_snapshot(i), i.pk, i.updated_at)
+            (services.indicator_snapshot(i), i.pk, i.updated_at)
             for i in Indicator.objects.order_by("code")
         ],
         "goalposts": sorted(
@@ -52,15 +52,15 @@ def state() -> dict[str, Any]:
 
 
 @pytest.fixture
-def loaded(city: dict[str, Any]) -> catalogue.CatalogueLoadReport:
-    return catalogue.load_default_catalogue(CYCLE, actor=None)
+def loaded(city: dict[str, Any]) -> imports.CatalogueLoadReport:
+    return imports.load_default_catalogue(CYCLE, actor=None)
 
 
 # --- the cleaned file ------------------------------------------------------------------------
 
 
 def test_default_catalogue_has_the_18_first_level_indicators_and_clean_leaves() -> None:
-    entries = catalogue.read_catalogue()
+    entries = defaults.read_catalogue()
     by_code = {e.code: e for e in entries}
     assert len(entries) == len(by_code) == 104
     assert [e.code for e in entries if e.parent == "BE"] == FIRST_LEVEL
@@ -78,7 +78,7 @@ def test_default_catalogue_has_the_18_first_level_indicators_and_clean_leaves() 
         assert leaf.frequency in Frequency.values, leaf.code
         assert leaf.source_kind in set(SourceKind.values) - {SourceKind.COMPOSITE}, leaf.code
         assert leaf.best is not None and leaf.worst is not None and leaf.best != leaf.worst
-        assert catalogue.goalpost_problem(leaf.direction, leaf.best, leaf.worst) == ""
+        assert defaults.goalpost_problem(leaf.direction, leaf.best, leaf.worst) == ""
         assert leaf.lead_department_name and leaf.definition and leaf.goalpost_note, leaf.code
     for code in ["BE", *FIRST_LEVEL]:
         assert by_code[code].source_kind == SourceKind.COMPOSITE
@@ -92,7 +92,7 @@ def test_default_catalogue_has_the_18_first_level_indicators_and_clean_leaves() 
 
 
 def test_every_engine_definition_maps_to_a_record_based_leaf_of_the_same_frequency() -> None:
-    by_code = {e.code: e for e in catalogue.read_catalogue()}
+    by_code = {e.code: e for e in defaults.read_catalogue()}
     for definition in DEFINITIONS:
         entry = by_code[definition["indicator"]]
         assert entry.is_leaf
@@ -120,7 +120,7 @@ def test_every_engine_definition_maps_to_a_record_based_leaf_of_the_same_frequen
 
 def test_a_broken_catalogue_file_is_refused_with_every_problem(tmp_path: Any) -> None:
     path = tmp_path / "bad.csv"
-    header = ",".join(catalogue.CSV_COLUMNS)
+    header = ",".join(defaults.CSV_COLUMNS)
     path.write_text(
         header + "\n"
         "BE,总分,,,分,higher_is_better,month,composite,,,,,1,,\n"
@@ -129,8 +129,8 @@ def test_a_broken_catalogue_file_is_refused_with_every_problem(tmp_path: Any) ->
         "BE01.02,时间,,BE09,工作日,sideways,month,records,,,1,1,1,,\n",
         encoding="utf-8",
     )
-    with pytest.raises(catalogue.CatalogueError) as caught:
-        catalogue.read_catalogue(path)
+    with pytest.raises(defaults.CatalogueError) as caught:
+        defaults.read_catalogue(path)
     assert str(caught.value) == (
         "第 4 行（BE01.01）：负向指标（越低越好）的最优值应小于最差值；"
         "第 5 行（BE01.02）：上级指标须为之前出现的指标（仅第一行为顶级）；"
@@ -144,7 +144,7 @@ def test_a_broken_catalogue_file_is_refused_with_every_problem(tmp_path: Any) ->
 
 @pytest.mark.django_db
 def test_loading_builds_the_tree_with_departments_and_current_goalposts(
-    city: dict[str, Any], loaded: catalogue.CatalogueLoadReport
+    city: dict[str, Any], loaded: imports.CatalogueLoadReport
 ) -> None:
     assert Indicator.objects.count() == 104
     root = Indicator.objects.get(code="BE")
@@ -211,9 +211,9 @@ def test_loading_builds_the_tree_with_departments_and_current_goalposts(
 
 
 @pytest.mark.django_db
-def test_loading_twice_changes_nothing(loaded: catalogue.CatalogueLoadReport) -> None:
+def test_loading_twice_changes_nothing(loaded: imports.CatalogueLoadReport) -> None:
     before = state()
-    again = catalogue.load_default_catalogue(CYCLE, actor=None)
+    again = imports.load_default_catalogue(CYCLE, actor=None)
     assert state() == before
     assert (again.created, again.kept, again.filled, again.goalposts_created) == ([], 104, [], 0)
     assert again.cycle_created is False
@@ -223,10 +223,10 @@ def test_loading_twice_changes_nothing(loaded: catalogue.CatalogueLoadReport) ->
 @pytest.mark.django_db
 def test_loading_never_overwrites_an_edit(personas: dict[str, Any], loaded: Any) -> None:
     indicator = Indicator.objects.get(code="BE01.02")
-    catalogue.update_indicator(
+    services.update_indicator(
         indicator, actor=personas["coordinator"], reason="改用本市口径", name="企业开办时间"
     )
-    catalogue.load_default_catalogue(CYCLE, actor=None)
+    imports.load_default_catalogue(CYCLE, actor=None)
     indicator.refresh_from_db()
     assert (indicator.name, indicator.version) == ("企业开办时间", 2)
 
@@ -236,7 +236,7 @@ def test_a_department_created_later_is_filled_in_on_unedited_indicators(
     city: dict[str, Any], personas: dict[str, Any], loaded: Any
 ) -> None:
     edited = Indicator.objects.get(code="BE03.01")
-    catalogue.update_indicator(edited, actor=personas["coordinator"], reason="口径调整", weight=2)
+    services.update_indicator(edited, actor=personas["coordinator"], reason="口径调整", weight=2)
     power = org.create_department(
         actor=None,
         code="SZ-GDGS",
@@ -244,7 +244,7 @@ def test_a_department_created_later_is_filled_in_on_unedited_indicators(
         type=DepartmentType.UTILITY,
         region=city["root"],
     )
-    report = catalogue.load_default_catalogue(CYCLE, actor=None)
+    report = imports.load_default_catalogue(CYCLE, actor=None)
     assert report.filled == ["BE03", "BE03.02", "BE03.03", "BE03.04"]
     assert "供电公司" not in report.missing_departments
     filled = Indicator.objects.get(code="BE03.02")
@@ -252,20 +252,20 @@ def test_a_department_created_later_is_filled_in_on_unedited_indicators(
     revision = filled.revisions.get()
     assert (revision.version, revision.reason, revision.changed_by) == (
         1,
-        catalogue.FILL_REASON,
+        imports.FILL_REASON,
         None,
     )
     assert revision.snapshot["lead_department"] is None
     # A person edited BE03.01 after the first load, so the loader leaves it to them.
     edited.refresh_from_db()
     assert (edited.lead_department, edited.version) == (None, 2)
-    assert catalogue.load_default_catalogue(CYCLE, actor=None).filled == []
+    assert imports.load_default_catalogue(CYCLE, actor=None).filled == []
 
 
 @pytest.mark.django_db
 def test_an_unparseable_new_cycle_code_writes_nothing(city: dict[str, Any]) -> None:
-    with pytest.raises(catalogue.CatalogueError, match="评价周期编码“下一期”无效"):
-        catalogue.load_default_catalogue("下一期", actor=None)
+    with pytest.raises(defaults.CatalogueError, match="评价周期编码“下一期”无效"):
+        imports.load_default_catalogue("下一期", actor=None)
     assert (Indicator.objects.count(), EvaluationCycle.objects.count()) == (0, 0)
     assert events("indicator.catalogue_load") == []
 
@@ -279,7 +279,7 @@ def test_an_edit_keeps_the_old_version_as_a_revision(
 ) -> None:
     coordinator = personas["coordinator"]
     indicator = Indicator.objects.get(code="BE01.02")
-    catalogue.update_indicator(
+    services.update_indicator(
         indicator,
         actor=coordinator,
         reason="依据 2025 年评价方案",
@@ -320,7 +320,7 @@ def test_an_edit_keeps_the_old_version_as_a_revision(
         ],
     }
     # A second edit keeps version 2 as it was.
-    catalogue.update_indicator(indicator, actor=coordinator, reason="改回", unit="工作日")
+    services.update_indicator(indicator, actor=coordinator, reason="改回", unit="工作日")
     assert list(indicator.revisions.order_by("version").values_list("version", flat=True)) == [1, 2]
     assert indicator.revisions.get(version=2).snapshot["unit"] == "天"
     indicator.refresh_from_db()
@@ -343,7 +343,7 @@ def test_an_invalid_edit_changes_nothing(
     before = state()
     indicator = Indicator.objects.get(code="BE15.03")
     with pytest.raises(ValidationError) as caught:
-        catalogue.update_indicator(indicator, actor=personas["coordinator"], reason="试", **fields)
+        services.update_indicator(indicator, actor=personas["coordinator"], reason="试", **fields)
     if message:
         assert message in caught.value.messages
     assert state() == before
@@ -357,13 +357,13 @@ def test_an_edit_without_changes_or_reason_is_refused(
     before = state()
     indicator = Indicator.objects.get(code="BE15.03")
     with pytest.raises(ValidationError, match="未修改任何内容"):
-        catalogue.update_indicator(
+        services.update_indicator(
             indicator, actor=personas["coordinator"], reason="无", name="按时办结率"
         )
     with pytest.raises(ValidationError, match="请填写修改说明"):
-        catalogue.update_indicator(indicator, actor=personas["coordinator"], reason=" ", name="x")
+        services.update_indicator(indicator, actor=personas["coordinator"], reason=" ", name="x")
     with pytest.raises(ValidationError, match="不能修改这些字段：code"):
-        catalogue.update_indicator(indicator, actor=personas["coordinator"], reason="改", code="X")
+        services.update_indicator(indicator, actor=personas["coordinator"], reason="改", code="X")
     assert state() == before
 
 
@@ -371,7 +371,7 @@ def test_an_edit_without_changes_or_reason_is_refused(
 def test_a_parent_must_stay_composite(personas: dict[str, Any], loaded: Any) -> None:
     before = state()
     with pytest.raises(ValidationError) as caught:
-        catalogue.update_indicator(
+        services.update_indicator(
             Indicator.objects.get(code="BE15"),
             actor=personas["coordinator"],
             reason="改",
@@ -388,7 +388,7 @@ def test_a_parent_must_stay_composite(personas: dict[str, Any], loaded: Any) -> 
 def test_a_goalpost_edit_is_a_new_version(personas: dict[str, Any], loaded: Any) -> None:
     indicator = Indicator.objects.get(code="BE15.07")
     cycle = EvaluationCycle.objects.get(code=CYCLE)
-    catalogue.update_goalpost(
+    services.update_goalpost(
         indicator,
         cycle,
         actor=personas["coordinator"],
@@ -435,7 +435,7 @@ def test_an_invalid_goalpost_changes_nothing(
 ) -> None:
     before = state()
     with pytest.raises(ValidationError) as caught:
-        catalogue.update_goalpost(
+        services.update_goalpost(
             Indicator.objects.get(code=code),
             EvaluationCycle.objects.get(code=CYCLE),
             actor=personas["coordinator"],
@@ -449,7 +449,7 @@ def test_an_invalid_goalpost_changes_nothing(
 
 @pytest.mark.django_db
 def test_goalposts_of_an_ended_cycle_are_frozen(personas: dict[str, Any], loaded: Any) -> None:
-    old = catalogue.create_cycle(
+    old = services.create_cycle(
         actor=personas["coordinator"],
         code="2021-2023",
         name="2021–2023 年评价周期",
@@ -458,7 +458,7 @@ def test_goalposts_of_an_ended_cycle_are_frozen(personas: dict[str, Any], loaded
     )
     before = state()
     with pytest.raises(ValidationError, match="目标值已冻结"):
-        catalogue.update_goalpost(
+        services.update_goalpost(
             Indicator.objects.get(code="BE15.03"),
             old,
             actor=personas["coordinator"],
@@ -475,7 +475,7 @@ def test_a_new_cycle_starts_from_the_current_goalposts(
 ) -> None:
     coordinator = personas["coordinator"]
     current = EvaluationCycle.objects.get(code=CYCLE)
-    catalogue.update_goalpost(
+    services.update_goalpost(
         Indicator.objects.get(code="BE15.03"),
         current,
         actor=coordinator,
@@ -483,7 +483,7 @@ def test_a_new_cycle_starts_from_the_current_goalposts(
         worst=90,
         reason="收紧",
     )
-    cycle = catalogue.create_cycle(
+    cycle = services.create_cycle(
         actor=coordinator,
         code="2027-2029",
         name="2027–2029 年评价周期",
@@ -500,11 +500,11 @@ def test_a_new_cycle_starts_from_the_current_goalposts(
         (CYCLE, False),
         ("2027-2029", True),
     ]
-    catalogue.set_current_cycle(current, actor=coordinator)
-    assert catalogue.get_current_cycle() == current
+    services.set_current_cycle(current, actor=coordinator)
+    assert selectors.get_current_cycle() == current
     assert [e.after for e in events("evaluation_cycle.set_current")] == [{"current": CYCLE}]
     with pytest.raises(ValidationError):
-        catalogue.create_cycle(
+        services.create_cycle(
             actor=coordinator,
             code="2027-2029",
             name="重复",
@@ -537,7 +537,7 @@ def test_benchmarks_are_unique_per_indicator_city_and_month(
 ) -> None:
     coordinator = personas["coordinator"]
     indicator = Indicator.objects.get(code="BE01.02")
-    benchmark = catalogue.create_benchmark(
+    benchmark = services.create_benchmark(
         actor=coordinator,
         indicator=indicator,
         city=" 深圳市 ",
@@ -551,14 +551,14 @@ def test_benchmarks_are_unique_per_indicator_city_and_month(
         0.5,
     )
     with pytest.raises(ValidationError, match="该指标 2025-06 已有“深圳市”的标杆值"):
-        catalogue.create_benchmark(
+        services.create_benchmark(
             actor=coordinator,
             indicator=indicator,
             city="深圳市",
             period=dt.date(2025, 6, 1),
             value=1,
         )
-    catalogue.update_benchmark(benchmark, actor=coordinator, value=0.4)
+    services.update_benchmark(benchmark, actor=coordinator, value=0.4)
     assert Benchmark.objects.values_list("city", "value").get() == ("深圳市", 0.4)
     assert [
         e.action for e in AuditEvent.objects.filter(action__startswith="benchmark.").order_by("id")
@@ -583,7 +583,7 @@ def test_benchmark_import_is_all_or_nothing_with_row_errors(
             ["BE15.03", "", dt.datetime(2025, 7, 1), 99.5, ""],
         ]
     )
-    report = catalogue.import_benchmarks(bad, actor=coordinator)
+    report = imports.import_benchmarks(bad, actor=coordinator)
     assert [(e.row, e.column, e.code) for e in report.errors] == [
         (3, "指标编码", "unknown_indicator"),
         (4, "期间", "invalid_period"),
@@ -605,9 +605,9 @@ def test_benchmark_import_is_all_or_nothing_with_row_errors(
             ["BE15.03", "杭州市", dt.datetime(2025, 7, 1), 99.5, ""],
         ]
     )
-    checked = catalogue.import_benchmarks(good, actor=coordinator, dry_run=True)
+    checked = imports.import_benchmarks(good, actor=coordinator, dry_run=True)
     assert (checked.ok, Benchmark.objects.count()) == (True, 0)
-    report = catalogue.import_benchmarks(good, actor=coordinator)
+    report = imports.import_benchmarks(good, actor=coordinator)
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert sorted(Benchmark.objects.values_list("indicator__code", "city", "period", "value")) == [
         ("BE01.02", "深圳市", dt.date(2025, 6, 1), 0.5),
@@ -619,7 +619,7 @@ def test_benchmark_import_is_all_or_nothing_with_row_errors(
             ["BE15.03", "杭州市", "2025-07", 99.5, ""],
         ]
     )
-    report = catalogue.import_benchmarks(changed, actor=coordinator)
+    report = imports.import_benchmarks(changed, actor=coordinator)
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
     assert Benchmark.objects.get(city="深圳市").value == 0.4
     assert [e.after for e in events("benchmark.import")] == [
@@ -632,7 +632,7 @@ def test_benchmark_import_is_all_or_nothing_with_row_errors(
 def test_benchmark_import_refuses_a_file_without_required_columns(
     personas: dict[str, Any], loaded: Any
 ) -> None:
-    report = catalogue.import_benchmarks(
+    report = imports.import_benchmarks(
         _xlsx([["BE01.02", "深圳市"]], header=("指标编码", "标杆城市")),
         actor=personas["coordinator"],
     )
@@ -653,7 +653,7 @@ def test_the_command_loads_and_reports_missing_departments(city: dict[str, Any])
         f"评价周期 {CYCLE}（新建）：新增 104 个指标，保留已有 0 个，新增 85 组目标值，补充部门 0 个指标\n"
     )
     lines = err.getvalue().splitlines()
-    missing = catalogue.load_default_catalogue(CYCLE, actor=None).missing_departments
+    missing = imports.load_default_catalogue(CYCLE, actor=None).missing_departments
     assert lines[0] == (
         f"本市没有以下 {len(missing)} 个部门，相关指标的牵头/责任部门暂为空"
         "（建好部门后重新运行本命令即可补上）："

@@ -15,9 +15,9 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from sizhen.core.models import AuditEvent
-from sizhen.indicators import catalogue
-from sizhen.indicators.choices import Frequency, SourceKind
-from sizhen.indicators.models import Benchmark, EvaluationCycle, Indicator, IndicatorValue
+from sizhen.indicators.catalogue import imports, services
+from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+from sizhen.indicators.catalogue.models import Benchmark, EvaluationCycle, Indicator, IndicatorValue
 from sizhen.indicators.tests.test_catalogue import CYCLE, state
 
 STAFF = [
@@ -36,8 +36,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded(city: dict[str, Any]) -> catalogue.CatalogueLoadReport:
-    return catalogue.load_default_catalogue(CYCLE, actor=None)
+def loaded(city: dict[str, Any]) -> imports.CatalogueLoadReport:
+    return imports.load_default_catalogue(CYCLE, actor=None)
 
 
 def _edit_post(name: str = "开办时间（全流程）") -> dict[str, Any]:
@@ -234,7 +234,7 @@ def test_the_indicator_page_shows_revisions_goalposts_and_benchmarks_beside_own_
     client_for: Any, city: dict[str, Any], personas: dict[str, Any], loaded: Any
 ) -> None:
     indicator = Indicator.objects.get(code="BE01.02")
-    catalogue.update_indicator(
+    services.update_indicator(
         indicator, actor=personas["coordinator"], reason="口径说明", unit="天"
     )
     for region, value in ((city["root"], 2.5), (city["district_b"], 9.75)):
@@ -248,14 +248,14 @@ def test_the_indicator_page_shows_revisions_goalposts_and_benchmarks_beside_own_
             score=98.0,
             rank=None,
         )
-    catalogue.create_benchmark(
+    services.create_benchmark(
         actor=personas["coordinator"],
         indicator=indicator,
         city="深圳市",
         period=dt.date(2025, 6, 1),
         value=0.5,
     )
-    catalogue.create_benchmark(
+    services.create_benchmark(
         actor=personas["coordinator"],
         indicator=indicator,
         city="杭州市",
@@ -352,7 +352,7 @@ def test_benchmarks_are_entered_and_edited_by_editors_only(
     client_for: Any, personas: dict[str, Any], loaded: Any, persona: str
 ) -> None:
     indicator = Indicator.objects.get(code="BE01.02")
-    existing = catalogue.create_benchmark(
+    existing = services.create_benchmark(
         actor=personas["coordinator"],
         indicator=indicator,
         city="深圳市",
@@ -421,7 +421,7 @@ def test_cycles_are_created_by_editors_only(client_for: Any, loaded: Any, person
 def test_edit_forms_open_for_editors_only(
     client_for: Any, personas: dict[str, Any], loaded: Any, persona: str
 ) -> None:
-    benchmark = catalogue.create_benchmark(
+    benchmark = services.create_benchmark(
         actor=personas["coordinator"],
         indicator=Indicator.objects.get(code="BE01.02"),
         city="深圳市",
@@ -451,7 +451,7 @@ def test_a_parent_has_no_goalpost_page(client_for: Any, loaded: Any) -> None:
 def test_benchmarks_can_be_deleted_by_editors_only(
     client_for: Any, personas: dict[str, Any], loaded: Any
 ) -> None:
-    benchmark = catalogue.create_benchmark(
+    benchmark = services.create_benchmark(
         actor=personas["coordinator"],
         indicator=Indicator.objects.get(code="BE01.02"),
         city="深圳市",

@@ -6,8 +6,8 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
-from sizhen.indicators import demo_records
-from sizhen.indicators.demo_records import RegionInfo
+from sizhen.indicators.ingestion import demo_records
+from sizhen.indicators.ingestion.demo_records import RegionInfo
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from sizhen.indicators import loads
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.engine import store
-from sizhen.indicators.models import Dataset
+from sizhen.indicators.ingestion import loads
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.models import Dataset
 from sizhen.indicators.tests.test_engine_golden import HEADER, ROWS
 
 GOOD = ROWS[0]

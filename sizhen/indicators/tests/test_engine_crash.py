@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.models import LoadBatch
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.models import LoadBatch
 
 ROOT = Path(settings.BASE_DIR)
 ROWS = 1_000_000

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from sizhen.indicators import loads
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.compute import compute
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.models import Dataset, IndicatorValue
+from sizhen.indicators.catalogue.models import IndicatorValue
+from sizhen.indicators.ingestion import loads
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.compute import compute
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.models import Dataset
 
 HEADER = (
     "办件编号,事项编码,事项名称,区划代码,实施机构编码,申请人类型,办件来源,申请时间,受理时间,"

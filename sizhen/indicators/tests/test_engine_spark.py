@@ -8,11 +8,11 @@ import shutil
 import ibis
 import pytest
 
-from sizhen.indicators.compute import compute
-from sizhen.indicators.engine import store
-from sizhen.indicators.engine.compile import compile_group
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.engine.spark import export_parquet, spark_backend
+from sizhen.indicators.ingestion.compute import compute
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.engine.compile import compile_group
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS
+from sizhen.indicators.ingestion.engine.spark import export_parquet, spark_backend
 from sizhen.indicators.tests.test_engine_golden import ROWS, _load
 
 pytestmark = [

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 
 from sizhen.core.models import AuditEvent, Notification, TransitionHistory
 from sizhen.core.workflow import TransitionConflict, TransitionNotAllowed
-from sizhen.indicators import filling
-from sizhen.indicators.filling_models import FillingRule, FillingTask
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.filling import imports, periods, rounds, selectors, services
+from sizhen.indicators.filling.models import FillingRule, FillingTask
 
 OCT = dt.date(2025, 10, 1)
 SEP = dt.date(2025, 9, 1)
@@ -69,9 +69,7 @@ def open_round(personas: dict[str, Any], indicators: list[Indicator], **kwargs: 
     kwargs.setdefault("period", OCT)
     kwargs.setdefault("working_days", 3)
     kwargs.setdefault("opened_on", dt.date(2025, 9, 30))
-    return filling.open_filling_round(
-        actor=personas["coordinator"], indicators=indicators, **kwargs
-    )
+    return rounds.open_filling_round(actor=personas["coordinator"], indicators=indicators, **kwargs)
 
 
 def task_for(indicator: Indicator, region_code: str, period: dt.date = OCT) -> FillingTask:
@@ -131,7 +129,7 @@ def test_round_for_responsible_departments(personas, city, ind):
 def test_two_responsible_departments_of_one_region_are_refused(personas, city, ind):
     ind["departments"].responsible_departments.set([city["market"], city["tax"]])
 
-    with pytest.raises(filling.FillingError) as refused:
+    with pytest.raises(services.FillingError) as refused:
         open_round(personas, [ind["departments"]], target="departments")
 
     assert str(refused.value) == (
@@ -146,18 +144,18 @@ def test_round_refusals(personas, city, ind):
     open_round(personas, [ind["rate"]], target="districts")
     before = FillingTask.objects.count()
 
-    with pytest.raises(filling.FillingError) as duplicate:
+    with pytest.raises(services.FillingError) as duplicate:
         open_round(personas, [ind["rate"]], target="districts")
-    with pytest.raises(filling.FillingError) as parent:
+    with pytest.raises(services.FillingError) as parent:
         open_round(personas, [ind["parent"]], period=SEP)
-    with pytest.raises(filling.FillingError) as district:
-        filling.open_filling_round(
+    with pytest.raises(services.FillingError) as district:
+        rounds.open_filling_round(
             actor=personas["district_a"], indicators=[ind["amount"]], period=SEP
         )
     ind["amount"].lead_department = city["tax"]
     ind["amount"].save()
-    with pytest.raises(filling.FillingError) as foreign:
-        filling.open_filling_round(
+    with pytest.raises(services.FillingError) as foreign:
+        rounds.open_filling_round(
             actor=personas["lead_department"], indicators=[ind["amount"]], period=SEP
         )
 
@@ -173,7 +171,7 @@ def test_round_refusals(personas, city, ind):
 
 @pytest.mark.django_db
 def test_lead_department_opens_a_round_for_its_own_indicator(personas, ind):
-    filling_round = filling.open_filling_round(
+    filling_round = rounds.open_filling_round(
         actor=personas["lead_department"],
         indicators=[ind["amount"]],
         period=SEP,
@@ -196,8 +194,8 @@ def test_range_error_blocks_submit_and_saves_nothing(personas, ind):
     task = task_for(ind["rate"], "449901")
     events = AuditEvent.objects.count()
 
-    with pytest.raises(filling.FillingValidationFailed) as refused:
-        filling.submit_filling(task, actor=personas["district_a"], value="120", note="初报")
+    with pytest.raises(services.FillingValidationFailed) as refused:
+        services.submit_filling(task, actor=personas["district_a"], value="120", note="初报")
 
     assert refused.value.errors == ["数值应在 0 至 100 之间"]
     assert str(refused.value) == "校验未通过：数值应在 0 至 100 之间"
@@ -211,12 +209,12 @@ def test_missing_and_non_numeric_values_block_submit(personas, ind):
     open_round(personas, [ind["amount"]])
     task = task_for(ind["amount"], "449901")
 
-    with pytest.raises(filling.FillingValidationFailed) as empty:
-        filling.submit_filling(task, actor=personas["district_a"], value="")
-    with pytest.raises(filling.FillingValidationFailed) as text:
-        filling.submit_filling(task, actor=personas["district_a"], value="abc")
-    with pytest.raises(filling.FillingError) as draft:
-        filling.save_draft(task, actor=personas["district_a"], value="nan")
+    with pytest.raises(services.FillingValidationFailed) as empty:
+        services.submit_filling(task, actor=personas["district_a"], value="")
+    with pytest.raises(services.FillingValidationFailed) as text:
+        services.submit_filling(task, actor=personas["district_a"], value="abc")
+    with pytest.raises(services.FillingError) as draft:
+        services.save_draft(task, actor=personas["district_a"], value="nan")
 
     assert empty.value.errors == ["请填写数值"]
     assert text.value.errors == ["数值应为有限的数字"]
@@ -244,15 +242,15 @@ def test_warning_needs_an_explanation(personas, ind):
     open_round(personas, [ind["amount"]])
     task = task_for(ind["amount"], "449901")
 
-    with pytest.raises(filling.FillingValidationFailed) as refused:
-        filling.submit_filling(task, actor=personas["district_a"], value=150)
+    with pytest.raises(services.FillingValidationFailed) as refused:
+        services.submit_filling(task, actor=personas["district_a"], value=150)
 
     assert refused.value.errors == []
     assert refused.value.warnings == ["与上期（2025年9月：100）相比变化 50.0%，超过 30%"]
     task.refresh_from_db()
     assert task.status == "open"
 
-    filling.submit_filling(
+    services.submit_filling(
         task, actor=personas["district_a"], value=150, explanation="本月集中兑现一批补贴"
     )
 
@@ -275,14 +273,14 @@ def test_cross_field_rule_compares_with_the_other_indicator_of_the_same_region(p
     )
     open_round(personas, [ind["rate"], ind["amount"]])
     amount_east = task_for(ind["amount"], "449901")
-    filling.save_draft(amount_east, actor=personas["district_a"], value=40)
+    services.save_draft(amount_east, actor=personas["district_a"], value=40)
     rate_east = task_for(ind["rate"], "449901")
     rate_west = task_for(ind["rate"], "449902")
 
-    with pytest.raises(filling.FillingValidationFailed) as refused:
-        filling.submit_filling(rate_east, actor=personas["district_a"], value=90)
+    with pytest.raises(services.FillingValidationFailed) as refused:
+        services.submit_filling(rate_east, actor=personas["district_a"], value=90)
     # 西山区 has no 兑现资金到位额 yet: the rule is skipped, as DHIS2 does.
-    filling.submit_filling(rate_west, actor=personas["district_b"], value=90)
+    services.submit_filling(rate_west, actor=personas["district_b"], value=90)
 
     assert refused.value.errors == ["数值应不大于指标 BE07.02 兑现资金到位额2 倍的值（80）"]
     rate_east.refresh_from_db()
@@ -297,8 +295,8 @@ def test_only_the_addressed_filler_may_fill(personas, ind):
 
     refusals = []
     for name in ("district_b", "coordinator", "lead_department", "leader"):
-        with pytest.raises(filling.FillingError) as refused:
-            filling.save_draft(task, actor=personas[name], value=50)
+        with pytest.raises(services.FillingError) as refused:
+            services.save_draft(task, actor=personas[name], value=50)
         refusals.append(str(refused.value))
 
     assert refusals == ["您无权填报该任务"] * 4
@@ -312,17 +310,17 @@ def test_return_then_approve_writes_a_locked_filling_value(personas, ind):
     open_round(personas, [ind["rate"]])
     officer, lead = personas["district_a"], personas["lead_department"]
     task = task_for(ind["rate"], "449901")
-    filling.submit_filling(task, actor=officer, value=95.5)
+    services.submit_filling(task, actor=officer, value=95.5)
 
     with pytest.raises(TransitionNotAllowed) as no_reason:
-        filling.return_filling(task, actor=lead, reason="  ")
-    filling.return_filling(task, actor=lead, reason="请按新口径重新核对")
+        services.return_filling(task, actor=lead, reason="  ")
+    services.return_filling(task, actor=lead, reason="请按新口径重新核对")
     task.refresh_from_db()
     assert (task.status, task.return_reason) == ("returned", "请按新口径重新核对")
 
-    filling.save_draft(task, actor=officer, value=96, note="已按新口径核对")
-    filling.submit_filling(task, actor=officer, value=96, note="已按新口径核对")
-    filling.approve_filling(task, actor=lead, note="同意")
+    services.save_draft(task, actor=officer, value=96, note="已按新口径核对")
+    services.submit_filling(task, actor=officer, value=96, note="已按新口径核对")
+    services.approve_filling(task, actor=lead, note="同意")
 
     assert str(no_reason.value) == "“退回”需要填写理由"
     task.refresh_from_db()
@@ -346,10 +344,10 @@ def test_return_then_approve_writes_a_locked_filling_value(personas, ind):
     ]
 
     stale = FillingTask(pk=task.pk, status="returned")
-    with pytest.raises(filling.FillingError) as locked:
-        filling.save_draft(task, actor=officer, value=10)
-    with pytest.raises(filling.FillingError) as stale_submit:
-        filling.submit_filling(stale, actor=officer, value=10)
+    with pytest.raises(services.FillingError) as locked:
+        services.save_draft(task, actor=officer, value=10)
+    with pytest.raises(services.FillingError) as stale_submit:
+        services.submit_filling(stale, actor=officer, value=10)
 
     assert str(locked.value) == "该数据已审核通过并锁定，不能再修改"
     assert str(stale_submit.value) == "该数据已审核通过并锁定，不能再修改"
@@ -362,10 +360,10 @@ def test_return_then_approve_writes_a_locked_filling_value(personas, ind):
 def test_submitted_value_cannot_be_changed_by_a_draft(personas, ind):
     open_round(personas, [ind["rate"]])
     task = task_for(ind["rate"], "449901")
-    filling.submit_filling(task, actor=personas["district_a"], value=80)
+    services.submit_filling(task, actor=personas["district_a"], value=80)
 
-    with pytest.raises(filling.FillingError) as refused:
-        filling.save_draft(task, actor=personas["district_a"], value=81)
+    with pytest.raises(services.FillingError) as refused:
+        services.save_draft(task, actor=personas["district_a"], value=81)
 
     assert str(refused.value) == "数据已提交待审核，不能修改；如需修改，请联系审核部门退回"
     task.refresh_from_db()
@@ -376,13 +374,13 @@ def test_submitted_value_cannot_be_changed_by_a_draft(personas, ind):
 def test_concurrent_approve_and_return_have_one_winner(personas, ind):
     open_round(personas, [ind["rate"]])
     task = task_for(ind["rate"], "449901")
-    filling.submit_filling(task, actor=personas["district_a"], value=70)
+    services.submit_filling(task, actor=personas["district_a"], value=70)
     seen_by_lead = FillingTask.objects.get(pk=task.pk)
     seen_by_coordinator = FillingTask.objects.get(pk=task.pk)
 
-    filling.approve_filling(seen_by_lead, actor=personas["lead_department"])
+    services.approve_filling(seen_by_lead, actor=personas["lead_department"])
     with pytest.raises(TransitionConflict) as lost:
-        filling.return_filling(seen_by_coordinator, actor=personas["coordinator"], reason="有误")
+        services.return_filling(seen_by_coordinator, actor=personas["coordinator"], reason="有误")
 
     assert "当前状态为“审核通过（已锁定）”" in str(lost.value)
     task.refresh_from_db()
@@ -395,10 +393,10 @@ def test_concurrent_approve_and_return_have_one_winner(personas, ind):
 def test_stale_draft_version_is_a_conflict(personas, ind):
     open_round(personas, [ind["rate"]])
     task = task_for(ind["rate"], "449901")
-    filling.save_draft(task, actor=personas["district_a"], value=10, expected_version=1)
+    services.save_draft(task, actor=personas["district_a"], value=10, expected_version=1)
 
     with pytest.raises(TransitionConflict):
-        filling.save_draft(task, actor=personas["district_a"], value=11, expected_version=1)
+        services.save_draft(task, actor=personas["district_a"], value=11, expected_version=1)
 
     task.refresh_from_db()
     assert (task.value, task.version) == (10, 2)
@@ -409,17 +407,17 @@ def test_reviewers_are_the_lead_department_and_the_coordinator(personas, city, i
     ind["departments"].responsible_departments.set([city["market"]])
     open_round(personas, [ind["departments"], ind["rate"]], target="auto")
     own = task_for(ind["departments"], "449900")
-    filling.submit_filling(own, actor=personas["lead_department"], value=60)
+    services.submit_filling(own, actor=personas["lead_department"], value=60)
     east = task_for(ind["rate"], "449901")
-    filling.submit_filling(east, actor=personas["district_a"], value=60)
+    services.submit_filling(east, actor=personas["district_a"], value=60)
 
     with pytest.raises(TransitionNotAllowed) as self_review:
-        filling.approve_filling(own, actor=personas["lead_department"])
+        services.approve_filling(own, actor=personas["lead_department"])
     with pytest.raises(TransitionNotAllowed) as district:
-        filling.approve_filling(east, actor=personas["district_b"])
+        services.approve_filling(east, actor=personas["district_b"])
     with pytest.raises(TransitionNotAllowed) as responsible:
-        filling.approve_filling(east, actor=personas["responsible_department"])
-    filling.approve_filling(own, actor=personas["coordinator"])
+        services.approve_filling(east, actor=personas["responsible_department"])
+    services.approve_filling(own, actor=personas["coordinator"])
 
     assert str(self_review.value) == "不能审核本人提交的数据"
     assert str(district.value) == "您的角色无权执行“审核通过”"
@@ -436,13 +434,13 @@ def test_reviewers_are_the_lead_department_and_the_coordinator(personas, city, i
 def test_overdue_listing_counts_working_days_across_the_holiday(personas, ind):
     open_round(personas, [ind["rate"]])  # opened 09-30, 3 working days -> due 10-11
     submitted = task_for(ind["rate"], "449901")
-    filling.submit_filling(submitted, actor=personas["district_a"], value=50)
+    services.submit_filling(submitted, actor=personas["district_a"], value=50)
     returned = task_for(ind["rate"], "449902")
-    filling.submit_filling(returned, actor=personas["district_b"], value=50)
-    filling.return_filling(returned, actor=personas["coordinator"], reason="请补充说明")
+    services.submit_filling(returned, actor=personas["district_b"], value=50)
+    services.return_filling(returned, actor=personas["coordinator"], reason="请补充说明")
 
     def overdue(actor: str, today: dt.date) -> list[str]:
-        return sorted(t.region.code for t in filling.list_overdue(personas[actor], today=today))
+        return sorted(t.region.code for t in selectors.list_overdue(personas[actor], today=today))
 
     assert overdue("coordinator", dt.date(2025, 10, 11)) == []
     assert overdue("coordinator", dt.date(2025, 10, 12)) == ["449902", "P449951"]
@@ -460,8 +458,8 @@ def test_scheduled_opening_is_idempotent(personas, ind):
     Indicator.objects.filter(code="BE07.03").update(source_kind="records")
     open_round(personas, [ind["amount"]])  # 2025-10 of BE07.02 asked for by hand
 
-    opened = filling.open_due_filling_rounds(today=dt.date(2025, 11, 3))
-    again = filling.open_due_filling_rounds(today=dt.date(2025, 11, 3))
+    opened = rounds.open_due_filling_rounds(today=dt.date(2025, 11, 3))
+    again = rounds.open_due_filling_rounds(today=dt.date(2025, 11, 3))
 
     assert len(opened) == 1
     assert again == []
@@ -477,15 +475,15 @@ def test_scheduled_opening_is_idempotent(personas, ind):
 
 @pytest.mark.django_db
 def test_rule_services(personas, city, ind):
-    rule = filling.create_filling_rule(
+    rule = services.create_filling_rule(
         actor=personas["lead_department"],
         indicator=ind["amount"],
         kind="range",
         parameters={"min": 0},
         message="到位额不能为负",
     )
-    with pytest.raises(filling.FillingError) as bad:
-        filling.create_filling_rule(
+    with pytest.raises(services.FillingError) as bad:
+        services.create_filling_rule(
             actor=personas["coordinator"],
             indicator=ind["amount"],
             kind="cross_field",
@@ -493,14 +491,14 @@ def test_rule_services(personas, city, ind):
         )
     ind["amount"].lead_department = city["tax"]
     ind["amount"].save()
-    with pytest.raises(filling.FillingError) as foreign:
-        filling.create_filling_rule(
+    with pytest.raises(services.FillingError) as foreign:
+        services.create_filling_rule(
             actor=personas["lead_department"],
             indicator=ind["amount"],
             kind="range",
             parameters={"max": 1},
         )
-    filling.set_filling_rule_active(rule, actor=personas["coordinator"], active=False)
+    services.set_filling_rule_active(rule, actor=personas["coordinator"], active=False)
 
     assert str(bad.value) == "比较的指标编码不存在；比较关系应为 < <= == != >= >"
     assert str(foreign.value) == "只有营商办或该指标的牵头部门可以设置校验规则"
@@ -532,11 +530,11 @@ def test_aggregate_import_writes_values(personas, ind):
         ]
     )
 
-    checked = filling.import_aggregate_values(data, actor=personas["coordinator"], dry_run=True)
+    checked = imports.import_aggregate_values(data, actor=personas["coordinator"], dry_run=True)
     assert (checked.ok, checked.created, checked.updated) == (True, 2, 0)
     assert IndicatorValue.objects.count() == 0
 
-    report = filling.import_aggregate_values(data, actor=personas["coordinator"])
+    report = imports.import_aggregate_values(data, actor=personas["coordinator"])
 
     assert (report.ok, report.total, report.created, report.updated) == (True, 2, 2, 0)
     values = {
@@ -547,7 +545,7 @@ def test_aggregate_import_writes_values(personas, ind):
         ("449901", OCT, "aggregate"): 120.5,
         ("449902", OCT, "aggregate"): 88.0,
     }
-    again = filling.import_aggregate_values(
+    again = imports.import_aggregate_values(
         workbook([["BE07.02", "449901", "2025-10", 121], ["BE07.02", "449902", "2025-10", 88]]),
         actor=personas["coordinator"],
     )
@@ -566,7 +564,7 @@ def test_aggregate_import_is_all_or_nothing(personas, ind):
         ]
     )
 
-    report = filling.import_aggregate_values(data, actor=personas["coordinator"])
+    report = imports.import_aggregate_values(data, actor=personas["coordinator"])
 
     assert not report.ok
     assert [(e.row, e.column, e.code) for e in report.errors] == [
@@ -587,9 +585,9 @@ def test_aggregate_import_permissions(personas, city, ind):
     ind["amount"].save()
     data = workbook([["BE07.02", "449901", "2025-10", 1], ["BE07.01", "449901", "2025-10", 2]])
 
-    with pytest.raises(filling.FillingError) as district:
-        filling.import_aggregate_values(data, actor=personas["district_a"])
-    report = filling.import_aggregate_values(data, actor=personas["lead_department"])
+    with pytest.raises(services.FillingError) as district:
+        imports.import_aggregate_values(data, actor=personas["district_a"])
+    report = imports.import_aggregate_values(data, actor=personas["lead_department"])
 
     assert str(district.value) == "只有营商办、系统管理员或指标牵头部门可以导入汇总数据"
     assert [(e.row, e.code, e.message) for e in report.errors] == [
@@ -602,18 +600,18 @@ def test_aggregate_import_permissions(personas, city, ind):
 def test_aggregate_template_has_the_four_columns(personas):
     from openpyxl import load_workbook
 
-    wb = load_workbook(io.BytesIO(filling.aggregate_template()))
+    wb = load_workbook(io.BytesIO(imports.aggregate_template()))
 
     assert [c.value for c in wb["数据"][1]] == ["指标编码", "区划代码", "期间", "数值"]
     assert wb.sheetnames == ["数据", "填写说明"]
 
 
 def test_periods():
-    assert filling.parse_period("2025-10") == OCT
-    assert filling.parse_period("2025年3月") == dt.date(2025, 3, 1)
-    assert filling.previous_period(dt.date(2025, 1, 1), "month") == dt.date(2024, 12, 1)
-    assert filling.previous_period(dt.date(2025, 1, 1), "quarter") == dt.date(2024, 10, 1)
-    assert filling.previous_period(dt.date(2025, 1, 1), "year") == dt.date(2024, 1, 1)
-    assert filling.period_label(dt.date(2025, 7, 1), "quarter") == "2025年第3季度"
+    assert periods.parse_period("2025-10") == OCT
+    assert periods.parse_period("2025年3月") == dt.date(2025, 3, 1)
+    assert periods.previous_period(dt.date(2025, 1, 1), "month") == dt.date(2024, 12, 1)
+    assert periods.previous_period(dt.date(2025, 1, 1), "quarter") == dt.date(2024, 10, 1)
+    assert periods.previous_period(dt.date(2025, 1, 1), "year") == dt.date(2024, 1, 1)
+    assert periods.period_label(dt.date(2025, 7, 1), "quarter") == "2025年第3季度"
     with pytest.raises(ValueError, match="期间应写为 YYYY-MM"):
-        filling.parse_period("2025-13")
+        periods.parse_period("2025-13")

@@ -10,13 +10,14 @@ import pytest
 from django.urls import include, path
 
 from sizhen.core.models import AuditEvent, TransitionHistory
-from sizhen.indicators import filling
-from sizhen.indicators.filling_models import FillingRound, FillingRule, FillingTask
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators import urls as indicators_urls
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.filling import services
+from sizhen.indicators.filling.models import FillingRound, FillingRule, FillingTask
 from sizhen.indicators.tests.test_filling import make_indicators, open_round, task_for, workbook
 
 urlpatterns = [
-    path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
+    path("monitoring/filling/", include(indicators_urls.filling_urls)),
     path("", include("config.urls")),
 ]
 BASE = "/monitoring/filling"
@@ -124,7 +125,7 @@ def test_full_filling_path_through_the_pages(personas, ind, client_for):
 def test_another_district_cannot_see_or_act(personas, ind, client_for):
     open_round(personas, [ind["rate"]])
     task = task_for(ind["rate"], "449901")
-    filling.submit_filling(task, actor=personas["district_a"], value=50)
+    services.submit_filling(task, actor=personas["district_a"], value=50)
     before = _state(task)
     other = client_for("district_b")
 
@@ -151,7 +152,7 @@ def test_another_district_cannot_see_or_act(personas, ind, client_for):
 def test_roles_without_a_part_cannot_act(personas, ind, client_for, persona):
     open_round(personas, [ind["rate"]])
     task = task_for(ind["rate"], "449901")
-    filling.submit_filling(task, actor=personas["district_a"], value=50)
+    services.submit_filling(task, actor=personas["district_a"], value=50)
     before = _state(task)
     client = client_for(persona)
 
@@ -229,7 +230,7 @@ def test_warning_is_shown_and_submit_passes_with_an_explanation(personas, ind, c
 def test_overdue_page_and_round_list(personas, ind, client_for):
     # Opened long ago: three working days after 2025-09-30 is 2025-10-11, now past.
     open_round(personas, [ind["rate"]])
-    filling.submit_filling(task_for(ind["rate"], "449901"), actor=personas["district_a"], value=40)
+    services.submit_filling(task_for(ind["rate"], "449901"), actor=personas["district_a"], value=40)
 
     coordinator = client_for("coordinator")
     overdue = coordinator.get(f"{BASE}/overdue/")

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sizhen.indicators.choices import LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.models import LoadBatch, QuarantineRow
 from sizhen.indicators.management.commands.import_records import Command
-from sizhen.indicators.models import LoadBatch, QuarantineRow
 from sizhen.indicators.tests.test_loads_support import (
     DATASET,
     app_state,

@@ -18,9 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from sizhen.core.jobs import run_pending
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.engine.store import open_store
-from sizhen.indicators.models import Dataset, DatasetVersion, LoadBatch
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.engine.store import open_store
+from sizhen.indicators.ingestion.models import Dataset, DatasetVersion, LoadBatch
 from sizhen.indicators.tests.test_loads_support import (
     DATASET,
     HEADER,

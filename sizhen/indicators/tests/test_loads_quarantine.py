@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sizhen.core.jobs import run_pending
-from sizhen.indicators.choices import LoadChannel, LoadStatus, QuarantineStatus
-from sizhen.indicators.models import LoadBatch, QuarantineRow
+from sizhen.indicators.ingestion.choices import LoadChannel, LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.models import LoadBatch, QuarantineRow
 from sizhen.indicators.tests.test_loads_support import (
     DATASET,
     FIELDS,

@@ -19,9 +19,9 @@ from django.urls import NoReverseMatch, Resolver404, include, path, resolve, rev
 from openpyxl import Workbook, load_workbook
 
 from sizhen.core.models import AuditEvent, Job
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.engine.store import open_store
-from sizhen.indicators.models import Dataset, LoadBatch, LoadError, QuarantineRow
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.engine.store import open_store
+from sizhen.indicators.ingestion.models import Dataset, LoadBatch, LoadError, QuarantineRow
 
 DATASET = "gov_service_cases"
 FIELDS = [
@@ -190,11 +190,12 @@ def data_urls(settings: Any) -> None:
 
         from config import urls as root
         from sizhen.accounts.api import API_AUTH
-        from sizhen.indicators.api_records import router
+        from sizhen.indicators import urls as indicators_urls
+        from sizhen.indicators.ingestion.api import router
 
         patterns: list[Any] = []
         if not pages:
-            patterns.append(path("monitoring/data/", include("sizhen.indicators.urls_loads")))
+            patterns.append(path("monitoring/data/", include(indicators_urls.data_urls)))
         if not api:
             test_api = NinjaAPI(
                 title="records (tests)",

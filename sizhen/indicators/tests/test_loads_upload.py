@@ -13,8 +13,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sizhen.core.jobs import run_pending
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.models import LoadBatch
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.models import LoadBatch
 from sizhen.indicators.tests.test_loads_support import (
     DATASET,
     HEADER,
@@ -314,7 +314,7 @@ def test_a_load_that_keeps_failing_is_marked_failed(client_for, monkeypatch):
     from django.utils import timezone
 
     from sizhen.core.models import Job, JobStatus
-    from sizhen.indicators.engine import ingest
+    from sizhen.indicators.ingestion.engine import ingest
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from sizhen.core.jobs import REGISTRY, SCHEDULES, claim_next, run_job
 from sizhen.core.models import AuditEvent, Job
-from sizhen.indicators import loads, pulls
-from sizhen.indicators.models import Dataset, DatasetVersion, LoadBatch, PullSource
+from sizhen.indicators import urls as indicators_urls
+from sizhen.indicators.ingestion import loads, pulls
+from sizhen.indicators.ingestion.models import Dataset, DatasetVersion, LoadBatch, PullSource
 
 urlpatterns = [
-    path("monitoring/filling/", include("sizhen.indicators.urls_filling")),
+    path("monitoring/filling/", include(indicators_urls.filling_urls)),
     path("", include("config.urls")),
 ]
 

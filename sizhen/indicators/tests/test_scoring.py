@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from sizhen.indicators.choices import SourceKind, Weighting
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
-from sizhen.indicators.scoring import (
+from sizhen.indicators.catalogue.choices import SourceKind, Weighting
+from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.scoring.formulas import (
     competition_ranks,
     dtf_score,
     entropy_weights,
-    score_periods,
-    simulate,
     weighted_mean,
 )
+from sizhen.indicators.scoring.services import score_periods
+from sizhen.indicators.scoring.simulation import simulate
 from sizhen.organisations import services as org
 from sizhen.organisations.choices import RegionLevel
 

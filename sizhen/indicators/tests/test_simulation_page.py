@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from sizhen.indicators.models import IndicatorValue
-from sizhen.indicators.scoring import score_periods
+from sizhen.indicators.catalogue.models import IndicatorValue
+from sizhen.indicators.scoring.services import score_periods
 from sizhen.indicators.tests.test_scoring import JAN, tree  # noqa: F401 - fixture
 
 

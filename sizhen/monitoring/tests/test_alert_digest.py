@@ -12,7 +12,7 @@ from django.core import mail
 from sizhen.accounts.models import User
 from sizhen.core.jobs import run_pending
 from sizhen.core.models import Notification
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.services import transition_alert

@@ -9,17 +9,16 @@ from typing import Any
 import pytest
 
 from sizhen.core.models import TransitionHistory
-from sizhen.indicators.filling_models import FillingRound, FillingStatus, FillingTask
-from sizhen.indicators.models import (
+from sizhen.indicators.catalogue.models import (
     Benchmark,
-    Dataset,
     EvaluationCycle,
     Goalpost,
     Indicator,
     IndicatorValue,
-    LoadBatch,
-    PullSource,
 )
+from sizhen.indicators.filling.choices import FillingStatus
+from sizhen.indicators.filling.models import FillingRound, FillingTask
+from sizhen.indicators.ingestion.models import Dataset, LoadBatch, PullSource
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.services import ScanResult

@@ -10,7 +10,7 @@ import pytest
 
 from sizhen.core.models import Notification, TransitionHistory
 from sizhen.core.workflow import TransitionNotAllowed
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring.models import Alert, AlertRule
 from sizhen.monitoring.rules import BUILTIN, RuleBook, merge
 from sizhen.monitoring.scan import scan_indicator_values

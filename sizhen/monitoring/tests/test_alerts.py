@@ -10,7 +10,7 @@ import pytest
 
 from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.core.workflow import TransitionConflict, TransitionNotAllowed
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.services import transition_alert

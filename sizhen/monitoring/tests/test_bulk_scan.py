@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring import bulk
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values

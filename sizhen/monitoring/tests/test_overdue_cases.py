@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sizhen.core.models import TransitionHistory
-from sizhen.indicators.engine import store
-from sizhen.indicators.engine.schemas import GOV_SERVICE_CASES
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.engine.schemas import GOV_SERVICE_CASES
 from sizhen.monitoring.cases import period_end
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values

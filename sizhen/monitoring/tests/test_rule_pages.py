@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from sizhen.core.models import AuditEvent
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring.models import Alert, AlertRule
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.services import create_alert_rule

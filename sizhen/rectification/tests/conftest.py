@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from sizhen.indicators.choices import Direction, SourceKind
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import Direction, SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
 

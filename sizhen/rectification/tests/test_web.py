@@ -13,7 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from sizhen.core.models import AuditEvent, TransitionHistory
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.models import Alert
 from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement, Source

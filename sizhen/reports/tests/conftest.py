@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from sizhen.indicators.choices import Direction, Frequency, SourceKind
-from sizhen.indicators.models import Benchmark, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
+from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 
 PERIOD = dt.date(2026, 2, 1)
 TODAY = dt.date(2026, 3, 2)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sizhen.core.models import AuditEvent
-from sizhen.indicators.models import Indicator
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.models import Alert
 from sizhen.work_tasks import services
 from sizhen.work_tasks.models import TaskAssignment, WorkTask

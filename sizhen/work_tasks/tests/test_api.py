@@ -223,7 +223,7 @@ def test_boundaries_across_national_day_2026_over_the_api(
     Saturday 10 October is worked, so the deadline is Tuesday 13 October. Finished on the
     deadline day is on time, one working day before is early, one working day after is late;
     the finish date is the (re)submission that was approved, not the review date."""
-    from sizhen.indicators.models import Indicator
+    from sizhen.indicators.catalogue.models import Indicator
 
     Indicator.objects.create(code="T07", name="涉企事项办结率", direction="higher_is_better")
     coordinator = client_for("coordinator")

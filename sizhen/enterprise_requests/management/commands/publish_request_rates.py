@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from sizhen.enterprise_requests import report
-from sizhen.indicators.filling import FillingError
+from sizhen.indicators.filling.services import FillingError
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.compute import compute
-from sizhen.indicators.engine.store import StoreBusy
-from sizhen.indicators.models import LoadBatch
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.compute import compute
+from sizhen.indicators.ingestion.engine.store import StoreBusy
+from sizhen.indicators.ingestion.models import LoadBatch
 
 
 class Command(BaseCommand):

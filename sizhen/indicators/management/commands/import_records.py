@@ -8,12 +8,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sizhen.indicators import loads
-from sizhen.indicators.choices import LoadMode, LoadStatus
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.engine.ingest import FileProblem
-from sizhen.indicators.engine.store import StoreBusy
-from sizhen.indicators.models import Dataset
+from sizhen.indicators.ingestion import loads
+from sizhen.indicators.ingestion.choices import LoadMode, LoadStatus
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.engine.ingest import FileProblem
+from sizhen.indicators.ingestion.engine.store import StoreBusy
+from sizhen.indicators.ingestion.models import Dataset
 
 
 class Command(BaseCommand):

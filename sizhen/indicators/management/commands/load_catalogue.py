@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sizhen.indicators.catalogue import CatalogueError, load_default_catalogue
+from sizhen.indicators.catalogue.defaults import CatalogueError
+from sizhen.indicators.catalogue.imports import load_default_catalogue
 
 
 class Command(BaseCommand):

@@ -1,0 +1,233 @@
+"""The indicator catalogue and computed values over the API, scoped like the pages: staff roles
+read (an enterprise or a machine client gets 404), values only of regions the caller may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from sizhen.core.access import get_visible_or_404, require_role
+from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.roles import STAFF_ROLES
+from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.selectors import get_current_cycle
+from sizhen.organisations.models import Region
+
+router = Router(tags=["指标"])
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_VALUES = 5000
+
+
+def _require_staff(request: HttpRequest) -> Any:
+    require_token_scope(request, "read")
+    actor = actor_of(request)
+    require_role(actor, *STAFF_ROLES, target="指标接口")
+    return actor
+
+
+def _month(value: str | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise HttpError(400, f"参数 {name} 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+class DepartmentRef(Schema):
+    code: str
+    name: str
+
+
+class GoalpostOut(Schema):
+    cycle: str
+    best: float
+    worst: float
+    target: float | None
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    parent_code: str | None
+    level: int
+    is_leaf: bool
+    unit: str
+    direction: str
+    frequency: str
+    source_kind: str
+    lead_department: DepartmentRef | None
+    responsible_departments: list[DepartmentRef]
+    weight: float
+    definition: str
+    version: int
+    is_active: bool
+    goalpost: GoalpostOut | None
+
+
+class IndicatorPage(Schema):
+    meta: PageMeta
+    items: list[IndicatorOut]
+
+
+def _indicator(
+    i: Indicator, parents: set[int], goalposts: dict[int, Goalpost], cycle_code: str
+) -> dict[str, Any]:
+    goalpost = goalposts.get(i.pk)
+    return {
+        "code": i.code,
+        "name": i.name,
+        "name_en": i.name_en,
+        "parent_code": i.parent.code if i.parent_id else None,  # type: ignore[union-attr]
+        "level": i.level,
+        "is_leaf": i.pk not in parents,
+        "unit": i.unit,
+        "direction": i.direction,
+        "frequency": i.frequency,
+        "source_kind": i.source_kind,
+        "lead_department": (
+            {"code": i.lead_department.code, "name": i.lead_department.name}  # type: ignore[union-attr]
+            if i.lead_department_id
+            else None
+        ),
+        "responsible_departments": [
+            {"code": d.code, "name": d.name} for d in i.responsible_departments.all()
+        ],
+        "weight": i.weight,
+        "definition": i.definition,
+        "version": i.version,
+        "is_active": i.is_active,
+        "goalpost": (
+            {
+                "cycle": cycle_code,
+                "best": goalpost.best,
+                "worst": goalpost.worst,
+                "target": goalpost.target,
+            }
+            if goalpost
+            else None
+        ),
+    }
+
+
+def _serialise(indicators: list[Indicator]) -> list[dict[str, Any]]:
+    cycle = get_current_cycle()
+    ids = [i.pk for i in indicators]
+    goalposts = (
+        {g.indicator_id: g for g in Goalpost.objects.filter(cycle=cycle, indicator_id__in=ids)}
+        if cycle
+        else {}
+    )
+    parents = set(Indicator.objects.filter(parent_id__in=ids).values_list("parent_id", flat=True))
+    return [_indicator(i, parents, goalposts, cycle.code if cycle else "") for i in indicators]
+
+
+def _indicators(actor: Any) -> Any:
+    return (
+        Indicator.objects.visible_to(actor)
+        .select_related("parent", "lead_department")
+        .prefetch_related("responsible_departments")
+    )
+
+
+@router.get("/indicators", response=IndicatorPage, summary="指标体系")
+def list_indicators(
+    request: HttpRequest,
+    parent: str | None = None,
+    level: int | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Every visible indicator in catalogue order, with the current cycle's goalposts."""
+    actor = _require_staff(request)
+    qs = _indicators(actor).order_by("sort_order", "code")
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if level is not None:
+        qs = qs.filter(level=level)
+    items, meta = page(qs, limit, offset)
+    return {"meta": meta, "items": _serialise(items)}
+
+
+@router.get("/indicators/{code}", response=IndicatorOut, summary="指标")
+def get_indicator(request: HttpRequest, code: str) -> dict[str, Any]:
+    actor = _require_staff(request)
+    return _serialise([get_visible_or_404(_indicators(actor), actor, code=code)])[0]
+
+
+class ValueOut(Schema):
+    region_code: str
+    region_name: str
+    period: str
+    frequency: str
+    value: float | None
+    score: float | None
+    rank: int | None
+    rank_total: int | None
+    source_kind: str
+
+
+class ValuePage(Schema):
+    indicator: str
+    meta: PageMeta
+    items: list[ValueOut]
+
+
+@router.get("/indicators/{code}/values", response=ValuePage, summary="指标值")
+def list_indicator_values(
+    request: HttpRequest,
+    code: str,
+    region: str | None = None,
+    from_: str | None = Query(None, alias="from", description="起始月份 YYYY-MM（含）"),
+    to: str | None = Query(None, description="截止月份 YYYY-MM（含）"),
+    source_kind: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Values of one indicator by region and period (the period's first month as YYYY-MM),
+    only for regions the caller may see."""
+    actor = _require_staff(request)
+    start, end = _month(from_, "from"), _month(to, "to")
+    if start and end and start > end:
+        raise HttpError(400, "参数 from 不能晚于 to")
+    indicator = get_visible_or_404(Indicator, actor, code=code)
+    qs = (
+        IndicatorValue.objects.visible_to(actor)
+        .filter(indicator=indicator)
+        .select_related("region")
+        .order_by("period", "region__path", "source_kind")
+    )
+    if region:
+        qs = qs.filter(region=get_visible_or_404(Region, actor, code=region))
+    if start:
+        qs = qs.filter(period__gte=start)
+    if end:
+        qs = qs.filter(period__lte=end)
+    if source_kind:
+        qs = qs.filter(source_kind=source_kind)
+    items, meta = page(qs, limit, offset, max_limit=MAX_VALUES)
+    return {
+        "indicator": indicator.code,
+        "meta": meta,
+        "items": [
+            {
+                "region_code": v.region.code,
+                "region_name": v.region.name,
+                "period": v.period.strftime("%Y-%m"),
+                "frequency": v.frequency,
+                "value": v.value,
+                "score": v.score,
+                "rank": v.rank,
+                "rank_total": v.rank_total,
+                "source_kind": v.source_kind,
+            }
+            for v in items
+        ],
+    }

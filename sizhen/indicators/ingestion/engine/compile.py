@@ -1,0 +1,247 @@
+"""Compile a declarative definition into one portable Ibis expression.
+
+The expression joins the records to the region-ancestor bridge (so one group-by yields every
+level of the region tree) and, for working-day durations, to the calendar table (so durations
+are a subtraction of cumulative working-day indexes, not a Python loop). It returns the columns
+region, period, value, numerator, denominator, observations — the same on DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from sizhen.indicators.ingestion.engine.definitions import Definition
+
+TRUNCATE_UNITS = {"month": "M", "quarter": "Q", "year": "Y"}
+#: workdays: working days in (start, end] through the calendar table; days: calendar days.
+DERIVATIONS = ("workdays", "days")
+_OPS = {"==", "!=", "in", "not_in", "<", "<=", ">", ">=", "is_null", "not_null"}
+
+
+class DefinitionError(ValueError):
+    pass
+
+
+def _value(table: ir.Table, value: Any) -> Any:
+    if isinstance(value, dict) and "field" in value:
+        return table[value["field"]]
+    return value
+
+
+def _predicate(table: ir.Table, clause: list[Any]) -> ir.BooleanValue:
+    if len(clause) != 3 or clause[1] not in _OPS:
+        raise DefinitionError(f"bad filter clause {clause!r}")
+    name, op, raw = clause
+    column = table[name]
+    value = _value(table, raw)
+    if op == "==":
+        return column == value
+    if op == "!=":
+        return column != value
+    if op == "in":
+        return column.isin(list(value))
+    if op == "not_in":
+        return ~column.isin(list(value))
+    if op == "<":
+        return column < value
+    if op == "<=":
+        return column <= value
+    if op == ">":
+        return column > value
+    if op == ">=":
+        return column >= value
+    if op == "is_null":
+        return column.isnull()
+    return column.notnull()
+
+
+def _all(table: ir.Table, clauses: list[list[Any]] | None) -> ir.BooleanValue | None:
+    predicate = None
+    for clause in clauses or []:
+        p = _predicate(table, clause)
+        predicate = p if predicate is None else predicate & p
+    return predicate
+
+
+def compile_definition(
+    backend: Any,
+    definition: Definition,
+    *,
+    periods: Collection[dt.date] | None = None,
+    ancestors: Collection[str] | None = None,
+) -> ir.Table:
+    """One definition on its own: region, period, value, numerator, denominator, observations."""
+    table = compile_group(backend, [definition], periods=periods, ancestors=ancestors)
+    return table.filter(table.o0 > 0).select(
+        "region",
+        "period",
+        value=table.v0,
+        numerator=table.n0,
+        denominator=table.d0,
+        observations=table.o0,
+    )
+
+
+def _clause_key(clause: list[Any]) -> str:
+    import json
+
+    return json.dumps(clause, sort_keys=True, ensure_ascii=False)
+
+
+def _and(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def _count_where(table: ir.Table, condition: Any) -> Any:
+    return table.count() if condition is None else condition.cast("int64").sum()
+
+
+def _sum_where(column: Any, condition: Any) -> Any:
+    return column.sum() if condition is None else ibis.ifelse(condition, column, 0.0).sum()
+
+
+def group_key(definition: Definition) -> tuple[str, str, str, str]:
+    return (
+        definition["dataset"],
+        definition["period_field"],
+        definition.get("frequency", "month"),
+        definition.get("region_field", "region_code"),
+    )
+
+
+def compile_group(
+    backend: Any,
+    definitions: list[Definition],
+    *,
+    periods: Collection[dt.date] | None = None,
+    ancestors: Collection[str] | None = None,
+) -> ir.Table:
+    """Several definitions over the same dataset, period and region fields in ONE scan: the
+    clauses they share filter the table, the rest become conditions inside each aggregate.
+    Columns: region, period, then v{i}, n{i}, d{i}, o{i} (value, numerator, denominator,
+    observations) for the i-th definition."""
+    if len({group_key(d) for d in definitions}) != 1:
+        raise DefinitionError("definitions of one group must share dataset, period and region")
+    first = definitions[0]
+    records = backend.table(f"records_{first['dataset']}")
+    bridge = backend.table("dim_region_ancestor")
+    region_field = first.get("region_field", "region_code")
+    unit = TRUNCATE_UNITS[first.get("frequency", "month")]
+
+    derives: dict[str, list[str]] = {}
+    for definition in definitions:
+        for name, derivation in (definition.get("derive") or {}).items():
+            if name in derives and derives[name] != derivation:
+                raise DefinitionError(f"derived field {name} defined two ways")
+            derives[name] = derivation
+    for name, derivation in derives.items():
+        if derivation[0] not in DERIVATIONS:
+            raise DefinitionError(f"unknown derivation {derivation[0]}")
+        kind, start, end = derivation
+        if kind == "days":
+            # Calendar days between the two dates, as courts and procurement rules count them
+            # (the day of filing not counted): a plain date difference, no calendar join.
+            records = records.mutate(
+                **{name: records[end].date().delta(records[start].date(), unit="day")}
+            )
+            continue
+        calendar = backend.table("dim_calendar")
+        c_start = calendar.select(_s_date=calendar.date, _s_index=calendar.workday_index)
+        c_end = calendar.select(_e_date=calendar.date, _e_index=calendar.workday_index)
+        records = records.left_join(c_start, records[start].date() == c_start._s_date)
+        records = records.left_join(c_end, records[end].date() == c_end._e_date)
+        records = records.mutate(**{name: records._e_index - records._s_index}).drop(
+            "_s_date", "_s_index", "_e_date", "_e_index"
+        )
+
+    clause_sets = [{_clause_key(c): c for c in d.get("filter") or []} for d in definitions]
+    common_keys = set.intersection(*(set(s) for s in clause_sets)) if clause_sets else set()
+    common = [clause_sets[0][k] for k in sorted(common_keys)]
+    condition = _all(records, common)
+    if condition is not None:
+        records = records.filter(condition)
+    records = records.mutate(_period=records[first["period_field"]].truncate(unit).cast("date"))
+    if periods is not None:
+        records = records.filter(records._period.isin(sorted(periods)))
+    joined = records.join(bridge, records[region_field] == bridge.region_code)
+    if ancestors is not None:
+        joined = joined.filter(joined.ancestor_code.isin(sorted(ancestors)))
+
+    aggregates: dict[str, Any] = {}
+    finals: list[tuple[int, dict[str, Any]]] = []
+    for i, definition in enumerate(definitions):
+        own = [c for k, c in clause_sets[i].items() if k not in common_keys]
+        own_condition = _all(joined, own)
+        measure = definition["measure"]
+        kind = measure["kind"]
+        aggregates[f"o{i}"] = _count_where(joined, own_condition)
+        if kind == "count":
+            aggregates[f"n{i}"] = _count_where(joined, own_condition).cast("float64")
+            finals.append((i, {"value": "n", "measure": measure}))
+        elif kind in ("sum", "mean"):
+            column = joined[measure["field"]].cast("float64")
+            aggregates[f"n{i}"] = _sum_where(column, own_condition)
+            if kind == "mean":
+                present = (
+                    column.notnull() if own_condition is None else own_condition & column.notnull()
+                )
+                aggregates[f"d{i}"] = present.cast("int64").sum().cast("float64")
+                finals.append((i, {"value": "mean", "measure": measure}))
+            else:
+                finals.append((i, {"value": "n", "measure": measure}))
+        elif kind in ("median", "percentile"):
+            column = joined[measure["field"]].cast("float64")
+            quantile = 0.5 if kind == "median" else float(measure["q"])
+            if own_condition is not None:
+                column = ibis.ifelse(own_condition, column, ibis.null("float64"))
+            aggregates[f"v{i}"] = column.quantile(quantile)
+            finals.append((i, {"value": "v", "measure": measure}))
+        elif kind == "ratio":
+            for part, prefix in ((measure["numerator"], "n"), (measure["denominator"], "d")):
+                part_condition = _all(joined, part.get("filter"))
+                both = _and(own_condition, part_condition)
+                if part["kind"] == "count":
+                    aggregates[f"{prefix}{i}"] = _count_where(joined, both).cast("float64")
+                elif part["kind"] == "sum":
+                    aggregates[f"{prefix}{i}"] = _sum_where(
+                        joined[part["field"]].cast("float64"), both
+                    )
+                else:
+                    raise DefinitionError(f"ratio parts must be count or sum, not {part['kind']}")
+            finals.append((i, {"value": "ratio", "measure": measure}))
+        else:
+            raise DefinitionError(f"unknown measure kind {kind}")
+    grouped = joined.group_by(region=joined.ancestor_code, period=joined._period).aggregate(
+        **aggregates
+    )
+    columns: dict[str, Any] = {}
+    for i, spec in finals:
+        n = grouped[f"n{i}"] if f"n{i}" in aggregates else ibis.null("float64")
+        d = grouped[f"d{i}"] if f"d{i}" in aggregates else ibis.null("float64")
+        measure = spec.get("measure") or {}
+        unit_scale = float(measure.get("scale", 1))
+        if spec["value"] == "n":
+            value = n * unit_scale if unit_scale != 1 else n
+        elif spec["value"] == "v":
+            value = grouped[f"v{i}"] * unit_scale if unit_scale != 1 else grouped[f"v{i}"]
+        elif spec["value"] == "mean":
+            value = ibis.ifelse(d == 0, ibis.null("float64"), n / d * unit_scale)
+        else:
+            scale = unit_scale
+            share = n / d
+            value = (1 - share) * scale if measure.get("complement") else share * scale
+            value = ibis.ifelse(d == 0, ibis.null("float64"), value)
+        columns[f"v{i}"] = value
+        columns[f"n{i}"] = n
+        columns[f"d{i}"] = d
+        columns[f"o{i}"] = grouped[f"o{i}"]
+    return grouped.select("region", "period", **columns)

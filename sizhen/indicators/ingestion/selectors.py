@@ -1,0 +1,267 @@
+"""Reads for data loads (数据接入): dataset freshness, scoped batches and quarantined rows.
+
+Freshness is computed from the load batches in the app database; no page opens the analytical
+store (only the worker writes it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.utils import timezone
+
+from sizhen.core.access import CHANGE, VIEW, role_of
+from sizhen.core.roles import Role
+from sizhen.core.xlsx import build_workbook
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, DEFINITIONS_BY_INDICATOR
+from sizhen.indicators.ingestion.models import (
+    DATA_ADMINS,
+    Dataset,
+    LoadBatch,
+    QuarantineRow,
+    RecordExtract,
+)
+from sizhen.organisations.models import Region
+
+#: People who send data in: the coordinating office, administrators and the departments.
+UPLOADER_ROLES = frozenset(
+    {Role.COORDINATOR, Role.SYSADMIN, Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT}
+)
+#: People who may push records through the API with their session (tokens need a scope).
+API_PUSH_ROLES = DATA_ADMINS
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current a source is (数据时效): its last committed load and the lag since."""
+
+    dataset: Dataset
+    last_load_at: dt.datetime | None
+    last_batch_id: int | None
+    rows_last_load: int
+    rows_loaded: int
+    loads: int
+    lag_days: int | None
+
+    @property
+    def stale_after_days(self) -> int:
+        return self.dataset.stale_after_days
+
+    @property
+    def stale(self) -> bool:
+        return self.lag_days is None or self.lag_days > self.dataset.stale_after_days
+
+    @property
+    def state_label(self) -> str:
+        if self.last_load_at is None:
+            return "从未入库"
+        return "数据陈旧" if self.stale else "正常"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset.code,
+            "last_load_at": self.last_load_at,
+            "last_batch_id": self.last_batch_id,
+            "rows_last_load": self.rows_last_load,
+            "rows_loaded": self.rows_loaded,
+            "loads": self.loads,
+            "lag_days": self.lag_days,
+            "stale": self.stale,
+            "stale_after_days": self.stale_after_days,
+        }
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """Freshness of one department's contributions to a dataset."""
+
+    department_name: str
+    last_load_at: dt.datetime | None
+    rows_loaded: int
+    loads: int
+    lag_days: int | None
+    stale: bool
+
+
+def _committed(qs: QuerySet[LoadBatch] | None = None) -> QuerySet[LoadBatch]:
+    base = qs if qs is not None else LoadBatch.objects.all()
+    return base.filter(status=LoadStatus.LOADED, dry_run=False, finished_at__isnull=False)
+
+
+def _lag_days(last: dt.datetime | None, now: dt.datetime) -> int | None:
+    if last is None:
+        return None
+    return max(0, (timezone.localdate(now) - timezone.localdate(last)).days)
+
+
+def list_dataset_freshness(
+    datasets: list[Dataset] | QuerySet[Dataset], *, now: dt.datetime | None = None
+) -> list[Freshness]:
+    """One ``Freshness`` per dataset, in the order given; two queries whatever the count."""
+    now = now or timezone.now()
+    datasets = list(datasets)
+    totals: dict[int, dict[str, Any]] = {
+        row["dataset_id"]: dict(row)
+        for row in _committed()
+        .filter(dataset__in=datasets)
+        .values("dataset_id")
+        .annotate(
+            last=Max("finished_at"),
+            rows=Sum(F("imported") + F("updated")),
+            loads=Count("id"),
+        )
+    }
+    latest: dict[int, LoadBatch] = {}
+    for batch in (
+        _committed()
+        .filter(dataset__in=datasets)
+        .order_by("dataset_id", "-finished_at", "-id")
+        .only("id", "dataset_id", "finished_at", "rows_total", "rejected")
+    ):
+        latest.setdefault(batch.dataset_id, batch)
+    out = []
+    for dataset in datasets:
+        total = totals.get(dataset.pk, {})
+        last = latest.get(dataset.pk)
+        out.append(
+            Freshness(
+                dataset=dataset,
+                last_load_at=last.finished_at if last else None,
+                last_batch_id=last.pk if last else None,
+                rows_last_load=(last.rows_total - last.rejected) if last else 0,
+                rows_loaded=int(total.get("rows") or 0),
+                loads=int(total.get("loads") or 0),
+                lag_days=_lag_days(last.finished_at if last else None, now),
+            )
+        )
+    return out
+
+
+def get_dataset_freshness(dataset: Dataset, *, now: dt.datetime | None = None) -> Freshness:
+    return list_dataset_freshness([dataset], now=now)[0]
+
+
+def list_source_freshness(
+    dataset: Dataset, actor: Any, *, now: dt.datetime | None = None
+) -> list[SourceFreshness]:
+    """Per sending department, limited to the batches the actor may see."""
+    now = now or timezone.now()
+    rows = (
+        _committed(LoadBatch.objects.visible_to(actor, VIEW))
+        .filter(dataset=dataset)
+        .values("department__name")
+        .annotate(
+            last=Max("finished_at"),
+            rows=Sum(F("imported") + F("updated")),
+            loads=Count("id"),
+        )
+        .order_by("department__name")
+    )
+    out = []
+    for row in rows:
+        lag = _lag_days(row["last"], now)
+        out.append(
+            SourceFreshness(
+                department_name=row["department__name"] or "系统（命令行导入）",
+                last_load_at=row["last"],
+                rows_loaded=int(row["rows"] or 0),
+                loads=int(row["loads"]),
+                lag_days=lag,
+                stale=lag is None or lag > dataset.stale_after_days,
+            )
+        )
+    return out
+
+
+def list_visible_datasets(actor: Any) -> QuerySet[Dataset]:
+    return Dataset.objects.visible_to(actor, VIEW).order_by("code")
+
+
+def list_quarantine(actor: Any, dataset: Dataset, *, status: str = QuarantineStatus.OPEN) -> Any:
+    """Quarantined rows of the batches the actor may change (隔离区)."""
+    return (
+        QuarantineRow.objects.filter(
+            dataset=dataset,
+            status=status,
+            batch__in=LoadBatch.objects.visible_to(actor, CHANGE).values("pk"),
+        )
+        .select_related("batch")
+        .order_by("batch_id", "row", "pk")
+    )
+
+
+def may_upload(actor: Any) -> bool:
+    return role_of(actor) in UPLOADER_ROLES
+
+
+def may_manage_datasets(actor: Any) -> bool:
+    return role_of(actor) in DATA_ADMINS
+
+
+__all__ = [
+    "API_PUSH_ROLES",
+    "UPLOADER_ROLES",
+    "Freshness",
+    "SourceFreshness",
+    "get_dataset_freshness",
+    "list_dataset_freshness",
+    "list_quarantine",
+    "list_source_freshness",
+    "list_visible_datasets",
+    "may_manage_datasets",
+    "may_upload",
+]
+
+
+def list_indicator_codes_for_dataset(dataset_code: str) -> list[str]:
+    """Codes of the indicators computed from a dataset's records, in definition order."""
+    return [d["indicator"] for d in DEFINITIONS if d["dataset"] == dataset_code]
+
+
+@dataclass(frozen=True)
+class DrillSource:
+    """Where an indicator's records are: its dataset, the date field that assigns a record to
+    a period, and the definition's row filter (口径)."""
+
+    dataset: str
+    period_field: str
+    filters: tuple[tuple[str, str, Any], ...]
+
+
+def drill_source(indicator: Indicator) -> DrillSource | None:
+    """None for indicators not computed from records (filled in, surveyed, composite)."""
+    definition = DEFINITIONS_BY_INDICATOR.get(indicator.code)
+    if definition is None:
+        return None
+    filters = tuple(tuple(f) for f in definition.get("filter", []))
+    return DrillSource(definition["dataset"], definition["period_field"], filters)  # type: ignore[arg-type]
+
+
+def drillable_regions(actor: Any) -> Any:
+    """Regions whose records the actor may open: their own subtree only. A district officer
+    sees the city figure on the indicator page, but never the city's records, which include
+    every other district's."""
+    from sizhen.core.access import region_scope_q
+
+    return Region.objects.filter(region_scope_q(actor, "path"))
+
+
+def get_latest_extract(
+    indicator: Indicator, region: Region, period: dt.date, *, actor: Any
+) -> RecordExtract | None:
+    return (
+        RecordExtract.objects.visible_to(actor, VIEW)
+        .filter(indicator=indicator, region=region, period=period)
+        .select_related("job")
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+
+
+def extract_workbook(extract: RecordExtract) -> bytes:
+    headers = [label for _, label in extract.columns]
+    return build_workbook([("明细记录", headers, extract.rows)])
