@@ -10,13 +10,14 @@ import csv
 
 import pytest
 
-from sizhen.indicators import loads
-from sizhen.indicators.catalogue import load_default_catalogue
-from sizhen.indicators.choices import LoadStatus
-from sizhen.indicators.compute import compute
-from sizhen.indicators.datasets import ensure_builtin_datasets
-from sizhen.indicators.engine.definitions import DEFINITIONS
-from sizhen.indicators.models import Dataset, IndicatorValue
+from sizhen.indicators.catalogue.imports import load_default_catalogue
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.ingestion import loads
+from sizhen.indicators.ingestion.choices import LoadStatus
+from sizhen.indicators.ingestion.compute import compute
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS
+from sizhen.indicators.ingestion.models import Dataset
 
 CITY, EAST, WEST, PARK = "449900", "449901", "449902", "P449951"
 
@@ -61,8 +62,6 @@ def catalogue(city, store_dir):
 
 
 def test_every_records_leaf_of_the_catalogue_has_a_definition(catalogue):
-    from sizhen.indicators.models import Indicator
-
     records_leaves = set(
         Indicator.objects.filter(source_kind="records").values_list("code", flat=True)
     )
