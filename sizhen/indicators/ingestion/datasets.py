@@ -14,7 +14,7 @@ from sizhen.indicators.ingestion.models import Dataset, DatasetVersion
 
 @transaction.atomic
 def ensure_builtin_datasets(*, actor: Any = None) -> list[Dataset]:
-    """Create the four built-in datasets (idempotent); never rewrites an existing version."""
+    """Create the built-in datasets (idempotent); never rewrites an existing version."""
     out = []
     for spec in BUILTIN_DATASETS:
         dataset, created = Dataset.objects.get_or_create(

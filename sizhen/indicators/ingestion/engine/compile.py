@@ -18,6 +18,8 @@ import ibis.expr.types as ir
 from sizhen.indicators.ingestion.engine.definitions import Definition
 
 TRUNCATE_UNITS = {"month": "M", "quarter": "Q", "year": "Y"}
+#: workdays: working days in (start, end] through the calendar table; days: calendar days.
+DERIVATIONS = ("workdays", "days")
 _OPS = {"==", "!=", "in", "not_in", "<", "<=", ">", ">=", "is_null", "not_null"}
 
 
@@ -142,9 +144,16 @@ def compile_group(
                 raise DefinitionError(f"derived field {name} defined two ways")
             derives[name] = derivation
     for name, derivation in derives.items():
-        if derivation[0] != "workdays":
+        if derivation[0] not in DERIVATIONS:
             raise DefinitionError(f"unknown derivation {derivation[0]}")
-        _, start, end = derivation
+        kind, start, end = derivation
+        if kind == "days":
+            # Calendar days between the two dates, as courts and procurement rules count them
+            # (the day of filing not counted): a plain date difference, no calendar join.
+            records = records.mutate(
+                **{name: records[end].date().delta(records[start].date(), unit="day")}
+            )
+            continue
         calendar = backend.table("dim_calendar")
         c_start = calendar.select(_s_date=calendar.date, _s_index=calendar.workday_index)
         c_end = calendar.select(_e_date=calendar.date, _e_index=calendar.workday_index)
@@ -177,7 +186,7 @@ def compile_group(
         aggregates[f"o{i}"] = _count_where(joined, own_condition)
         if kind == "count":
             aggregates[f"n{i}"] = _count_where(joined, own_condition).cast("float64")
-            finals.append((i, {"value": "n"}))
+            finals.append((i, {"value": "n", "measure": measure}))
         elif kind in ("sum", "mean"):
             column = joined[measure["field"]].cast("float64")
             aggregates[f"n{i}"] = _sum_where(column, own_condition)
@@ -186,16 +195,16 @@ def compile_group(
                     column.notnull() if own_condition is None else own_condition & column.notnull()
                 )
                 aggregates[f"d{i}"] = present.cast("int64").sum().cast("float64")
-                finals.append((i, {"value": "mean"}))
+                finals.append((i, {"value": "mean", "measure": measure}))
             else:
-                finals.append((i, {"value": "n"}))
+                finals.append((i, {"value": "n", "measure": measure}))
         elif kind in ("median", "percentile"):
             column = joined[measure["field"]].cast("float64")
             quantile = 0.5 if kind == "median" else float(measure["q"])
             if own_condition is not None:
                 column = ibis.ifelse(own_condition, column, ibis.null("float64"))
             aggregates[f"v{i}"] = column.quantile(quantile)
-            finals.append((i, {"value": "v"}))
+            finals.append((i, {"value": "v", "measure": measure}))
         elif kind == "ratio":
             for part, prefix in ((measure["numerator"], "n"), (measure["denominator"], "d")):
                 part_condition = _all(joined, part.get("filter"))
@@ -218,15 +227,16 @@ def compile_group(
     for i, spec in finals:
         n = grouped[f"n{i}"] if f"n{i}" in aggregates else ibis.null("float64")
         d = grouped[f"d{i}"] if f"d{i}" in aggregates else ibis.null("float64")
+        measure = spec.get("measure") or {}
+        unit_scale = float(measure.get("scale", 1))
         if spec["value"] == "n":
-            value = n
+            value = n * unit_scale if unit_scale != 1 else n
         elif spec["value"] == "v":
-            value = grouped[f"v{i}"]
+            value = grouped[f"v{i}"] * unit_scale if unit_scale != 1 else grouped[f"v{i}"]
         elif spec["value"] == "mean":
-            value = ibis.ifelse(d == 0, ibis.null("float64"), n / d)
+            value = ibis.ifelse(d == 0, ibis.null("float64"), n / d * unit_scale)
         else:
-            measure = spec["measure"]
-            scale = float(measure.get("scale", 1))
+            scale = unit_scale
             share = n / d
             value = (1 - share) * scale if measure.get("complement") else share * scale
             value = ibis.ifelse(d == 0, ibis.null("float64"), value)

@@ -106,6 +106,84 @@ RULES: dict[str, list[dict[str, str]]] = {
             "message": "中标通知时间早于公告时间",
         }
     ],
+    "construction_permits": [
+        {
+            "field": "permitted_at",
+            "code": "date_order",
+            "when": "permitted_at < applied_at",
+            "message": "施工许可核发时间早于首次申请时间",
+        },
+        {
+            "field": "completed_at",
+            "code": "date_order",
+            "when": "completed_at < applied_at",
+            "message": "竣工验收备案时间早于首次申请时间",
+        },
+    ],
+    "property_registrations": [
+        {
+            "field": "completed_at",
+            "code": "date_order",
+            "when": "completed_at < applied_at",
+            "message": "登簿时间早于申请时间",
+        },
+    ],
+    "court_cases": [
+        {
+            "field": "concluded_at",
+            "code": "date_order",
+            "when": "concluded_at < filed_at",
+            "message": "结案时间早于立案时间",
+        },
+        {
+            "field": "recovered_amount",
+            "code": "recovered_exceeds_claim",
+            "when": "recovered_amount > claim_amount",
+            "message": "实际到位金额不应超过标的金额",
+        },
+    ],
+    "labour_cases": [
+        {
+            "field": "closed_at",
+            "code": "date_order",
+            "when": "closed_at < accepted_at",
+            "message": "结案时间早于受理时间",
+        },
+    ],
+    "procurement": [
+        {
+            "field": "evaluated_at",
+            "code": "date_order",
+            "when": "evaluated_at < announced_at",
+            "message": "评审结束时间早于采购公告时间",
+        },
+        {
+            "field": "result_published_at",
+            "code": "date_order",
+            "when": "result_published_at < evaluated_at",
+            "message": "结果公告时间早于评审结束时间",
+        },
+        {
+            "field": "contract_signed_at",
+            "code": "date_order",
+            "when": "contract_signed_at < result_published_at",
+            "message": "合同签订时间早于结果公告时间",
+        },
+    ],
+    "market_supervision": [
+        {
+            "field": "grade",
+            "code": "grade_required",
+            "when": "record_kind = '信用评价' AND grade IS NULL",
+            "message": "信用评价记录缺少信用等级",
+        },
+        {
+            "field": "published",
+            "code": "published_required",
+            "when": "record_kind = '行政处罚' AND published IS NULL",
+            "message": "行政处罚记录缺少是否公示",
+        },
+    ],
 }
 
 

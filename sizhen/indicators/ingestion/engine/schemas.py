@@ -1,5 +1,6 @@
 """Built-in source dataset schemas (数据集). Admins define further datasets as data
-(``Dataset`` + ``DatasetVersion`` rows) without code; these four ship with the platform.
+(``Dataset`` + ``DatasetVersion`` rows) without code; these ship with the platform, one per
+source system that holds an indicator's transactions (docs/catalogue.md says which leaf each feeds).
 
 Field types: string, integer, decimal, datetime, date. ``allowed`` lists the accepted values
 (Chinese labels as source systems send them); ``aliases`` are further accepted header names.
@@ -152,7 +153,246 @@ UTILITY_CONNECTIONS: dict[str, Any] = {
     ],
 }
 
-BUILTIN_DATASETS = [GOV_SERVICE_CASES, ENTERPRISE_STARTUP, BIDDING, UTILITY_CONNECTIONS]
+CONSTRUCTION_PERMITS: dict[str, Any] = {
+    "code": "construction_permits",
+    "name": "工程建设项目审批",
+    "description": "工程建设项目审批管理系统记录：每个项目一行，从立项用地规划许可申请到竣工验收备案的"
+    "环节数、工作日、费用和质量安全检查次数。",
+    "key": "project_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["completed_at"],
+    "fields": [
+        field("project_id", "项目代码", required=True, aliases=["项目编号"]),
+        field("project_name", "项目名称", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "牵头审批部门编码", required=True),
+        field(
+            "project_type",
+            "项目类型",
+            required=True,
+            allowed=["社会投资低风险", "社会投资一般", "政府投资", "带方案出让"],
+        ),
+        field("applied_at", "首次申请时间", "datetime", required=True),
+        field("permitted_at", "施工许可核发时间", "datetime"),
+        field("completed_at", "竣工验收备案时间", "datetime"),
+        field("procedures", "审批环节数", "integer", required=True, minimum=0),
+        field("inspections", "质量安全检查次数", "integer", required=True, minimum=0),
+        field("fees", "审批相关费用（元）", "decimal", required=True, minimum=0),
+        field("construction_value", "工程造价（元）", "decimal", required=True, minimum=0),
+    ],
+}
+
+PROPERTY_REGISTRATIONS: dict[str, Any] = {
+    "code": "property_registrations",
+    "name": "不动产登记",
+    "description": "不动产登记信息平台办件：登记类型、申请与登簿时间、环节数、税费和不动产价值。",
+    "key": "registration_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["completed_at"],
+    "fields": [
+        field("registration_id", "登记业务号", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "登记机构编码", required=True),
+        field(
+            "registration_type",
+            "登记类型",
+            required=True,
+            allowed=["转移登记", "抵押登记", "首次登记", "变更登记"],
+        ),
+        field("applicant_type", "申请人类型", required=True, allowed=["企业", "个人"]),
+        field("channel", "申请渠道", required=True, allowed=["网上", "窗口", "银行网点"]),
+        field("applied_at", "申请时间", "datetime", required=True),
+        field("completed_at", "登簿时间", "datetime"),
+        field("procedures", "环节数", "integer", required=True, minimum=0),
+        field("fees", "税费（元）", "decimal", required=True, minimum=0),
+        field("property_value", "不动产价值（元）", "decimal", required=True, minimum=0),
+    ],
+}
+
+TAX_FILINGS: dict[str, Any] = {
+    "code": "tax_filings",
+    "name": "纳税申报",
+    "description": "税务部门共享的申报记录：纳税人类型、税种、申报渠道和申报时间（不含税额）。",
+    "key": "filing_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["filed_at"],
+    "fields": [
+        field("filing_id", "申报序号", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "主管税务机关编码", required=True),
+        field("taxpayer_type", "纳税人类型", required=True, allowed=["企业", "个体工商户"]),
+        field(
+            "tax_type",
+            "税种",
+            required=True,
+            allowed=["增值税", "企业所得税", "个人所得税", "社会保险费", "其他"],
+        ),
+        field(
+            "channel",
+            "申报渠道",
+            required=True,
+            allowed=["电子税务局", "移动端", "自助办税终端", "办税服务厅"],
+        ),
+        field("filed_at", "申报时间", "datetime", required=True),
+    ],
+}
+
+COURT_CASES: dict[str, Any] = {
+    "code": "court_cases",
+    "name": "法院案件",
+    "description": "法院审判流程管理系统共享的涉企案件：商事一审、执行和破产案件的立案、结案时间、"
+    "结案方式与标的金额。",
+    "key": "case_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["concluded_at"],
+    "fields": [
+        field("case_id", "案号", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "法院编码", required=True),
+        field("case_kind", "案件类型", required=True, allowed=["商事一审", "执行", "破产"]),
+        field("filed_at", "立案时间", "datetime", required=True),
+        field("concluded_at", "结案时间", "datetime"),
+        field(
+            "outcome",
+            "结案方式",
+            allowed=[
+                "判决",
+                "调解",
+                "撤诉",
+                "驳回",
+                "执行完毕",
+                "和解履行",
+                "终结本次执行",
+                "破产清算",
+                "重整",
+                "和解",
+            ],
+        ),
+        field("claim_amount", "标的金额/申报债权（元）", "decimal", minimum=0),
+        field("recovered_amount", "实际到位/清偿金额（元）", "decimal", minimum=0),
+    ],
+}
+
+LABOUR_CASES: dict[str, Any] = {
+    "code": "labour_cases",
+    "name": "劳动争议与劳动保障监察",
+    "description": "人社部门劳动人事争议调解仲裁和劳动保障监察案件：受理、结案时间和结案方式。",
+    "key": "case_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["closed_at", "accepted_at"],
+    "fields": [
+        field("case_id", "案件编号", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "受理机构编码", required=True),
+        field("case_kind", "案件类型", required=True, allowed=["争议调解仲裁", "劳动保障监察"]),
+        field("accepted_at", "受理时间", "datetime", required=True),
+        field("closed_at", "结案时间", "datetime"),
+        field(
+            "outcome",
+            "结案方式",
+            allowed=[
+                "调解成功",
+                "仲裁裁决",
+                "撤回",
+                "不予受理",
+                "责令改正",
+                "行政处罚",
+                "撤销立案",
+            ],
+        ),
+    ],
+}
+
+PROCUREMENT: dict[str, Any] = {
+    "code": "procurement",
+    "name": "政府采购",
+    "description": "政府采购云平台项目：采购公告、评审、结果公告、合同签订时间，电子化情况，履约"
+    "保证金与预付款金额。",
+    "key": "procurement_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["result_published_at"],
+    "fields": [
+        field("procurement_id", "采购项目编号", required=True),
+        field("project_name", "项目名称", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "采购人编码", required=True),
+        field(
+            "method",
+            "采购方式",
+            required=True,
+            allowed=["公开招标", "竞争性磋商", "竞争性谈判", "询价", "单一来源", "框架协议"],
+        ),
+        field("electronic", "全流程电子化", required=True, allowed=["是", "否"]),
+        field("announced_at", "采购公告时间", "datetime", required=True),
+        field("evaluated_at", "评审结束时间", "datetime"),
+        field("result_published_at", "结果公告时间", "datetime"),
+        field("contract_signed_at", "合同签订时间", "datetime"),
+        field("contract_amount", "合同金额（元）", "decimal", minimum=0),
+        field("performance_bond", "履约保证金（元）", "decimal", minimum=0),
+        field("advance_payment", "预付款（元）", "decimal", minimum=0),
+    ],
+}
+
+IP_PLEDGES: dict[str, Any] = {
+    "code": "ip_pledges",
+    "name": "知识产权质押登记",
+    "description": "知识产权质押登记记录（专利、商标、版权）：登记时间与融资金额。",
+    "key": "pledge_id",
+    "region_field": "region_code",
+    "department_field": "",
+    "period_fields": ["registered_at"],
+    "fields": [
+        field("pledge_id", "登记号", required=True),
+        field("region_code", "出质人区划代码", required=True),
+        field("ip_type", "质押物类型", required=True, allowed=["专利", "商标", "版权", "组合"]),
+        field("registered_at", "登记时间", "datetime", required=True),
+        field("amount", "融资金额（元）", "decimal", required=True, minimum=0),
+    ],
+}
+
+MARKET_SUPERVISION: dict[str, Any] = {
+    "code": "market_supervision",
+    "name": "市场监管与信用",
+    "description": "国家企业信用信息公示系统和“双随机、一公开”监管平台的记录：抽查任务、行政处罚"
+    "决定（是否公示）和企业公共信用综合评价等级。",
+    "key": "record_id",
+    "region_field": "region_code",
+    "department_field": "department_code",
+    "period_fields": ["concluded_at"],
+    "fields": [
+        field("record_id", "记录编号", required=True),
+        field("region_code", "区划代码", required=True),
+        field("department_code", "实施部门编码", required=True),
+        field(
+            "record_kind", "记录类型", required=True, allowed=["双随机抽查", "行政处罚", "信用评价"]
+        ),
+        field("concluded_at", "完成/决定/评价时间", "datetime", required=True),
+        field("joint", "跨部门联合", allowed=["是", "否"]),
+        field("published", "已公示", allowed=["是", "否"]),
+        field("grade", "信用等级", allowed=["A", "B", "C", "D"]),
+    ],
+}
+
+BUILTIN_DATASETS = [
+    GOV_SERVICE_CASES,
+    ENTERPRISE_STARTUP,
+    BIDDING,
+    UTILITY_CONNECTIONS,
+    CONSTRUCTION_PERMITS,
+    PROPERTY_REGISTRATIONS,
+    TAX_FILINGS,
+    COURT_CASES,
+    LABOUR_CASES,
+    PROCUREMENT,
+    IP_PLEDGES,
+    MARKET_SUPERVISION,
+]
 BUILTIN_BY_CODE = {d["code"]: d for d in BUILTIN_DATASETS}
 
 TYPES = ("string", "integer", "decimal", "datetime", "date")
