@@ -120,11 +120,19 @@ def require_capability(actor: Any, name: str, *, action: str = "access", target:
     require_role(actor, *capability_roles(name), action=action, target=target)
 
 
+def ensure_capability(actor: Any, name: str, refusal: Exception) -> None:
+    """For services: raise ``refusal`` (the service's own error, its message shown to the user)
+    unless the actor holds the capability."""
+    if not has_capability(actor, name):
+        raise refusal
+
+
 __all__ = [
     "CAPABILITIES",
     "REGISTRY",
     "Capability",
     "capability_roles",
+    "ensure_capability",
     "has_capability",
     "require_capability",
 ]
