@@ -70,6 +70,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("task.review", "审核工作任务", _OFFICE),
     Capability("task.supervise", "挂牌督办和协调会", _OFFICE),
     # --- rectification (整改清单) ---------------------------------------------------------------
+    Capability("rectification.manage", "统筹整改清单（可办理任一事项）", _OFFICE),
     Capability("rectification.register", "登记和导入整改事项", _OFFICE),
     Capability("rectification.review", "审核销号和核验整改效果", _OFFICE),
     Capability("rectification.publish", "曝光整改事项", _OFFICE),
