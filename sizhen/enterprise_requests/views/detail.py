@@ -61,7 +61,8 @@ _DISPATCH_FORM_CONTEXT = {"department": "chosen in the dispatch form"}
 
 
 def workflow_actions(req: EnterpriseRequest, actor: Any) -> set[str]:
-    """The page actions backed by a workflow step: exactly the steps ``available()`` allows."""
+    """The page actions backed by a workflow step: the steps ``available()`` allows the viewer
+    now (on the office's page, less those it leaves to the unit and the enterprise)."""
     office = has_capability(actor, "request.manage")
     acts: set[str] = set()
     for t in REQUEST_WORKFLOW.available(req, actor, _DISPATCH_FORM_CONTEXT):
