@@ -31,14 +31,12 @@ from sizhen.accounts.filters import ApiTokenFilter, UserFilter
 from sizhen.accounts.forms import ApiTokenForm, LoginForm, PasswordChangeForm, UserForm
 from sizhen.accounts.models import ApiToken, ApiTokenScope, User
 from sizhen.core import context
-from sizhen.core.access import CHANGE, VIEW, require_role, role_of
+from sizhen.core.access import CHANGE, VIEW
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import Role
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.organisations.validators import mask_phone
 
 #: who may read the user list (read-only except for the system administrator); see User.scope_q
-USER_VIEW_ROLES = frozenset({Role.SYSADMIN, Role.COORDINATOR, Role.LEADER})
-ADMIN = Role.SYSADMIN
 
 
 def _local(value: dt.datetime | None) -> str:
@@ -175,7 +173,7 @@ def _user_link(user: User) -> str:
 class UserListView(ScopedListView):
     model = User
     title = "用户"
-    roles = USER_VIEW_ROLES
+    roles = capability_roles("user.view")
     filterset_class = UserFilter
     search_fields = ("username", "full_name")
     search_placeholder = "用户名或姓名"
@@ -197,7 +195,7 @@ class UserListView(ScopedListView):
         return selectors.list_users(self.request.user, action)
 
     def page_actions(self) -> list[PageAction]:
-        if role_of(self.request.user) == ADMIN:
+        if has_capability(self.request.user, "user.admin"):
             return [PageAction("新建用户", reverse("accounts:user_create"), "primary")]
         return []
 
@@ -208,7 +206,7 @@ def _active_label(user: User) -> str:
 
 @login_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *USER_VIEW_ROLES, action=VIEW, target="用户")
+    require_capability(request.user, "user.view", action=VIEW, target="用户")
     user = selectors.get_user(request.user, pk)
     return render(
         request,
@@ -217,8 +215,8 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": f"用户：{user.username}",
             "subject": user,
             "phone_masked": mask_phone(user.phone),
-            "can_change": role_of(request.user) == ADMIN and user.pk != request.user.pk,
-            "can_edit": role_of(request.user) == ADMIN,
+            "can_change": has_capability(request.user, "user.admin") and user.pk != request.user.pk,
+            "can_edit": has_capability(request.user, "user.admin"),
         },
     )
 
@@ -226,7 +224,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables("initial")
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, ADMIN, action=CHANGE, target="新建用户")
+    require_capability(request.user, "user.admin", action=CHANGE, target="新建用户")
     form = UserForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -256,7 +254,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, ADMIN, action=CHANGE, target="编辑用户")
+    require_capability(request.user, "user.admin", action=CHANGE, target="编辑用户")
     user = selectors.get_user(request.user, pk, CHANGE)
     form = UserForm(request.POST or None, actor=request.user, instance=user)
     if request.method == "POST" and form.is_valid():
@@ -282,7 +280,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _user_state_change(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
     label = "启用" if active else "停用"
-    require_role(request.user, ADMIN, action=CHANGE, target=f"{label}用户")
+    require_capability(request.user, "user.admin", action=CHANGE, target=f"{label}用户")
     user = selectors.get_user(request.user, pk, CHANGE)
     if request.method == "POST":
         try:
@@ -323,7 +321,7 @@ def user_enable(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables("new_password")
 @login_required
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, ADMIN, action=CHANGE, target="重置密码")
+    require_capability(request.user, "user.admin", action=CHANGE, target="重置密码")
     user = selectors.get_user(request.user, pk, CHANGE)
     if request.method == "POST":
         try:
@@ -373,7 +371,7 @@ def _revoke_link(token: ApiToken) -> str:
 class ApiTokenListView(ScopedListView):
     model = ApiToken
     title = "接口令牌"
-    roles = frozenset({ADMIN})
+    roles = capability_roles("user.admin")
     filterset_class = ApiTokenFilter
     search_fields = ("name", "prefix")
     search_placeholder = "名称或前缀"
@@ -412,7 +410,7 @@ class ApiTokenListView(ScopedListView):
 @sensitive_variables("secret")
 @login_required
 def token_create(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, ADMIN, action=CHANGE, target="新建接口令牌")
+    require_capability(request.user, "user.admin", action=CHANGE, target="新建接口令牌")
     form = ApiTokenForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -448,7 +446,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, ADMIN, action=CHANGE, target="吊销接口令牌")
+    require_capability(request.user, "user.admin", action=CHANGE, target="吊销接口令牌")
     token = selectors.get_api_token(request.user, pk, CHANGE)
     if token.revoked_at is not None:
         messages.info(request, f"令牌“{token}”已于 {_local(token.revoked_at)} 吊销")

@@ -18,6 +18,7 @@ from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryFor
 from sizhen.core.listing import ListColumn, ScopedListView
 from sizhen.core.models import AuditEvent, CalendarDay, CalendarYear, Job, Notification
 from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
 
@@ -66,7 +67,7 @@ def system_index(request: HttpRequest) -> HttpResponse:
 class AuditEventListView(ScopedListView):
     model = AuditEvent
     title = "审计日志"
-    roles = frozenset({Role.SYSADMIN})
+    roles = capability_roles("audit.view")
     filterset_class = AuditEventFilter
     default_sort = "-at"
     export_name = "审计日志"
@@ -107,7 +108,7 @@ class JobListView(ScopedListView):
     filterset_class = JobFilter
     default_sort = "-created_at"
     export_name = "后台任务"
-    roles = frozenset({Role.SYSADMIN, Role.COORDINATOR})
+    roles = capability_roles("jobs.view")
     template_name = "core/job_list.html"
     columns = (
         ListColumn("pk", "编号", sort="id"),
@@ -161,7 +162,7 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.SYSADMIN, Role.COORDINATOR, target="工作日历")
+    require_capability(request.user, "calendar.view", target="工作日历")
     calendar = get_calendar()
     query = WorkdayQueryForm(request.GET or None)
     answer = None
@@ -197,7 +198,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             "overrides": CalendarDay.objects.all(),
             "years": CalendarYear.objects.all(),
             "known_until": PACKAGE_LAST_YEAR,
-            "can_edit": role_of(request.user) == Role.SYSADMIN,
+            "can_edit": has_capability(request.user, "calendar.edit"),
         },
     )
 
@@ -205,7 +206,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_set_day(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarDayForm(request.POST)
     if form.is_valid():
         try:
@@ -221,7 +222,7 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    require_capability(request.user, "calendar.edit", target="工作日历维护")
     day = CalendarDay.objects.filter(pk=pk).first()
     if day is None:
         raise Http404("未找到该记录")
@@ -233,7 +234,7 @@ def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_confirm_year(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.SYSADMIN, target="工作日历维护")
+    require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarYearForm(request.POST)
     if form.is_valid():
         try:

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
-from sizhen.core.access import EXPORT, get_visible_or_404, require_role
+from sizhen.core.access import EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
 from sizhen.dashboards.selectors import IndicatorOverview
@@ -30,7 +30,7 @@ EXPORTS = ("series", "districts")
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="指标看板")
+    require_capability(request.user, "staff.pages", target="指标看板")
     return render(
         request,
         "dashboards/index.html",
@@ -40,7 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def indicator(request: HttpRequest, code: str) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="指标页面")
+    require_capability(request.user, "staff.pages", target="指标页面")
     export = request.GET.get("export", "")
     action = EXPORT if export else "view"
     item = get_visible_or_404(

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from sizhen.core.access import require_role
 from sizhen.core.audit import record_event
-from sizhen.core.roles import CITY_WIDE_ROLES, Role
+from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
 
@@ -84,11 +83,10 @@ def bigscreen(request: HttpRequest) -> HttpResponse:
 #: their own district (the selectors scope every figure: the city index and history, their
 #: district's row of the ranking and heat map with its rank among all, their tasks, items,
 #: requests and alerts). Everyone else gets a 404.
-COCKPIT_ROLES = CITY_WIDE_ROLES | {Role.DISTRICT_OFFICER}
 
 
 def require_leadership(request: HttpRequest, target: str) -> None:
-    require_role(request.user, *COCKPIT_ROLES, target=target)
+    require_capability(request.user, "cockpit.view", target=target)
 
 
 Sheet = tuple[str, list[str], list[list[Any]]]

@@ -16,9 +16,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
-from sizhen.core.access import EXPORT, VIEW, get_visible_or_404, require_role
+from sizhen.core.access import EXPORT, VIEW, get_visible_or_404
 from sizhen.core.audit import record_event
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.dashboards import selectors
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
@@ -88,7 +88,7 @@ def _url(indicator: Indicator, region: Region, period: dt.date, **extra: str) ->
 @login_required
 @require_http_methods(["GET", "POST"])
 def records(request: HttpRequest, code: str) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="明细记录")
+    require_capability(request.user, "staff.pages", target="明细记录")
     export = request.GET.get("export", "")
     if export and export != "xlsx":
         raise Http404("未知的导出类型")

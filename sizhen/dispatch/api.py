@@ -9,9 +9,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from sizhen.core.access import require_role
 from sizhen.core.api import actor_of, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
 from sizhen.dispatch.catalogue import category_name
 from sizhen.dispatch.services import suggest
 
@@ -45,7 +44,7 @@ class SuggestOut(Schema):
 @router.post("/dispatch/suggest", response=SuggestOut, summary="智能派单建议（前三个部门和类别）")
 def suggest_dispatch(request: HttpRequest, payload: SuggestIn) -> dict[str, Any]:
     require_token_scope(request, "requests:write")
-    require_role(actor_of(request), *STAFF_ROLES, Role.MACHINE, target="智能派单接口")
+    require_capability(actor_of(request), "staff.api", target="智能派单接口")
     text = payload.text.strip()
     if not text:
         raise HttpError(400, "诉求内容不能为空")

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from sizhen.core.access import NOTHING, ScopedManager, has_role
-from sizhen.core.roles import Role
+from sizhen.core.access import NOTHING, ScopedManager
+from sizhen.core.permissions import has_capability
 
 
 class ExampleSource(models.TextChoices):
@@ -57,7 +57,7 @@ class DispatchCatalogueEntry(models.Model):
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         # The catalogue is the coordinator's tool; nobody else reads or edits it on pages.
-        if has_role(actor, Role.COORDINATOR):
+        if has_capability(actor, "dispatch_catalogue.edit"):
             return Q()
         return NOTHING
 

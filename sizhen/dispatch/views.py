@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import Role
+from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.dispatch.forms import CatalogueEntryForm
 from sizhen.dispatch.models import DispatchCatalogueEntry, DispatchExample, DispatchModel
 from sizhen.dispatch.services import (
@@ -24,7 +24,6 @@ from sizhen.dispatch.services import (
     save_catalogue_entry,
 )
 
-MANAGERS = frozenset({Role.COORDINATOR})
 TARGET = "派单目录"
 
 
@@ -35,7 +34,7 @@ def _edit_url(entry: DispatchCatalogueEntry) -> str:
 class CatalogueListView(ScopedListView):
     model = DispatchCatalogueEntry
     title = "派单目录"
-    roles = MANAGERS
+    roles = capability_roles("dispatch_catalogue.edit")
     default_sort = "department__code"
     export_name = "派单目录"
     search_fields = ("department__name", "department__short_name", "keywords", "typical_matters")
@@ -77,7 +76,7 @@ def _form_page(request: HttpRequest, form: CatalogueEntryForm, title: str) -> Ht
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target=TARGET)
+    require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     form = CatalogueEntryForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -97,7 +96,7 @@ def entry_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target=TARGET)
+    require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     entry = get_visible_or_404(
         DispatchCatalogueEntry.objects.select_related("department"), request.user, CHANGE, pk=pk
     )
@@ -120,7 +119,7 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def load_defaults(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target=TARGET)
+    require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     result = load_default_catalogue(actor=request.user)
     text = f"已载入默认派单目录：新建 {result.created} 条，保留已有 {result.unchanged} 条"
     if result.unmatched:
@@ -132,7 +131,7 @@ def load_defaults(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def model_status(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target=TARGET)
+    require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     models = list(DispatchModel.objects.defer("blob")[:20])
     return render(
         request,
@@ -150,7 +149,7 @@ def model_status(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def train(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target=TARGET)
+    require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     request_training(actor=request.user)
     messages.success(request, "已提交训练任务，完成后若交叉验证准确率不低于现有模型将自动启用")
     return redirect("dispatch:model_status")

@@ -16,9 +16,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from sizhen.core.access import VIEW, get_visible_or_404, require_role, role_of
+from sizhen.core.access import VIEW, get_visible_or_404, role_of
 from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
+from sizhen.core.roles import Role
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
@@ -136,7 +137,7 @@ def _require_write(request: HttpRequest) -> Any:
     if role_of(actor) == Role.MACHINE:
         require_token_scope(request, WRITE_SCOPE)
     else:
-        require_role(actor, *services.SUBMIT_ROLES, action="requests.push", target="诉求接口")
+        require_capability(actor, "request.push", action="requests.push", target="诉求接口")
     return actor
 
 
@@ -146,9 +147,7 @@ def _require_read(request: HttpRequest) -> Any:
         if not actor.has_scope(WRITE_SCOPE):
             require_token_scope(request, READ_SCOPE)
     else:
-        require_role(
-            actor, *STAFF_ROLES, Role.ENTERPRISE, action="requests.read", target="诉求接口"
-        )
+        require_capability(actor, "request.read_api", action="requests.read", target="诉求接口")
     return actor
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, ScopedManager, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.enterprise_requests.choices import (
     DEFAULT_LIMITS,
@@ -24,7 +25,6 @@ from sizhen.enterprise_requests.choices import (
     Satisfaction,
 )
 from sizhen.enterprise_requests.workflow import (
-    MANAGERS,
     ON_THE_CLOCK,
     REQUEST_WORKFLOW,
     STATES,
@@ -101,7 +101,7 @@ class RequestCategory(models.Model):
         # The taxonomy is public reading for anyone logged in; the office edits it.
         if action in (VIEW, EXPORT):
             return Q() if role_of(actor) is not None else None
-        return Q() if role_of(actor) in MANAGERS else None
+        return Q() if has_capability(actor, "request_category.edit") else None
 
 
 class Forum(models.Model):

@@ -27,11 +27,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
 from sizhen.core.jobs import JobContext, enqueue, job, schedule
 from sizhen.core.models import Job
-from sizhen.core.roles import Role
+from sizhen.core.permissions import has_capability
 from sizhen.core.xlsx import build_workbook
 from sizhen.enterprise_requests import analysis
 from sizhen.enterprise_requests.analysis import SYSTEM, AnalysisFilter, Figures
@@ -39,8 +38,6 @@ from sizhen.enterprise_requests.choices import Satisfaction
 from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.organisations.models import Region
 
-REPORT_READERS = frozenset({Role.COORDINATOR, Role.LEADER, Role.SYSADMIN})
-REPORT_WRITERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
 EXAMPLES_PER_PROBLEM = 2
@@ -390,7 +387,7 @@ def definitions_text() -> list[str]:
 
 def request_monthly_report(*, actor: Any, month: dt.date) -> Job:
     """Queue the generation of one month's report (while one is queued it is returned)."""
-    if role_of(actor) not in REPORT_WRITERS:
+    if not has_capability(actor, "request_report.write"):
         raise ReportError("只有营商办或系统管理员可以生成诉求分析报告")
     if month > timezone.localdate().replace(day=1):
         raise ReportError("不能生成未来月份的报告")
@@ -549,7 +546,7 @@ def publishing_actor(actor_id: int | None = None) -> Any:
 
 
 def request_publication(*, actor: Any, month: dt.date) -> Job:
-    if role_of(actor) not in REPORT_WRITERS:
+    if not has_capability(actor, "request_report.write"):
         raise ReportError("只有营商办或系统管理员可以发布诉求指标")
     if not _mapping():
         raise ReportError("尚未配置要发布的指标（SIZHEN_REQUEST_RATES['publish']）")

@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import require_role, role_of
+from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
+from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.enterprise_requests import analysis, report
@@ -24,16 +25,6 @@ from sizhen.enterprise_requests.choices import Channel
 from sizhen.enterprise_requests.models import RequestCategory
 from sizhen.organisations.models import Department, Region
 
-#: Who uses the analysis: city-wide roles see all, a district its subtree, a department what it
-#: leads or co-handles (the request scope decides); enterprises get 404.
-ANALYSIS_ROLES = (
-    Role.COORDINATOR,
-    Role.LEADER,
-    Role.SYSADMIN,
-    Role.DISTRICT_OFFICER,
-    Role.LEAD_DEPARTMENT,
-    Role.RESPONSIBLE_DEPARTMENT,
-)
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 3
 RATE_COLUMNS = [
@@ -224,7 +215,7 @@ def _export(request: HttpRequest, f: AnalysisFilter, what: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def index(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
-    require_role(actor, *ANALYSIS_ROLES, target="诉求分析")
+    require_capability(actor, "request.analysis", target="诉求分析")
     form = AnalysisForm(request.GET or None, actor=actor)
     if request.GET and not form.is_valid():
         for errors in form.errors.values():
@@ -271,7 +262,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
         "topics": topics,
         "definitions": report.definitions_text(),
         "query": query.urlencode(),
-        "can_report": role_of(actor) in report.REPORT_READERS,
+        "can_report": has_capability(actor, "request_report.read"),
     }
     return render(request, "enterprise_requests/analysis.html", context)
 
@@ -280,11 +271,11 @@ def index(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET"])
 def reports(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    require_role(actor, *report.REPORT_READERS, target="诉求分析报告")
+    require_capability(actor, "request_report.read", target="诉求分析报告")
     context = {
         "reports": report.stored_reports(),
         "default_month": f"{report.previous_month():%Y-%m}",
-        "can_write": role_of(actor) in report.REPORT_WRITERS,
+        "can_write": has_capability(actor, "request_report.write"),
         "publish_configured": bool(analysis.rate_settings()["publish"]),
     }
     return render(request, "enterprise_requests/report_list.html", context)
@@ -294,7 +285,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 @require_POST
 def report_generate(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    require_role(actor, *report.REPORT_WRITERS, target="生成诉求分析报告")
+    require_capability(actor, "request_report.write", target="生成诉求分析报告")
     try:
         month = report.parse_month(request.POST.get("month", ""))
         job = report.request_monthly_report(actor=actor, month=month)
@@ -311,7 +302,7 @@ def report_generate(request: HttpRequest) -> HttpResponse:
 @require_POST
 def publish(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    require_role(actor, *report.REPORT_WRITERS, target="发布诉求指标")
+    require_capability(actor, "request_report.write", target="发布诉求指标")
     try:
         month = report.parse_month(request.POST.get("month", ""))
         job = report.request_publication(actor=actor, month=month)
@@ -326,7 +317,7 @@ def publish(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def report_download(request: HttpRequest, month: str) -> FileResponse:
     actor: Any = request.user
-    require_role(actor, *report.REPORT_READERS, target="诉求分析报告")
+    require_capability(actor, "request_report.read", target="诉求分析报告")
     try:
         day = report.parse_month(month)
     except report.ReportError as exc:

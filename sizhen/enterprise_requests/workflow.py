@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sizhen.core.access import role_of
+from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
 
@@ -50,8 +51,6 @@ TERMINAL = frozenset({CLOSED, REFERRED, MERGED, WITHDRAWN, REJECTED})
 ON_THE_CLOCK = frozenset({DISPATCHED, HANDLING})
 #: States in which a duplicate may be merged into another request, or serve as the main one.
 MERGEABLE = frozenset({SUBMITTED, REGISTERED, DISPATCHED, HANDLING, RETURNED})
-MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
-HANDLER_ROLES = frozenset({Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT, *MANAGERS})
 
 
 def is_closed(status: str) -> bool:
@@ -60,7 +59,7 @@ def is_closed(status: str) -> bool:
 
 
 def _lead_unit(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
-    if role_of(actor) in MANAGERS:
+    if has_capability(actor, "request.manage"):
         return None
     department_id = getattr(actor, "department_id", None)
     if department_id is not None and department_id == request.lead_department_id:
@@ -73,7 +72,7 @@ def _department_given(request: Any, actor: Any, context: dict[str, Any]) -> str 
 
 
 def _own_enterprise(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
-    if role_of(actor) in MANAGERS:
+    if has_capability(actor, "request.manage"):
         return None
     enterprise_id = getattr(actor, "enterprise_id", None)
     if enterprise_id is not None and enterprise_id == request.enterprise_id:
@@ -87,7 +86,7 @@ def _after_second_assignment(request: Any, actor: Any, context: dict[str, Any]) 
 
 
 def _revisitor(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
-    if role_of(actor) in MANAGERS:
+    if has_capability(actor, "request.manage"):
         return None
     if role_of(actor) == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == (
         request.enterprise_id
@@ -102,45 +101,67 @@ REQUEST_WORKFLOW = Workflow(
     initial=SUBMITTED,
     terminal=TERMINAL,
     transitions=[
-        Transition("register", (SUBMITTED,), REGISTERED, "登记分类", roles=MANAGERS),
+        Transition(
+            "register",
+            (SUBMITTED,),
+            REGISTERED,
+            "登记分类",
+            roles=capability_roles("request.manage"),
+        ),
         Transition(
             "dispatch",
             (SUBMITTED, REGISTERED, RETURNED, DISPATCHED, HANDLING),
             DISPATCHED,
             "派单",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             guard=_department_given,
         ),
         Transition(
-            "accept", (DISPATCHED,), HANDLING, "签收", roles=HANDLER_ROLES, guard=_lead_unit
+            "accept",
+            (DISPATCHED,),
+            HANDLING,
+            "签收",
+            roles=capability_roles("request.handle"),
+            guard=_lead_unit,
         ),
         Transition(
             "return",
             (DISPATCHED, HANDLING),
             RETURNED,
             "退单",
-            roles=HANDLER_ROLES,
+            roles=capability_roles("request.handle"),
             guard=_lead_unit,
             note_required=True,
         ),
         Transition(
-            "reply", (HANDLING,), REPLIED, "答复企业", roles=HANDLER_ROLES, guard=_lead_unit
+            "reply",
+            (HANDLING,),
+            REPLIED,
+            "答复企业",
+            roles=capability_roles("request.handle"),
+            guard=_lead_unit,
         ),
         Transition(
             "reply_for_review",
             (HANDLING,),
             REPLY_REVIEW,
             "提交答复审核",
-            roles=HANDLER_ROLES,
+            roles=capability_roles("request.handle"),
             guard=_lead_unit,
         ),
-        Transition("approve_reply", (REPLY_REVIEW,), REPLIED, "审核通过", roles=MANAGERS),
+        Transition(
+            "approve_reply",
+            (REPLY_REVIEW,),
+            REPLIED,
+            "审核通过",
+            roles=capability_roles("request.manage"),
+        ),
         Transition(
             "send_back_reply",
             (REPLY_REVIEW,),
             HANDLING,
             "退回修改答复",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             note_required=True,
         ),
         Transition("revisit_satisfied", (REPLIED,), CLOSED, "回访（满意）", guard=_revisitor),
@@ -152,7 +173,7 @@ REQUEST_WORKFLOW = Workflow(
             (UNSATISFIED,),
             HANDLING,
             "二次交办",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             note_required=True,
         ),
         Transition(
@@ -160,7 +181,7 @@ REQUEST_WORKFLOW = Workflow(
             (UNSATISFIED,),
             REFERRED,
             "转纪委监委",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             guard=_after_second_assignment,
             note_required=True,
         ),
@@ -169,7 +190,7 @@ REQUEST_WORKFLOW = Workflow(
             (UNSATISFIED,),
             CLOSED,
             "办结存档",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             note_required=True,
         ),
         Transition(
@@ -177,7 +198,7 @@ REQUEST_WORKFLOW = Workflow(
             (SUBMITTED, REGISTERED, DISPATCHED, HANDLING, RETURNED),
             MERGED,
             "并单",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
         ),
         Transition(
             "withdraw",
@@ -192,7 +213,7 @@ REQUEST_WORKFLOW = Workflow(
             (SUBMITTED, REGISTERED, RETURNED),
             REJECTED,
             "不予受理",
-            roles=MANAGERS,
+            roles=capability_roles("request.manage"),
             note_required=True,
         ),
     ],

@@ -11,9 +11,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from sizhen.core.access import require_role
 from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.selectors import list_alerts
@@ -123,7 +122,7 @@ def _out(a: Alert) -> dict[str, Any]:
 def alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
     require_token_scope(request, "read")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="预警接口")
+    require_capability(actor, "staff.api", target="预警接口")
     if filters.status and filters.status not in STATES:
         raise HttpError(400, f"参数 status 应为 {'、'.join(STATES)} 之一")
     qs = list_alerts(

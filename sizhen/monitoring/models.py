@@ -10,9 +10,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import Indicator
-from sizhen.monitoring.workflow import ALERT_WORKFLOW, MANAGERS, OPEN, STATES
+from sizhen.monitoring.workflow import ALERT_WORKFLOW, OPEN, STATES
 from sizhen.organisations.models import Department, Region
 
 
@@ -119,7 +120,7 @@ class Alert(models.Model):
         department_id = getattr(actor, "department_id", None)
         assigned = Q(assigned_department_id=department_id) if department_id else None
         if action in (CHANGE, DELETE):
-            if action == CHANGE and role in MANAGERS:
+            if action == CHANGE and has_capability(actor, "alert.manage"):
                 return Q()
             # The assigned department may acknowledge; the workflow guard decides which action.
             return assigned if action == CHANGE else None
@@ -210,4 +211,4 @@ class AlertRule(models.Model):
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         # Rules are the coordinating office's (营商办) configuration; nobody else sees them.
-        return Q() if role_of(actor) in MANAGERS else None
+        return Q() if has_capability(actor, "alert_rule.edit") else None

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.forms import AlertFilter, AlertRuleForm, TransitionForm
@@ -27,7 +27,7 @@ from sizhen.monitoring.services import (
     transition_alert,
     update_alert_rule,
 )
-from sizhen.monitoring.workflow import MANAGERS, SYSTEM_ACTIONS
+from sizhen.monitoring.workflow import SYSTEM_ACTIONS
 from sizhen.organisations.models import Department
 
 
@@ -38,7 +38,7 @@ def _detail_url(a: Alert) -> str:
 class AlertListView(ScopedListView):
     model = Alert
     title = "预警"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = AlertFilter
     default_sort = "-impact"
     export_name = "预警"
@@ -63,7 +63,7 @@ class AlertListView(ScopedListView):
 @login_required
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="预警")
+    require_capability(request.user, "staff.pages", target="预警")
     alert = get_visible_or_404(Alert, request.user, pk=pk)
     can_change = Alert.objects.visible_to(request.user, CHANGE).filter(pk=pk).exists()
     transitions = (
@@ -93,7 +93,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="预警")
+    require_capability(request.user, "staff.pages", target="预警")
     alert = get_visible_or_404(Alert, request.user, CHANGE, pk=pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -136,7 +136,7 @@ def _or_inherit(value: Any) -> Any:
 class AlertRuleListView(ScopedListView):
     model = AlertRule
     title = "预警规则"
-    roles = MANAGERS
+    roles = capability_roles("alert_rule.edit")
     default_sort = "indicator__code"
     export_name = "预警规则"
     search_fields = ("indicator__name", "indicator__code", "note")
@@ -210,7 +210,7 @@ def _rule_form_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="预警规则")
+    require_capability(request.user, "alert_rule.edit", target="预警规则")
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rule = create_alert_rule(actor=request.user, **form.rule_values())
@@ -222,7 +222,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="预警规则")
+    require_capability(request.user, "alert_rule.edit", target="预警规则")
     rule = get_visible_or_404(
         AlertRule.objects.select_related("indicator"), request.user, CHANGE, pk=pk
     )
@@ -244,7 +244,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="预警规则")
+    require_capability(request.user, "alert_rule.edit", target="预警规则")
     rule = get_visible_or_404(AlertRule, request.user, CHANGE, pk=pk)
     delete_alert_rule(rule, actor=request.user)
     messages.success(request, "已删除该预警规则，相关指标改用默认规则")

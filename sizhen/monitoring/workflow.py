@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizhen.core.access import role_of
-from sizhen.core.roles import Role
+from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.workflow import Transition, Workflow
 
 OPEN = "open"
@@ -30,7 +29,6 @@ STATES = {
 }
 #: States in which the alert still needs attention; the scan updates these in place.
 ACTIVE_STATES = frozenset({OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED})
-MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 #: Transitions only the scan takes; pages never offer them as buttons.
 SYSTEM_ACTIONS = frozenset({"reopen", "auto_resolve"})
 #: The note the scan records when it resolves an alert whose condition cleared.
@@ -38,7 +36,7 @@ CONDITION_CLEARED = "条件已消除"
 
 
 def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
-    if role_of(actor) in MANAGERS:
+    if has_capability(actor, "alert.manage"):
         return None
     department_id = getattr(actor, "department_id", None)
     if department_id is not None and department_id == alert.assigned_department_id:
@@ -80,7 +78,7 @@ ALERT_WORKFLOW = Workflow(
             (OPEN, ACKNOWLEDGED),
             ASSIGNED,
             "交办部门",
-            roles=MANAGERS,
+            roles=capability_roles("alert.manage"),
             guard=_department_given,
             note_required=True,
         ),
@@ -89,18 +87,22 @@ ALERT_WORKFLOW = Workflow(
             (OPEN, ACKNOWLEDGED, ASSIGNED),
             CONVERTED,
             "转为任务或整改事项",
-            roles=MANAGERS,
+            roles=capability_roles("alert.manage"),
             guard=_target_given,
         ),
         Transition(
-            "resolve", (ACKNOWLEDGED, ASSIGNED, CONVERTED), RESOLVED, "标记已解决", roles=MANAGERS
+            "resolve",
+            (ACKNOWLEDGED, ASSIGNED, CONVERTED),
+            RESOLVED,
+            "标记已解决",
+            roles=capability_roles("alert.manage"),
         ),
         Transition(
             "dismiss",
             (OPEN, ACKNOWLEDGED, ASSIGNED, CONVERTED),
             DISMISSED,
             "忽略",
-            roles=MANAGERS,
+            roles=capability_roles("alert.manage"),
             note_required=True,
         ),
         Transition("reopen", (RESOLVED,), OPEN, "重新打开", guard=_by_scan),

@@ -11,12 +11,7 @@ from django.db.models import Model, Q, QuerySet
 
 from sizhen.core.access import CHANGE, region_scope_q, role_of
 from sizhen.core.refcache import ReferenceCache
-from sizhen.core.roles import STAFF_ROLES
 from sizhen.organisations.models import Region
-
-#: Roles that may open the organisations admin pages (组织机构管理). Enterprises use the API and
-#: their own modules; the list scope still narrows what every staff role sees.
-PAGE_ROLES = STAFF_ROLES
 
 
 def can_change_any(actor: Any, model: type[Model]) -> bool:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from sizhen.core.access import CHANGE, get_visible_or_404, require_role
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.organisations import services
 from sizhen.organisations.filters import DepartmentFilter, EnterpriseFilter, RegionFilter
@@ -40,7 +41,7 @@ from sizhen.organisations.imports import (
     stage_upload,
 )
 from sizhen.organisations.models import Department, Enterprise, Region
-from sizhen.organisations.selectors import PAGE_ROLES, can_change, can_change_any
+from sizhen.organisations.selectors import can_change, can_change_any
 from sizhen.organisations.validators import mask_phone
 
 #: How many row errors the page shows; the downloadable report has all of them.
@@ -51,7 +52,8 @@ _SESSION_KEY = "organisations_imports"
 
 
 def _require_page(actor: Any, target: str) -> None:
-    require_role(actor, *PAGE_ROLES, target=target)
+    # Enterprises use the API and their own modules; the list scope narrows what staff see.
+    require_capability(actor, "staff.pages", target=target)
 
 
 def _require_change_any(actor: Any, model: type[Model], target: str) -> None:
@@ -80,7 +82,7 @@ def _yes_no(value: bool) -> str:
 class RegionListView(ScopedListView):
     model = Region
     title = "行政区划"
-    roles = PAGE_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = RegionFilter
     default_sort = "path"
     export_name = "行政区划"
@@ -110,7 +112,7 @@ class RegionListView(ScopedListView):
 class DepartmentListView(ScopedListView):
     model = Department
     title = "部门"
-    roles = PAGE_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = DepartmentFilter
     default_sort = "code"
     export_name = "部门"
@@ -140,7 +142,7 @@ class DepartmentListView(ScopedListView):
 class EnterpriseListView(ScopedListView):
     model = Enterprise
     title = "企业"
-    roles = PAGE_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = EnterpriseFilter
     default_sort = "name"
     export_name = "企业"

@@ -14,9 +14,9 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
@@ -130,7 +130,7 @@ def _out(item: RectificationItem) -> dict[str, Any]:
 def _reader(request: HttpRequest) -> Any:
     require_token_scope(request, READ_SCOPE)
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="整改清单接口")
+    require_capability(actor, "staff.api", target="整改清单接口")
     return actor
 
 
@@ -187,7 +187,7 @@ def get_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
 def post_progress(request: HttpRequest, item_id: int, body: ProgressIn) -> Any:
     require_token_scope(request, PROGRESS_SCOPE)
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="整改进展接口")
+    require_capability(actor, "staff.api", target="整改进展接口")
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region"), actor, CHANGE, pk=item_id
     )
@@ -218,7 +218,7 @@ def post_progress(request: HttpRequest, item_id: int, body: ProgressIn) -> Any:
 def post_step(request: HttpRequest, item_id: int, action: str, body: StepIn) -> Any:
     actor = actor_of(request)
     # Steps are decisions of people; machine tokens only report progress.
-    require_role(actor, *STAFF_ROLES, target="整改办理接口")
+    require_capability(actor, "staff.pages", target="整改办理接口")
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region"), actor, CHANGE, pk=item_id
     )

@@ -10,14 +10,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from sizhen.core.access import role_of
 from sizhen.core.imports import run_import
+from sizhen.core.permissions import has_capability
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Source
 from sizhen.rectification.services import _new_item
-from sizhen.rectification.workflow import MANAGERS
 
 _SPLIT = re.compile(r"[、,，;；\s]+")
 _EXAMPLE_TITLE = "示例：某区企业开办环节多、时间长"
@@ -185,7 +184,7 @@ SPEC = ImportSpec(columns=COLUMNS, validate=_validate, save=_save)
 
 def import_items(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
     """Import ledger items from an XLSX file (all or nothing)."""
-    if role_of(actor) not in MANAGERS:
+    if not has_capability(actor, "rectification.register"):
         report = ImportReport()
         report.fatal = "只有营商办可以导入整改清单"
         return report

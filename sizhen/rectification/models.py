@@ -13,13 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, EXPORT, VIEW, ScopedManager, region_scope_q, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.workflow import (
     ACTIVE_STATES,
-    MANAGERS,
     OPEN,
     RECTIFICATION_WORKFLOW,
     STATES,
@@ -130,7 +130,7 @@ class RectificationItem(models.Model):
         if role is None or role == Role.ENTERPRISE:
             return None
         if action == CHANGE:
-            if role in MANAGERS:
+            if has_capability(actor, "rectification.manage"):
                 return Q()
             if role in DEPARTMENT_ROLES:
                 department_id = getattr(actor, "department_id", None)

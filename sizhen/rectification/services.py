@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, record_event, snapshot
+from sizhen.core.permissions import ensure_capability, has_capability
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
@@ -32,7 +32,6 @@ from sizhen.rectification.selectors import effect_rows, find_repeats
 from sizhen.rectification.workflow import (
     CLOSED,
     IN_PROGRESS,
-    MANAGERS,
     STATES,
     SUBMITTED,
     is_lead_unit,
@@ -55,13 +54,8 @@ class RectificationError(WorkflowError):
     """A step on an item that may not happen now; the message is shown to the user."""
 
 
-def _require_manager(actor: Any, what: str) -> None:
-    if role_of(actor) not in MANAGERS:
-        raise RectificationError(f"只有营商办可以{what}")
-
-
 def _require_lead_unit(item: RectificationItem, actor: Any, what: str) -> None:
-    if role_of(actor) in MANAGERS or is_lead_unit(item, actor):
+    if has_capability(actor, "rectification.manage") or is_lead_unit(item, actor):
         return
     raise RectificationError(f"只有牵头单位或营商办可以{what}")
 
@@ -184,7 +178,9 @@ def create_item(
     source_alert_id: int | None = None,
 ) -> RectificationItem:
     """Register a problem in the ledger (登记整改事项); flags it if it repeats an earlier one."""
-    _require_manager(actor, "登记整改事项")
+    ensure_capability(
+        actor, "rectification.register", RectificationError("只有营商办可以登记整改事项")
+    )
     deadline = resolve_deadline(deadline, working_days)
     year = year or timezone.localdate().year
     errors = validate_item_fields(
@@ -376,7 +372,9 @@ def verify_effect(
 ) -> Review:
     """Verify the effect (整改效果核验): freeze the linked indicators' values before and after
     with the reviewer's judgement (有效/部分有效/无效). Close-off needs this record."""
-    _require_manager(actor, "核验整改效果")
+    ensure_capability(
+        actor, "rectification.review", RectificationError("只有营商办可以核验整改效果")
+    )
     if judgement not in Judgement.values:
         raise ValidationError({"judgement": "请选择核验结论：有效、部分有效或无效"})
     if judgement != Judgement.EFFECTIVE and not comment.strip():
@@ -413,7 +411,9 @@ def verify_effect(
 def publish_item(item: RectificationItem, *, actor: Any, summary: str = "") -> RectificationItem:
     """Put an item on the public exposure list (曝光台). The published text is the summary the
     coordinator writes (no names or phone numbers belong there), or the problem title."""
-    _require_manager(actor, "曝光整改事项")
+    ensure_capability(
+        actor, "rectification.publish", RectificationError("只有营商办可以曝光整改事项")
+    )
     summary = (summary or "").strip() or item.title
     if len(summary) > 1000:
         raise ValidationError({"summary": "曝光内容最多 1000 字"})
@@ -436,7 +436,7 @@ def publish_item(item: RectificationItem, *, actor: Any, summary: str = "") -> R
 
 
 def unpublish_item(item: RectificationItem, *, actor: Any) -> RectificationItem:
-    _require_manager(actor, "撤销曝光")
+    ensure_capability(actor, "rectification.publish", RectificationError("只有营商办可以撤销曝光"))
     with transaction.atomic():
         locked = _locked(item)
         RectificationItem.objects.filter(pk=locked.pk).update(published=False, published_at=None)

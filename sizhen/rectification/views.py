@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404, require_role, role_of
+from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.rectification import services
@@ -42,7 +42,6 @@ from sizhen.rectification.selectors import completion_stats, effect_rows
 from sizhen.rectification.workflow import (
     CLOSED,
     IN_PROGRESS,
-    MANAGERS,
     SUBMITTED,
     close_refusal,
     is_lead_unit,
@@ -63,7 +62,7 @@ def _flags(item: RectificationItem) -> str:
 class ItemListView(ScopedListView):
     model = RectificationItem
     title = "整改清单"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = ItemFilter
     default_sort = "deadline"
     export_name = "整改清单"
@@ -91,7 +90,7 @@ class ItemListView(ScopedListView):
             PageAction("导出 Word", reverse("rectification:export_docx") + f"?{query}"),
             PageAction("曝光台", reverse("rectification:public_list")),
         ]
-        if role_of(self.request.user) in MANAGERS:
+        if has_capability(self.request.user, "rectification.register"):
             actions[:0] = [
                 PageAction("登记整改事项", reverse("rectification:item_create"), "primary"),
                 PageAction("导入", reverse("rectification:import")),
@@ -174,14 +173,15 @@ def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="整改事项")
+    require_capability(request.user, "staff.pages", target="整改事项")
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region", "lead_department"), request.user, pk=pk
     )
     actor = request.user
     can_change = RectificationItem.objects.visible_to(actor, CHANGE).filter(pk=pk).exists()
     transitions = item.workflow.available(item, actor) if can_change else []
-    is_manager = role_of(actor) in MANAGERS
+    is_manager = has_capability(actor, "rectification.manage")
+    reviewer = has_capability(actor, "rectification.review")
     lead_unit = can_change and (is_manager or is_lead_unit(item, actor))
     reviews = list(item.reviews.filter(round=item.round))
     return render(
@@ -194,19 +194,19 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": item.indicators.order_by("sort_order", "code"),
             "repeated_of": item.repeated_of.select_related("region").order_by("year", "pk"),
             "evidence": item.evidence.order_by("round", "uploaded_at"),
-            "effect": effect_rows(item) if item.status == SUBMITTED and is_manager else [],
+            "effect": effect_rows(item) if item.status == SUBMITTED and reviewer else [],
             "latest_review": reviews[-1] if reviews else None,
             # Every round's verification with its frozen before/after values, oldest first.
             "reviews": item.reviews.order_by("round", "at", "id"),
             "timeline": _timeline(item),
             "transitions": transitions,
             "can_report": lead_unit and item.status == IN_PROGRESS,
-            "can_review": is_manager and item.status == SUBMITTED,
+            "can_review": reviewer and item.status == SUBMITTED,
             # Why “审核销号” is not offered yet (no evidence, no review, judged 无效).
             "close_blocker": close_refusal(item, actor, {})
-            if is_manager and item.status == SUBMITTED
+            if reviewer and item.status == SUBMITTED
             else "",
-            "can_publish": is_manager,
+            "can_publish": has_capability(actor, "rectification.publish"),
             "step_form": StepForm(),
             "progress_form": ProgressForm(),
             "evidence_form": EvidenceForm(),
@@ -249,7 +249,7 @@ def _item_form_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="登记整改事项")
+    require_capability(request.user, "rectification.register", target="登记整改事项")
     return _item_form_page(
         request,
         initial={},
@@ -265,7 +265,7 @@ def item_from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
     """Register an item from an alert (预警转整改); the alert becomes “converted”."""
     from sizhen.monitoring.models import Alert
 
-    require_role(request.user, *MANAGERS, target="预警转整改")
+    require_capability(request.user, "rectification.register", target="预警转整改")
     alert = get_visible_or_404(
         Alert.objects.select_related("indicator", "region"), request.user, CHANGE, pk=alert_pk
     )
@@ -296,7 +296,7 @@ def item_from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
 
 
 def _changeable(request: HttpRequest, pk: int) -> RectificationItem:
-    require_role(request.user, *STAFF_ROLES, target="整改事项")
+    require_capability(request.user, "staff.pages", target="整改事项")
     return get_visible_or_404(
         RectificationItem.objects.select_related("region"), request.user, CHANGE, pk=pk
     )
@@ -364,7 +364,7 @@ def item_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    require_role(request.user, *STAFF_ROLES, target="整改佐证材料")
+    require_capability(request.user, "staff.pages", target="整改佐证材料")
     evidence = get_visible_or_404(Evidence, request.user, pk=pk)
     try:
         handle = evidence.file.open("rb")
@@ -425,7 +425,7 @@ def _filtered(request: HttpRequest, action: str) -> QuerySet[RectificationItem]:
 @login_required
 @require_GET
 def stats(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="整改统计")
+    require_capability(request.user, "staff.pages", target="整改统计")
     exporting = request.GET.get("export") == "xlsx"
     figures = completion_stats(request.user, _filtered(request, EXPORT if exporting else "view"))
     if exporting:
@@ -485,7 +485,7 @@ def _stats_xlsx(request: HttpRequest, figures: dict[str, Any]) -> HttpResponse:
 @login_required
 @require_GET
 def export_docx(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="整改清单导出")
+    require_capability(request.user, "staff.pages", target="整改清单导出")
     qs = (
         _filtered(request, EXPORT)
         .select_related("region", "lead_department")
@@ -510,7 +510,7 @@ def export_docx(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="整改清单导入")
+    require_capability(request.user, "rectification.register", target="整改清单导入")
     form = ImportUploadForm()
     report = None
     checked = False
@@ -544,7 +544,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def import_template_download(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="整改清单导入")
+    require_capability(request.user, "rectification.register", target="整改清单导入")
     return xlsx_response(import_template(), "整改清单导入模板")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sizhen.core.access import role_of
+from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
 
@@ -27,7 +28,6 @@ STATES = {
 }
 #: States in which the item still counts against its deadline.
 ACTIVE_STATES = frozenset({OPEN, IN_PROGRESS, SUBMITTED, REOPENED})
-MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 
 
 def is_lead_unit(item: Any, actor: Any) -> bool:
@@ -46,7 +46,7 @@ def is_lead_unit(item: Any, actor: Any) -> bool:
 
 
 def _lead_unit_or_manager(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
-    if role_of(actor) in MANAGERS or is_lead_unit(item, actor):
+    if has_capability(actor, "rectification.manage") or is_lead_unit(item, actor):
         return None
     return "只有牵头单位或营商办可以办理该整改事项"
 
@@ -77,7 +77,7 @@ def close_refusal(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
 
 def _manager_or_recurrence(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
     # The coordinator reopens by hand; the system reopens when a linked alert recurs.
-    if role_of(actor) in MANAGERS or context.get("recurrence"):
+    if has_capability(actor, "rectification.review") or context.get("recurrence"):
         return None
     return "只有营商办可以重新打开已销号的事项"
 
@@ -93,9 +93,21 @@ RECTIFICATION_WORKFLOW = Workflow(
         ),
         Transition("submit", (IN_PROGRESS,), SUBMITTED, "申请销号", guard=_submission_ready),
         Transition(
-            "return", (SUBMITTED,), IN_PROGRESS, "退回整改", roles=MANAGERS, note_required=True
+            "return",
+            (SUBMITTED,),
+            IN_PROGRESS,
+            "退回整改",
+            roles=capability_roles("rectification.review"),
+            note_required=True,
         ),
-        Transition("close", (SUBMITTED,), CLOSED, "审核销号", roles=MANAGERS, guard=close_refusal),
+        Transition(
+            "close",
+            (SUBMITTED,),
+            CLOSED,
+            "审核销号",
+            roles=capability_roles("rectification.review"),
+            guard=close_refusal,
+        ),
         Transition(
             "reopen",
             (CLOSED,),

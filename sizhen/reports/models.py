@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 
-LETTER_WRITERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 #: Department roles read the letters addressed to their own department.
 ADDRESSEE_ROLES = frozenset({Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT})
 
@@ -87,7 +87,7 @@ class ReminderLetter(models.Model):
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         role = role_of(actor)
-        if role in LETTER_WRITERS:
+        if has_capability(actor, "letter.write"):
             return Q()
         if action in (CHANGE, DELETE):
             return None

@@ -15,20 +15,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404, has_role, require_role
+from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import Role
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.reports import services
 from sizhen.reports.forms import LetterForm
 from sizhen.reports.models import (
-    ADDRESSEE_ROLES,
-    LETTER_WRITERS,
     LetterStatus,
     ReminderLetter,
 )
 
 PREFILL_KEYS = ("indicator", "region", "period")
-PAGE_ROLES = frozenset(LETTER_WRITERS | ADDRESSEE_ROLES | {Role.LEADER})
 DOWNLOADS = {
     "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "pdf": ("pdf", "application/pdf"),
@@ -42,7 +39,7 @@ def _detail_url(letter: ReminderLetter) -> str:
 class LetterListView(ScopedListView):
     model = ReminderLetter
     title = "提醒函"
-    roles = PAGE_ROLES
+    roles = capability_roles("letter.view")
     default_sort = "-created_at"
     export_name = "提醒函"
     search_fields = ("number", "indicator__name", "department__name")
@@ -62,7 +59,7 @@ class LetterListView(ScopedListView):
         return super().base_queryset(action).select_related("indicator", "region", "department")
 
     def page_actions(self) -> list[PageAction]:
-        if has_role(self.request.user, *LETTER_WRITERS):
+        if has_capability(self.request.user, "letter.write"):
             return [PageAction("生成提醒函", reverse("reports:letter_create"), "primary")]
         return []
 
@@ -70,7 +67,7 @@ class LetterListView(ScopedListView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def letter_create(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *LETTER_WRITERS, action=CHANGE, target="生成提醒函")
+    require_capability(request.user, "letter.write", action=CHANGE, target="生成提醒函")
     # An alert or a dashboard links here with ?indicator=&region=&period= to prefill the form.
     prefill = {key: request.GET[key] for key in PREFILL_KEYS if request.GET.get(key)}
     form = LetterForm(request.POST or None, actor=request.user, initial=prefill)
@@ -110,7 +107,7 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     content = letter.content
-    can_send = letter.status == LetterStatus.DRAFT and has_role(request.user, *LETTER_WRITERS)
+    can_send = letter.status == LetterStatus.DRAFT and has_capability(request.user, "letter.write")
     return render(
         request,
         "reports/letter_detail.html",

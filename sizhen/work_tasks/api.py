@@ -12,15 +12,15 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import selectors, services
 from sizhen.work_tasks.models import Milestone, TaskAssignment
-from sizhen.work_tasks.workflow import MANAGERS, STATES
+from sizhen.work_tasks.workflow import STATES
 
 router = Router(tags=["工作任务"])
 
@@ -207,7 +207,7 @@ def _detail(a: TaskAssignment) -> dict[str, Any]:
 
 def _people(request: HttpRequest) -> Any:
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, target="工作任务接口")
+    require_capability(actor, "staff.pages", target="工作任务接口")
     return actor
 
 
@@ -247,7 +247,7 @@ def _refused(exc: Exception) -> HttpError:
 def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> dict[str, Any]:
     require_token_scope(request, "read")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="工作任务接口")
+    require_capability(actor, "staff.api", target="工作任务接口")
     if filters.status and filters.status not in STATES:
         raise HttpError(400, f"参数 status 应为 {'、'.join(STATES)} 之一")
     qs = selectors.list_my_assignments(actor) if filters.mine else selectors.list_assignments(actor)
@@ -269,14 +269,14 @@ def summary(request: HttpRequest) -> dict[str, int]:
 def task_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
     require_token_scope(request, "read")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="工作任务接口")
+    require_capability(actor, "staff.api", target="工作任务接口")
     return _detail(_fetch(request, pk, "view"))
 
 
 @router.post("/tasks", response={201: IssueOut}, summary="下发任务（营商办）")
 def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
-    require_role(actor, *MANAGERS, target="下发任务接口")
+    require_capability(actor, "task.issue", target="下发任务接口")
     milestones = []
     for item in payload.milestones:
         try:
@@ -334,7 +334,7 @@ def transfer(request: HttpRequest, pk: int, payload: TransferIn) -> Status[list[
 def progress(request: HttpRequest, pk: int, payload: ProgressIn) -> Status[dict[str, Any]]:
     require_token_scope(request, "tasks:write")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, Role.MACHINE, target="进展反馈接口")
+    require_capability(actor, "staff.api", target="进展反馈接口")
     assignment = _fetch(request, pk, CHANGE)
     milestone = None
     if payload.milestone_id is not None:

@@ -18,11 +18,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks.choices import ReminderKind, TaskSource, Timeliness
-from sizhen.work_tasks.workflow import ASSIGNMENT_WORKFLOW, ISSUED, MANAGERS, OPEN_STATES, STATES
+from sizhen.work_tasks.workflow import ASSIGNMENT_WORKFLOW, ISSUED, OPEN_STATES, STATES
 
 
 def assignment_scope_q(actor: Any, action: str, prefix: str = "") -> Q | None:
@@ -33,7 +34,7 @@ def assignment_scope_q(actor: Any, action: str, prefix: str = "") -> Q | None:
     if action == DELETE:
         return None
     if role in CITY_WIDE_ROLES:
-        if action == CHANGE and role not in MANAGERS:
+        if action == CHANGE and not has_capability(actor, "task.issue"):
             return None
         return Q()
     if role in DEPARTMENT_ROLES:
@@ -94,7 +95,7 @@ class WorkTask(models.Model):
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         role = role_of(actor)
         if role in CITY_WIDE_ROLES:
-            if action in (CHANGE, DELETE) and role not in MANAGERS:
+            if action in (CHANGE, DELETE) and not has_capability(actor, "task.issue"):
                 return None
             return Q()
         q = assignment_scope_q(actor, action)

@@ -17,9 +17,9 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import ensure_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days, working_days_between
 from sizhen.core.workflow import TransitionConflict, execute_transition
@@ -35,7 +35,6 @@ from sizhen.work_tasks.models import (
 )
 from sizhen.work_tasks.workflow import (
     CANCELLED,
-    MANAGERS,
     RECEIVED,
     RETURNED,
     acts_for_unit,
@@ -186,11 +185,6 @@ def _unit_key(unit: Unit) -> tuple[str, int]:
     return ("d" if isinstance(unit, Department) else "r", unit.pk)
 
 
-def _require_manager(actor: Any, what: str) -> None:
-    if role_of(actor) not in MANAGERS:
-        raise TaskError(f"只有营商办可以{what}")
-
-
 def _create_task(
     *,
     actor: Any,
@@ -207,7 +201,7 @@ def _create_task(
     alert_id: int | None,
     plan_year: int | None,
 ) -> WorkTask:
-    _require_manager(actor, "下发任务")
+    ensure_capability(actor, "task.issue", TaskError("只有营商办可以下发任务"))
     title = title.strip()
     content = content.strip()
     if not title:

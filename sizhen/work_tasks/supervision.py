@@ -9,25 +9,24 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import ensure_capability, has_capability
 from sizhen.core.roles import Role
 from sizhen.work_tasks import services
 from sizhen.work_tasks.models import CoordinationMeeting, TaskAssignment, UrgeNote
 from sizhen.work_tasks.services import (
     TaskError,
     _lock_open,
-    _require_manager,
     assignment_link,
     unit_users,
 )
-from sizhen.work_tasks.workflow import MANAGERS, OPEN_STATES, is_reviewer
+from sizhen.work_tasks.workflow import OPEN_STATES, is_reviewer
 
 
 def urge_assignment(assignment: TaskAssignment, *, actor: Any, content: str) -> UrgeNote:
     """Send an urging note (催办) to the unit and keep it on record."""
-    if not (role_of(actor) in MANAGERS or is_reviewer(assignment, actor)):
+    if not (has_capability(actor, "task.supervise") or is_reviewer(assignment, actor)):
         raise TaskError("只有营商办或转办单位可以催办")
     content = content.strip()
     if not content:
@@ -52,7 +51,7 @@ def list_for_supervision(
     assignment: TaskAssignment, *, actor: Any, leader: Any, reason: str
 ) -> TaskAssignment:
     """Listed supervision (挂牌督办): escalate the assignment to a leader's attention."""
-    _require_manager(actor, "挂牌督办")
+    ensure_capability(actor, "task.supervise", TaskError("只有营商办可以挂牌督办"))
     reason = reason.strip()
     if not reason:
         raise TaskError("请填写挂牌督办理由")
@@ -92,7 +91,7 @@ def record_meeting(
     minutes: str,
 ) -> CoordinationMeeting:
     """Record a coordination meeting (协调会) on a task under listed supervision."""
-    _require_manager(actor, "记录协调会")
+    ensure_capability(actor, "task.supervise", TaskError("只有营商办可以记录协调会"))
     if not attendees.strip() or not minutes.strip():
         raise TaskError("请填写参会单位和人员、会议纪要")
     if held_on > services.today():

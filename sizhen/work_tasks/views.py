@@ -15,15 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, has_role, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.work_tasks import forms, selectors, services, supervision
 from sizhen.work_tasks.models import Milestone, TaskAssignment, TaskFile, WorkTask
 from sizhen.work_tasks.workflow import (
     ASSIGNMENT_WORKFLOW,
-    MANAGERS,
     RECEIVED,
     RETURNED,
     STATES,
@@ -60,7 +59,7 @@ COLUMNS = (
 class AssignmentListView(ScopedListView):
     model = TaskAssignment
     title = "工作任务"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = forms.AssignmentFilter
     default_sort = "deadline"
     export_name = "工作任务"
@@ -80,7 +79,7 @@ class AssignmentListView(ScopedListView):
         actions = [
             PageAction("看板", reverse("work_tasks:board") + ("?mine=1" if self.mine else ""))
         ]
-        if has_role(self.request.user, *MANAGERS):
+        if has_capability(self.request.user, "task.issue"):
             actions[:0] = [
                 PageAction("下发任务", reverse("work_tasks:issue"), "primary"),
                 PageAction("导入年度计划", reverse("work_tasks:import")),
@@ -106,7 +105,7 @@ BOARD_DONE_CARDS = 12
 @login_required
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="任务看板")
+    require_capability(request.user, "staff.pages", target="任务看板")
     mine = request.GET.get("mine") == "1"
     qs = (
         selectors.list_my_assignments(request.user)
@@ -209,7 +208,7 @@ def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    require_capability(request.user, "staff.pages", target="工作任务")
     assignment = get_visible_or_404(
         TaskAssignment.objects.select_related("task", "department", "region", "parent"),
         request.user,
@@ -219,11 +218,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_change = TaskAssignment.objects.visible_to(user, CHANGE).filter(pk=pk).exists()
     transitions = ASSIGNMENT_WORKFLOW.available(assignment, user) if can_change else []
     is_unit = acts_for_unit(assignment, user)
-    manager = has_role(user, *MANAGERS)
+    supervisor = has_capability(user, "task.supervise")
     task = assignment.task
     siblings = (
         task.assignments.filter(parent__isnull=True).select_related("department", "region")
-        if has_role(user, *STAFF_ROLES) and assignment.parent_id is None
+        if has_capability(user, "staff.pages") and assignment.parent_id is None
         else TaskAssignment.objects.none()
     )
     visible_siblings = siblings.filter(pk__in=selectors.list_assignments(user).values("pk"))
@@ -238,9 +237,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "transitions": [t for t in transitions if t.action not in ("cancel",)],
             "can_cancel": any(t.action == "cancel" for t in transitions),
             "can_work": is_unit and assignment.status in (RECEIVED, RETURNED),
-            "can_urge": assignment.is_open and (manager or is_reviewer(assignment, user)),
-            "can_list": manager and assignment.is_open and not assignment.listed,
-            "can_meet": manager and assignment.listed,
+            "can_urge": assignment.is_open and (supervisor or is_reviewer(assignment, user)),
+            "can_list": supervisor and assignment.is_open and not assignment.listed,
+            "can_meet": supervisor and assignment.listed,
             "milestones": task.milestones.all(),
             "children": assignment.children.select_related("department", "region"),
             "siblings": visible_siblings,
@@ -261,7 +260,7 @@ def _errors(request: HttpRequest, form: Any) -> None:
 
 
 def _fetch_for_change(request: HttpRequest, pk: int) -> TaskAssignment:
-    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    require_capability(request.user, "staff.pages", target="工作任务")
     return get_visible_or_404(TaskAssignment, request.user, CHANGE, pk=pk)
 
 
@@ -376,7 +375,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def urge(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="工作任务")
+    require_capability(request.user, "staff.pages", target="工作任务")
     assignment = get_visible_or_404(TaskAssignment, request.user, pk=pk)
     form = forms.UrgeForm(request.POST)
     if not form.is_valid():
@@ -395,7 +394,7 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="挂牌督办")
+    require_capability(request.user, "task.supervise", target="挂牌督办")
     assignment = _fetch_for_change(request, pk)
     form = forms.ListForm(request.POST)
     if not form.is_valid():
@@ -417,7 +416,7 @@ def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def meeting(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="协调会")
+    require_capability(request.user, "task.supervise", target="协调会")
     assignment = _fetch_for_change(request, pk)
     form = forms.MeetingForm(request.POST)
     if not form.is_valid():
@@ -441,7 +440,7 @@ def meeting(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def issue(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, action=CHANGE, target="下发任务")
+    require_capability(request.user, "task.issue", action=CHANGE, target="下发任务")
     form = forms.IssueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -476,7 +475,7 @@ def issue(request: HttpRequest) -> HttpResponse:
 def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
     from sizhen.monitoring.models import Alert
 
-    require_role(request.user, *MANAGERS, action=CHANGE, target="预警转任务")
+    require_capability(request.user, "task.issue", action=CHANGE, target="预警转任务")
     alert = get_visible_or_404(Alert, request.user, CHANGE, pk=alert_pk)
     initial = {
         "title": f"{alert.indicator.name}（{alert.region.name}）预警整改",
@@ -515,7 +514,7 @@ def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    require_role(request.user, *STAFF_ROLES, target="任务附件")
+    require_capability(request.user, "staff.pages", target="任务附件")
     row = TaskFile.objects.filter(pk=pk).select_related("report").first()
     if row is None:
         raise Http404("未找到该文件")

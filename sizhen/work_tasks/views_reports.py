@@ -12,16 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sizhen.core.access import CHANGE, require_role
+from sizhen.core.access import CHANGE
 from sizhen.core.audit import record_event
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.work_tasks import forms, selectors, services
 from sizhen.work_tasks.imports import import_task_plan, plan_template
 from sizhen.work_tasks.models import TaskAssignment
 from sizhen.work_tasks.report import build_monthly_report
 from sizhen.work_tasks.views import _errors
-from sizhen.work_tasks.workflow import MANAGERS
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -29,7 +28,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_import(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *MANAGERS, action=CHANGE, target="导入年度计划")
+    require_capability(request.user, "task.issue", action=CHANGE, target="导入年度计划")
     if request.GET.get("template") == "1":
         return xlsx_response(plan_template(), "年度任务计划导入模板")
     report = None
@@ -67,7 +66,7 @@ def _year_range(request: HttpRequest) -> tuple[int, dt.date, dt.date]:
 @login_required
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="任务统计")
+    require_capability(request.user, "staff.pages", target="任务统计")
     year, first, last = _year_range(request)
     stats = selectors.statistics(
         request.user, issued_from=first, issued_to=last, today=services.today()
@@ -140,7 +139,7 @@ def _statistics_xlsx(request: HttpRequest, year: int, stats: selectors.Statistic
 @login_required
 @require_GET
 def monthly_report(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="督办月报")
+    require_capability(request.user, "staff.pages", target="督办月报")
     form = forms.MonthForm(request.GET)
     if not form.is_valid():
         _errors(request, form)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sizhen.core.access import role_of
+from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import DEPARTMENT_ROLES, Role
 from sizhen.core.workflow import Transition, Workflow
 
@@ -36,7 +37,6 @@ STATES = {
 OPEN_STATES = frozenset({ISSUED, RECEIVED, SUBMITTED, RETURNED})
 #: States in which the unit is still working (the deadline runs against it).
 WORKING_STATES = frozenset({ISSUED, RECEIVED, RETURNED})
-MANAGERS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 UNIT_ROLES = frozenset({*DEPARTMENT_ROLES, Role.DISTRICT_OFFICER}) - {Role.MACHINE}
 
 
@@ -72,7 +72,7 @@ def _unit_with_subtasks_done(assignment: Any, actor: Any, context: dict[str, Any
 
 def is_reviewer(assignment: Any, actor: Any) -> bool:
     if assignment.parent_id is None:
-        return role_of(actor) in MANAGERS
+        return has_capability(actor, "task.review")
     parent = assignment.parent
     return is_unit_member(actor, parent.department_id, parent.region_id)
 
@@ -99,7 +99,7 @@ ASSIGNMENT_WORKFLOW = Workflow(
             (ISSUED, RECEIVED, SUBMITTED, RETURNED),
             CANCELLED,
             "撤销",
-            roles=MANAGERS,
+            roles=capability_roles("task.issue"),
             note_required=True,
         ),
     ],

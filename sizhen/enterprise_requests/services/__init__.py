@@ -3,7 +3,6 @@ in one transaction and writes one audit event (state changes write theirs throug
 engine). Import from here: ``services.submit_request``, ``services.dispatch_request`` …"""
 
 from sizhen.enterprise_requests.services.common import (
-    SUBMIT_ROLES,
     RequestError,
     department_users,
     managers,
@@ -46,7 +45,6 @@ from sizhen.enterprise_requests.services.supervision import (
 
 __all__ = [
     "CATEGORY_FIELDS",
-    "SUBMIT_ROLES",
     "RequestError",
     "accept_request",
     "add_attachments",

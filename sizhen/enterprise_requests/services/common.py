@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from sizhen.core.access import role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import WorkflowError
 from sizhen.enterprise_requests.choices import (
@@ -17,9 +18,6 @@ from sizhen.enterprise_requests.choices import (
 from sizhen.enterprise_requests.models import (
     EnterpriseRequest,
     RequestAttachment,
-)
-from sizhen.enterprise_requests.workflow import (
-    MANAGERS,
 )
 from sizhen.organisations.models import Department
 
@@ -37,9 +35,6 @@ MAX_TEXT = 5000
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ALLOWED_EXTENSIONS = frozenset(
     {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt", "zip", "ofd"}
-)
-SUBMIT_ROLES = frozenset(
-    {Role.ENTERPRISE, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER, Role.MACHINE}
 )
 
 
@@ -96,10 +91,12 @@ def store_file(request: EnterpriseRequest, f: Any, actor: Any) -> RequestAttachm
 
 
 def require_party(request: EnterpriseRequest, actor: Any) -> None:
-    role = role_of(actor)
-    if role in MANAGERS:
+    if has_capability(actor, "request.manage"):
         return
-    if role == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == request.enterprise_id:
+    if (
+        role_of(actor) == Role.ENTERPRISE
+        and getattr(actor, "enterprise_id", None) == request.enterprise_id
+    ):
         return
     department_id = getattr(actor, "department_id", None)
     if department_id is not None and (

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import execute_transition
@@ -42,7 +43,6 @@ from sizhen.enterprise_requests.services.common import (
     user_or_none,
 )
 from sizhen.enterprise_requests.workflow import (
-    MANAGERS,
     MERGEABLE,
     UNSATISFIED,
 )
@@ -287,7 +287,7 @@ def record_revisit(
         raise RequestError("回访方式无效")
     if role_of(actor) == Role.ENTERPRISE and method != RevisitMethod.RATING:
         raise RequestError("企业只能通过评价方式回访")
-    if role_of(actor) in MANAGERS and method == RevisitMethod.RATING:
+    if has_capability(actor, "request.manage") and method == RevisitMethod.RATING:
         raise RequestError("工作人员回访请选择电话回访或上门回访")
     try:
         satisfaction = int(satisfaction)

@@ -16,6 +16,7 @@ from sizhen.core.access import role_of
 from sizhen.core.audit import event_fields, record_event
 from sizhen.core.jobs import enqueue, job_fields
 from sizhen.core.models import AuditEvent, Job, JobStatus
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.sql import row_document
 from sizhen.enterprise_requests import similarity
@@ -34,7 +35,6 @@ from sizhen.enterprise_requests.services.common import (
     MAX_TEXT,
     SAME_ENTERPRISE_THRESHOLD,
     SAME_MATTER_THRESHOLD,
-    SUBMIT_ROLES,
     RequestError,
     check_file,
     require_party,
@@ -204,7 +204,7 @@ def submit_request(
     """Take a request into the ledger from any channel. Returns (request, created): a repeated
     idempotency key from the same source answers the existing request and changes nothing."""
     role = role_of(actor)
-    if actor is not None and role not in SUBMIT_ROLES:
+    if actor is not None and not has_capability(actor, "request.push"):
         raise RequestError("您的角色不能提交企业诉求")
     source_key = source_key_of(actor)
     key = (idempotency_key or "").strip() or None
@@ -233,11 +233,7 @@ def submit_request(
             raise RequestError("您的账号尚未绑定企业，不能提交诉求")
     elif channel == Channel.PORTAL and role != Role.ENTERPRISE and actor is not None:
         raise RequestError("企业服务门户渠道只供企业用户使用")
-    if channel in STAFF_CHANNELS and role not in (
-        Role.COORDINATOR,
-        Role.SYSADMIN,
-        Role.DISTRICT_OFFICER,
-    ):
+    if channel in STAFF_CHANNELS and not has_capability(actor, "request.intake"):
         raise RequestError("座谈会、专窗和微信群诉求由工作人员登记")
     if forum is not None and channel != Channel.STAFF_FORUM:
         raise RequestError("只有座谈会渠道的诉求可以关联座谈会")

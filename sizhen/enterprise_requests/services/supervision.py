@@ -13,6 +13,7 @@ from django.utils import timezone
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event, snapshot
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.enterprise_requests.choices import (
@@ -36,7 +37,6 @@ from sizhen.enterprise_requests.services.common import (
     user_or_none,
 )
 from sizhen.enterprise_requests.workflow import (
-    MANAGERS,
     UNSATISFIED,
 )
 from sizhen.organisations.models import Enterprise, Region
@@ -73,12 +73,12 @@ def add_message(
     is_lead = department_id is not None and department_id == request.lead_department_id
     is_co = department_id is not None and request.co_departments.filter(pk=department_id).exists()
     allowed = {
-        "handler": role in MANAGERS or is_lead or is_co,
+        "handler": has_capability(actor, "request.manage") or is_lead or is_co,
         "enterprise": role == Role.ENTERPRISE
         and getattr(actor, "enterprise_id", None) == request.enterprise_id,
         "co": is_co,
         "lead": is_lead,
-        "manager": role in MANAGERS,
+        "manager": has_capability(actor, "request.manage"),
     }[who]
     if not allowed:
         raise RequestError("您不能在该诉求上添加此类记录")
@@ -123,7 +123,7 @@ def add_message(
 
 def urge_request(request: EnterpriseRequest, *, actor: Any, note: str) -> RequestMessage:
     """Urge (催办) the lead unit; recorded and sent to its users."""
-    if role_of(actor) not in (*MANAGERS, Role.LEADER):
+    if not has_capability(actor, "request.urge"):
         raise RequestError("只有营商办或市领导可以催办")
     if request.is_closed or request.lead_department_id is None:
         raise RequestError("该诉求当前没有在办的主办单位，无需催办")
@@ -152,7 +152,7 @@ def urge_request(request: EnterpriseRequest, *, actor: Any, note: str) -> Reques
 
 def list_for_supervision(request: EnterpriseRequest, *, actor: Any, note: str) -> EnterpriseRequest:
     """Listed supervision (挂牌督办) of a hard cross-department request."""
-    if role_of(actor) not in MANAGERS:
+    if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以挂牌督办")
     if request.is_closed:
         raise RequestError("该诉求已办结，不能挂牌督办")
@@ -220,7 +220,7 @@ def decide_extension(extension: Any, *, actor: Any, approve: bool, note: str = "
     """Approve (extend the deadline by the working days asked) or refuse an extension."""
     from sizhen.enterprise_requests.models import DeadlineExtension
 
-    if role_of(actor) not in MANAGERS:
+    if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以审批延期")
     with transaction.atomic():
         extension = DeadlineExtension.objects.select_for_update().get(pk=extension.pk)
@@ -260,7 +260,7 @@ def decide_extension(extension: Any, *, actor: Any, approve: bool, note: str = "
 
 def set_published(request: EnterpriseRequest, *, actor: Any, published: bool) -> EnterpriseRequest:
     """Publish (公开) the masked result of a closed request the enterprise agreed to publish."""
-    if role_of(actor) not in MANAGERS:
+    if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以公开办理结果")
     if published and not request.publishable:
         raise RequestError("企业未同意公开该诉求，不能公开")
@@ -295,7 +295,7 @@ def create_forum(
 ) -> Forum:
     """Record a face-to-face forum (面对面座谈会)."""
     role = role_of(actor)
-    if role not in (*MANAGERS, Role.DISTRICT_OFFICER):
+    if not has_capability(actor, "request.intake"):
         raise RequestError("只有营商办或县市区可以登记座谈会")
     if role == Role.DISTRICT_OFFICER and not region.path.startswith(
         getattr(actor, "scope_path", None) or "-"
@@ -337,7 +337,7 @@ def save_category(
     *, actor: Any, category: RequestCategory | None = None, **values: Any
 ) -> RequestCategory:
     """Create or edit an entry of the taxonomy (诉求词条库); codes never change once issued."""
-    if role_of(actor) not in MANAGERS:
+    if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以维护诉求分类")
     unknown = set(values) - set(CATEGORY_FIELDS)
     if unknown:

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role, role_of
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.forms import (
     CategoryForm,
@@ -27,8 +27,6 @@ from sizhen.enterprise_requests.models import (
 from sizhen.enterprise_requests.selectors import (
     requests_visible_to,
 )
-from sizhen.enterprise_requests.views.common import INTAKE_ROLES
-from sizhen.enterprise_requests.workflow import MANAGERS
 
 # --- forums -------------------------------------------------------------------------------------
 
@@ -36,7 +34,7 @@ from sizhen.enterprise_requests.workflow import MANAGERS
 class ForumListView(ScopedListView):
     model = Forum
     title = "面对面座谈会"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     default_sort = "-held_on"
     search_fields = ("topic", "leaders")
     search_placeholder = "主题或参会领导"
@@ -57,7 +55,7 @@ class ForumListView(ScopedListView):
         return super().base_queryset(action).select_related("region")
 
     def page_actions(self) -> list[PageAction]:
-        if role_of(self.request.user) in INTAKE_ROLES:
+        if has_capability(self.request.user, "request.intake"):
             return [
                 PageAction("登记座谈会", reverse("enterprise_requests:forum_create"), "primary")
             ]
@@ -67,7 +65,7 @@ class ForumListView(ScopedListView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def forum_create(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *INTAKE_ROLES, target="登记座谈会")
+    require_capability(request.user, "request.intake", target="登记座谈会")
     form = ForumForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -83,7 +81,7 @@ def forum_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="座谈会")
+    require_capability(request.user, "staff.pages", target="座谈会")
     forum = get_visible_or_404(Forum, request.user, pk=pk)
     return render(
         request,
@@ -95,7 +93,7 @@ def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "requests": requests_visible_to(request.user)
             .filter(forum=forum)
             .order_by("submitted_at"),
-            "can_register": role_of(request.user) in INTAKE_ROLES,
+            "can_register": has_capability(request.user, "request.intake"),
         },
     )
 
@@ -106,7 +104,7 @@ def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
 class CategoryListView(ScopedListView):
     model = RequestCategory
     title = "诉求分类（诉求词条库）"
-    roles = MANAGERS
+    roles = capability_roles("request_category.edit")
     default_sort = "code"
     export_name = "诉求分类"
     search_fields = ("code", "name", "description")
@@ -137,7 +135,7 @@ class CategoryListView(ScopedListView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    require_role(request.user, *MANAGERS, target="诉求分类")
+    require_capability(request.user, "request_category.edit", target="诉求分类")
     category = get_visible_or_404(RequestCategory, request.user, CHANGE, pk=pk) if pk else None
     form = CategoryForm(request.POST or None, instance=category)
     if request.method == "POST" and form.is_valid():

@@ -8,13 +8,9 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
 
-from sizhen.core.roles import Role
 from sizhen.enterprise_requests.models import (
     EnterpriseRequest,
 )
-
-INTAKE_ROLES = frozenset({Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER})
-ENTERPRISE_ONLY = frozenset({Role.ENTERPRISE})
 
 
 def detail_url(r: EnterpriseRequest) -> str:

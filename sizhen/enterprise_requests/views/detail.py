@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, role_of
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.enterprise_requests import services
@@ -42,69 +43,68 @@ from sizhen.enterprise_requests.selectors import (
     requests_visible_to,
 )
 from sizhen.enterprise_requests.views.common import form_errors
-from sizhen.enterprise_requests.workflow import MANAGERS, MERGEABLE, ON_THE_CLOCK
+from sizhen.enterprise_requests.workflow import CLOSED, ON_THE_CLOCK, REQUEST_WORKFLOW
+
+#: The page's name for a workflow step where one form serves several steps: the reply form
+#: answers directly or for review (the service picks by kind), the revisit form records either
+#: outcome (the satisfaction given picks); an enterprise revisits by rating (评价).
+_PAGE_ACTION = {
+    "reply_for_review": "reply",
+    "revisit_satisfied": "revisit",
+    "revisit_unsatisfied": "revisit",
+}
+#: Steps the workflow lets the office take for a unit or an enterprise (corrections); the office's
+#: page offers only its own steps, so these buttons stay with the unit and the enterprise.
+_NOT_ON_OFFICE_PAGE = frozenset({"accept", "return", "reply", "reply_for_review", "withdraw"})
+#: What the dispatch form supplies on POST; the workflow's guard checks the real value then.
+_DISPATCH_FORM_CONTEXT = {"department": "chosen in the dispatch form"}
+
+
+def workflow_actions(req: EnterpriseRequest, actor: Any) -> set[str]:
+    """The page actions backed by a workflow step: the steps ``available()`` allows the viewer
+    now (on the office's page, less those it leaves to the unit and the enterprise)."""
+    office = has_capability(actor, "request.manage")
+    acts: set[str] = set()
+    for t in REQUEST_WORKFLOW.available(req, actor, _DISPATCH_FORM_CONTEXT):
+        if office and t.action in _NOT_ON_OFFICE_PAGE:
+            continue
+        name = _PAGE_ACTION.get(t.action, t.action)
+        acts.add("rate" if name == "revisit" and role_of(actor) == Role.ENTERPRISE else name)
+    return acts
 
 
 def _available(req: EnterpriseRequest, actor: Any) -> set[str]:
     """The actions the viewer may take now; services and the workflow check again on POST."""
-    role = role_of(actor)
-    status = req.status
+    office = has_capability(actor, "request.manage")
     department_id = getattr(actor, "department_id", None)
     is_lead = department_id is not None and department_id == req.lead_department_id
     is_co = department_id is not None and req.co_departments.filter(pk=department_id).exists()
-    own = role == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == req.enterprise_id
-    acts: set[str] = set()
-    closed = req.is_closed
-    if role in MANAGERS:
-        acts |= {
-            name
-            for name, states in {
-                "register": {"submitted"},
-                "dispatch": {"submitted", "registered", "returned", "dispatched", "handling"},
-                "reject": {"submitted", "registered", "returned"},
-                "approve_reply": {"reply_review"},
-                "send_back_reply": {"reply_review"},
-                "revisit": {"replied"},
-                "second_assignment": {"unsatisfied"},
-                "refer_discipline": {"unsatisfied"},
-                "close_unsatisfied": {"unsatisfied"},
-                "merge": set(MERGEABLE),
-            }.items()
-            if status in states
-        }
-        if not closed:
-            acts.add("message")
-            if not req.supervised:
-                acts.add("supervise")
+    unit = is_lead and not office and has_capability(actor, "request.handle")
+    own = role_of(actor) == Role.ENTERPRISE and (
+        getattr(actor, "enterprise_id", None) == req.enterprise_id
+    )
+    acts = workflow_actions(req, actor)
+    open_ = not req.is_closed
+    # Steps outside the state machine: each has its service, which checks again on POST.
+    if office:
+        if open_ and not req.supervised:
+            acts.add("supervise")
         if req.extensions.filter(status="pending").exists():
             acts.add("decide_extension")
-        if status == "closed" and req.publishable:
+        if req.status == CLOSED and req.publishable:
             acts.add("publish")
-    if role in (*MANAGERS, Role.LEADER) and status in ON_THE_CLOCK:
+    if has_capability(actor, "request.urge") and req.status in ON_THE_CLOCK:
         acts.add("urge")
-    if is_lead and role in (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT):
-        if status == "dispatched":
-            acts |= {"accept", "return"}
-        if status == "handling":
-            acts |= {"return", "reply"}
-        if status in ON_THE_CLOCK:
-            acts.add("extension")
-        if not closed:
-            acts.add("message")
-    if is_co and not closed:
+    if unit and req.status in ON_THE_CLOCK:
+        acts.add("extension")
+    if open_ and (office or unit or is_co or own):
         acts.add("message")
-    if own:
-        if status == "replied":
-            acts.add("rate")
-        if status in ("submitted", "registered", "dispatched"):
-            acts.add("withdraw")
-        if not closed:
-            acts.add("message")
     return acts
 
 
 def _message_kinds(req: EnterpriseRequest, actor: Any) -> list[tuple[str, str]]:
     role = role_of(actor)
+    office = has_capability(actor, "request.manage")
     department_id = getattr(actor, "department_id", None)
     is_lead = department_id is not None and department_id == req.lead_department_id
     is_co = department_id is not None and req.co_departments.filter(pk=department_id).exists()
@@ -112,13 +112,13 @@ def _message_kinds(req: EnterpriseRequest, actor: Any) -> list[tuple[str, str]]:
     if role == Role.ENTERPRISE:
         kinds = [MessageKind.SUPPLEMENT_ANSWER]
     else:
-        if role in MANAGERS or is_lead or is_co:
+        if office or is_lead or is_co:
             kinds += [MessageKind.NOTE, MessageKind.SUPPLEMENT_QUESTION, MessageKind.PROGRESS]
         if is_co:
             kinds.append(MessageKind.CO_OPINION)
         if is_lead and req.status == "unsatisfied":
             kinds.append(MessageKind.EXPLANATION)
-        if role in MANAGERS and req.supervised:
+        if office and req.supervised:
             kinds.append(MessageKind.COORDINATION)
     return [(k, MessageKind(k).label) for k in kinds]
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sizhen.core.access import require_role, role_of
+from sizhen.core.access import role_of
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
+from sizhen.core.roles import Role
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     Channel,
@@ -40,8 +41,7 @@ from sizhen.enterprise_requests.selectors import (
     requests_visible_to,
     soon_due,
 )
-from sizhen.enterprise_requests.views.common import ENTERPRISE_ONLY, INTAKE_ROLES, detail_url
-from sizhen.enterprise_requests.workflow import MANAGERS
+from sizhen.enterprise_requests.views.common import detail_url
 
 
 class RequestListView(ScopedListView):
@@ -49,7 +49,7 @@ class RequestListView(ScopedListView):
 
     model = EnterpriseRequest
     title = "诉求台账"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = RequestFilter
     default_sort = "-submitted_at"
     export_name = "诉求台账"
@@ -81,13 +81,12 @@ class RequestListView(ScopedListView):
 
     def page_actions(self) -> list[PageAction]:
         actions = []
-        role = role_of(self.request.user)
-        if role in INTAKE_ROLES:
+        if has_capability(self.request.user, "request.intake"):
             actions.append(
                 PageAction("登记诉求", reverse("enterprise_requests:register"), "primary")
             )
             actions.append(PageAction("座谈会", reverse("enterprise_requests:forum_list")))
-        if role in MANAGERS:
+        if has_capability(self.request.user, "request_category.edit"):
             actions.append(PageAction("诉求分类", reverse("enterprise_requests:category_list")))
         actions.append(PageAction("公开结果", reverse("enterprise_requests:public")))
         return actions
@@ -109,7 +108,7 @@ class MyRequestsView(ScopedListView):
 
     model = EnterpriseRequest
     title = "我的诉求"
-    roles = ENTERPRISE_ONLY
+    roles = capability_roles("request.submit")
     filterset_class = MineFilter
     default_sort = "-submitted_at"
     search_fields = ("number", "title", "text")
@@ -148,7 +147,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     """The enterprise portal's submission page (PC and phone width)."""
-    require_role(request.user, *ENTERPRISE_ONLY, target="提交诉求")
+    require_capability(request.user, "request.submit", target="提交诉求")
     user: Any = request.user
     enterprise = user.enterprise
     initial = {
@@ -187,7 +186,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Staff registration of a request from a forum, a window, a WeChat group or the hotline."""
-    require_role(request.user, *INTAKE_ROLES, target="登记诉求")
+    require_capability(request.user, "request.intake", target="登记诉求")
     initial: dict[str, Any] = {}
     forum_id = request.GET.get("forum")
     if forum_id and forum_id.isdigit():
