@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.models import EvaluationCycle, Goalpost, Indicator
 from sizhen.monitoring import bulk
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.tests.test_alerts import JUNE, add_districts, make_indicator, put
 from sizhen.monitoring.tests.test_alerts import planted as planted
+from sizhen.monitoring.tests.test_scan_parity import store_values
 
 pytestmark = pytest.mark.django_db
 
@@ -47,19 +48,7 @@ def _seasonal(months: list[dt.date], seed: int) -> list[float]:
 
 def _series(code: str, name: str, region: Any, values: list[float], months: list[dt.date]) -> Any:
     indicator = Indicator.objects.filter(code=code).first() or make_indicator(code, name)
-    IndicatorValue.objects.bulk_create(
-        [
-            IndicatorValue(
-                indicator=indicator,
-                region=region,
-                period=period,
-                frequency="month",
-                source_kind="records",
-                value=value,
-            )
-            for period, value in zip(months, values, strict=True)
-        ]
-    )
+    store_values(indicator, region, months, values)
     return indicator
 
 

@@ -42,7 +42,9 @@ def _seasonal(months: list[dt.date], rng: np.random.Generator, level: float = 10
     return out
 
 
-def _store(indicator: Indicator, region: Any, months: list[dt.date], values: list[float]) -> None:
+def store_values(
+    indicator: Indicator, region: Any, months: list[dt.date], values: list[float]
+) -> None:
     IndicatorValue.objects.bulk_create(
         IndicatorValue(
             indicator=indicator,
@@ -70,11 +72,12 @@ def catalogue(city: dict[str, Any]) -> dict[str, Any]:
 
     def series(code: str, name: str, months: list[dt.date], plant: dict[Any, Any]) -> Indicator:
         indicator = make_indicator(code, name)
-        for region in everywhere:
-            values = _seasonal(months, rng, level=100.0 + 10 * region.pk % 7)
+        for position, region in enumerate(everywhere):
+            # levels by position, not by key: the same data on every database
+            values = _seasonal(months, rng, level=100.0 + 2 * position)
             if region in plant:
                 values = plant[region](values)
-            _store(indicator, region, months, values)
+            store_values(indicator, region, months, values)
         return indicator
 
     def last_times(factor: float) -> Any:
@@ -104,16 +107,16 @@ def catalogue(city: dict[str, Any]) -> dict[str, Any]:
 
     extreme = make_indicator("P09", "获得电力时间")
     for region, value in zip(districts, (100.0, 320.0, 101.0, 99.0, 100.5), strict=True):
-        _store(extreme, region, long[-1:], [value])
+        store_values(extreme, region, long[-1:], [value])
     judged = make_indicator("P10", "网上办理率")
     cycle = EvaluationCycle.objects.create(
         code="2026", name="2026年度", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31)
     )
     Goalpost.objects.create(indicator=judged, cycle=cycle, best=100, worst=0, target=90)
     for region, value in zip(everywhere, (93, 95, 40, 96, 97, 92, 91), strict=True):
-        _store(judged, region, long[-1:], [float(value)])
+        store_values(judged, region, long[-1:], [float(value)])
     lagging = make_indicator("P11", "开办时间（天）")
-    _store(lagging, city["root"], long[-2:], [3.0, 3.1])
+    store_values(lagging, city["root"], long[-2:], [3.0, 3.1])
     Benchmark.objects.bulk_create(
         Benchmark(indicator=lagging, city=name, period=long[-1], value=value)
         for name, value in (("深圳", 4.0), ("杭州", 3.6))
