@@ -146,11 +146,12 @@ def check_series(
     )
     rows: list[dict[str, object]] = []
     for s in np.flatnonzero(shift["found"]):
-        rows.append(_row(ids[s], shift, s, "level_shift", "level_shift", shift_threshold))
+        rows.append(_row(ids[s], shift, int(s), "level_shift", "level_shift", shift_threshold))
         rows[-1]["points"] = _points(calendar, x[s])
     flagged = change["found"] & ~shift["found"]  # a step is reported as such, not as a change
     for s in np.flatnonzero(flagged):
-        rows.append(_row(ids[s], change, s, "abnormal_change", str(change["method"][s]), None))
+        method = str(change["method"][s])
+        rows.append(_row(ids[s], change, int(s), "abnormal_change", method, None))
         rows[-1]["points"] = _points(calendar, x[s])
     return pd.DataFrame(rows, columns=COLUMNS)
 
