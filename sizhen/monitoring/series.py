@@ -18,6 +18,7 @@ For the checked month ``at`` of every series that has a value then, on the
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from collections.abc import Hashable
 
@@ -114,8 +115,12 @@ def check_series(
     periods = pd.DatetimeIndex(frame["period"])
     end = periods.max() if at is None else pd.Timestamp(at)  # type: ignore[arg-type]
     start = end - pd.DateOffset(months=HISTORY_MONTHS)
-    calendar = pd.date_range(start, end, freq="MS")
     inside = (periods >= start) & (periods <= end)
+    if inside.any():
+        # Months before the January of the first year with a value are empty in every
+        # series: leaving them out changes no statistic (the festival swap is per year).
+        start = max(start, pd.Timestamp(periods[inside].min().year, 1, 1))
+    calendar = pd.date_range(start, end, freq="MS")
     wide = (
         frame[inside]
         .pivot(index="series_id", columns="period", values="value")
@@ -145,19 +150,20 @@ def check_series(
         window,
     )
     rows: list[dict[str, object]] = []
+    days = [stamp.date() for stamp in calendar]
     for s in np.flatnonzero(shift["found"]):
         rows.append(_row(ids[s], shift, int(s), "level_shift", "level_shift", shift_threshold))
-        rows[-1]["points"] = _points(calendar, x[s])
+        rows[-1]["points"] = _points(days, x[s])
     flagged = change["found"] & ~shift["found"]  # a step is reported as such, not as a change
     for s in np.flatnonzero(flagged):
         method = str(change["method"][s])
         rows.append(_row(ids[s], change, int(s), "abnormal_change", method, None))
-        rows[-1]["points"] = _points(calendar, x[s])
+        rows[-1]["points"] = _points(days, x[s])
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _points(calendar: pd.DatetimeIndex, values: np.ndarray) -> list[tuple[object, float]]:
-    return [(calendar[j].date(), float(values[j])) for j in np.flatnonzero(np.isfinite(values))]
+def _points(days: list[dt.date], values: np.ndarray) -> list[tuple[dt.date, float]]:
+    return [(days[j], float(values[j])) for j in np.flatnonzero(np.isfinite(values))]
 
 
 def _row(
@@ -256,7 +262,12 @@ def _change(
     previous_year = np.full_like(values, np.nan)
     previous_year[:, SEASON:] = values[:, :-SEASON]
     # month-on-month against the previous reported month, skipping gaps and the reserved slot
-    previous_month = pd.DataFrame(values).ffill(axis=1).shift(1, axis=1).to_numpy(dtype=float)
+    reported = np.where(np.isfinite(values), np.arange(values.shape[1]), -1)
+    last_reported = np.maximum.accumulate(reported, axis=1)[:, :-1]
+    previous_month = np.full_like(values, np.nan)
+    previous_month[:, 1:] = np.where(
+        last_reported >= 0, np.take_along_axis(values, np.maximum(last_reported, 0), axis=1), np.nan
+    )
     yearly = values - previous_year
     use_year = np.sum(np.isfinite(yearly[:, :at]), axis=1) >= MIN_CHANGE_HISTORY
     previous = np.where(use_year[:, None], previous_year, previous_month)
