@@ -12,9 +12,10 @@ extreme districts, and goalposts for every indicator. Measured:
 1. the platform's scan, ``scan_indicator_values()`` (bulk mode, chosen automatically above
    ``SIZHEN_ALERT_EXACT_SERIES``): read, detection, and the alert upsert, then a rescan of the
    same data (alerts updated or unchanged, none duplicated);
-2. the straightforward alternative: the exact per-series path (``find_indicator`` with robust
-   STL and Hampel per series) on ``--exact-sample`` indicators, extrapolated to all series;
-3. the raw engine: ``detection.scan_many`` alone on the in-memory frame, and the plain cursor
+2. the straightforward alternative: the per-indicator mode (``find_indicator``: one ORM read
+   and one call of the series rule per indicator) on ``--exact-sample`` indicators,
+   extrapolated to all series;
+3. the raw engine: ``series.check_series`` alone on the in-memory frame, and the plain cursor
    read of the values alone.
 """
 
@@ -188,7 +189,7 @@ def timed_scan() -> dict:
     parts: dict[str, float] = {}
     original = {
         "load_values": bulk.load_values,
-        "series_findings": bulk.series_findings,
+        "find_series": scan.find_series,
         "apply_scan_findings": scan.apply_scan_findings,
     }
 
@@ -210,14 +211,14 @@ def timed_scan() -> dict:
 
     get_resolver().url_patterns  # noqa: B018
     wrap("load_values", bulk)
-    wrap("series_findings", bulk)
+    wrap("find_series", scan)
     wrap("apply_scan_findings", scan)
     load = os.getloadavg()[0]
     t = time.perf_counter()
     result = scan.scan_indicator_values()
     seconds = time.perf_counter() - t
     bulk.load_values = original["load_values"]  # type: ignore[assignment]
-    bulk.series_findings = original["series_findings"]  # type: ignore[assignment]
+    scan.find_series = original["find_series"]  # type: ignore[assignment]
     scan.apply_scan_findings = original["apply_scan_findings"]  # type: ignore[assignment]
     connection.close()
     kinds: dict[str, int] = {}
@@ -257,7 +258,7 @@ def planted_found(data: dict) -> dict:
 
 
 def exact_sample(args: argparse.Namespace, series_total: int) -> dict:
-    """The straightforward path: every series through robust STL / Hampel one at a time."""
+    """The straightforward path: the per-indicator mode, one indicator at a time."""
     from sizhen.indicators.catalogue.models import Indicator
     from sizhen.monitoring.rules import RuleBook
     from sizhen.monitoring.scan import _leaf_indicators, find_indicator
@@ -284,8 +285,9 @@ def exact_sample(args: argparse.Namespace, series_total: int) -> dict:
 
 def raw_engine() -> dict:
     from sizhen.indicators.catalogue.models import Indicator
-    from sizhen.monitoring import bulk, detection
+    from sizhen.monitoring import bulk
     from sizhen.monitoring.scan import _leaf_indicators
+    from sizhen.monitoring.series import check_series
 
     leaves = [i for i in _leaf_indicators() if isinstance(i, Indicator)]
     t = time.perf_counter()
@@ -297,7 +299,7 @@ def raw_engine() -> dict:
     runs = []
     for _ in range(3):
         t = time.perf_counter()
-        found = detection.scan_many(series)
+        found = check_series(series)
         runs.append(time.perf_counter() - t)
     return {
         "read_seconds": read,
@@ -372,7 +374,7 @@ def print_report(r: dict, markdown: bool) -> None:
     e = r["exact"]
     rows.append(
         [
-            f"straightforward: exact per-series path on {e['series']:,} series, extrapolated",
+            f"straightforward: per-indicator mode on {e['series']:,} series, extrapolated",
             f"{e['extrapolated_seconds']:.0f} s",
             f"{e['per_series_ms']:.1f} ms a series ({e['seconds']:.1f} s measured)",
         ]
@@ -380,7 +382,7 @@ def print_report(r: dict, markdown: bool) -> None:
     raw = r["raw"]
     rows.append(
         [
-            "raw engine: scan_many on the in-memory frame",
+            "raw engine: check_series on the in-memory frame",
             f"{raw['scan_many_seconds']:.2f} s",
             f"{raw['findings']} findings",
         ]

@@ -9,7 +9,6 @@ MADs, so one bad month cannot hide itself by inflating a standard deviation).
 from __future__ import annotations
 
 import datetime
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -751,159 +750,11 @@ def goalpost_breach(
     )
 
 
-# --- many series at once -------------------------------------------------------------------
-
-
-def _rowwise_centre_scale(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise median and robust SD (MAD, else mean absolute deviation), NaN-aware."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, handled below
-        centre = np.nanmedian(block, axis=1)
-        deviation = np.abs(block - centre[:, None])
-        mad = np.nanmedian(deviation, axis=1)
-        mean_ad = np.nanmean(deviation, axis=1)
-    scale = np.where(mad > 0, MAD_TO_SD * mad, MEAN_AD_TO_SD * mean_ad)
-    return centre, np.nan_to_num(scale)
-
-
-def scan_many(
-    frame: pd.DataFrame,
-    *,
-    check_last: int = 1,
-    spring_festival: bool = True,
-    long_threshold: float = STL_THRESHOLD,
-    short_threshold: float = HAMPEL_THRESHOLD,
-    hampel_threshold: float = HAMPEL_THRESHOLD,
-    shift_threshold: float = HAMPEL_THRESHOLD,
-    shift_points: int = 3,
-) -> pd.DataFrame:
-    """Screening pass (批量筛查) over many monthly series at once, vectorised with numpy.
-
-    ``frame`` has columns series_id, period, value. Series are aligned on the union of months.
-    The last ``check_last`` months are tested with the same-month YoY rule (or the Hampel
-    month-on-month rule when fewer than 4 past YoY changes exist); series whose last ``k = 3``
-    months form a level shift are reported as such instead. Returns one row per finding:
-    series_id, period, kind, method, value, expected, lower, upper, score, severity.
-    Per-series STL (``series_anomalies``) is the slower drill-down for flagged series.
-    Thresholds: ``long_threshold`` for series of 36 months or more (where the per-series path
-    would use STL), ``short_threshold`` for the year-on-year rule below that,
-    ``hampel_threshold`` for the month-on-month rule; ``shift_threshold`` and ``shift_points`` (k) for
-    the level shift.
-    """
-    columns = ["series_id", "period", "kind", "method", "value", "expected", "lower", "upper"]
-    columns += ["score", "severity"]
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    wide = frame.pivot(index="series_id", columns="period", values="value").sort_index(axis=1)
-    months = pd.DatetimeIndex(wide.columns)
-    end = months.max()
-    if spring_festival and end.month == 1 and SPRING_FESTIVAL_MONTH.get(end.year) == 1:
-        end = end + pd.offsets.MonthBegin(1)  # see _with_festival_placeholder
-    full = pd.date_range(months.min(), end, freq="MS")
-    wide = wide.reindex(columns=full)
-    order = spring_festival_order(full) if spring_festival else np.arange(len(full))
-    x = wide.to_numpy(dtype=float)[:, order]
-    ids = wide.index.to_numpy()
-    n_series, n = x.shape
-    first = n - check_last
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        level = np.nanmedian(np.abs(x), axis=1)
-    floor = np.fmax(MIN_SCALE_FRACTION * np.nan_to_num(level), 1e-9)
-
-    lag = 12 if n - 12 - check_last >= MIN_CHANGE_HISTORY else 1
-    changes = np.full_like(x, np.nan)
-    changes[:, lag:] = x[:, lag:] - x[:, :-lag]
-    history = changes[:, :first]
-    count = np.sum(np.isfinite(history), axis=1)
-    centre, raw_scale = _rowwise_centre_scale(history)
-    correction = np.array([small_sample_factor(int(m)) for m in range(n + 1)])[count]
-    scale = raw_scale * correction * np.sqrt(1.0 + 1.0 / np.maximum(count, 1))
-    scale = np.fmax(scale, floor)
-    enough = count >= MIN_CHANGE_HISTORY
-
-    # a level shift that starts exactly k months before the end (so it is reported once)
-    k, window = shift_points, 12
-    shifted = np.zeros(n_series, dtype=bool)
-    shift_score = np.zeros(n_series)
-    shift_expected = np.zeros(n_series)
-    shift_scale = np.ones(n_series)
-    seasonal = n >= 12 + window + k + 1
-    if n >= window + k + 1:
-        tested = np.full_like(x, np.nan)
-        base = np.zeros_like(x)
-        if seasonal:
-            base[:, 12:] = x[:, :-12]
-            tested[:, 12:] = x[:, 12:] - x[:, :-12]
-        else:
-            tested = x
-        before = tested[:, n - k - window : n - k]
-        b_centre, b_scale = _rowwise_centre_scale(before)
-        b_scale = np.fmax(b_scale, floor)
-        with np.errstate(all="ignore"):
-            # the month before the run must still be normal: otherwise the step began earlier
-            z = (tested[:, n - k - 1 :] - b_centre[:, None]) / b_scale[:, None]
-        run, previous = z[:, 1:], z[:, 0]
-        up = np.all(run > shift_threshold, axis=1) & ~(previous > shift_threshold)
-        down = np.all(run < -shift_threshold, axis=1) & ~(previous < -shift_threshold)
-        shifted = up | down
-        shift_score = np.where(up, np.nanmin(run, axis=1), np.nanmax(run, axis=1))
-        shift_expected = np.median(base[:, n - k :], axis=1) + b_centre
-        shift_scale = b_scale
-
-    # a series long enough for STL is held to the STL threshold, as series_anomalies would
-    limit = long_threshold if n >= 36 else short_threshold if lag == 12 else hampel_threshold
-    rows: list[dict[str, object]] = []
-    with np.errstate(all="ignore"):
-        scores = (changes[:, first:] - centre[:, None]) / scale[:, None]
-    flagged = (np.abs(scores) > limit) & enough[:, None] & ~shifted[:, None]
-    method = "yoy_same_month" if lag == 12 else "hampel_change"
-    for s, j in zip(*np.nonzero(flagged), strict=True):
-        col = first + j
-        expected = x[s, col - lag] + centre[s]
-        half = limit * scale[s]
-        score = float(scores[s, j])
-        rows.append(
-            {
-                "series_id": ids[s],
-                "period": full[order[col]],
-                "kind": "abnormal_change",
-                "method": method,
-                "value": x[s, col],
-                "expected": expected,
-                "lower": expected - half,
-                "upper": expected + half,
-                "score": score,
-                "severity": severity(score, limit),
-            }
-        )
-    for s in np.nonzero(shifted)[0]:
-        score = float(shift_score[s])
-        half = shift_threshold * shift_scale[s]
-        expected = float(shift_expected[s])
-        rows.append(
-            {
-                "series_id": ids[s],
-                "period": full[order[n - k]],
-                "kind": "level_shift",
-                "method": "level_shift",
-                "value": float(np.median(x[s, n - k :])),
-                "expected": expected,
-                "lower": expected - half,
-                "upper": expected + half,
-                "score": score,
-                "severity": severity(score, shift_threshold),
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
-
-
 __all__: Sequence[str] = [
     "Finding",
     "cross_sectional",
     "goalpost_breach",
     "level_shift",
-    "scan_many",
     "series_anomalies",
     "severity",
 ]

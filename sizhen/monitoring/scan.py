@@ -21,7 +21,7 @@ from sizhen.indicators.ingestion.selectors import (
     list_dataset_freshness,
     list_indicator_codes_for_dataset,
 )
-from sizhen.monitoring import bulk, detection
+from sizhen.monitoring import bulk, detection, series
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
 from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
@@ -136,55 +136,97 @@ def find_indicator(
     for item in targets:
         _keep(found, item)
 
-    # Series: each region's own monthly history, checked at every requested period.
-    shifts = rule.enabled(AlertKind.LEVEL_SHIFT)
-    changes = rule.enabled(AlertKind.ABNORMAL_CHANGE)
-    if freq == "M" and check_series and (shifts or changes):
-        series_of: dict[int, dict[dt.date, float]] = defaultdict(dict)
-        for region_id, period, value, _ in rows:
-            if region_id in regions:
-                series_of[region_id][period] = value
-        last = checked[-1]
-        for region_id, points in series_of.items():
-            series = pd.Series(points).sort_index()
-            series.index = pd.DatetimeIndex(series.index)
-            history = series[series.index <= pd.Timestamp(last)]
-            if len(history) < 2:
-                continue
-            name = names[region_id]
-            # The step is still the baseline for the change test when its alerts are off.
-            shift = detection.level_shift(
-                history,
-                "M",
-                k=rule.level_shift_points,
-                threshold=rule.level_shift_threshold,
-                region=region_id,
-                region_name=name,
-                indicator_name=indicator.name,
-            )
-            if shift is not None and shifts:
-                _keep(found, _item(indicator, regions[region_id], shift, rule))
-            if not changes:
-                continue
-            for period in checked:
-                upto = history[history.index <= pd.Timestamp(period)]
-                if len(upto) < 2 or upto.index[-1] != pd.Timestamp(period):
-                    continue
-                for f in detection.series_anomalies(
-                    upto,
-                    "M",
-                    check_last=1,
-                    baseline_from=shift.period if shift is not None else None,
-                    region=region_id,
-                    region_name=name,
-                    indicator_name=indicator.name,
-                    stl_threshold=rule.stl_threshold,
-                    yoy_threshold=rule.yoy_threshold,
-                    hampel_threshold=rule.hampel_threshold,
-                    hampel_window=rule.hampel_window,
-                ):
-                    _keep(found, _item(indicator, regions[region_id], f, rule))
+    # Series: each region's own monthly history at every checked period, by the one series
+    # rule that bulk mode applies to all indicators at once.
+    if check_series:
+        frame = pd.DataFrame(
+            {
+                "indicator_id": indicator.pk,
+                "region_id": [row[0] for row in rows],
+                "period": pd.to_datetime([row[1] for row in rows]),
+                "value": [row[2] for row in rows],
+            }
+        )
+        for item in find_series(
+            frame, {indicator.pk: indicator}, {indicator.pk: checked}, {indicator.pk: rule}, regions
+        ):
+            _keep(found, item)
     return list(found.values()), scopes
+
+
+def _series_rule_key(rule: EffectiveRule) -> tuple[Any, ...]:
+    return (
+        rule.stl_threshold,
+        rule.yoy_threshold,
+        rule.hampel_threshold,
+        rule.hampel_window,
+        rule.level_shift_threshold,
+        rule.level_shift_points,
+    )
+
+
+def find_series(
+    frame: pd.DataFrame,
+    indicators: dict[int, Indicator],
+    checked: dict[int, list[dt.date]],
+    rules: dict[int, EffectiveRule],
+    regions: dict[int, Region],
+) -> list[ScanFinding]:
+    """Abnormal changes (异常波动) and level shifts (水平突变) of the monthly series in
+    ``frame`` (indicator_id, region_id, period, value) at each checked period of their
+    indicator: one call of the series rule (``series.check_series``) per group of indicators
+    that share the rule's thresholds and a checked period. Both execution modes of the scan
+    call it, the exact mode with the values of one indicator, bulk mode with all of them, so
+    they find the same alerts."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for pk, indicator in indicators.items():
+        rule = rules[pk]
+        if indicator.frequency != Frequency.MONTH or not (
+            rule.enabled(AlertKind.ABNORMAL_CHANGE) or rule.enabled(AlertKind.LEVEL_SHIFT)
+        ):
+            continue
+        for period in checked.get(pk, []):
+            groups[(*_series_rule_key(rule), pd.Timestamp(period))].append(pk)
+    if frame.empty or not groups:
+        return []
+    frame = frame[frame["region_id"].isin(list(regions))]
+    # one integer per (indicator, region): the series rule pivots on it
+    span = int(frame["region_id"].max()) + 1 if len(frame) else 1
+    out: list[ScanFinding] = []
+    for key, members in groups.items():
+        part = frame[frame["indicator_id"].isin(members)]
+        rule = rules[members[0]]
+        found = series.check_series(
+            pd.DataFrame(
+                {
+                    "series_id": part["indicator_id"].to_numpy() * span
+                    + part["region_id"].to_numpy(),
+                    "period": part["period"].to_numpy(),
+                    "value": part["value"].to_numpy(),
+                }
+            ),
+            key[-1],
+            long_threshold=rule.stl_threshold,
+            short_threshold=rule.yoy_threshold,
+            hampel_threshold=rule.hampel_threshold,
+            window=rule.hampel_window,
+            shift_threshold=rule.level_shift_threshold,
+            shift_points=rule.level_shift_points,
+        )
+        for row in found.itertuples(index=False):
+            indicator_id, region_id = divmod(int(row.series_id), span)
+            if not rules[indicator_id].enabled(row.kind):
+                continue
+            indicator, region = indicators[indicator_id], regions[region_id]
+            finding = series.series_finding(
+                row,
+                region=region_id,
+                region_name=region.name,
+                indicator_name=indicator.name,
+                shift_points=rule.level_shift_points,
+            )
+            out.append(_item(indicator, region, finding, rules[indicator_id]))
+    return out
 
 
 def _goalpost_of(goalposts: list[Goalpost], period: dt.date) -> Goalpost | None:
@@ -481,12 +523,12 @@ def _scan_bulk(
     by_id = {i.pk: i for i in live}
     frame = bulk.load_values(live, since=bulk.history_start(wanted, today))
     per_indicator = bulk.checked_rows(frame, wanted)
-    periods = {row[1] for rows, _ in per_indicator.values() for row in rows}
+    periods = {row[1] for rows in per_indicator.values() for row in rows}
     goalposts, benchmarks = bulk.preload_targets(live, periods)
     rule_of = {pk: rules.for_indicator(pk) for pk in by_id}
     findings: list[ScanFinding] = []
     checked: list[CheckedScope] = []
-    for done, (pk, (rows, _last)) in enumerate(per_indicator.items(), start=1):
+    for done, (pk, rows) in enumerate(per_indicator.items(), start=1):
         indicator = by_id[pk]
         rows = [(r, p, v, indicator.frequency) for r, p, v, _ in rows]
         found, scopes = find_indicator(
@@ -502,8 +544,11 @@ def _scan_bulk(
         checked.extend(scopes)
         if ctx is not None and done % 100 == 0:
             ctx.progress(done, len(per_indicator) + 1, "已完成截面与目标检查")
-    last_checked = {pk: last for pk, (_rows, last) in per_indicator.items()}
-    findings.extend(bulk.series_findings(frame, by_id, last_checked, rule_of, regions))
+    checked_periods = {pk: sorted({row[1] for row in rows}) for pk, rows in per_indicator.items()}
+    series_found: Found = {}
+    for item in find_series(frame, by_id, checked_periods, rule_of, regions):
+        _keep(series_found, item)
+    findings.extend(series_found.values())
     if ctx is not None:
         ctx.progress(len(per_indicator) + 1, len(per_indicator) + 1, "已完成序列批量检查")
     return findings, checked

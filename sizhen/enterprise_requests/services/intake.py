@@ -351,7 +351,10 @@ def _one_statement_sql(flag: bool) -> str:
         return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
 
     parts = [
-        f"WITH n AS (SELECT {next_id(request_table)} AS id)",
+        # A key already taken draws no id: a retry leaves no gap in the numbers, as on the ORM
+        # path, whose probe answers it before any insert (ON CONFLICT still settles a race).
+        f"WITH n AS (SELECT {next_id(request_table)} AS id WHERE NOT EXISTS"  # noqa: S608
+        f" (SELECT 1 FROM {request_table} WHERE source_key = %s AND idempotency_key = %s))",
         # The number from the row's own key: SQ2026-000123 (more digits past 999999).
         f", r AS (INSERT INTO {request_table} SELECT p.* FROM n,"  # noqa: S608
         f" jsonb_populate_record(NULL::{request_table}, %s::jsonb || jsonb_build_object("
@@ -405,6 +408,8 @@ def _insert_in_one_statement(
         )
     )
     params: list[Any] = [
+        fields["source_key"],
+        fields["idempotency_key"],
         row_document(request),
         prefix,
         row_document(event),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -289,3 +289,123 @@ def test_one_statement_numbers_past_six_digits(personas, city):
         == f"SQ{timezone.localtime(stored.submitted_at).year}-1234567"
         == response.json()["number"]
     )
+
+
+def _intake_cases(personas: Any, city: Any, actor: Any, secret: str) -> list[tuple[Any, ...]]:
+    """The intake cases of the parity test, through ``submit_request`` and the API: every
+    channel by an actor who may use it, with and without idempotency keys, retries of a key,
+    region and category by code, a person's near-duplicate flagged at intake, and token
+    intakes that share one queued duplicate check. Returns what each call answered."""
+    category = RequestCategory.objects.get(code="0402")
+    answers: list[tuple[Any, ...]] = []
+
+    def submit(who: Any, channel: str, text: str, **extra: Any) -> None:
+        request, created = services.submit_request(actor=who, channel=channel, text=text, **extra)
+        answers.append((channel, request.pk, request.number, created))
+
+    submit(personas["enterprise"], Channel.PORTAL, SUBSIDY, category=category)
+    submit(personas["enterprise"], Channel.PORTAL, SUBSIDY_AGAIN, category=category)  # duplicate
+    for channel in (Channel.STAFF_FORUM, Channel.STAFF_WINDOW, Channel.WECHAT_GROUP):
+        submit(
+            personas["coordinator"],
+            channel,
+            f"{ROAD}（{channel}）",
+            enterprise=city["enterprise_b"],
+            kind="complaint",
+        )
+    submit(personas["coordinator"], Channel.HOTLINE_12345, ROAD, region=city["district_a"])
+    submit(personas["coordinator"], Channel.HOTLINE_12345, ROAD, region=city["district_a"])
+    for channel in (Channel.HOTLINE_12345, Channel.API, Channel.OPEN311):
+        submit(
+            actor, channel, f"{SUBSIDY}（{channel}）", category=category, idempotency_key=channel
+        )
+    submit(actor, Channel.API, "重试", idempotency_key=Channel.API)  # a retry: the first answers
+    for key in ("codes-1", "codes-2", "codes-1"):  # by region and category code, then a retry
+        response = _api_push(secret, key)
+        answers.append((key, response.status_code, response.json()["number"]))
+    return answers
+
+
+def _intake_rows() -> dict[str, Any]:
+    """The rows intake wrote, without what differs by nature (times, request ids, the audit
+    and job tables' own keys)."""
+    requests = [
+        {
+            f.attname: getattr(r, f.attname)
+            for f in r._meta.concrete_fields
+            if f.name != "submitted_at"
+        }
+        for r in EnterpriseRequest.objects.order_by("pk")
+    ]
+    events = [
+        {
+            name: getattr(e, name)
+            for name in (
+                "actor_id",
+                "actor_label",
+                "actor_role",
+                "action",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "before",
+                "after",
+                "message",
+                "client_address",
+            )
+        }
+        for e in AuditEvent.objects.filter(action="enterprise_request.submit").order_by("pk")
+    ]
+    jobs = list(Job.objects.order_by("pk").values_list("name", "status", "kwargs", "max_attempts"))
+    return {"requests": requests, "events": events, "jobs": jobs}
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_intake_paths_give_the_same_answers_and_rows(personas, city, monkeypatch):
+    """Parity of the two ways ``submit_request`` writes (issue 15): the same cases through the
+    ORM path and through the composed statement, each from the same sequence position (past
+    999,999, so numbers grow a seventh digit) and rolled back afterwards, answer the same
+    requests and numbers and leave the same rows. PostgreSQL only: elsewhere both settings
+    take the ORM path (docs/decisions/0008-single-statement-intake.md)."""
+    actor, secret = _token_actor(personas, city)
+    outcomes = {}
+    for one_statement in (False, True):
+        monkeypatch.setattr(intake, "ONE_STATEMENT_INTAKE", one_statement)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence("
+                    "'enterprise_requests_enterpriserequest', 'id'), 1234566)"
+                )
+            answers = _intake_cases(personas, city, actor, secret)
+            outcomes[one_statement] = (answers, _intake_rows())
+            transaction.set_rollback(True)
+
+    orm, one = outcomes[False], outcomes[True]
+    assert one[0] == orm[0]
+    assert one[1] == orm[1]
+    # What the cases were meant to exercise, so equal results are not equally empty.
+    answers, rows = one
+    assert [created for *_, created in answers[:11]] == [True] * 10 + [False]
+    assert answers[10][1] == answers[8][1]  # the retried key answers its first request
+    assert answers[6][1] != answers[5][1]  # without a key, two requests
+    assert [(status, number) for _key, status, number in answers[11:]] == [
+        (201, answers[11][2]),
+        (201, answers[12][2]),
+        (200, answers[11][2]),
+    ]
+    year = timezone.localtime().year
+    assert answers[0][2] == f"SQ{year}-1234567" and len(rows["requests"]) == 12
+    # a retry draws no number on either path: the numbers have no gap
+    assert [r["number"] for r in rows["requests"]] == [
+        f"SQ{year}-{n}" for n in range(1234567, 1234579)
+    ]
+    by_pk = {r["id"]: r for r in rows["requests"]}
+    assert by_pk[answers[1][1]]["suspected_duplicate_of_id"] == answers[0][1]
+    assert {r["channel"] for r in rows["requests"]} == set(Channel.values)
+    assert [(r["region_id"], r["category_id"]) for r in rows["requests"][-2:]] == [
+        (city["district_a"].pk, RequestCategory.objects.get(code="0402").pk)
+    ] * 2
+    assert len(rows["events"]) == 12
+    assert rows["jobs"] == [(FLAG_DUPLICATES_JOB, JobStatus.QUEUED, {}, 3)]  # queued once

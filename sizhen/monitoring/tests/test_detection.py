@@ -11,10 +11,10 @@ from sizhen.monitoring.detection import (
     goalpost_breach,
     level_shift,
     overdue_cases,
-    scan_many,
     series_anomalies,
     severity,
 )
+from sizhen.monitoring.series import check_series
 
 SEASON = {3: 1.05, 6: 1.08, 9: 1.04, 12: 1.15}  # quarter-end and year-end surges
 DISTRICTS = [f"区县{i:02d}" for i in range(1, 14)]
@@ -319,7 +319,7 @@ def test_goalpost_breach_rejects_inconsistent_goalposts():
 # --- many series ---------------------------------------------------------------------------
 
 
-def test_scan_many_finds_planted_spike_drop_and_shift_only():
+def test_check_series_finds_planted_spike_drop_and_shift_only():
     frames = []
     for number in range(40):
         series = seasonal_series(months=36, seed=100 + number)
@@ -332,7 +332,7 @@ def test_scan_many_finds_planted_spike_drop_and_shift_only():
         frames.append(
             pd.DataFrame({"series_id": number, "period": series.index, "value": series.values})
         )
-    result = scan_many(pd.concat(frames, ignore_index=True))
+    result = check_series(pd.concat(frames, ignore_index=True))
     assert sorted(zip(result["series_id"], result["kind"], strict=True)) == [
         (3, "abnormal_change"),
         (17, "abnormal_change"),
@@ -344,12 +344,12 @@ def test_scan_many_finds_planted_spike_drop_and_shift_only():
     assert by_id.loc[29, "period"] == pd.Timestamp("2025-10-01")
 
 
-def test_scan_many_of_nothing_is_empty():
+def test_check_series_of_nothing_is_empty():
     empty = pd.DataFrame({"series_id": [], "period": [], "value": []})
-    assert scan_many(empty).empty
+    assert check_series(empty).empty
 
 
-def test_scan_many_compares_an_early_festival_january_with_earlier_festival_months():
+def test_check_series_compares_an_early_festival_january_with_earlier_festival_months():
     frames = []
     for number in range(20):
         series = seasonal_series(months=25, seed=200 + number)  # ends 2025-01, festival month
@@ -357,8 +357,8 @@ def test_scan_many_compares_an_early_festival_january_with_earlier_festival_mont
             pd.DataFrame({"series_id": number, "period": series.index, "value": series.values})
         )
     frame = pd.concat(frames, ignore_index=True)
-    assert scan_many(frame).empty
-    flagged = scan_many(frame, spring_festival=False)
+    assert check_series(frame).empty
+    flagged = check_series(frame, spring_festival=False)
     assert len(flagged) == 20
     assert set(flagged["period"]) == {pd.Timestamp("2025-01-01")}
 
