@@ -15,14 +15,13 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, record_event, snapshot
-from sizhen.core.workcalendar import add_working_days
+from sizhen.core.deadlines import resolve_deadline
+from sizhen.core.uploads import upload_error
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
 from sizhen.indicators.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import (
-    EVIDENCE_EXTENSIONS,
-    EVIDENCE_MAX_BYTES,
     Evidence,
     ProgressReport,
     RectificationItem,
@@ -156,15 +155,6 @@ def _new_item(
     return item
 
 
-def resolve_deadline(deadline: dt.date | None, working_days: int | None) -> dt.date | None:
-    """A date as given, or ``working_days`` working days from today (工作日)."""
-    if deadline is not None:
-        return deadline
-    if working_days is not None:
-        return add_working_days(timezone.localdate(), working_days).date
-    return None
-
-
 def create_item(
     *,
     actor: Any,
@@ -185,7 +175,9 @@ def create_item(
 ) -> RectificationItem:
     """Register a problem in the ledger (登记整改事项); flags it if it repeats an earlier one."""
     _require_manager(actor, "登记整改事项")
-    deadline = resolve_deadline(deadline, working_days)
+    # A date as given, or working days (工作日) from today.
+    resolved = resolve_deadline(timezone.localdate(), deadline=deadline, working_days=working_days)
+    deadline = resolved.date if resolved is not None else None
     year = year or timezone.localdate().year
     errors = validate_item_fields(
         title=title,
@@ -325,19 +317,9 @@ def report_progress(
 
 
 def validate_evidence_file(upload: UploadedFile) -> None:
-    name = upload.name or ""
-    extension = PurePath(name).suffix.lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            {
-                "file": f"不支持的文件类型“{extension or '无扩展名'}”，"
-                f"仅支持 {'、'.join(sorted(EVIDENCE_EXTENSIONS))}"
-            }
-        )
-    if (upload.size or 0) > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"file": f"文件不能超过 {EVIDENCE_MAX_BYTES // 1024 // 1024} MB"})
-    if not upload.size:
-        raise ValidationError({"file": "文件为空"})
+    error = upload_error(upload)
+    if error:
+        raise ValidationError({"file": error})
 
 
 def add_evidence(
