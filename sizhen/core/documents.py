@@ -2,7 +2,8 @@
 
 Word documents name a font the reader's Word has (``DOCX_FONT``) for Latin and East Asian
 text alike; PDFs and charts embed the CJK font file that ``scripts/setup.sh`` installs, because
-a PDF reader or matplotlib has no Chinese font of its own.
+a PDF reader or matplotlib has no Chinese font of its own. The document libraries are imported
+when a document is built, not when a module using this one is imported (web and worker start).
 """
 
 from __future__ import annotations
@@ -10,15 +11,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
-
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import SimpleDocTemplate
 
 CJK_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 #: The name the CJK font is registered under in reportlab.
@@ -30,6 +22,10 @@ MARGIN_MM = 25
 
 def new_docx(*, font_size: float = 11) -> Any:
     """An empty A4 Word document whose body text is ``DOCX_FONT`` at ``font_size`` points."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
     document = Document()
     for section in document.sections:
         section.page_width, section.page_height = Mm(A4_WIDTH_MM), Mm(A4_HEIGHT_MM)
@@ -62,6 +58,9 @@ def docx_bytes(document: Any) -> bytes:
 
 def pdf_font() -> str:
     """Register the CJK font with reportlab (once per process) and return its name."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(PDF_FONT, CJK_FONT_PATH, subfontIndex=0))
     return PDF_FONT
@@ -69,6 +68,10 @@ def pdf_font() -> str:
 
 def build_pdf(story: list[Any], *, title: str) -> bytes:
     """An A4 PDF of the reportlab ``story`` with the shared margins."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
     buffer = io.BytesIO()
     margin = MARGIN_MM * mm
     SimpleDocTemplate(
