@@ -439,3 +439,31 @@ def test_urge_listing_and_meeting(
         supervision.list_for_supervision(
             market, actor=personas["coordinator"], leader=personas["leader"], reason="again"
         )
+
+
+def test_notices_go_out_after_commit_and_not_after_a_rollback(
+    city: Any, personas: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from sizhen.core.models import Notification
+
+    clock(NATIONAL_DAY_ISSUE)
+    lead = personas["lead_department"]
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        issue(personas, [city["market"]])
+        raise RuntimeError("a later step of the same write failed")
+    assert (callbacks, WorkTask.objects.count(), Notification.objects.count()) == ([], 0, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task = issue(personas, [city["market"]])
+        # Nothing is in anyone's inbox before the write commits.
+        assert Notification.objects.count() == 0
+    assert list(Notification.objects.values_list("recipient", "subject")) == [
+        (lead.pk, "新任务待签收：压缩企业开办时间")
+    ]
+    assert task.number == "RW2025-0001"  # the rolled-back issue gave its number back
