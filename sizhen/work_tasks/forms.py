@@ -167,7 +167,7 @@ class IssueForm(UnitsMixin):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    files = AttachmentsField(
+    files = AttachmentsField(  # type: ignore[assignment]  # input name "files", see ProgressForm
         label="附件（可多选；PDF、Word、Excel、CSV、图片等，单个不超过 20 MB）"
     )
 
@@ -222,7 +222,9 @@ class ProgressForm(forms.Form):
     percent = forms.IntegerField(label="完成进度（%）", min_value=0, max_value=100)
     milestone = forms.IntegerField(required=False)
     milestone_done = forms.BooleanField(label="该节点已完成", required=False)
-    files = AttachmentsField(label="佐证材料")
+    # The field keeps the pages' input name "files"; Django moves declared fields off the class,
+    # so it does not replace the form's ``files`` (the uploaded-file dict) at run time.
+    files = AttachmentsField(label="佐证材料")  # type: ignore[assignment]
 
 
 class UrgeForm(forms.Form):
