@@ -140,6 +140,8 @@ SIZHEN_IMPORT_STAGING_DIR = Path(
     env_str("SIZHEN_IMPORT_STAGING_DIR", str(DATA_DIR / "import-staging"))
 )
 SIZHEN_MAX_UPLOAD_BYTES = env_int("SIZHEN_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+#: Attachments and evidence files of requests, tasks and rectification (sizhen/core/uploads.py).
+SIZHEN_ATTACHMENT_MAX_BYTES = env_int("SIZHEN_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 # --- Analytical store (DuckDB embedded; written by the worker process only) ----------------
 SIZHEN_ANALYTICS_DIR = Path(env_str("SIZHEN_ANALYTICS_DIR", str(DATA_DIR / "analytics")))

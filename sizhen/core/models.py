@@ -258,3 +258,22 @@ class Notification(models.Model):
     @classmethod
     def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
         return Q(recipient_id=actor.pk) if getattr(actor, "pk", None) is not None else None
+
+
+class DocumentCounter(models.Model):
+    """The last number taken in one numbering scheme (文号/编号) and year; see
+    ``sizhen/core/numbering.py``. Its row is locked while a number is taken, so two writers at
+    once never get the same number."""
+
+    scheme = models.CharField("编号类别", max_length=40)
+    year = models.PositiveIntegerField("年度")
+    last_number = models.PositiveIntegerField("已用最大序号", default=0)
+
+    class Meta:
+        verbose_name = "编号计数器"
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "year"], name="core_counter_scheme_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.year}: {self.last_number}"

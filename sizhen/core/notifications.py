@@ -1,7 +1,9 @@
 """Notifications: an in-app inbox per user, delivered further through pluggable channels.
 
-``notify(...)`` writes inbox rows inside the caller's transaction and enqueues one delivery job
-(email by default). Channels are classes listed in ``SIZHEN_NOTIFICATION_CHANNELS``; an SMS
+``notify_after_commit(...)`` is what services call: the inbox rows and the delivery job (email by
+default) are written once the caller's transaction commits, so a rolled-back write tells no one
+and the delivery job's unique key is not held through the caller's transaction. ``notify`` writes
+them at once (jobs and on-commit callbacks). The recipient helpers say who acts for a unit. Channels are classes listed in ``SIZHEN_NOTIFICATION_CHANNELS``; an SMS
 gateway or WeCom (企业微信) channel subclasses ``Channel`` and implements ``send``.
 """
 
@@ -16,11 +18,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from sizhen.core.jobs import JobContext, enqueue, job, schedule
 from sizhen.core.models import Notification
+from sizhen.core.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +81,62 @@ def notify(
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and schedule delivery through the channels."""
     unique = {r.pk: r for r in recipients if r is not None and r.pk is not None}
-    rows = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=r, subject=subject[:200], body=body, link=link, category=category
+    with transaction.atomic():
+        rows = Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=r, subject=subject[:200], body=body, link=link, category=category
+                )
+                for r in unique.values()
+            ]
+        )
+        if rows:
+            enqueue(
+                "core.deliver_notifications", key="core.deliver_notifications", label="发送通知"
             )
-            for r in unique.values()
-        ]
-    )
-    if rows:
-        enqueue("core.deliver_notifications", key="core.deliver_notifications", label="发送通知")
     return rows
+
+
+def notify_after_commit(
+    recipients: Iterable[Any],
+    *,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    category: str = "",
+) -> None:
+    """``notify`` once the current transaction commits (at once outside a transaction). The
+    recipients are read now, as the write saw them."""
+    people = list(recipients)
+    transaction.on_commit(
+        lambda: notify(people, subject=subject, body=body, link=link, category=category)
+    )
+
+
+#: The roles that act for a department (部门账号): its lead and responsible officers.
+DEPARTMENT_ROLES = (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT)
+
+
+def coordinators() -> list[Any]:
+    """The coordinating office's (营商办) active users."""
+    User = get_user_model()
+    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
+
+
+def unit_users(
+    *, department_ids: Iterable[int | None] = (), region_ids: Iterable[int | None] = ()
+) -> list[Any]:
+    """Who acts for the units: the department officers of each department and the district
+    officers (县市区/园区) of each region, active only."""
+    User = get_user_model()
+    departments = [pk for pk in department_ids if pk is not None]
+    regions = [pk for pk in region_ids if pk is not None]
+    if not departments and not regions:
+        return []
+    unit = Q(department_id__in=departments, role__in=DEPARTMENT_ROLES) | Q(
+        region_id__in=regions, role=Role.DISTRICT_OFFICER
+    )
+    return list(User.objects.filter(unit, is_active=True).order_by("pk"))
 
 
 @job("core.deliver_notifications", label="发送通知")

@@ -160,6 +160,11 @@ def execute_transition(
         )
         if rows != 1:  # pragma: no cover - the row lock makes this unreachable; kept as a belt
             raise TransitionConflict("该记录已被他人处理，请刷新后重试")
+        recorded = dict(changes or {})
+        # A change given as an expression (``F("count") + 1``) is recorded as the value it wrote.
+        computed = [k for k, v in recorded.items() if hasattr(v, "resolve_expression")]
+        if computed:
+            recorded.update(model._default_manager.filter(pk=obj.pk).values(*computed).get())
         labels = actor_fields(actor)
         TransitionHistory.objects.create(
             object_type=model._meta.label_lower,
@@ -179,7 +184,7 @@ def execute_transition(
             actor=actor,
             obj=locked,
             before={wf.state_field: current},
-            after={wf.state_field: t.target, **(changes or {})},
+            after={wf.state_field: t.target, **recorded},
             message=note,
         )
     obj.refresh_from_db()

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
+from sizhen.core.uploads import AttachmentsField
 from sizhen.enterprise_requests.choices import (
     Channel,
     Difficulty,
@@ -33,23 +34,6 @@ STAFF_INTAKE_CHANNELS = [
         Channel.HOTLINE_12345,
     )
 ]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 def _category_field(required: bool = True) -> forms.ModelChoiceField:
@@ -151,7 +135,7 @@ class PortalForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
     )
-    attachments = MultipleFileField(label="附件")
+    attachments = AttachmentsField(label="附件")
 
 
 class StaffIntakeForm(PortalForm):
@@ -296,7 +280,7 @@ class MessageForm(forms.Form):
         widget=forms.Textarea,
         error_messages={"required": "请填写内容"},
     )
-    attachments = MultipleFileField(label="附件")
+    attachments = AttachmentsField(label="附件")
 
 
 class ExtensionForm(forms.Form):

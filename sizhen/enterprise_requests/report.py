@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.audit import record_event
+from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
 from sizhen.core.jobs import JobContext, enqueue, job, schedule
 from sizhen.core.models import Job
 from sizhen.core.permissions import has_capability
@@ -38,7 +39,6 @@ from sizhen.enterprise_requests.choices import Satisfaction
 from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.organisations.models import Region
 
-FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
 EXAMPLES_PER_PROBLEM = 2
 
@@ -164,13 +164,9 @@ def _chart(rows: list[Figures], title: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    prop = None
-    if Path(FONT_PATH).exists():
-        font_manager.fontManager.addfont(FONT_PATH)
-        prop = font_manager.FontProperties(fname=FONT_PATH)
+    prop = chart_font()
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
     labels = [r.label for r in rows]
     values = [r.total for r in rows]
@@ -188,17 +184,6 @@ def _chart(rows: list[Figures], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _table(document: Any, headers: list[str], rows: list[list[Any]]) -> None:
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = str(value)
-
-
 def _examples(qs: Any, category_id: int) -> list[str]:
     """Up to ``EXAMPLES_PER_PROBLEM`` distinct anonymised texts, newest first."""
     out: list[str] = []
@@ -214,7 +199,6 @@ def _examples(qs: Any, category_id: int) -> list[str]:
 
 def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None = None) -> bytes:
     """The DOCX of one month for what ``actor`` may see (the job: the whole city)."""
-    from docx import Document
     from docx.shared import Cm
 
     def step(done: int, message: str) -> None:
@@ -237,7 +221,7 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
     step(4, "绘制图表")
     last_day = analysis.next_month(month) - dt.timedelta(days=1)
 
-    doc = Document()
+    doc = new_docx()
     city = _city_name()
     doc.add_heading(f"{city}企业诉求分析报告（{month:%Y年%-m月}）", level=0)
     doc.add_paragraph(
@@ -246,7 +230,7 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
     )
     doc.add_heading("一、总体情况", level=1)
     doc.add_paragraph(f"{month:%Y年%-m月}，{summary_sentence(total)}")
-    _table(
+    docx_table(
         doc,
         ["诉求总量", "响应率", "解决率", "满意率", "超期率", "二次交办率", "平均办理（工作日）"],
         [
@@ -269,10 +253,10 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
     )
     if categories:
         doc.add_picture(io.BytesIO(_chart(categories, "诉求量（按分类）")), width=Cm(15))
-        _table(doc, ["诉求分类", "诉求量"], [[c.label, c.total] for c in categories])
+        docx_table(doc, ["诉求分类", "诉求量"], [[c.label, c.total] for c in categories])
     if districts:
         doc.add_picture(io.BytesIO(_chart(districts, "诉求量（按区域）")), width=Cm(15))
-        _table(
+        docx_table(
             doc,
             ["区域", "诉求量", "响应率", "解决率", "满意率"],
             [
@@ -288,7 +272,7 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
         )
     step(5, "编写办理质效与突出问题")
     doc.add_heading("三、办理质效（三率）", level=1)
-    _table(
+    docx_table(
         doc,
         ["主办单位", "诉求量", "响应率", "解决率", "满意率", "超期率", "平均办理（工作日）"],
         [
@@ -325,11 +309,11 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
         f"超期诉求 {total.overdue} 件（列出前 50 件）：" if overdue else "本月无超期诉求。"
     )
     if overdue:
-        _table(doc, ["诉求编号", "分类", "主办单位", "办理期限", "状态"], _case_rows(overdue))
+        docx_table(doc, ["诉求编号", "分类", "主办单位", "办理期限", "状态"], _case_rows(overdue))
     seconds = list(analysis.second_assignment_requests(actor, f_month)[:50])
     doc.add_paragraph(f"二次交办诉求 {total.second} 件：" if seconds else "本月无二次交办诉求。")
     if seconds:
-        _table(doc, ["诉求编号", "分类", "主办单位", "办理期限", "状态"], _case_rows(seconds))
+        docx_table(doc, ["诉求编号", "分类", "主办单位", "办理期限", "状态"], _case_rows(seconds))
     doc.add_heading("六、意见建议", level=1)
     for i, text in enumerate(suggestions(total, departments, trend), start=1):
         doc.add_paragraph(f"{i}. {text}")
@@ -337,9 +321,7 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
     for line in definitions_text():
         doc.add_paragraph(line)
     step(7, "完成")
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(doc)
 
 
 def _case_rows(items: list[EnterpriseRequest]) -> list[list[Any]]:

@@ -3,31 +3,16 @@ by source, and the item table. Built from what the actor may see."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
+from sizhen.core.documents import docx_bytes, docx_table, new_docx
 from sizhen.rectification.models import RectificationItem
 
-DOCX_FONT = "Microsoft YaHei"
 ITEM_HEADERS = ["编号", "问题", "来源", "区划", "牵头部门", "整改时限", "状态", "备注"]
 RATE_HEADERS = ["分类", "事项数", "已销号", "完成率", "反复出现", "逾期"]
-
-
-def _table(document: Any, headers: list[str], rows: Iterable[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = text
 
 
 def item_remark(item: RectificationItem) -> str:
@@ -62,21 +47,16 @@ def _rate_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def build_ledger_docx(items: Iterable[RectificationItem], stats: dict[str, Any]) -> bytes:
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name = DOCX_FONT
-    normal.font.size = Pt(10.5)
-    # Word picks the East Asian font from a separate attribute; without it Chinese falls back.
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), DOCX_FONT)
+    document = new_docx(font_size=10.5)
     document.add_heading("整改清单", level=1)
     document.add_paragraph(f"导出时间：{timezone.localtime():%Y年%m月%d日 %H:%M}")
     document.add_paragraph(summary_sentence(stats["summary"]))
     document.add_heading("按牵头部门", level=2)
-    _table(document, RATE_HEADERS, _rate_rows(stats["by_department"]))
+    docx_table(document, RATE_HEADERS, _rate_rows(stats["by_department"]))
     document.add_heading("按问题来源", level=2)
-    _table(document, RATE_HEADERS, _rate_rows(stats["by_source"]))
+    docx_table(document, RATE_HEADERS, _rate_rows(stats["by_source"]))
     document.add_heading("事项清单", level=2)
-    _table(
+    docx_table(
         document,
         ITEM_HEADERS,
         (
@@ -93,6 +73,4 @@ def build_ledger_docx(items: Iterable[RectificationItem], stats: dict[str, Any])
             for item in items
         ),
     )
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(document)

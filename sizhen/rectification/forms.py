@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
+from sizhen.core.uploads import AttachmentField
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
@@ -171,7 +172,7 @@ class ProgressForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(
+    file = AttachmentField(
         label="佐证材料",
         error_messages={"required": "请选择要上传的文件", "empty": "上传的文件是空的"},
     )

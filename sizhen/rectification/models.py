@@ -29,11 +29,6 @@ from sizhen.rectification.workflow import (
 #: scoped download view. No location is fixed here so that the setting is read when used.
 evidence_storage = FileSystemStorage()
 
-EVIDENCE_EXTENSIONS = frozenset(
-    {"pdf", "ofd", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "zip"}
-)
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-
 
 def _department_q(actor: Any) -> Q | None:
     department_id = getattr(actor, "department_id", None)

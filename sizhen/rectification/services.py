@@ -14,15 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.audit import actor_fields, record_event, snapshot
+from sizhen.core.deadlines import resolve_deadline
 from sizhen.core.permissions import ensure_capability, has_capability
-from sizhen.core.workcalendar import add_working_days
+from sizhen.core.uploads import upload_error
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import (
-    EVIDENCE_EXTENSIONS,
-    EVIDENCE_MAX_BYTES,
     Evidence,
     ProgressReport,
     RectificationItem,
@@ -150,15 +149,6 @@ def _new_item(
     return item
 
 
-def resolve_deadline(deadline: dt.date | None, working_days: int | None) -> dt.date | None:
-    """A date as given, or ``working_days`` working days from today (工作日)."""
-    if deadline is not None:
-        return deadline
-    if working_days is not None:
-        return add_working_days(timezone.localdate(), working_days).date
-    return None
-
-
 def create_item(
     *,
     actor: Any,
@@ -181,7 +171,9 @@ def create_item(
     ensure_capability(
         actor, "rectification.register", RectificationError("只有营商办可以登记整改事项")
     )
-    deadline = resolve_deadline(deadline, working_days)
+    # A date as given, or working days (工作日) from today.
+    resolved = resolve_deadline(timezone.localdate(), deadline=deadline, working_days=working_days)
+    deadline = resolved.date if resolved is not None else None
     year = year or timezone.localdate().year
     errors = validate_item_fields(
         title=title,
@@ -321,19 +313,9 @@ def report_progress(
 
 
 def validate_evidence_file(upload: UploadedFile) -> None:
-    name = upload.name or ""
-    extension = PurePath(name).suffix.lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            {
-                "file": f"不支持的文件类型“{extension or '无扩展名'}”，"
-                f"仅支持 {'、'.join(sorted(EVIDENCE_EXTENSIONS))}"
-            }
-        )
-    if (upload.size or 0) > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"file": f"文件不能超过 {EVIDENCE_MAX_BYTES // 1024 // 1024} MB"})
-    if not upload.size:
-        raise ValidationError({"file": "文件为空"})
+    error = upload_error(upload)
+    if error:
+        raise ValidationError({"file": error})
 
 
 def add_evidence(

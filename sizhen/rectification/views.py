@@ -174,6 +174,12 @@ def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
 @require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="整改事项")
+    return _item_page(request, pk, evidence_form=EvidenceForm())
+
+
+def _item_page(request: HttpRequest, pk: int, *, evidence_form: EvidenceForm) -> HttpResponse:
+    """The item's page; a refused evidence upload comes back in ``evidence_form`` with its
+    description kept and the error beside the file."""
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region", "lead_department"), request.user, pk=pk
     )
@@ -209,7 +215,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_publish": has_capability(actor, "rectification.publish"),
             "step_form": StepForm(),
             "progress_form": ProgressForm(),
-            "evidence_form": EvidenceForm(),
+            "evidence_form": evidence_form,
             "review_form": ReviewForm(),
             "publish_form": PublishForm(initial={"summary": item.public_summary or item.title}),
         },
@@ -346,19 +352,21 @@ def item_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
-        _run(
-            request,
-            lambda: services.add_evidence(
+        try:
+            services.add_evidence(
                 item,
                 actor=request.user,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
-            ),
-            "已上传佐证材料",
-        )
-    else:
-        _errors_to_messages(request, form.errors)
-    return redirect("rectification:item_detail", pk=item.pk)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except WorkflowError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已上传佐证材料")
+            return redirect("rectification:item_detail", pk=item.pk)
+    return _item_page(request, pk, evidence_form=form)
 
 
 @login_required

@@ -7,25 +7,17 @@ so no PNG of the chart can be produced for Word."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Pt
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-CJK_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-CJK_FONT = "WQY"
-DOCX_FONT = "Microsoft YaHei"
+from sizhen.core.documents import PDF_FONT, docx_bytes, docx_table, new_docx, pdf_font
+from sizhen.core.documents import build_pdf as build_a4_pdf
 
 DISTRICT_HEADERS = ["排名", "区划", "数值", "得分"]
 BENCHMARK_HEADERS = ["标杆城市", "数值"]
@@ -96,45 +88,22 @@ def benchmark_rows(content: dict[str, Any]) -> list[list[str]]:
 # --- DOCX -----------------------------------------------------------------------------------
 
 
-def _docx_table(document: Any, headers: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = text
-
-
 def build_docx(content: dict[str, Any]) -> bytes:
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name = DOCX_FONT
-    normal.font.size = Pt(12)
-    # Word picks the East Asian font from a separate attribute; without it Chinese falls back.
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), DOCX_FONT)
+    document = new_docx(font_size=12)
     document.add_heading("提醒函", level=1)
     document.add_paragraph(content["number"])
     for line in body_paragraphs(content):
         document.add_paragraph(line)
     document.add_paragraph(f"各区划“{content['indicator']['name']}”指标对比")
-    _docx_table(document, DISTRICT_HEADERS, district_rows(content))
+    docx_table(document, DISTRICT_HEADERS, district_rows(content))
     document.add_paragraph("全市与标杆城市对比")
-    _docx_table(document, BENCHMARK_HEADERS, benchmark_rows(content))
+    docx_table(document, BENCHMARK_HEADERS, benchmark_rows(content))
     document.add_paragraph(content["issuer"])
     document.add_paragraph(format_date(content["issued_on"]))
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(document)
 
 
 # --- PDF ------------------------------------------------------------------------------------
-
-
-def _register_font() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(CJK_FONT, CJK_FONT_PATH, subfontIndex=0))
 
 
 def district_chart(content: dict[str, Any]) -> Drawing:
@@ -146,8 +115,8 @@ def district_chart(content: dict[str, Any]) -> Drawing:
     chart.width, chart.height = 135 * mm, 48 * mm
     chart.data = [[float(row["value"] or 0) for row in rows] or [0]]
     chart.categoryAxis.categoryNames = [row["region"] for row in rows] or ["—"]
-    chart.categoryAxis.labels.fontName = CJK_FONT
-    chart.valueAxis.labels.fontName = CJK_FONT
+    chart.categoryAxis.labels.fontName = PDF_FONT
+    chart.valueAxis.labels.fontName = PDF_FONT
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = colors.HexColor("#4c78a8")
     drawing.add(chart)
@@ -156,7 +125,7 @@ def district_chart(content: dict[str, Any]) -> Drawing:
             15 * mm,
             64 * mm,
             f"{content['indicator']['name']}（{content['period_label']}）",
-            fontName=CJK_FONT,
+            fontName=PDF_FONT,
             fontSize=10,
         )
     )
@@ -168,7 +137,7 @@ def _pdf_table(headers: list[str], rows: list[list[str]]) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), CJK_FONT),
+                ("FONTNAME", (0, 0), (-1, -1), PDF_FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 10),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
@@ -179,10 +148,10 @@ def _pdf_table(headers: list[str], rows: list[list[str]]) -> Table:
 
 
 def build_pdf(content: dict[str, Any]) -> bytes:
-    _register_font()
-    title = ParagraphStyle("title", fontName=CJK_FONT, fontSize=20, leading=28, alignment=1)
-    centre = ParagraphStyle("centre", fontName=CJK_FONT, fontSize=11, leading=16, alignment=1)
-    body = ParagraphStyle("body", fontName=CJK_FONT, fontSize=12, leading=20, wordWrap="CJK")
+    pdf_font()
+    title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=20, leading=28, alignment=1)
+    centre = ParagraphStyle("centre", fontName=PDF_FONT, fontSize=11, leading=16, alignment=1)
+    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=12, leading=20, wordWrap="CJK")
     right = ParagraphStyle("right", parent=body, alignment=2)
     story: list[Any] = [
         Paragraph("提醒函", title),
@@ -202,8 +171,4 @@ def build_pdf(content: dict[str, Any]) -> bytes:
         Paragraph(content["issuer"], right),
         Paragraph(format_date(content["issued_on"]), right),
     ]
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer, pagesize=A4, title=content["number"], leftMargin=25 * mm, rightMargin=25 * mm
-    ).build(story)
-    return buffer.getvalue()
+    return build_a4_pdf(story, title=content["number"])

@@ -24,17 +24,6 @@ class LetterStatus(models.TextChoices):
     SENT = "sent", "已发送"
 
 
-class LetterSequence(models.Model):
-    """The per-year counter behind letter numbers; its row is locked while a number is taken,
-    so two coordinators issuing at once never get the same number."""
-
-    year = models.PositiveIntegerField("年度", unique=True)
-    last_number = models.PositiveIntegerField("已用最大序号", default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
-
-
 class ReminderLetter(models.Model):
     """A numbered reminder letter (提醒函) about a lagging indicator of one region."""
 

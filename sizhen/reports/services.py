@@ -8,18 +8,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.audit import record_event
-from sizhen.core.notifications import notify
+from sizhen.core.notifications import notify_after_commit
+from sizhen.core.numbering import next_number
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 from sizhen.reports import letters
-from sizhen.reports.models import LetterSequence, LetterStatus, ReminderLetter
+from sizhen.reports.models import LetterStatus, ReminderLetter
 from sizhen.reports.workflow import LETTER_WORKFLOW
 
 MAX_DEADLINE_DAYS = 60
@@ -44,13 +45,16 @@ def format_number(prefix: str, year: int, sequence: int) -> str:
     return f"{prefix}〔{year}〕{sequence}号"
 
 
+LETTER_SCHEME = "reminder_letter"
+
+
 def next_sequence(year: int) -> int:
     """Take the next number of the year; call inside a transaction (the row stays locked)."""
-    LetterSequence.objects.get_or_create(year=year)
-    counter = LetterSequence.objects.select_for_update().get(year=year)
-    LetterSequence.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
-    counter.refresh_from_db(fields=["last_number"])
-    return counter.last_number
+
+    def highest_in_use() -> int:
+        return ReminderLetter.objects.filter(year=year).aggregate(m=Max("sequence"))["m"] or 0
+
+    return next_number(LETTER_SCHEME, year, start_after=highest_in_use)
 
 
 def _period_label(period: dt.date, frequency: str) -> str:
@@ -203,7 +207,7 @@ def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
             raise ValidationError("该提醒函已发送，不能重复发送") from exc
         raise ValidationError(str(exc)) from exc
     recipients = letter.department.users.filter(is_active=True)
-    notify(
+    notify_after_commit(
         recipients,
         subject=f"收到提醒函 {letter.number}",
         body=(

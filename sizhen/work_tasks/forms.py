@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from sizhen.core.access import is_city_wide
 from sizhen.core.roles import Role
+from sizhen.core.uploads import AttachmentsField
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
@@ -166,6 +167,9 @@ class IssueForm(UnitsMixin):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    files = AttachmentsField(  # type: ignore[assignment]  # input name "files", see ProgressForm
+        label="附件（可多选；PDF、Word、Excel、CSV、图片等，单个不超过 20 MB）"
+    )
 
     field_order = [
         "title",
@@ -196,6 +200,7 @@ class AlertTaskForm(IssueForm):
         super().__init__(*args, **kwargs)
         del self.fields["source"]
         del self.fields["indicators"]
+        del self.fields["files"]
 
 
 class StatusForm(forms.Form):
@@ -217,6 +222,9 @@ class ProgressForm(forms.Form):
     percent = forms.IntegerField(label="完成进度（%）", min_value=0, max_value=100)
     milestone = forms.IntegerField(required=False)
     milestone_done = forms.BooleanField(label="该节点已完成", required=False)
+    # The field keeps the pages' input name "files"; Django moves declared fields off the class,
+    # so it does not replace the form's ``files`` (the uploaded-file dict) at run time.
+    files = AttachmentsField(label="佐证材料")  # type: ignore[assignment]
 
 
 class UrgeForm(forms.Form):

@@ -13,7 +13,7 @@ from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource
-from sizhen.work_tasks.services import TaskError, Unit, _create_task, resolve_deadline
+from sizhen.work_tasks.services import TaskError, Unit, _create_task, task_deadline
 
 PLAN_COLUMNS: tuple[Column, ...] = (
     Column("title", "任务名称", required=True, help="最多 200 字", width=32),
@@ -103,9 +103,7 @@ def _validate(number: int, record: dict[str, Any], report: ImportReport, ctx: di
     resolved = None
     if len(report.errors) == errors_before:
         try:
-            resolved = resolve_deadline(
-                ctx["issued_on"], deadline=deadline, working_days=working_days
-            )
+            resolved = task_deadline(ctx["issued_on"], deadline=deadline, working_days=working_days)
         except TaskError as exc:
             report.add(number, "完成期限", "invalid", str(exc))
     milestones: list[tuple[str, dt.date]] = []

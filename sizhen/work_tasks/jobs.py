@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from sizhen.core.audit import record_event
 from sizhen.core.jobs import JobContext, job, schedule
-from sizhen.core.notifications import notify
+from sizhen.core.notifications import coordinators, notify_after_commit
 from sizhen.core.workcalendar import working_days_between
 from sizhen.work_tasks.choices import REMINDER_WORKING_DAYS, ReminderKind
 from sizhen.work_tasks.models import ReminderLog, TaskAssignment
-from sizhen.work_tasks.services import assignment_link, coordinators, unit_users
+from sizhen.work_tasks.services import assignment_link, unit_users
 from sizhen.work_tasks.workflow import WORKING_STATES
 
 
@@ -48,7 +48,7 @@ def send_deadline_reminders(today: dt.date | None = None) -> dict[str, int]:
         try:
             with transaction.atomic():
                 ReminderLog.objects.create(assignment=assignment, kind=kind, sent_on=day)
-                notify(
+                notify_after_commit(
                     recipients,
                     subject=subject,
                     link=assignment_link(assignment),

@@ -8,16 +8,12 @@ import datetime as dt
 import io
 from typing import Any
 
-from docx import Document
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-from matplotlib import font_manager
+from docx.shared import Cm
 from matplotlib.figure import Figure
 
+from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
 from sizhen.work_tasks.selectors import StatRow, overdue_assignments, statistics
 
-CJK_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-DOCX_FONT = "Microsoft YaHei"
 STAT_HEADERS = ["单位", "任务数", "提前", "按期", "逾期完成", "在办", "逾期未完成", "按期完成率"]
 
 
@@ -38,18 +34,8 @@ def _stat_cells(row: StatRow) -> list[str]:
     ]
 
 
-def _table(document: Any, headers: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = text
-
-
 def district_chart(rows: list[StatRow]) -> bytes:
-    font = font_manager.FontProperties(fname=CJK_FONT_PATH)
+    font = chart_font()
     figure = Figure(figsize=(7, 3.6), dpi=120)
     axes = figure.subplots()
     labels = [r.label for r in rows] or ["无"]
@@ -86,11 +72,7 @@ def build_monthly_report(actor: Any, year: int, month: int, *, today: dt.date) -
     as_of = min(today, last + dt.timedelta(days=1))
     stats = statistics(actor, issued_from=dt.date(year, 1, 1), issued_to=last, today=as_of)
     month_stats = statistics(actor, issued_from=first, issued_to=last, today=as_of)
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name = DOCX_FONT
-    normal.font.size = Pt(11)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), DOCX_FONT)
+    document = new_docx(font_size=11)
     document.add_heading(f"工作任务督办月报（{year}年{month}月）", level=1)
     t = stats.total
     document.add_paragraph(
@@ -102,14 +84,14 @@ def build_monthly_report(actor: Any, year: int, month: int, *, today: dt.date) -
     )
     document.add_picture(io.BytesIO(district_chart(stats.by_district)), width=Cm(15))
     document.add_heading("一、按县市区统计", level=2)
-    _table(document, STAT_HEADERS, [_stat_cells(r) for r in stats.by_district])
+    docx_table(document, STAT_HEADERS, [_stat_cells(r) for r in stats.by_district])
     document.add_heading("二、按承办单位统计", level=2)
-    _table(document, STAT_HEADERS, [_stat_cells(r) for r in stats.by_department])
+    docx_table(document, STAT_HEADERS, [_stat_cells(r) for r in stats.by_department])
     document.add_heading("三、按任务来源统计", level=2)
-    _table(document, ["来源", *STAT_HEADERS[1:]], [_stat_cells(r) for r in stats.by_source])
+    docx_table(document, ["来源", *STAT_HEADERS[1:]], [_stat_cells(r) for r in stats.by_source])
     document.add_heading("四、逾期未完成任务", level=2)
     overdue = overdue_assignments(actor, as_of).filter(task__issued_on__lte=last)
-    _table(
+    docx_table(
         document,
         ["任务编号", "任务名称", "承办单位", "完成期限", "状态", "挂牌督办"],
         [
@@ -124,6 +106,4 @@ def build_monthly_report(actor: Any, year: int, month: int, *, today: dt.date) -
             for a in overdue.order_by("deadline", "pk")
         ],
     )
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(document)

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.audit import actor_fields, record_event
-from sizhen.core.notifications import notify
+from sizhen.core.deadlines import Deadline
+from sizhen.core.deadlines import resolve_deadline as resolve_given_deadline
+from sizhen.core.notifications import coordinators, notify_after_commit
+from sizhen.core.notifications import unit_users as users_of_units
+from sizhen.core.numbering import next_number
 from sizhen.core.permissions import ensure_capability
-from sizhen.core.roles import Role
-from sizhen.core.workcalendar import add_working_days, working_days_between
+from sizhen.core.uploads import upload_error
+from sizhen.core.workcalendar import working_days_between
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
@@ -40,25 +42,6 @@ from sizhen.work_tasks.workflow import (
     acts_for_unit,
 )
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-ALLOWED_EXTENSIONS = frozenset(
-    {
-        ".pdf",
-        ".ofd",
-        ".doc",
-        ".docx",
-        ".wps",
-        ".xls",
-        ".xlsx",
-        ".ppt",
-        ".pptx",
-        ".txt",
-        ".jpg",
-        ".jpeg",
-        ".png",
-        ".zip",
-    }
-)
 MAX_UNITS = 100
 
 
@@ -74,30 +57,21 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-@dataclass(frozen=True)
-class Deadline:
-    date: dt.date
-    working_days: int | None
-    provisional: bool
-
-
-def resolve_deadline(
+def task_deadline(
     issued_on: dt.date, *, deadline: dt.date | None, working_days: int | None
 ) -> Deadline:
-    """A deadline given as a date, or as working days counted from the issue date."""
+    """A task's deadline: a date, or working days counted from the issue date, one of the two."""
     if (deadline is None) == (working_days is None):
         raise TaskError("请填写完成期限：截止日期或工作日数，二选一")
-    if working_days is not None:
-        if not 1 <= working_days <= 500:
-            raise TaskError("工作日数应在 1–500 之间")
-        result = add_working_days(issued_on, working_days)
-        return Deadline(result.date, working_days, result.provisional)
-    assert deadline is not None
-    if deadline < issued_on:
+    if working_days is not None and not 1 <= working_days <= 500:
+        raise TaskError("工作日数应在 1–500 之间")
+    if deadline is not None and deadline < issued_on:
         raise TaskError("完成期限不能早于下发日期")
-    if (deadline - issued_on).days > 3660:
+    if deadline is not None and (deadline - issued_on).days > 3660:
         raise TaskError("完成期限超出十年，请检查输入")
-    return Deadline(deadline, None, False)
+    resolved = resolve_given_deadline(issued_on, deadline=deadline, working_days=working_days)
+    assert resolved is not None
+    return resolved
 
 
 def classify(finished_on: dt.date, deadline: dt.date) -> tuple[str, int]:
@@ -109,21 +83,9 @@ def classify(finished_on: dt.date, deadline: dt.date) -> tuple[str, int]:
     return (Timeliness.EARLY if ahead >= EARLY_MARGIN_WORKING_DAYS else Timeliness.ON_TIME), 0
 
 
-def validate_upload(upload: UploadedFile) -> str | None:
-    name = upload.name or ""
-    if Path(name).suffix.lower() not in ALLOWED_EXTENSIONS:
-        allowed = "、".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))
-        return f"文件“{name[:60]}”的类型不允许上传（允许：{allowed}）"
-    if (upload.size or 0) > MAX_FILE_BYTES:
-        return f"文件“{name[:60]}”超过 {MAX_FILE_BYTES // 1024 // 1024} MB"
-    if not upload.size:
-        return f"文件“{name[:60]}”是空文件"
-    return None
-
-
 def _check_uploads(files: Sequence[UploadedFile]) -> None:
     for upload in files:
-        error = validate_upload(upload)
+        error = upload_error(upload)
         if error:
             raise TaskError(error)
 
@@ -148,20 +110,9 @@ def _save_files(
 
 
 def unit_users(assignment: TaskAssignment) -> list[Any]:
-    User = get_user_model()
     if assignment.department_id:
-        qs = User.objects.filter(
-            department_id=assignment.department_id,
-            role__in=[Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT],
-        )
-    else:
-        qs = User.objects.filter(region_id=assignment.region_id, role=Role.DISTRICT_OFFICER)
-    return list(qs.filter(is_active=True).order_by("pk"))
-
-
-def coordinators() -> list[Any]:
-    User = get_user_model()
-    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
+        return users_of_units(department_ids=[assignment.department_id])
+    return users_of_units(region_ids=[assignment.region_id])
 
 
 def assignment_link(assignment: TaskAssignment) -> str:
@@ -170,9 +121,17 @@ def assignment_link(assignment: TaskAssignment) -> str:
 
 def _next_number(year: int) -> str:
     prefix = f"RW{year}-"
-    last = WorkTask.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-    seq = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
+
+    def highest_in_use() -> int:
+        # Numbers written before the counter existed (or by the demo loader) are skipped.
+        numbers = WorkTask.objects.filter(number__startswith=prefix).values_list(
+            "number", flat=True
+        )
+        return max(
+            (int(n.removeprefix(prefix)) for n in numbers if n[len(prefix) :].isdigit()), default=0
+        )
+
+    return f"{prefix}{next_number('work_task', year, start_after=highest_in_use):04d}"
 
 
 def _unit_fields(unit: Unit) -> dict[str, Any]:
@@ -220,7 +179,7 @@ def _create_task(
     if len(set(keys)) != len(keys):
         raise TaskError("承办单位重复")
     issued = issued_on or today()
-    resolved = resolve_deadline(issued, deadline=deadline, working_days=deadline_working_days)
+    resolved = task_deadline(issued, deadline=deadline, working_days=deadline_working_days)
     for name, when in milestones:
         if not name.strip():
             raise TaskError("阶段节点名称不能为空")
@@ -253,7 +212,7 @@ def _create_task(
     ]
     _save_files(files, task=task, actor=actor, report=None)
     for assignment in assignments:
-        notify(
+        notify_after_commit(
             unit_users(assignment),
             subject=f"新任务待签收：{task.title}",
             body=f"完成期限 {task.deadline:%Y-%m-%d}。{task.content[:200]}",
@@ -410,7 +369,7 @@ def submit_assignment(
             seen_status=seen_status,
         )
         parent = assignment.parent
-        notify(
+        notify_after_commit(
             coordinators() if parent is None else unit_users(parent),
             subject=f"任务待审核：{assignment.task.title}（{assignment.unit_name}）",
             link=assignment_link(assignment),
@@ -454,7 +413,7 @@ def return_assignment(
             changes={"return_reason": reason.strip()},
             seen_status=seen_status,
         )
-        notify(
+        notify_after_commit(
             unit_users(assignment),
             subject=f"任务被退回：{assignment.task.title}",
             body=reason.strip(),
@@ -535,7 +494,7 @@ def transfer_assignment(
             message=note,
         )
         for child in children:
-            notify(
+            notify_after_commit(
                 unit_users(child),
                 subject=f"转办任务待签收：{locked.task.title}",
                 body=note,

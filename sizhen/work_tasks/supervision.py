@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.audit import actor_fields, record_event
-from sizhen.core.notifications import notify
+from sizhen.core.notifications import notify_after_commit
 from sizhen.core.permissions import ensure_capability, has_capability
 from sizhen.core.roles import Role
 from sizhen.work_tasks import services
@@ -37,7 +37,7 @@ def urge_assignment(assignment: TaskAssignment, *, actor: Any, content: str) -> 
             assignment=locked, content=content, author_label=actor_fields(actor)["actor_label"]
         )
         record_event("work_task.urge", actor=actor, obj=locked, message=content)
-        notify(
+        notify_after_commit(
             unit_users(locked),
             subject=f"催办：{locked.task.title}",
             body=content,
@@ -71,7 +71,7 @@ def list_for_supervision(
             after={"leader": leader.pk, "reason": reason},
             message=reason,
         )
-        notify(
+        notify_after_commit(
             [leader, *unit_users(locked)],
             subject=f"挂牌督办：{locked.task.title}（{locked.unit_name}）",
             body=reason,

@@ -209,6 +209,12 @@ def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="工作任务")
+    return _detail_page(request, pk, progress_form=forms.ProgressForm())
+
+
+def _detail_page(request: HttpRequest, pk: int, *, progress_form: Any) -> HttpResponse:
+    """The assignment's page; a refused progress report comes back in ``progress_form`` with
+    what the user typed and the error beside its field."""
     assignment = get_visible_or_404(
         TaskAssignment.objects.select_related("task", "department", "region", "parent"),
         request.user,
@@ -244,6 +250,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "children": assignment.children.select_related("department", "region"),
             "siblings": visible_siblings,
             "task_files": task.files.filter(report__isnull=True),
+            "progress_form": progress_form,
             "transfer_form": forms.TransferForm(),
             "list_form": forms.ListForm(),
             "meeting_form": forms.MeetingForm(initial={"held_on": services.today()}),
@@ -343,33 +350,34 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _fetch_for_change(request, pk)
-    form = forms.ProgressForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("work_tasks:detail", pk=pk)
-    data = form.cleaned_data
-    milestone = None
-    if data["milestone"]:
-        milestone = Milestone.objects.filter(
-            pk=data["milestone"], task_id=assignment.task_id
-        ).first()
-        if milestone is None:
-            messages.error(request, "请选择有效的阶段节点")
+    form = forms.ProgressForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        milestone = None
+        if data["milestone"]:
+            milestone = Milestone.objects.filter(
+                pk=data["milestone"], task_id=assignment.task_id
+            ).first()
+            if milestone is None:
+                form.add_error("milestone", "请选择有效的阶段节点")
+    if form.is_valid():
+        try:
+            services.report_progress(
+                assignment,
+                actor=request.user,
+                content=data["content"],
+                percent=data["percent"],
+                milestone=milestone,
+                milestone_done=data["milestone_done"],
+                files=data["files"],
+            )
+        except (WorkflowError, services.TaskError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "进展已反馈")
             return redirect("work_tasks:detail", pk=pk)
-    return _run(
-        request,
-        pk,
-        lambda: services.report_progress(
-            assignment,
-            actor=request.user,
-            content=data["content"],
-            percent=data["percent"],
-            milestone=milestone,
-            milestone_done=data["milestone_done"],
-            files=request.FILES.getlist("files"),
-        ),
-        "进展已反馈",
-    )
+    # The page again with everything typed kept: a refused file loses no text or tick.
+    return _detail_page(request, pk, progress_form=form)
 
 
 @login_required
@@ -441,7 +449,7 @@ def meeting(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def issue(request: HttpRequest) -> HttpResponse:
     require_capability(request.user, "task.issue", action=CHANGE, target="下发任务")
-    form = forms.IssueForm(request.POST or None)
+    form = forms.IssueForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -455,7 +463,7 @@ def issue(request: HttpRequest) -> HttpResponse:
                 deadline_working_days=data["working_days"],
                 milestones=data["milestones_text"],
                 indicators=data["indicators"],
-                files=request.FILES.getlist("files"),
+                files=data["files"],
             )
         except services.TaskError as exc:
             form.add_error(None, str(exc))

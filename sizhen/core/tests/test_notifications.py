@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from sizhen.core import jobs
 from sizhen.core.models import Job, JobStatus, Notification
-from sizhen.core.notifications import Channel, notify, unread_count
+from sizhen.core.notifications import Channel, notify, notify_after_commit, unread_count
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +157,45 @@ class TestInboxPages:
         page = client.get("/inbox/").content.decode()
         rows = page.split("<tbody>")[1].split("</tbody>")[0]
         assert (rows.count("<td>已读</td>"), rows.count("<td>未读</td>")) == (2, 0)
+
+
+def test_notice_after_commit_waits_for_the_commit_and_a_rollback_sends_nothing(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notify_after_commit([people["coordinator"]], subject="不会发出")
+        raise RuntimeError("the write failed")
+    assert (callbacks, Notification.objects.count(), Job.objects.count()) == ([], 0, 0)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        notify_after_commit([people["coordinator"], people["district_a"]], subject="已提交")
+        assert Notification.objects.count() == 0
+    assert len(callbacks) == 1
+    assert sorted(Notification.objects.values_list("recipient__username", "subject")) == [
+        ("coordinator", "已提交"),
+        ("district_a", "已提交"),
+    ]
+    assert list(Job.objects.values_list("name", "status")) == [(DELIVERY, JobStatus.QUEUED)]
+    assert jobs.run_pending() == 1
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "coordinator@example.gov.cn",
+        "district_a@example.gov.cn",
+    ]
+
+
+def test_unit_users_are_the_department_and_district_officers(personas: dict[str, Any]) -> None:
+    from sizhen.core.notifications import coordinators, unit_users
+
+    market = personas["lead_department"].department_id
+    district_a = personas["district_a"].region_id
+    assert [u.username for u in unit_users(department_ids=[market])] == ["lead_dept"]
+    assert [u.username for u in unit_users(region_ids=[district_a])] == ["district_a"]
+    assert unit_users(department_ids=[None], region_ids=[]) == []
+    # The office's leader and coordinator belong to a department but do not act for it.
+    office = personas["coordinator"].department_id
+    assert unit_users(department_ids=[office]) == []
+    assert [u.username for u in coordinators()] == ["coordinator"]

@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from sizhen.core.access import role_of
+from sizhen.core.notifications import coordinators, unit_users
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
+from sizhen.core.uploads import upload_error
 from sizhen.core.workflow import WorkflowError
 from sizhen.enterprise_requests.choices import (
     Kind,
@@ -32,10 +34,6 @@ SAME_ENTERPRISE_THRESHOLD = 0.6
 SAME_MATTER_THRESHOLD = 0.8
 DUPLICATE_CANDIDATES = 200
 MAX_TEXT = 5000
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-ALLOWED_EXTENSIONS = frozenset(
-    {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt", "zip", "ofd"}
-)
 
 
 def review_required(kind: str) -> bool:
@@ -70,14 +68,9 @@ def title_from(text: str) -> str:
 
 
 def check_file(f: Any) -> None:
-    name = getattr(f, "name", "") or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ALLOWED_EXTENSIONS:
-        raise RequestError(
-            f"附件“{name}”的类型不允许，只能上传 PDF、图片、Office 文档、TXT、ZIP、OFD"
-        )
-    if (getattr(f, "size", 0) or 0) > MAX_ATTACHMENT_BYTES:
-        raise RequestError(f"附件“{name}”超过 20MB")
+    error = upload_error(f)
+    if error:
+        raise RequestError(error)
 
 
 def store_file(request: EnterpriseRequest, f: Any, actor: Any) -> RequestAttachment:
@@ -108,15 +101,7 @@ def require_party(request: EnterpriseRequest, actor: Any) -> None:
 
 
 def department_users(departments: Iterable[Department]) -> list[Any]:
-    User = get_user_model()
-    ids = [d.pk for d in departments if d is not None]
-    return list(
-        User.objects.filter(
-            department_id__in=ids,
-            is_active=True,
-            role__in=[Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT],
-        )
-    )
+    return unit_users(department_ids=[d.pk for d in departments if d is not None])
 
 
 def enterprise_users(request: EnterpriseRequest) -> list[Any]:
@@ -131,5 +116,4 @@ def enterprise_users(request: EnterpriseRequest) -> list[Any]:
 
 
 def managers() -> list[Any]:
-    User = get_user_model()
-    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
+    return coordinators()

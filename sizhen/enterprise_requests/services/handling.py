@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from sizhen.core.access import role_of
@@ -197,7 +198,8 @@ def return_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> En
             "return",
             actor=actor,
             note=reason.strip(),
-            changes={"return_count": request.return_count + 1},
+            # Counted in the database: a stale copy of the request must not lose a return.
+            changes={"return_count": F("return_count") + 1},
         )
         transaction.on_commit(
             lambda: notify(

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from sizhen.core.models import AuditEvent, TransitionHistory
+from sizhen.core.models import AuditEvent, Notification, TransitionHistory
 from sizhen.core.workflow import TransitionNotAllowed
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import Channel, Kind, MessageKind, RevisitMethod
@@ -366,3 +366,25 @@ def test_deadline_in_a_year_without_official_calendar_is_provisional(personas, c
     assert request.deadline_label.endswith("（暂定）")
     page = client_for("responsible_department").get(f"/requests/{request.pk}/").content.decode()
     assert f"{request.deadline:%Y-%m-%d}（暂定）" in page
+
+
+def test_return_count_is_counted_in_the_database(
+    personas, city, django_capture_on_commit_callbacks
+):
+    handler, coordinator = personas["responsible_department"], personas["coordinator"]
+    request = dispatched(personas, city)
+    # A copy read before the first return: same state (dispatched) again later, stale count.
+    stale = EnterpriseRequest.objects.get(pk=request.pk)
+    services.return_request(request, actor=handler, reason="属市级事权")
+    services.dispatch_request(request, actor=coordinator, department=city["a_dept"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_request(stale, actor=handler, reason="仍属市级事权")
+    assert (stale.status, stale.return_count) == ("returned", 2)
+    assert EnterpriseRequest.objects.get(pk=request.pk).return_count == 2
+    assert [
+        e.after["return_count"]
+        for e in AuditEvent.objects.filter(action="enterprise_request.return").order_by("id")
+    ] == [1, 2]
+    assert list(
+        Notification.objects.filter(recipient=coordinator).values_list("subject", flat=True)
+    ) == [f"诉求退单：{request.number}"]

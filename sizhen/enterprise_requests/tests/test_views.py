@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sizhen.core.models import AuditEvent
+from sizhen.core.tests.files import csv_file
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.models import EnterpriseRequest, Forum, RequestCategory
 from sizhen.enterprise_requests.tests.factories import category, dispatched, portal_request
@@ -69,6 +70,45 @@ def test_portal_form_errors_change_nothing(client_for):
     )
     assert "类型不允许" in bad_file.content.decode()
     assert EnterpriseRequest.objects.count() == 0
+
+
+def test_portal_refused_attachment_keeps_the_form_and_csv_is_accepted(client_for):
+    client = client_for("enterprise")
+    fields = {"category": category("0101").pk, "kind": "help", "text": "刻章环节需要跑多次"}
+    renamed = SimpleUploadedFile("材料.docx", b"%PDF-1.4 a pdf named docx")
+    refused = client.post("/requests/new/", {**fields, "attachments": [renamed]})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert (
+        '<ul class="errorlist" id="id_attachments_error">'
+        "<li>文件“材料.docx”的内容不是 Word 文件，类型不允许上传</li></ul>"
+    ) in page
+    assert "刻章环节需要跑多次</textarea>" in page
+    assert EnterpriseRequest.objects.count() == 0
+    accepted = client.post("/requests/new/", {**fields, "attachments": [csv_file("明细.csv")]})
+    created = EnterpriseRequest.objects.get()
+    assert accepted.status_code == 302
+    assert list(created.attachments.values_list("name", flat=True)) == ["明细.csv"]
+
+
+def test_refused_message_attachment_keeps_the_text(client_for, personas, city):
+    req = dispatched(personas, city)
+    client = client_for("responsible_department")
+    response = client.post(
+        f"/requests/{req.pk}/act/message/",
+        {
+            "kind": "progress",
+            "text": "已联系企业核实",
+            "attachments": [SimpleUploadedFile("x.exe", b"MZ")],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<div data-testid="message-attachments-errors">' in page
+    assert "文件“x.exe”的类型不允许上传" in page
+    assert ">已联系企业核实</textarea>" in page
+    assert '<option value="progress" selected>' in page
+    assert req.messages.count() == 0
 
 
 @pytest.mark.parametrize("persona", ["coordinator", "district_a", "lead_department"])

@@ -203,6 +203,12 @@ def _suggester_category_name(code: str) -> str:
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, pk, message_form=MessageForm())
+
+
+def _detail_page(request: HttpRequest, pk: int, *, message_form: MessageForm) -> HttpResponse:
+    """The request's page; a refused message (补充材料) comes back in ``message_form`` with its
+    text kept and the error beside the attachments."""
     req = get_visible_or_404(request_base(), request.user, pk=pk)
     actor: Any = request.user
     enterprise_view = role_of(actor) == Role.ENTERPRISE
@@ -258,6 +264,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply_form": ReplyForm(initial={"text": req.reply_text}),
             "revisit_form": RevisitForm(),
             "message_kinds": _message_kinds(req, actor),
+            "message_form": message_form,
             "extension_form": ExtensionForm(),
             "merge_candidate": req.suspected_duplicate_of,
             "note_actions": NOTE_ACTION_BUTTONS,
@@ -339,13 +346,17 @@ def _act_message(req: EnterpriseRequest, request: HttpRequest) -> str:
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         raise _FormInvalid(form)
-    services.add_message(
-        req,
-        actor=request.user,
-        kind=form.cleaned_data["kind"],
-        text=form.cleaned_data["text"],
-        files=form.cleaned_data["attachments"],
-    )
+    try:
+        services.add_message(
+            req,
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            text=form.cleaned_data["text"],
+            files=form.cleaned_data["attachments"],
+        )
+    except services.RequestError as exc:
+        form.add_error(None, str(exc))
+        raise _FormInvalid(form) from exc
     return "已记录"
 
 
@@ -494,6 +505,9 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             done = _FORM_ACTIONS[action](req, request)
     except _FormInvalid as invalid:
+        if action == "message":
+            # What the user wrote stays on the page beside the refused file.
+            return _detail_page(request, req.pk, message_form=invalid.form)
         form_errors(request, invalid.form)
     except WorkflowError as exc:
         messages.error(request, str(exc))

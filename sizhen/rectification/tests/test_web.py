@@ -13,6 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from sizhen.core.models import AuditEvent, TransitionHistory
+from sizhen.core.tests.files import csv_file
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.models import Alert
 from sizhen.rectification import services
@@ -174,11 +175,31 @@ def test_evidence_bad_extension_on_page(
     services.transition_item(item, "accept", actor=personas["lead_department"])
     response = client_for("lead_department").post(
         reverse("rectification:item_evidence", args=[item.pk]),
-        {"file": pdf("脚本.sh", b"rm -rf /")},
-        follow=True,
+        {"file": pdf("脚本.sh", b"rm -rf /"), "description": "整改通知"},
     )
-    assert "不支持的文件类型“sh”" in response.content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        '<div data-testid="evidence-file-errors"><ul class="errorlist" id="id_file_error">'
+        "<li>文件“脚本.sh”的类型不允许上传（允许："
+    ) in page
+    assert 'name="description" maxlength="200" value="整改通知"' in page
     assert Evidence.objects.count() == 0
+
+
+def test_evidence_renamed_file_is_refused_and_csv_accepted(
+    item: Any, client_for: Any, personas: dict[str, Any]
+) -> None:
+    services.transition_item(item, "accept", actor=personas["lead_department"])
+    lead = client_for("lead_department")
+    url = reverse("rectification:item_evidence", args=[item.pk])
+    refused = lead.post(url, {"file": pdf("截图.png", b"%PDF-1.4 not a png")})
+    assert refused.status_code == 200
+    assert "文件“截图.png”的内容不是 图片 文件，类型不允许上传" in refused.content.decode()
+    assert Evidence.objects.count() == 0
+    accepted = lead.post(url, {"file": csv_file("台账.csv"), "description": "台账"})
+    assert accepted.status_code == 302
+    assert list(Evidence.objects.values_list("name", "description")) == [("台账.csv", "台账")]
 
 
 def test_list_filters(

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from docx import Document
 
-from sizhen.core.models import AuditEvent, Notification
+from sizhen.core.models import AuditEvent, DocumentCounter, Notification
 from sizhen.reports import services
-from sizhen.reports.models import LetterSequence, LetterStatus, ReminderLetter
+from sizhen.reports.models import LetterStatus, ReminderLetter
 from sizhen.reports.tests.conftest import PERIOD
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,9 @@ def test_numbers_are_sequential_per_year(
         "示范营商提醒〔2026〕2号",
         "示范营商提醒〔2027〕1号",
     ]
-    assert dict(LetterSequence.objects.values_list("year", "last_number")) == {2026: 2, 2027: 1}
+    assert dict(
+        DocumentCounter.objects.filter(scheme="reminder_letter").values_list("year", "last_number")
+    ) == {2026: 2, 2027: 1}
 
 
 def test_region_without_value_creates_nothing(
@@ -146,7 +148,7 @@ def test_region_without_value_creates_nothing(
         "region": ["该区划在所选期间没有该指标的数值，无法生成提醒函"]
     }
     assert ReminderLetter.objects.count() == 0
-    assert LetterSequence.objects.filter(last_number__gt=0).count() == 0
+    assert DocumentCounter.objects.filter(last_number__gt=0).count() == 0
     assert AuditEvent.objects.filter(action="reports.letter_created").count() == 0
 
 
@@ -175,11 +177,15 @@ def test_indicator_without_lead_department_refused(
 
 
 def test_mark_sent_is_audited_and_notifies_the_department(
-    personas: dict[str, Any], lagging: dict[str, Any], today: dt.date
+    personas: dict[str, Any],
+    lagging: dict[str, Any],
+    today: dt.date,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     letter = _create(personas, lagging)
 
-    services.mark_sent(letter, actor=personas["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_sent(letter, actor=personas["coordinator"])
 
     letter.refresh_from_db()
     assert letter.status == LetterStatus.SENT
@@ -202,13 +208,20 @@ def test_mark_sent_is_audited_and_notifies_the_department(
 
 
 def test_mark_sent_twice_refused(
-    personas: dict[str, Any], lagging: dict[str, Any], today: dt.date
+    personas: dict[str, Any],
+    lagging: dict[str, Any],
+    today: dt.date,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     letter = _create(personas, lagging)
-    services.mark_sent(letter, actor=personas["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_sent(letter, actor=personas["coordinator"])
     sent_at = ReminderLetter.objects.get(pk=letter.pk).sent_at
 
-    with pytest.raises(ValidationError) as error:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationError) as error,
+    ):
         services.mark_sent(letter, actor=personas["sysadmin"])
 
     assert error.value.messages == ["该提醒函已发送，不能重复发送"]

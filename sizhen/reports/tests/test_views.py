@@ -165,8 +165,11 @@ def test_unknown_download_kind_is_404(client_for: Any, letter: ReminderLetter) -
     assert response.status_code == 404
 
 
-def test_coordinator_marks_sent(client_for: Any, letter: ReminderLetter) -> None:
-    response = client_for("coordinator").post(f"/monitoring/letters/{letter.pk}/send/")
+def test_coordinator_marks_sent(
+    client_for: Any, letter: ReminderLetter, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for("coordinator").post(f"/monitoring/letters/{letter.pk}/send/")
 
     assert response.status_code == 302
     letter.refresh_from_db()
@@ -180,8 +183,11 @@ def test_coordinator_marks_sent(client_for: Any, letter: ReminderLetter) -> None
 
 
 @pytest.mark.parametrize("persona", ["leader", "lead_department", "district_a"])
-def test_others_cannot_mark_sent(client_for: Any, letter: ReminderLetter, persona: str) -> None:
-    response = client_for(persona).post(f"/monitoring/letters/{letter.pk}/send/")
+def test_others_cannot_mark_sent(
+    client_for: Any, letter: ReminderLetter, persona: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(persona).post(f"/monitoring/letters/{letter.pk}/send/")
 
     assert response.status_code == 404
     letter.refresh_from_db()

@@ -116,3 +116,29 @@ def test_two_clerks_receive_at_once_one_wins(city: Any, personas: Any, clock: An
     steps = TransitionHistory.objects.filter(workflow="work_task", object_id=str(market.pk))
     winner = {"lead": personas["lead_department"], "colleague": colleague}[winners[0]]
     assert list(steps.values_list("action", "actor_id")) == [("receive", winner.pk)]
+
+
+def test_two_coordinators_issue_at_once_get_distinct_numbers(
+    city: Any, personas: Any, clock: Any
+) -> None:
+    clock(NATIONAL_DAY_ISSUE)
+    issue(personas, [city["market"]], title="已有任务")  # the year's counter exists
+    barrier = threading.Barrier(3)
+    numbers: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            numbers[name] = issue(personas, [city["tax"]], title=f"同时下发{name}").number
+        except Exception as exc:  # surfaced by the assertion below
+            numbers[name] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in "abc"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(numbers.values()) == ["RW2025-0002", "RW2025-0003", "RW2025-0004"], numbers

@@ -11,8 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 
+from sizhen.core import uploads
 from sizhen.core.access import get_visible_or_404
 from sizhen.core.models import AuditEvent, TransitionHistory
+from sizhen.core.tests.files import docx_file
 from sizhen.core.workflow import TransitionConflict, TransitionNotAllowed
 from sizhen.work_tasks import services, supervision
 from sizhen.work_tasks.models import ProgressReport, TaskAssignment, TaskFile, WorkTask
@@ -101,7 +103,7 @@ def test_full_path_across_national_day(city: Any, personas: Any, clock: Any) -> 
         percent=60,
         milestone=milestone,
         milestone_done=True,
-        files=[SimpleUploadedFile("印发通知.docx", b"PK\x03\x04docx")],
+        files=[docx_file("印发通知.docx")],
     )
     assert (report.milestone_id, report.milestone_done, report.files.count()) == (
         milestone.pk,
@@ -319,7 +321,7 @@ def test_evidence_upload_is_checked(city: Any, personas: Any, clock: Any, settin
     clock(NATIONAL_DAY_ISSUE)
     market = assignment_for(issue(personas, [city["market"]]), city["market"])
     services.receive_assignment(market, actor=personas["lead_department"])
-    too_big = SimpleUploadedFile("big.pdf", b"x" * (services.MAX_FILE_BYTES + 1))
+    too_big = SimpleUploadedFile("big.pdf", b"%PDF" * (uploads.max_bytes() // 4 + 1))
     for upload, message in (
         (too_big, "超过 20 MB"),
         (SimpleUploadedFile("a.html", b"<script>"), "类型不允许上传"),
@@ -383,14 +385,19 @@ def test_transfer_rules(city: Any, personas: Any, clock: Any) -> None:
     assert TaskAssignment.objects.filter(parent=market).count() == 1
 
 
-def test_urge_listing_and_meeting(city: Any, personas: Any, clock: Any) -> None:
+def test_urge_listing_and_meeting(
+    city: Any, personas: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     from sizhen.core.models import Notification
 
     clock(NATIONAL_DAY_ISSUE)
     market = assignment_for(issue(personas, [city["market"]]), city["market"])
     with pytest.raises(services.TaskError, match="只有营商办或转办单位可以催办"):
         supervision.urge_assignment(market, actor=personas["lead_department"], content="快")
-    note = supervision.urge_assignment(market, actor=personas["coordinator"], content="请尽快签收")
+    with django_capture_on_commit_callbacks(execute=True):
+        note = supervision.urge_assignment(
+            market, actor=personas["coordinator"], content="请尽快签收"
+        )
     assert (note.content, note.author_label) == ("请尽快签收", "coordinator（coordinator）")
     assert (
         Notification.objects.filter(
@@ -410,9 +417,10 @@ def test_urge_listing_and_meeting(city: Any, personas: Any, clock: Any) -> None:
         supervision.list_for_supervision(
             market, actor=personas["coordinator"], leader=personas["lead_department"], reason="r"
         )
-    supervision.list_for_supervision(
-        market, actor=personas["coordinator"], leader=personas["leader"], reason="进度滞后"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        supervision.list_for_supervision(
+            market, actor=personas["coordinator"], leader=personas["leader"], reason="进度滞后"
+        )
     assert (market.listed, market.listed_leader_id, market.listed_reason) == (
         True,
         personas["leader"].pk,
@@ -431,3 +439,31 @@ def test_urge_listing_and_meeting(city: Any, personas: Any, clock: Any) -> None:
         supervision.list_for_supervision(
             market, actor=personas["coordinator"], leader=personas["leader"], reason="again"
         )
+
+
+def test_notices_go_out_after_commit_and_not_after_a_rollback(
+    city: Any, personas: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from sizhen.core.models import Notification
+
+    clock(NATIONAL_DAY_ISSUE)
+    lead = personas["lead_department"]
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        issue(personas, [city["market"]])
+        raise RuntimeError("a later step of the same write failed")
+    assert (callbacks, WorkTask.objects.count(), Notification.objects.count()) == ([], 0, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task = issue(personas, [city["market"]])
+        # Nothing is in anyone's inbox before the write commits.
+        assert Notification.objects.count() == 0
+    assert list(Notification.objects.values_list("recipient", "subject")) == [
+        (lead.pk, "新任务待签收：压缩企业开办时间")
+    ]
+    assert task.number == "RW2025-0001"  # the rolled-back issue gave its number back

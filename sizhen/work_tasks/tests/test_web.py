@@ -12,6 +12,7 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 
 from sizhen.core.models import AuditEvent, Notification, TransitionHistory
+from sizhen.core.tests.files import csv_file, xlsx_file
 from sizhen.work_tasks import services
 from sizhen.work_tasks.jobs import send_deadline_reminders
 from sizhen.work_tasks.models import ReminderLog, TaskAssignment, TaskFile, WorkTask
@@ -148,19 +149,20 @@ def test_monthly_report_download_page(client_for: Any, portfolio: Any) -> None:
 
 
 def test_reminders_before_and_after_deadline_are_sent_once(
-    city: Any, personas: Any, clock: Any
+    city: Any, personas: Any, clock: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     clock(NATIONAL_DAY_ISSUE)
     market = assignment_for(issue(personas, [city["market"]]), city["market"])
     lead = personas["lead_department"]
     # 30 Sep: 9 and 10 Oct are the only working days left (the holiday sits between).
-    assert send_deadline_reminders(D(2025, 9, 26)) == {"before_deadline": 0, "overdue": 0}
-    assert send_deadline_reminders(D(2025, 9, 30)) == {"before_deadline": 1, "overdue": 0}
-    assert send_deadline_reminders(D(2025, 9, 30)) == {"before_deadline": 0, "overdue": 0}
-    assert send_deadline_reminders(D(2025, 10, 9)) == {"before_deadline": 0, "overdue": 0}
-    assert send_deadline_reminders(D(2025, 10, 10)) == {"before_deadline": 0, "overdue": 0}
-    assert send_deadline_reminders(D(2025, 10, 11)) == {"before_deadline": 0, "overdue": 1}
-    assert send_deadline_reminders(D(2025, 10, 12)) == {"before_deadline": 0, "overdue": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_deadline_reminders(D(2025, 9, 26)) == {"before_deadline": 0, "overdue": 0}
+        assert send_deadline_reminders(D(2025, 9, 30)) == {"before_deadline": 1, "overdue": 0}
+        assert send_deadline_reminders(D(2025, 9, 30)) == {"before_deadline": 0, "overdue": 0}
+        assert send_deadline_reminders(D(2025, 10, 9)) == {"before_deadline": 0, "overdue": 0}
+        assert send_deadline_reminders(D(2025, 10, 10)) == {"before_deadline": 0, "overdue": 0}
+        assert send_deadline_reminders(D(2025, 10, 11)) == {"before_deadline": 0, "overdue": 1}
+        assert send_deadline_reminders(D(2025, 10, 12)) == {"before_deadline": 0, "overdue": 0}
     subjects = list(
         Notification.objects.filter(recipient=lead, category="work_task_reminder")
         .order_by("id")
@@ -250,7 +252,8 @@ def test_steps_through_pages(city: Any, personas: Any, client_for: Any, clock: A
     )  # type: ignore[attr-defined]
     assert client_for("district_b").get(f"/tasks/files/{evidence.pk}/").status_code == 404
     bad = lead.post(f"{url}/progress/", {"content": "x", "percent": "120"})
-    assert bad.status_code == 302
+    assert bad.status_code == 200
+    assert "确保该值小于或等于100" in bad.content.decode()
     assert market.reports.count() == 1
     lead.post(f"{url}/submit/", {"status": "received"})
     coordinator = client_for("coordinator")
@@ -262,6 +265,56 @@ def test_steps_through_pages(city: Any, personas: Any, client_for: Any, clock: A
     assert list(
         TransitionHistory.objects.filter(object_id=str(market.pk)).values_list("action", flat=True)
     ) == ["receive", "submit", "approve"]
+
+
+def test_refused_evidence_keeps_the_progress_form(
+    city: Any, personas: Any, client_for: Any, clock: Any
+) -> None:
+    clock(NATIONAL_DAY_ISSUE)
+    task = issue(personas, [city["market"]], milestones=[("印发方案", D(2025, 9, 30))])
+    market = assignment_for(task, city["market"])
+    milestone = task.milestones.get()
+    services.receive_assignment(market, actor=personas["lead_department"])
+    lead = client_for("lead_department")
+    renamed = SimpleUploadedFile("方案.pdf", b"MZ\x90\x00 not a pdf")
+    response = lead.post(
+        f"/tasks/{market.pk}/progress/",
+        {
+            "content": "方案已起草，待审定",
+            "percent": "40",
+            "milestone": str(milestone.pk),
+            "milestone_done": "on",
+            "files": [renamed],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        '<div data-testid="progress-files-errors"><ul class="errorlist" id="id_files_error">'
+        "<li>文件“方案.pdf”的内容不是 PDF 文件，类型不允许上传</li></ul></div>"
+    ) in page
+    assert ">方案已起草，待审定</textarea>" in page
+    assert 'value="40"' in page
+    assert f'<option value="{milestone.pk}" selected>' in page
+    assert 'name="milestone_done" value="on" checked>' in page
+    assert (market.reports.count(), TaskFile.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize("upload", [csv_file("台账.csv"), xlsx_file("台账.xlsx")])
+def test_csv_and_xlsx_evidence_is_accepted(
+    city: Any, personas: Any, client_for: Any, clock: Any, upload: Any
+) -> None:
+    clock(NATIONAL_DAY_ISSUE)
+    market = assignment_for(issue(personas, [city["market"]]), city["market"])
+    services.receive_assignment(market, actor=personas["lead_department"])
+    response = client_for("lead_department").post(
+        f"/tasks/{market.pk}/progress/",
+        {"content": "数据已整理", "percent": "70", "files": [upload]},
+    )
+    assert response.status_code == 302
+    assert list(TaskFile.objects.values_list("name", "report__content")) == [
+        (upload.name, "数据已整理")
+    ]
 
 
 def test_issue_page(city: Any, personas: Any, client_for: Any) -> None:

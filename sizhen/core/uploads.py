@@ -1,0 +1,157 @@
+"""Attachments (附件、佐证材料): one rule set for every uploaded file of every app.
+
+A file is accepted when its name ends in an allowed extension *and* its content is that kind
+of file (a renamed executable is refused as readily as an ``.exe``): PDF by its header, images
+by their magic numbers, Office Open XML by the package part that makes it a document, a
+workbook or a presentation, CSV/TXT as text (UTF-8 or GBK, no NUL bytes). The size limit is
+``SIZHEN_ATTACHMENT_MAX_BYTES``. Forms use ``AttachmentField``/``AttachmentsField`` so that a
+refused file is reported beside its field and the rest of the form is kept; services call
+``upload_error`` again, because the API reaches them without a form.
+"""
+
+from __future__ import annotations
+
+import codecs
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+#: Text files are checked on their first bytes only: a 20 MB CSV need not be decoded whole.
+TEXT_PROBE_BYTES = 64 * 1024
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _head(upload: Any, size: int = 1024) -> bytes:
+    upload.seek(0)
+    head = upload.read(size)
+    upload.seek(0)
+    return bytes(head)
+
+
+def _zip_has(*parts: str) -> Callable[[Any], bool]:
+    def check(upload: Any) -> bool:
+        if not _head(upload, 4).startswith(b"PK\x03\x04"):
+            return False
+        try:
+            upload.seek(0)
+            with zipfile.ZipFile(upload) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return False
+        finally:
+            upload.seek(0)
+        return all(part in names for part in parts)
+
+    return check
+
+
+def _is_text(upload: Any) -> bool:
+    head = _head(upload, TEXT_PROBE_BYTES)
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        # Incremental: the probe may end in the middle of a multi-byte character.
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def _starts(*magics: bytes) -> Callable[[Any], bool]:
+    return lambda upload: _head(upload, 16).startswith(magics)
+
+
+@dataclass(frozen=True)
+class FileKind:
+    label: str
+    extensions: tuple[str, ...]
+    matches: Callable[[Any], bool]
+
+
+KINDS: tuple[FileKind, ...] = (
+    FileKind("PDF", ("pdf",), lambda upload: b"%PDF" in _head(upload)),
+    FileKind("Word", ("docx",), _zip_has("word/document.xml")),
+    FileKind("Excel", ("xlsx",), _zip_has("xl/workbook.xml")),
+    FileKind("PowerPoint", ("pptx",), _zip_has("ppt/presentation.xml")),
+    # Office 97–2003 and WPS files share the compound-file container.
+    FileKind("Office 97–2003/WPS", ("doc", "xls", "ppt", "wps"), _starts(OLE2_MAGIC)),
+    FileKind("OFD", ("ofd",), _zip_has("OFD.xml")),
+    FileKind("ZIP", ("zip",), _zip_has()),
+    FileKind("CSV", ("csv",), _is_text),
+    FileKind("TXT", ("txt",), _is_text),
+    FileKind("图片", ("png",), _starts(b"\x89PNG\r\n\x1a\n")),
+    FileKind("图片", ("jpg", "jpeg"), _starts(b"\xff\xd8\xff")),
+    FileKind("图片", ("gif",), _starts(b"GIF87a", b"GIF89a")),
+)
+_BY_EXTENSION = {extension: kind for kind in KINDS for extension in kind.extensions}
+ALLOWED_EXTENSIONS = frozenset(_BY_EXTENSION)
+ALLOWED_TEXT = "PDF、Word、Excel、CSV、PowerPoint、WPS、OFD、TXT、ZIP、图片（PNG/JPG/GIF）"
+
+
+def max_bytes() -> int:
+    return int(settings.SIZHEN_ATTACHMENT_MAX_BYTES)
+
+
+def upload_error(upload: Any) -> str | None:
+    """Why the file may not be attached (in Chinese), or None when it may."""
+    name = PurePath(getattr(upload, "name", "") or "").name
+    shown = name[:60]
+    kind = _BY_EXTENSION.get(PurePath(name).suffix.lower().lstrip("."))
+    if kind is None:
+        return f"文件“{shown}”的类型不允许上传（允许：{ALLOWED_TEXT}）"
+    size = getattr(upload, "size", 0) or 0
+    if not size:
+        return f"文件“{shown}”是空文件"
+    limit = max_bytes()
+    if size > limit:
+        return f"文件“{shown}”超过 {limit // 1024 // 1024} MB"
+    if not kind.matches(upload):
+        return f"文件“{shown}”的内容不是 {kind.label} 文件，类型不允许上传"
+    return None
+
+
+def _check(upload: Any) -> Any:
+    error = upload_error(upload)
+    if error:
+        raise forms.ValidationError(error, code="attachment")
+    return upload
+
+
+class AttachmentField(forms.FileField):
+    """One attachment, checked by the shared rules; the error shows beside the field."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        return _check(upload) if upload else upload
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of attachments (optional unless ``required=True``); every refused file is
+    named in the field's errors, so the user sees each one at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        items = data if isinstance(data, list | tuple) else [data]
+        uploads = [single(item, initial) for item in items if item]
+        if self.required and not uploads:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        errors = [error for error in map(upload_error, uploads) if error]
+        if errors:
+            raise forms.ValidationError(errors, code="attachment")
+        return uploads
