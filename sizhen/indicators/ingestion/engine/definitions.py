@@ -240,7 +240,7 @@ def _sum_ratio(
 
 
 # 获得电力 / 用水用气 (BE03, BE04): connections completed in the month, per utility.
-CONNECTED = [["connected_at", "not_null", None]]
+CONNECTED: list[list[Any]] = [["connected_at", "not_null", None]]
 CONNECTION_DAYS = {"connection_days": ["workdays", "applied_at", "connected_at"]}
 
 
@@ -321,7 +321,7 @@ DEFINITIONS += [
 
 # 办理建筑许可 (BE02): projects whose completion was filed (竣工验收备案) in the period; the
 # time runs in working days from the first application, as the 工程建设项目审批 rules count it.
-BUILT = [["completed_at", "not_null", None]]
+BUILT: list[list[Any]] = [["completed_at", "not_null", None]]
 DEFINITIONS += [
     _mean(
         "BE02.01",
@@ -355,7 +355,7 @@ DEFINITIONS += [
 ]
 
 # 登记财产 (BE05): transfers between parties (转移登记), the case the indicator measures.
-TRANSFERRED = [["completed_at", "not_null", None], ["registration_type", "==", "转移登记"]]
+TRANSFERRED: list[list[Any]] = [["completed_at", "not_null", None], ["registration_type", "==", "转移登记"]]
 DEFINITIONS += [
     _mean(
         "BE05.01",
@@ -401,7 +401,7 @@ DEFINITIONS += [
 
 # 执行合同 (BE10) and 办理破产 (BE11) from the courts' case records; court time limits are
 # counted in calendar days (民事诉讼法), so durations here are calendar days.
-CONCLUDED = [["concluded_at", "not_null", None]]
+CONCLUDED: list[list[Any]] = [["concluded_at", "not_null", None]]
 COURT_DAYS = {"court_days": ["days", "filed_at", "concluded_at"]}
 DEFINITIONS += [
     _mean(
@@ -474,8 +474,8 @@ DEFINITIONS += [
 ]
 
 # 政府采购 (BE13): projects whose result was announced in the quarter.
-PUBLISHED = [["result_published_at", "not_null", None]]
-SIGNED = [*PUBLISHED, ["contract_signed_at", "not_null", None]]
+PUBLISHED: list[list[Any]] = [["result_published_at", "not_null", None]]
+SIGNED: list[list[Any]] = [*PUBLISHED, ["contract_signed_at", "not_null", None]]
 DEFINITIONS += [
     _share(
         "BE13.01",
@@ -529,7 +529,7 @@ DEFINITIONS += [
 ]
 
 # 招标投标 (BE14): projects awarded in the month.
-AWARDED = [["awarded_at", "not_null", None]]
+AWARDED: list[list[Any]] = [["awarded_at", "not_null", None]]
 DEFINITIONS += [
     _share(
         "BE14.01",
