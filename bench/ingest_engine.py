@@ -400,9 +400,10 @@ SCENARIOS = {
 }
 
 
-def run_scenario(name: str, workdir: Path) -> dict:
+def run_scenario(name: str, workdir: Path, *extra: str, script: str = __file__) -> dict:
+    """Run ``script --scenario name`` in a fresh process; its last output line is the result."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--scenario", name, "--workdir", str(workdir)],
+        [sys.executable, script, "--scenario", name, "--workdir", str(workdir), *extra],
         capture_output=True,
         text=True,
         check=False,

@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import ibis
 import pyarrow as pa
-from ibis.backends.duckdb.converter import DuckDBPyArrowData
 from django.db import transaction
 from django.utils import timezone
+from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
 from sizhen.core.audit import record_event
 from sizhen.core.jobs import JobContext, enqueue, job
@@ -150,9 +150,7 @@ def compute(
             periods, ancestors = _affected(touched_list, frequency)
             if periods is not None and not periods:
                 continue
-            table = _run_group(
-                backend, members, periods, ancestors, tables[f"records_{key[0]}"]
-            )
+            table = _run_group(backend, members, periods, ancestors, tables[f"records_{key[0]}"])
             regions_column = table.column("region").to_pylist()
             periods_column = table.column("period").to_pylist()
             for i, definition in enumerate(members):
