@@ -36,15 +36,8 @@ def setup_django(workdir: Path) -> None:
     django.setup()
 
 
-def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
-    """Database with a city, the built-in datasets and catalogue leaves; the CSV/XLSX files."""
-    setup_django(workdir)
-    import duckdb
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from sizhen.indicators.catalogue.models import Indicator
-    from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+def create_organisations(parks: dict[str, str] | None = None) -> None:
+    """The city, its 13 districts, the given parks (code -> parent district) and 60 departments."""
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import DepartmentType, RegionLevel
 
@@ -55,6 +48,15 @@ def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
         )
         for code in REGIONS
     ]
+    by_code = {r.code: r for r in regions}
+    for code, parent in (parks or {}).items():
+        org.create_region(
+            actor=None,
+            code=code,
+            name=f"园区{code}",
+            level=RegionLevel.PARK,
+            parent=by_code[parent],
+        )
     for i, code in enumerate(DEPARTMENTS):
         org.create_department(
             actor=None,
@@ -63,6 +65,19 @@ def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
             type=DepartmentType.DISTRICT_DEPARTMENT,
             region=regions[i % 13],
         )
+
+
+def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
+    """Database with a city, the built-in datasets and catalogue leaves; the CSV/XLSX files."""
+    setup_django(workdir)
+    import duckdb
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
+    from sizhen.indicators.catalogue.models import Indicator
+
+    create_organisations()
     ensure_builtin_datasets()
     be = Indicator.objects.create(code="BE", name="总分", direction="higher_is_better")
     parent = Indicator.objects.create(
@@ -79,23 +94,34 @@ def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
     con.close()
 
 
-def generate_csv(path: Path, rows: int, offset: int) -> None:
-    import duckdb
-
-    con = duckdb.connect()
+def gov_cases_select(rows: int, offset: int = 0) -> str:
+    """SQL generating ``rows`` government-service cases with the schema's field names and types
+    (13 districts, 60 departments, 500 items, completions spread over 1,000 days)."""
     day_span = 1000 if offset == 0 else 40
     base = "2023-01-02" if offset == 0 else "2026-08-01"
+    return f"""SELECT 'C' || (i + {offset}) AS case_id, 'I' || (i % 500) AS item_code,
+        '事项' || (i % 500) AS item_name, '4499' || lpad(((i % 13) + 1)::VARCHAR, 2, '0') AS region_code,
+        'D' || lpad((i % 60)::VARCHAR, 3, '0') AS department_code,
+        CASE WHEN i % 3 = 0 THEN '个人' ELSE '企业' END AS applicant_type,
+        (['窗口', '网上', '移动端', '自助终端'])[1 + (i % 4)] AS channel,
+        TIMESTAMP '{base} 09:00:00' + INTERVAL (i % {day_span}) DAY AS submitted_at,
+        TIMESTAMP '{base} 10:00:00' + INTERVAL (i % {day_span}) DAY AS accepted_at,
+        TIMESTAMP '{base} 16:00:00' + INTERVAL (i % {day_span} + (i * 7) % 11) DAY AS completed_at,
+        20::BIGINT AS statutory_limit, (1 + (i % 7))::BIGINT AS promised_limit,
+        ((i * 13) % 3)::BIGINT AS visits, '办结' AS status
+        FROM range({rows}) t(i)"""
+
+
+def generate_csv(path: Path, rows: int, offset: int) -> None:
+    """The generated cases as a CSV file with the Chinese headers source systems send."""
+    import duckdb
+
+    from sizhen.indicators.ingestion.engine.schemas import GOV_SERVICE_CASES
+
+    labels = ", ".join(f'{f["name"]} AS "{f["label"]}"' for f in GOV_SERVICE_CASES["fields"])
+    con = duckdb.connect()
     con.execute(
-        f"""COPY (SELECT 'C' || (i + {offset}) AS 办件编号, 'I' || (i % 500) AS 事项编码,
-        '事项' || (i % 500) AS 事项名称, '4499' || lpad(((i % 13) + 1)::VARCHAR, 2, '0') AS 区划代码,
-        'D' || lpad((i % 60)::VARCHAR, 3, '0') AS 实施机构编码,
-        CASE WHEN i % 3 = 0 THEN '个人' ELSE '企业' END AS 申请人类型,
-        (['窗口', '网上', '移动端', '自助终端'])[1 + (i % 4)] AS 办件来源,
-        strftime(TIMESTAMP '{base} 09:00:00' + INTERVAL (i % {day_span}) DAY, '%Y-%m-%d %H:%M:%S') AS 申请时间,
-        strftime(TIMESTAMP '{base} 10:00:00' + INTERVAL (i % {day_span}) DAY, '%Y-%m-%d %H:%M:%S') AS 受理时间,
-        strftime(TIMESTAMP '{base} 16:00:00' + INTERVAL (i % {day_span} + (i * 7) % 11) DAY, '%Y-%m-%d %H:%M:%S') AS 办结时间,
-        20 AS 法定时限, 1 + (i % 7) AS 承诺时限, (i * 13) % 3 AS 跑动次数, '办结' AS 办件状态
-        FROM range({rows}) t(i)) TO '{path}' (HEADER)"""
+        f"COPY (SELECT {labels} FROM ({gov_cases_select(rows, offset)})) TO '{path}' (HEADER)"
     )
     con.close()
 
@@ -374,9 +400,10 @@ SCENARIOS = {
 }
 
 
-def run_scenario(name: str, workdir: Path) -> dict:
+def run_scenario(name: str, workdir: Path, *extra: str, script: str = __file__) -> dict:
+    """Run ``script --scenario name`` in a fresh process; its last output line is the result."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--scenario", name, "--workdir", str(workdir)],
+        [sys.executable, script, "--scenario", name, "--workdir", str(workdir), *extra],
         capture_output=True,
         text=True,
         check=False,

@@ -1,6 +1,6 @@
 """Compile a declarative definition into one portable Ibis expression.
 
-The expression joins the records to the region-ancestor bridge (so one group-by yields every
+The expression rolls the records up the region-ancestor bridge (so one query yields every
 level of the region tree) and, for working-day durations, to the calendar table (so durations
 are a subtraction of cumulative working-day indexes, not a Python loop). It returns the columns
 region, period, value, numerator, denominator, observations — the same on DuckDB and Spark.
@@ -172,9 +172,17 @@ def compile_group(
     records = records.mutate(_period=records[first["period_field"]].truncate(unit).cast("date"))
     if periods is not None:
         records = records.filter(records._period.isin(sorted(periods)))
-    joined = records.join(bridge, records[region_field] == bridge.region_code)
-    if ancestors is not None:
-        joined = joined.filter(joined.ancestor_code.isin(sorted(ancestors)))
+    # Sums and counts add up, so they are aggregated once per region of the records and then
+    # rolled up the tree through the ancestor bridge (a few hundred rows joined instead of every
+    # record once per ancestor); medians and percentiles do not add up and need every record
+    # joined to each of its ancestors.
+    rolled_up = not any(d["measure"]["kind"] in ("median", "percentile") for d in definitions)
+    if rolled_up:
+        joined = records
+    else:
+        joined = records.join(bridge, records[region_field] == bridge.region_code)
+        if ancestors is not None:
+            joined = joined.filter(joined.ancestor_code.isin(sorted(ancestors)))
 
     aggregates: dict[str, Any] = {}
     finals: list[tuple[int, dict[str, Any]]] = []
@@ -220,9 +228,20 @@ def compile_group(
             finals.append((i, {"value": "ratio", "measure": measure}))
         else:
             raise DefinitionError(f"unknown measure kind {kind}")
-    grouped = joined.group_by(region=joined.ancestor_code, period=joined._period).aggregate(
-        **aggregates
-    )
+    if rolled_up:
+        leaves = joined.group_by(_region=joined[region_field], _period=joined._period).aggregate(
+            **aggregates
+        )
+        tree = leaves.join(bridge, leaves._region == bridge.region_code)
+        if ancestors is not None:
+            tree = tree.filter(tree.ancestor_code.isin(sorted(ancestors)))
+        grouped = tree.group_by(region=tree.ancestor_code, period=tree._period).aggregate(
+            **{name: tree[name].sum() for name in aggregates}
+        )
+    else:
+        grouped = joined.group_by(region=joined.ancestor_code, period=joined._period).aggregate(
+            **aggregates
+        )
     columns: dict[str, Any] = {}
     for i, spec in finals:
         n = grouped[f"n{i}"] if f"n{i}" in aggregates else ibis.null("float64")
