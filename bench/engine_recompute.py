@@ -522,8 +522,8 @@ def scenario_sizhen_compute(workdir: Path) -> dict:
     """The first full recompute in a fresh process (writes every value), then the steady state
     of a long-running worker (a second full recompute; values unchanged)."""
     setup_django(workdir)
-    from sizhen.indicators.ingestion.compute import compute
     from sizhen.indicators.catalogue.models import IndicatorValue
+    from sizhen.indicators.ingestion.compute import compute
 
     IndicatorValue.objects.all().delete()  # a reused workdir: the first run writes every value
     start, cpu = time.perf_counter(), _cpu()

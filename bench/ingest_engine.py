@@ -74,8 +74,8 @@ def prepare(workdir: Path, rows: int, xlsx_rows: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
     from sizhen.indicators.catalogue.models import Indicator
+    from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
 
     create_organisations()
     ensure_builtin_datasets()
