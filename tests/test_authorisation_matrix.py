@@ -321,8 +321,10 @@ def demo(db: Any, settings: Any, tmp_path: Any) -> dict[str, User]:
         request = EnterpriseRequest.objects.filter(region=region).order_by("pk").first()
         if request is not None:
             RequestAttachment.objects.create(request=request, file="", name="a.pdf")
-    FillingRule.objects.create(indicator=indicator, kind="range")
-    AlertRule.objects.create(indicator=indicator)
+    rule_indicator = Indicator.objects.filter(parent__isnull=False).order_by("pk").first()
+    assert rule_indicator is not None
+    FillingRule.objects.create(indicator=rule_indicator, kind="range")
+    AlertRule.objects.create(indicator=rule_indicator)
     for username in ("coordinator", "district_xs"):
         Job.objects.create(name="矩阵测试", created_by=users[username])
     return users

@@ -2,13 +2,13 @@
 cockpit's and the big screen's charts as text. A leader hovers every heat-map cell and the
 other charts; nothing planted runs, the tooltips show the names literally, and the
 Content-Security-Policy stops an unescaped event handler on its own. Each role's main pages
-then load with no CSP violation (nothing of ours is blocked)."""
+then load with no CSP violation (nothing of ours is blocked). Chromium comes from
+tests/browser/conftest.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ import pytest
 # here use their own connection, so Django's async guard protects nothing.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from conftest import PASSWORD
 from sizhen.indicators.choices import SourceKind
@@ -27,15 +27,6 @@ from sizhen.organisations import services as org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IMG_PAYLOAD = "<img src=x onerror=window.__xss=1>"
 SCRIPT_PAYLOAD = "<script>window.__xss=2</script>"
 REGION_PAYLOAD = "<img src=x onerror=window.__xss=3>西山区"
@@ -54,25 +45,6 @@ POINT_CENTRES = """selector => {
     return [box.left + at[0], box.top + at[1]];
   });
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/setup.sh --browser`")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    new_page = context.new_page()
-    new_page.set_default_timeout(15_000)
-    yield new_page
-    context.close()
 
 
 @pytest.fixture
