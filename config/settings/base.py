@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sizhen.core.middleware.RequestContextMiddleware",
+    "sizhen.core.middleware.ContentSecurityPolicyMiddleware",
     "sizhen.accounts.middleware.IdleTimeoutMiddleware",
     "sizhen.accounts.middleware.ForcePasswordChangeMiddleware",
 ]
@@ -128,6 +129,16 @@ SIZHEN_LOCKOUT_ADDRESS_ATTEMPTS = env_int("SIZHEN_LOCKOUT_ADDRESS_ATTEMPTS", 20)
 SIZHEN_LOCKOUT_MINUTES = env_int("SIZHEN_LOCKOUT_MINUTES", 15)
 # Proxies whose X-Forwarded-For is trusted for the client address in the audit log.
 SIZHEN_TRUSTED_PROXIES = env_list("SIZHEN_TRUSTED_PROXIES", [])
+
+# Scripts only from our own static files: no inline script, no event-handler attribute, no eval.
+# Inline styles stay allowed: ECharts writes its tooltips as HTML with style attributes, and
+# pages carry small <style> blocks (docs/operations.md, "Security headers").
+SIZHEN_CONTENT_SECURITY_POLICY = env_str(
+    "SIZHEN_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # --- Working-day calendar ----------------------------------------------------------------
 # "next_day": the clock starts on the working day after acceptance (the national rule for

@@ -71,9 +71,12 @@
       backgroundColor: "transparent",
       tooltip: {
         position: "top",
+        // A formatter's return value is HTML: every name in it is escaped (names are typed by
+        // users and once carried a script into the leader's browser).
         formatter: function (p) {
-          return data.rows[p.value[1]] + "<br>" + data.categories[p.value[0]] + "：" +
-            p.value[2].toFixed(1);
+          var escape = echarts.format.encodeHTML;
+          return escape(data.rows[p.value[1]]) + "<br>" + escape(data.categories[p.value[0]]) +
+            "：" + p.value[2].toFixed(1);
         }
       },
       grid: { left: 110, right: 24, top: 16, bottom: dark ? 230 : 170 },
