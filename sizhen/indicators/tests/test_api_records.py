@@ -386,8 +386,16 @@ def test_datasets_list_their_schemas(personas, city, push_token):
     by_code = {d["code"]: d for d in response.json()}
     assert sorted(by_code) == [
         "bidding",
+        "construction_permits",
+        "court_cases",
         "enterprise_startup",
         "gov_service_cases",
+        "ip_pledges",
+        "labour_cases",
+        "market_supervision",
+        "procurement",
+        "property_registrations",
+        "tax_filings",
         "utility_connections",
     ]
     cases = by_code[DATASET]
