@@ -88,23 +88,33 @@ def _stored_rows(store: Path) -> int:
         con.close()
 
 
+def _crashed_import(tmp_path: Path, rows: int, hook: str, exit_code: int) -> tuple[Path, Path]:
+    """An import_records run that the test hook ``hook`` makes die with ``exit_code``."""
+    ensure_builtin_datasets()
+    csv = tmp_path / "cases.csv"
+    _write_cases(csv, rows)
+    store = tmp_path / "analytics"
+    crashed = _command(csv, store, **{hook: "1"})
+    _out, err = crashed.communicate(timeout=600)
+    assert crashed.returncode == exit_code, err.decode()[-2000:]
+    return csv, store
+
+
+def _rerun(csv: Path, store: Path) -> bytes:
+    rerun = _command(csv, store)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err.decode()[-2000:]
+    return out
+
+
 @pytest.mark.django_db(transaction=True)
 def test_crash_inside_the_commit_leaves_nothing_and_rerun_completes(city, tmp_path):
-    ensure_builtin_datasets()
-    csv = tmp_path / "million.csv"
-    _write_cases(csv, ROWS)
-    store = tmp_path / "analytics"
-
-    crashed = _command(csv, store, SIZHEN_TEST_CRASH_BEFORE_COMMIT="1")
-    _out, err = crashed.communicate(timeout=600)
-    assert crashed.returncode == 17, err.decode()[-2000:]
+    csv, store = _crashed_import(tmp_path, ROWS, "SIZHEN_TEST_CRASH_BEFORE_COMMIT", 17)
     assert _stored_rows(store) == 0
     batch = LoadBatch.objects.get()
     assert batch.status == LoadStatus.RUNNING  # the report was never written
 
-    rerun = _command(csv, store)
-    _out, err = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, err.decode()[-2000:]
+    _rerun(csv, store)
     assert _stored_rows(store) == ROWS
     batch.refresh_from_db()
     assert (batch.status, batch.imported) == (LoadStatus.LOADED, ROWS)
@@ -141,9 +151,7 @@ def test_sigkill_at_any_moment_leaves_all_or_nothing(city, tmp_path, settings):
         )
     assert _stored_rows(store) == stored
 
-    rerun = _command(csv, store)
-    _out, err = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, err.decode()[-2000:]
+    _rerun(csv, store)
     assert _stored_rows(store) == ROWS
 
 
@@ -189,13 +197,7 @@ def _assert_loaded_with_recompute(batch: LoadBatch, store: Path, rows: int) -> N
 
 
 def _crash_after_commit(tmp_path: Path) -> tuple[Path, Path, LoadBatch]:
-    ensure_builtin_datasets()
-    csv = tmp_path / "cases.csv"
-    _write_cases(csv, SMALL)
-    store = tmp_path / "analytics"
-    crashed = _command(csv, store, SIZHEN_TEST_CRASH_AFTER_COMMIT="1")
-    _out, err = crashed.communicate(timeout=600)
-    assert crashed.returncode == 18, err.decode()[-2000:]
+    csv, store = _crashed_import(tmp_path, SMALL, "SIZHEN_TEST_CRASH_AFTER_COMMIT", 18)
     assert _stored_rows(store) == SMALL  # the store committed ...
     batch = LoadBatch.objects.get()
     assert (batch.status, batch.imported, batch.touched) == (LoadStatus.RUNNING, 0, None)
@@ -224,9 +226,7 @@ def test_kill_after_the_store_committed_is_recovered_when_a_worker_starts(city, 
 def test_rerun_of_a_batch_the_store_committed_records_what_it_touched(city, tmp_path):
     csv, store, batch = _crash_after_commit(tmp_path)
 
-    rerun = _command(csv, store)
-    out, err = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, err.decode()[-2000:]
+    out = _rerun(csv, store)
     assert b'"already_loaded": true' in out
     _assert_loaded_with_recompute(batch, store, SMALL)
     assert _stored_rows(store) == SMALL  # reported, not loaded twice
@@ -235,13 +235,7 @@ def test_rerun_of_a_batch_the_store_committed_records_what_it_touched(city, tmp_
 
 @pytest.mark.django_db(transaction=True)
 def test_kill_before_the_commit_fails_the_batch_when_a_worker_starts(city, tmp_path, settings):
-    ensure_builtin_datasets()
-    csv = tmp_path / "cases.csv"
-    _write_cases(csv, SMALL)
-    store = tmp_path / "analytics"
-    crashed = _command(csv, store, SIZHEN_TEST_CRASH_BEFORE_COMMIT="1")
-    _out, err = crashed.communicate(timeout=600)
-    assert crashed.returncode == 17, err.decode()[-2000:]
+    csv, store = _crashed_import(tmp_path, SMALL, "SIZHEN_TEST_CRASH_BEFORE_COMMIT", 17)
     batch = LoadBatch.objects.get()
     assert batch.status == LoadStatus.RUNNING
 
@@ -260,9 +254,7 @@ def test_kill_before_the_commit_fails_the_batch_when_a_worker_starts(city, tmp_p
     assert list(batch.errors.values_list("code", flat=True)) == ["interrupted"]
 
     # Resubmitting loads it as a new batch.
-    rerun = _command(csv, store)
-    _out, err = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, err.decode()[-2000:]
+    _rerun(csv, store)
     assert _stored_rows(store) == SMALL
     assert LoadBatch.objects.filter(status=LoadStatus.LOADED).count() == 1
 
