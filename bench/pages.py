@@ -103,11 +103,20 @@ def percentiles(samples_ms: list[float]) -> dict:
 
 def scenario_prepare(workdir: Path, args: argparse.Namespace) -> dict:
     setup_django(workdir)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return seed(workdir)
+
+
+def seed(workdir: Path) -> dict:
+    """The pages' data and a leader's session (in ``workdir/session.json``) in the configured
+    database, migrated already; regions that exist are kept (bench/soak.py seeds the intake's
+    first)."""
     from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
     from sizhen.accounts.models import User
     from sizhen.core.roles import Role
@@ -120,11 +129,15 @@ def scenario_prepare(workdir: Path, args: argparse.Namespace) -> dict:
     )
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import RegionLevel
+    from sizhen.organisations.models import Region
 
     start = time.perf_counter()
-    root = org.create_region(actor=None, code=CITY, name="示范市", level=RegionLevel.CITY)
+    root = Region.objects.filter(code=CITY).first() or org.create_region(
+        actor=None, code=CITY, name="示范市", level=RegionLevel.CITY
+    )
     regions = [root] + [
-        org.create_region(
+        Region.objects.filter(code=code).first()
+        or org.create_region(
             actor=None, code=code, name=f"区{code}", level=RegionLevel.DISTRICT, parent=root
         )
         for code in DISTRICTS

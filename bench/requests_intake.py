@@ -171,15 +171,25 @@ def ensure_pg_role() -> None:
     )
 
 
-def create_pg_database() -> None:
+def create_pg_database(url: str = PG_URL) -> None:
+    """A fresh, empty database at ``url`` (dropped first), made by the URL's role (the bench's
+    own role is created first when it is the default URL)."""
     import psycopg
 
-    ensure_pg_role()
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if parts.username == "sizhen_bench":
+        ensure_pg_role()
     with psycopg.connect(
-        "host=127.0.0.1 user=sizhen_bench password=sizhen_bench dbname=postgres", autocommit=True
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(seed_open: int) -> dict[str, str]:

@@ -57,6 +57,9 @@ class Schedule:
 
 REGISTRY: dict[str, RegisteredJob] = {}
 SCHEDULES: dict[str, Schedule] = {}
+#: Run once when a worker starts, before it takes jobs: apps register here what they must put
+#: right after a crash (core does not know the apps; they append themselves).
+STARTUP_HOOKS: list[Callable[[], Any]] = []
 
 
 def job(
@@ -71,6 +74,22 @@ def job(
 
 def schedule(job_name: str, *, every: dt.timedelta, kwargs: dict[str, Any] | None = None) -> None:
     SCHEDULES[job_name] = Schedule(job_name, every, kwargs)
+
+
+def on_worker_start(function: Callable[[], Any]) -> Callable[[], Any]:
+    """Register ``function`` to run when a worker starts (it must be idempotent)."""
+    if function not in STARTUP_HOOKS:
+        STARTUP_HOOKS.append(function)
+    return function
+
+
+def run_startup_hooks() -> None:
+    """A failing hook is logged and does not keep the worker from running jobs."""
+    for hook in STARTUP_HOOKS:
+        try:
+            hook()
+        except Exception:
+            logger.exception("worker start-up hook %s failed", getattr(hook, "__name__", hook))
 
 
 class JobContext:
@@ -300,6 +319,7 @@ def run_pending(
 def work_forever(*, poll_seconds: float = 1.0, stop: Callable[[], bool] | None = None) -> None:
     worker = worker_name()
     logger.info("worker %s started", worker)
+    run_startup_hooks()
     last_recover = 0.0
     while not (stop and stop()):
         if time.monotonic() - last_recover > 60:

@@ -10,12 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.audit import record_event
-from sizhen.core.jobs import JobContext, enqueue, job, schedule
+from sizhen.core.jobs import JobContext, enqueue, job, on_worker_start, schedule
 from sizhen.indicators.ingestion.choices import LoadStatus
 from sizhen.indicators.ingestion.compute import compute
 from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.extracts import read_records
-from sizhen.indicators.ingestion.loads import batch_summary, fail_batch, run_load
+from sizhen.indicators.ingestion.loads import (
+    batch_summary,
+    fail_batch,
+    recover_interrupted,
+    run_load,
+)
 from sizhen.indicators.ingestion.models import Dataset, LoadBatch, PullSource, RecordExtract
 from sizhen.indicators.ingestion.pulls import due_sources, run_pull
 from sizhen.indicators.ingestion.services import RECORD_EXTRACT_JOB
@@ -39,6 +44,10 @@ def run_load_job(ctx: JobContext, *, batch_id: int) -> dict[str, Any]:
                 )
         raise
     return batch_summary(batch)
+
+
+# A load killed with its worker must not stay 处理中, nor lose the recompute of what it committed.
+on_worker_start(recover_interrupted)
 
 
 @job("indicators.pull_sources", label="定时拉取数据", max_attempts=1)

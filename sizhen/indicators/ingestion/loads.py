@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.jobs import JobContext, enqueue
+from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobStatus
 from sizhen.indicators.ingestion.choices import LoadChannel, LoadMode, LoadStatus, QuarantineStatus
 from sizhen.indicators.ingestion.datasets import spec_for
 from sizhen.indicators.ingestion.engine import ingest, store
@@ -233,17 +234,21 @@ def submit_file(
 def run_load(
     batch_id: int, ctx: JobContext | None = None, *, con: duckdb.DuckDBPyConnection | None = None
 ) -> LoadBatch:
-    """Worker side: stage, validate, commit to the store; then the app-side report."""
-    batch = LoadBatch.objects.select_related("dataset").get(pk=batch_id)
-    if batch.status in (LoadStatus.LOADED, LoadStatus.REJECTED, LoadStatus.VALIDATED):
-        return batch
-    LoadBatch.objects.filter(pk=batch.pk).update(status=LoadStatus.RUNNING)
-    spec = spec_for(batch.dataset, batch.schema_version)
-    spec.allowed_region_path = _sender_region_path(batch)
-    path = Path(batch.staged_path)
+    """Worker side: stage, validate, commit to the store; then the app-side report.
+
+    The store is held from before the batch is marked running until its report is written, so
+    a batch that is ``running`` while nobody holds the store was left by a dead process (what
+    ``recover_interrupted`` relies on)."""
     own = con is None
     connection = con or store.connect()
     try:
+        batch = LoadBatch.objects.select_related("dataset").get(pk=batch_id)
+        if batch.status in (LoadStatus.LOADED, LoadStatus.REJECTED, LoadStatus.VALIDATED):
+            return batch
+        LoadBatch.objects.filter(pk=batch.pk).update(status=LoadStatus.RUNNING)
+        spec = spec_for(batch.dataset, batch.schema_version)
+        spec.allowed_region_path = _sender_region_path(batch)
+        path = Path(batch.staged_path)
         store.sync_dimensions(connection)
         if ctx:
             ctx.progress(0, 3, "读取数据")
@@ -267,20 +272,90 @@ def run_load(
             dry_run=batch.dry_run,
             first_row_number=FIRST_RECORD_NUMBER if path.suffix == ".json" else 2,
         )
+        if ctx:
+            ctx.progress(2, 3, "生成报告")
+        _finish(batch, result)
     finally:
         ingest.release(connection)
         if own:
             connection.close()
     if ctx:
-        ctx.progress(2, 3, "生成报告")
-    _finish(batch, result)
-    if ctx:
         ctx.progress(3, 3, "完成")
     return batch
 
 
+INTERRUPTED_MESSAGE = "导入过程被中断（进程意外退出），分析库未作任何改动，请重新提交该批数据"
+
+
+def recover_interrupted() -> dict[str, list[int]]:
+    """Put right the batches a killed process left ``running`` (run when a worker starts;
+    idempotent). The store decides: a batch it committed becomes loaded with the counts and
+    touched periods the store recorded, and its recompute is queued; a batch it does not hold
+    goes back to its job's queue, or fails with a message saying the run was interrupted."""
+    outcome: dict[str, list[int]] = {"loaded": [], "requeued": [], "failed": []}
+    if not LoadBatch.objects.filter(status=LoadStatus.RUNNING).exists():
+        return outcome  # the usual case: no need to open the store
+    with store.open_store() as con:
+        # Holding the store: a batch still running now belongs to no live process (run_load
+        # holds the store for as long as its batch is running).
+        for batch in LoadBatch.objects.select_related("dataset").filter(status=LoadStatus.RUNNING):
+            spec = spec_for(batch.dataset, batch.schema_version)
+            committed = ingest.committed_load(con, spec, batch.pk)
+            if committed is not None:
+                _recover_committed(batch, committed)
+                outcome["loaded"].append(batch.pk)
+            elif _requeue(batch):
+                outcome["requeued"].append(batch.pk)
+            else:
+                with transaction.atomic():
+                    fail_batch(batch, LoadStatus.FAILED, INTERRUPTED_MESSAGE, code="interrupted")
+                outcome["failed"].append(batch.pk)
+    return outcome
+
+
 @transaction.atomic
-def _finish(batch: LoadBatch, result: ingest.LoadResult) -> None:
+def _recover_committed(batch: LoadBatch, committed: ingest.LoadResult) -> None:
+    # The validation report of the dead run is lost; errors found at submission stay.
+    committed.error_count = batch.error_count
+    committed.errors = []
+    _finish(batch, committed, keep_errors=True)
+    lost = "，隔离区明细未能重建" if committed.rejected else ""
+    batch.message += f"（进程中断后按分析库的入库记录恢复{lost}）"
+    batch.save(update_fields=["message"])
+
+
+def _requeue(batch: LoadBatch) -> bool:
+    """Back to the queue when the batch's job has an attempt left (a command-line import has
+    no job: its user reruns the command, or resubmits the failed batch)."""
+    if batch.job_id is None:
+        return False
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=batch.job_id).first()
+        if job is None or job.status not in ACTIVE_JOB_STATUSES:
+            return False
+        if job.status == JobStatus.RUNNING:
+            if job.attempts >= job.max_attempts:
+                Job.objects.filter(pk=job.pk).update(
+                    status=JobStatus.FAILED,
+                    error=INTERRUPTED_MESSAGE,
+                    worker="",
+                    finished_at=timezone.now(),
+                )
+                return False
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.QUEUED, worker="", run_after=timezone.now()
+            )
+        LoadBatch.objects.filter(pk=batch.pk).update(
+            status=LoadStatus.QUEUED, message="处理过程被中断，已重新排队"
+        )
+        record_event(
+            "records.requeued", actor=None, obj=batch, after={"batch": batch.pk, "job": job.pk}
+        )
+    return True
+
+
+@transaction.atomic
+def _finish(batch: LoadBatch, result: ingest.LoadResult, *, keep_errors: bool = False) -> None:
     batch.rows_total = result.total
     batch.imported = result.imported
     batch.updated = result.updated
@@ -289,8 +364,9 @@ def _finish(batch: LoadBatch, result: ingest.LoadResult) -> None:
     batch.error_count = result.error_count
     batch.touched = [list(pair) for pair in result.touched]
     batch.finished_at = timezone.now()
-    LoadError.objects.filter(batch=batch).delete()
-    _store_errors(batch, result.errors)
+    if not keep_errors:
+        LoadError.objects.filter(batch=batch).delete()
+        _store_errors(batch, result.errors)
     if result.committed:
         batch.status = LoadStatus.LOADED
         batch.message = (

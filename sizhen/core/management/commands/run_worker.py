@@ -19,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
+            jobs.run_startup_hooks()
             jobs.enqueue_due_schedules()
             ran = jobs.run_pending()
             self.stdout.write(f"已运行 {ran} 个任务")

@@ -15,6 +15,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 import shutil
@@ -721,10 +722,7 @@ def merge(
     ``first_row_number`` is what the first data row is called in the report: 2 for a file
     (row 1 is the header, as a spreadsheet shows it), 1 for pushed records (their position)."""
     result = LoadResult()
-    committed_rows = con.execute(
-        "SELECT imported, updated, ignored FROM loads WHERE batch_id = ?", [batch_id]
-    ).fetchall()
-    already = committed_rows[0] if committed_rows else None
+    already = committed_load(con, spec, batch_id)
     result.total = _count_typed(con)
     ensure_records_table(con, spec.code, spec.fields)
     error_count = validate(con, spec, first_row_number=first_row_number)
@@ -736,9 +734,17 @@ def merge(
     bad_rows = con.execute("SELECT count(*) FROM bad_rows").fetchall()[0]
     rejected_rows = int(bad_rows[0]) if bad_rows else 0
     if already is not None:
-        # Committed by an earlier run of this batch that died before its bookkeeping.
-        result.imported, result.updated, result.ignored = (int(v) for v in already)
+        # Committed by an earlier run of this batch that died before its bookkeeping: report
+        # what that run committed, including what it touched, so the recompute is still queued.
+        result.imported, result.updated, result.ignored = (
+            already.imported,
+            already.updated,
+            already.ignored,
+        )
+        result.touched = already.touched
         result.rejected = rejected_rows
+        if lenient and rejected_rows:
+            result.quarantined = _quarantine_rows(con, spec)
         result.committed = True
         return result
     if error_count and not lenient:
@@ -790,8 +796,18 @@ def merge(
             [batch_id, now],
         )
         con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?)",
-            [batch_id, spec.code, now, result.imported, result.updated, result.ignored],
+            "INSERT INTO loads (batch_id, dataset, committed_at, imported, updated, ignored, "
+            "rejected, touched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch_id,
+                spec.code,
+                now,
+                result.imported,
+                result.updated,
+                result.ignored,
+                result.rejected,
+                json.dumps(result.touched),
+            ],
         )
         if os.environ.get("SIZHEN_TEST_CRASH_BEFORE_COMMIT") == "1":
             # Test hook: simulate the process dying inside the transaction.
@@ -800,7 +816,44 @@ def merge(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    if os.environ.get("SIZHEN_TEST_CRASH_AFTER_COMMIT") == "1":
+        # Test hook: the process dies after the store committed, before the batch's report.
+        os._exit(18)
     result.committed = True
+    return result
+
+
+def committed_load(con: duckdb.DuckDBPyConnection, spec: Spec, batch_id: int) -> LoadResult | None:
+    """What the store committed for a batch (None when it holds nothing of it): the counts and
+    the (region, month) pairs it touched. Stores written before ``touched`` was recorded give
+    the months of the rows the batch wrote (the replaced versions' months are gone)."""
+    rows = con.execute(
+        "SELECT imported, updated, ignored, rejected, touched FROM loads WHERE batch_id = ?",
+        [batch_id],
+    ).fetchall()
+    if not rows:
+        return None
+    imported, updated, ignored, rejected, touched = rows[0]
+    result = LoadResult(
+        imported=int(imported),
+        updated=int(updated),
+        ignored=int(ignored),
+        rejected=int(rejected or 0),
+        committed=True,
+    )
+    result.total = result.imported + result.updated + result.ignored + result.rejected
+    if touched is not None:
+        result.touched = [(str(r), str(m)) for r, m in json.loads(touched)]
+    elif spec.period_fields and spec.region_field:
+        region = ident(spec.region_field)
+        months = " UNION ".join(
+            f"SELECT {region}, strftime({ident(p)}, '%Y-%m') FROM {records_table(spec.code)} "
+            f"WHERE _batch_id = {int(batch_id)} AND {ident(p)} IS NOT NULL"
+            for p in spec.period_fields
+        )
+        result.touched = [
+            (str(r), str(m)) for r, m in con.execute(f"{months} ORDER BY 1, 2").fetchall()
+        ]
     return result
 
 
@@ -859,6 +912,7 @@ __all__ = [
     "FileProblem",
     "LoadResult",
     "Spec",
+    "committed_load",
     "map_header",
     "merge",
     "stage_csv",

@@ -87,6 +87,10 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
             batch_id BIGINT PRIMARY KEY, dataset VARCHAR, committed_at TIMESTAMP,
             imported BIGINT, updated BIGINT, ignored BIGINT
         );
+        -- What the batch rejected and touched, committed with its rows: a batch whose report
+        -- was never written (the process died after the commit) is recovered from here.
+        ALTER TABLE loads ADD COLUMN IF NOT EXISTS rejected BIGINT;
+        ALTER TABLE loads ADD COLUMN IF NOT EXISTS touched VARCHAR;
         CREATE TABLE IF NOT EXISTS dim_region (
             code VARCHAR PRIMARY KEY, name VARCHAR, parent_code VARCHAR, path VARCHAR,
             depth INTEGER
