@@ -173,14 +173,18 @@ def login_user(
     return user
 
 
+#: reason -> (audit action, message) of a session's end
+LOGOUT_REASONS = {
+    "": ("auth.logout", ""),
+    "timeout": ("auth.session_timeout", "会话空闲超时"),
+    "max_age": ("auth.session_expired", "会话达到最长时限"),
+}
+
+
 def record_logout(user: Any, *, reason: str = "") -> None:
     if getattr(user, "is_authenticated", False):
-        record_event(
-            "auth.session_timeout" if reason == "timeout" else "auth.logout",
-            actor=user,
-            obj=user,
-            message="会话空闲超时" if reason == "timeout" else "",
-        )
+        action, message = LOGOUT_REASONS[reason]
+        record_event(action, actor=user, obj=user, message=message)
 
 
 @transaction.atomic
