@@ -43,12 +43,16 @@ class IdleTimeoutMiddleware:
             if last_seen is not None and now - last_seen > settings.SIZHEN_IDLE_TIMEOUT_SECONDS:
                 minutes = settings.SIZHEN_IDLE_TIMEOUT_SECONDS // 60
                 return self._end(
-                    request, "timeout", f"您已超过 {minutes} 分钟未操作，为保障安全已自动退出，请重新登录"
+                    request,
+                    "timeout",
+                    f"您已超过 {minutes} 分钟未操作，为保障安全已自动退出，请重新登录",
                 )
             if login_at is not None and now - login_at > settings.SESSION_COOKIE_AGE:
                 hours = settings.SESSION_COOKIE_AGE / 3600
                 return self._end(
-                    request, "max_age", f"登录已超过 {hours:g} 小时，为保障安全已自动退出，请重新登录"
+                    request,
+                    "max_age",
+                    f"登录已超过 {hours:g} 小时，为保障安全已自动退出，请重新登录",
                 )
             if login_at is None:
                 # Stamped at the session's first request after login() (also force_login).

@@ -5,7 +5,61 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import (
+    CommonPasswordValidator,
+    MinimumLengthValidator,
+    NumericPasswordValidator,
+    UserAttributeSimilarityValidator,
+)
 from django.core.exceptions import ValidationError
+
+
+# Django's own validators speak the active language, which is English wherever no request has
+# activated Chinese (services, commands, the API): these say the same in Chinese always.
+class ChineseMinimumLengthValidator(MinimumLengthValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                f"密码太短，至少需要 {self.min_length} 个字符", code="password_too_short"
+            )
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"
+
+
+class ChineseUserAttributeSimilarityValidator(UserAttributeSimilarityValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError(
+                "密码与用户名、姓名或邮箱过于相似", code="password_too_similar"
+            ) from None
+
+    def get_help_text(self) -> str:
+        return "密码不能与用户名、姓名或邮箱过于相似。"
+
+
+class ChineseCommonPasswordValidator(CommonPasswordValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError("密码过于常见", code="password_too_common") from None
+
+    def get_help_text(self) -> str:
+        return "不能使用常见密码。"
+
+
+class ChineseNumericPasswordValidator(NumericPasswordValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError("密码不能全为数字", code="password_entirely_numeric") from None
+
+    def get_help_text(self) -> str:
+        return "密码不能全为数字。"
 
 
 class ComplexityValidator:

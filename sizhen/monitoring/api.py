@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from sizhen.core.access import require_role
-from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.roles import STAFF_ROLES, Role
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.models import Alert, AlertKind
@@ -29,8 +29,8 @@ class AlertFilters(Schema):
     region: str = ""
     period: str = ""
     status: str = ""
-    limit: int = 100
-    offset: int = 0
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class PointOut(Schema):

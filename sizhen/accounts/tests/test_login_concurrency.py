@@ -65,9 +65,7 @@ def attempt_all(attempts: list[tuple[str, str, str]]) -> list[Any]:
         try:
             client = Client(REMOTE_ADDR=address)
             barrier.wait(timeout=30)
-            responses[index] = client.post(
-                LOGIN_URL, {"username": username, "password": password}
-            )
+            responses[index] = client.post(LOGIN_URL, {"username": username, "password": password})
         except Exception as exc:  # surfaced by the assertions of the test
             responses[index] = exc
         finally:
