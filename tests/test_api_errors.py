@@ -145,3 +145,25 @@ def test_a_browser_session_without_csrf_is_refused_in_chinese(personas: dict[str
         {"detail": "CSRF 校验失败：请刷新页面后重试"},
     )
     assert WorkTask.objects.count() == 0
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(
+    client_for: Any, token: Any
+) -> None:
+    nul = {"detail": "请求不能包含空字符（U+0000）"}
+    posted = Client().post(
+        "/api/v1/requests",
+        '{"text": "诉求\\u0000内容", "channel": "api"}',
+        content_type="application/json",
+        **bearer(token[1]),
+    )
+    assert (posted.status_code, posted.json()) == (400, nul)
+    client = client_for("coordinator")
+    for url in ("/api/v1/requests?q=%00", "/api/v1/regions/44%0099"):
+        response = client.get(url)
+        assert (response.status_code, response.json()) == (400, nul), url
+    # An escaped backslash before "u0000" is text, not NUL.
+    text = client.post(
+        "/api/v1/dispatch/suggest", '{"text": "路径 C:\\\\u0000"}', content_type="application/json"
+    )
+    assert text.status_code != 400 or text.json() != nul

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sizhen.core.middleware.RequestContextMiddleware",
+    "sizhen.core.middleware.ApiNulMiddleware",
     "sizhen.accounts.middleware.IdleTimeoutMiddleware",
     "sizhen.accounts.middleware.ForcePasswordChangeMiddleware",
 ]

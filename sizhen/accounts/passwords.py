@@ -27,39 +27,36 @@ class ChineseMinimumLengthValidator(MinimumLengthValidator):
         return f"密码至少需要 {self.min_length} 个字符。"
 
 
-class ChineseUserAttributeSimilarityValidator(UserAttributeSimilarityValidator):
-    def validate(self, password: str, user: Any = None) -> None:
-        try:
-            super().validate(password, user)
-        except ValidationError:
-            raise ValidationError(
-                "密码与用户名、姓名或邮箱过于相似", code="password_too_similar"
-            ) from None
+def _in_chinese(base: type[Any], message: str, code: str, help_text: str) -> type[Any]:
+    class Validator(base):  # type: ignore[valid-type,misc]
+        def validate(self, password: str, user: Any = None) -> None:
+            try:
+                super().validate(password, user)
+            except ValidationError:
+                raise ValidationError(message, code=code) from None
 
-    def get_help_text(self) -> str:
-        return "密码不能与用户名、姓名或邮箱过于相似。"
+        def get_help_text(self) -> str:
+            return help_text
 
-
-class ChineseCommonPasswordValidator(CommonPasswordValidator):
-    def validate(self, password: str, user: Any = None) -> None:
-        try:
-            super().validate(password, user)
-        except ValidationError:
-            raise ValidationError("密码过于常见", code="password_too_common") from None
-
-    def get_help_text(self) -> str:
-        return "不能使用常见密码。"
+    Validator.__name__ = Validator.__qualname__ = f"Chinese{base.__name__}"
+    return Validator
 
 
-class ChineseNumericPasswordValidator(NumericPasswordValidator):
-    def validate(self, password: str, user: Any = None) -> None:
-        try:
-            super().validate(password, user)
-        except ValidationError:
-            raise ValidationError("密码不能全为数字", code="password_entirely_numeric") from None
-
-    def get_help_text(self) -> str:
-        return "密码不能全为数字。"
+ChineseUserAttributeSimilarityValidator = _in_chinese(
+    UserAttributeSimilarityValidator,
+    "密码与用户名、姓名或邮箱过于相似",
+    "password_too_similar",
+    "密码不能与用户名、姓名或邮箱过于相似。",
+)
+ChineseCommonPasswordValidator = _in_chinese(
+    CommonPasswordValidator, "密码过于常见", "password_too_common", "不能使用常见密码。"
+)
+ChineseNumericPasswordValidator = _in_chinese(
+    NumericPasswordValidator,
+    "密码不能全为数字",
+    "password_entirely_numeric",
+    "密码不能全为数字。",
+)
 
 
 class ComplexityValidator:
