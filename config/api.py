@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
+from sizhen.core.api import install_error_handlers
 from sizhen.dispatch.api import router as dispatch_router
 from sizhen.enterprise_requests.api import router as requests_router
 from sizhen.indicators.catalogue.api import router as indicators_router
@@ -20,6 +21,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api",
 )
+install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", indicators_router)

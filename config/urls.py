@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("sizhen.core.urls")),
 ]
 
+handler400 = "sizhen.core.views.bad_request"
 handler404 = "django.views.defaults.page_not_found"

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sizhen.core.middleware.RequestContextMiddleware",
     "sizhen.core.middleware.ContentSecurityPolicyMiddleware",
+    "sizhen.core.middleware.ApiNulMiddleware",
     "sizhen.accounts.middleware.IdleTimeoutMiddleware",
     "sizhen.accounts.middleware.ForcePasswordChangeMiddleware",
 ]
@@ -83,14 +84,14 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "NAME": "sizhen.accounts.passwords.ChineseUserAttributeSimilarityValidator",
     },
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "sizhen.accounts.passwords.ChineseMinimumLengthValidator",
         "OPTIONS": {"min_length": env_int("SIZHEN_PASSWORD_MIN_LENGTH", 10)},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sizhen.accounts.passwords.ChineseCommonPasswordValidator"},
+    {"NAME": "sizhen.accounts.passwords.ChineseNumericPasswordValidator"},
     {"NAME": "sizhen.accounts.passwords.ComplexityValidator"},
     {
         "NAME": "sizhen.accounts.passwords.HistoryValidator",

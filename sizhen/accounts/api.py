@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from sizhen.accounts.services import authenticate_token
@@ -29,9 +30,26 @@ class HeaderTokenAuth(APIKeyHeader):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """A logged-in person who has already set their own password."""
+    """A logged-in person who has already set their own password.
+
+    Consulted only for a request that carries a session cookie and no token: a machine
+    client's bad or revoked token answers 401, not a CSRF refusal meant for browsers."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if (
+            "Authorization" in request.headers
+            or "X-Api-Key" in request.headers
+            or self.param_name not in request.COOKIES
+        ):
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            raise HttpError(403, "CSRF 校验失败：请刷新页面后重试") from exc
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if key is None:
+            return None
         user = super().authenticate(request, key)
         if user is None or getattr(user, "must_change_password", False):
             return None

@@ -137,6 +137,19 @@ class LoginFailure(models.Model):
         return f"{self.username} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class LoginGate(models.Model):
+    """One row per username (lower-cased) and per client address that has tried to log in.
+
+    An attempt locks its rows (SELECT … FOR UPDATE; on SQLite the IMMEDIATE transaction) while
+    it checks the lockout and reserves its place, so parallel attempts are counted one after
+    another and no more than the limit ever reach the password check."""
+
+    key = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 TOKEN_PREFIX = "szk_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 
 

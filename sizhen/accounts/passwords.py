@@ -5,7 +5,58 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import (
+    CommonPasswordValidator,
+    MinimumLengthValidator,
+    NumericPasswordValidator,
+    UserAttributeSimilarityValidator,
+)
 from django.core.exceptions import ValidationError
+
+
+# Django's own validators speak the active language, which is English wherever no request has
+# activated Chinese (services, commands, the API): these say the same in Chinese always.
+class ChineseMinimumLengthValidator(MinimumLengthValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                f"密码太短，至少需要 {self.min_length} 个字符", code="password_too_short"
+            )
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"
+
+
+def _in_chinese(base: type[Any], message: str, code: str, help_text: str) -> type[Any]:
+    class Validator(base):  # type: ignore[valid-type,misc]
+        def validate(self, password: str, user: Any = None) -> None:
+            try:
+                super().validate(password, user)
+            except ValidationError:
+                raise ValidationError(message, code=code) from None
+
+        def get_help_text(self) -> str:
+            return help_text
+
+    Validator.__name__ = Validator.__qualname__ = f"Chinese{base.__name__}"
+    return Validator
+
+
+ChineseUserAttributeSimilarityValidator = _in_chinese(
+    UserAttributeSimilarityValidator,
+    "密码与用户名、姓名或邮箱过于相似",
+    "password_too_similar",
+    "密码不能与用户名、姓名或邮箱过于相似。",
+)
+ChineseCommonPasswordValidator = _in_chinese(
+    CommonPasswordValidator, "密码过于常见", "password_too_common", "不能使用常见密码。"
+)
+ChineseNumericPasswordValidator = _in_chinese(
+    NumericPasswordValidator,
+    "密码不能全为数字",
+    "password_entirely_numeric",
+    "密码不能全为数字。",
+)
 
 
 class ComplexityValidator:

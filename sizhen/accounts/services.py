@@ -24,6 +24,7 @@ from sizhen.accounts.models import (
     ApiToken,
     ApiTokenScope,
     LoginFailure,
+    LoginGate,
     PasswordHistory,
     TokenActor,
     User,
@@ -89,6 +90,28 @@ def lock_state(username: str, client_address: str | None) -> LockState:
     return LockState(False)
 
 
+def _reserve_attempt(username: str, client_address: str | None) -> tuple[LockState, int | None]:
+    """Check the lockout and, when not locked, record this attempt as a failure up front, in
+    one step per username and address: the gate rows are locked (in key order, so two attempts
+    never wait on each other crosswise) until the reservation is committed. Parallel attempts
+    therefore see each other's reservations, and at most the limit reach the password check.
+    Returns the lock state and the reservation's id."""
+    keys = sorted(
+        [f"user:{username.lower()[:150]}"]
+        + ([f"address:{client_address}"] if client_address else [])
+    )
+    with transaction.atomic():
+        LoginGate.objects.bulk_create([LoginGate(key=key) for key in keys], ignore_conflicts=True)
+        list(LoginGate.objects.select_for_update().filter(key__in=keys).order_by("key"))
+        state = lock_state(username, client_address)
+        if state.locked:
+            return state, None
+        reservation = LoginFailure.objects.create(
+            username=username[:150], client_address=client_address
+        )
+    return state, reservation.pk
+
+
 def login_user(
     *, username: str, password: str, client_address: str | None, request: Any = None
 ) -> User:
@@ -98,8 +121,8 @@ def login_user(
     usernames are counted and locked exactly like those of real ones."""
     username = (username or "").strip()
     anonymous = AnonymousUser()
-    state = lock_state(username, client_address)
-    if state.locked:
+    state, reservation = _reserve_attempt(username, client_address)
+    if reservation is None:
         record_event(
             "auth.login_locked",
             actor=anonymous,
@@ -111,10 +134,11 @@ def login_user(
         raise LoginRefused(
             f"登录失败次数过多，账号或地址已被锁定，请 {state.minutes_left} 分钟后再试"
         )
+    # From here on the attempt counts as a failure unless the password proves right (a crash
+    # in between leaves it counted, which errs on the safe side).
     user = authenticate(request, username=username, password=password)
     if user is None:
         with transaction.atomic():
-            LoginFailure.objects.create(username=username[:150], client_address=client_address)
             record_event(
                 "auth.login_failed",
                 actor=anonymous,
@@ -142,19 +166,25 @@ def login_user(
         raise LoginRefused("用户名或密码错误")
     assert isinstance(user, User)
     with transaction.atomic():
+        # The reservation was not a failure after all.
+        LoginFailure.objects.filter(pk=reservation).delete()
         LoginFailure.objects.filter(username__iexact=username, cleared=False).update(cleared=True)
         record_event("auth.login", actor=user, obj=user)
     return user
 
 
+#: reason -> (audit action, message) of a session's end
+LOGOUT_REASONS = {
+    "": ("auth.logout", ""),
+    "timeout": ("auth.session_timeout", "会话空闲超时"),
+    "max_age": ("auth.session_expired", "会话达到最长时限"),
+}
+
+
 def record_logout(user: Any, *, reason: str = "") -> None:
     if getattr(user, "is_authenticated", False):
-        record_event(
-            "auth.session_timeout" if reason == "timeout" else "auth.logout",
-            actor=user,
-            obj=user,
-            message="会话空闲超时" if reason == "timeout" else "",
-        )
+        action, message = LOGOUT_REASONS[reason]
+        record_event(action, actor=user, obj=user, message=message)
 
 
 @transaction.atomic

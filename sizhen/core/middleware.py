@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sizhen.core import context
 
@@ -50,3 +51,24 @@ class ContentSecurityPolicyMiddleware:
         if self.policy:
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+#: A JSON escape of NUL: an odd number of backslashes before "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+class ApiNulMiddleware:
+    """Refuses NUL characters anywhere in an /api/ request (path, query or JSON body):
+    PostgreSQL cannot store them in text and answers the statement with an error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and (
+            "\x00" in request.path
+            or "%00" in request.META.get("QUERY_STRING", "")
+            or _JSON_NUL.search(request.body)
+        ):
+            return JsonResponse({"detail": "请求不能包含空字符（U+0000）"}, status=400)
+        return self.get_response(request)

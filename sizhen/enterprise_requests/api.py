@@ -10,14 +10,24 @@ phone numbers are masked in lists."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from sizhen.core.access import VIEW, get_visible_or_404, role_of
-from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import (
+    ErrorOut,
+    Limit,
+    Offset,
+    PageMeta,
+    actor_of,
+    bounded_by,
+    page,
+    require_token_scope,
+)
 from sizhen.core.permissions import require_capability
 from sizhen.core.roles import Role
 from sizhen.enterprise_requests import services
@@ -29,7 +39,7 @@ from sizhen.enterprise_requests.selectors import (
     request_base,
     requests_visible_to,
 )
-from sizhen.organisations.models import Enterprise
+from sizhen.organisations.models import Enterprise, Region
 from sizhen.organisations.selectors import region_by_code
 
 router = Router(tags=["企业诉求"])
@@ -41,21 +51,25 @@ MACHINE_CHANNELS = (Channel.HOTLINE_12345, Channel.API)
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
 
 
+def _bounded(name: str) -> Any:
+    return bounded_by(EnterpriseRequest, name)
+
+
 class RequestIn(Schema):
-    text: str
-    title: str = ""
-    channel: str = ""
-    kind: str | None = None
-    category: str | None = None
-    enterprise_uscc: str | None = None
-    contact_name: str = ""
-    contact_phone: str = ""
-    region_code: str | None = None
-    address: str = ""
-    lat: float | None = None
-    lon: float | None = None
+    text: Annotated[str, _bounded("text")]
+    title: Annotated[str, _bounded("title")] = ""
+    channel: Annotated[str, _bounded("channel")] = ""
+    kind: Annotated[str, _bounded("kind")] | None = None
+    category: Annotated[str, bounded_by(RequestCategory, "code")] | None = None
+    enterprise_uscc: Annotated[str, bounded_by(Enterprise, "uscc")] | None = None
+    contact_name: Annotated[str, _bounded("contact_name")] = ""
+    contact_phone: Annotated[str, _bounded("contact_phone")] = ""
+    region_code: Annotated[str, bounded_by(Region, "code")] | None = None
+    address: Annotated[str, _bounded("address")] = ""
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     publishable: bool = False
-    external_id: str = ""
+    external_id: Annotated[str, _bounded("external_id")] = ""
 
 
 class RequestOut(Schema):
@@ -216,8 +230,8 @@ def list_requests(
     request: HttpRequest,
     status: str = "",
     channel: str = "",
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     actor = _require_read(request)
     qs = requests_visible_to(actor).select_related("duplicate_of", "suspected_duplicate_of")

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.permissions import require_capability
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.models import Alert, AlertKind
@@ -28,8 +28,8 @@ class AlertFilters(Schema):
     region: str = ""
     period: str = ""
     status: str = ""
-    limit: int = 100
-    offset: int = 0
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class PointOut(Schema):

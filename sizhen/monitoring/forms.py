@@ -55,6 +55,7 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].error_messages["invalid_choice"] = "页面状态无效，请刷新后重试"
+        self.fields["status"].error_messages["required"] = "页面状态无效，请刷新后重试"
 
 
 _INHERIT = [("", "沿用上级设置"), ("true", "启用"), ("false", "停用")]

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from sizhen.core.access import get_visible_or_404
-from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import mask_phone
 
@@ -40,7 +40,7 @@ def _region(r: Region) -> dict[str, Any]:
 
 @router.get("/regions", response=RegionPage, summary="行政区划列表")
 def list_regions(
-    request: HttpRequest, level: str | None = None, limit: int = 100, offset: int = 0
+    request: HttpRequest, level: str | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     require_token_scope(request, "read")
     qs = Region.objects.visible_to(actor_of(request)).select_related("parent").order_by("path")
@@ -86,8 +86,8 @@ def list_departments(
     request: HttpRequest,
     region: str | None = None,
     type: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     require_token_scope(request, "read")
     qs = Department.objects.visible_to(actor_of(request)).select_related("region")
@@ -141,8 +141,8 @@ def list_enterprises(
     request: HttpRequest,
     region: str | None = None,
     q: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     require_token_scope(request, "read")
     qs = Enterprise.objects.visible_to(actor_of(request)).select_related("region")

@@ -6,21 +6,32 @@ steps for people."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import Field
 
 from sizhen.core.access import CHANGE, get_visible_or_404
-from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import (
+    ErrorOut,
+    Limit,
+    Offset,
+    PageMeta,
+    actor_of,
+    bounded_by,
+    page,
+    require_token_scope,
+)
+from sizhen.core.models import TransitionHistory
 from sizhen.core.permissions import require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
-from sizhen.rectification.models import RectificationItem
+from sizhen.rectification.models import ProgressReport, RectificationItem
 from sizhen.rectification.selectors import ledger_summary, overdue_q
 from sizhen.rectification.workflow import STATES
 
@@ -37,9 +48,9 @@ class ItemFilters(Schema):
     region: str = ""
     overdue: bool | None = None
     repeated: bool | None = None
-    year: int | None = None
-    limit: int = 100
-    offset: int = 0
+    year: Annotated[int, Field(ge=1900, le=2999)] | None = None
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class ItemOut(Schema):
@@ -81,8 +92,10 @@ class SummaryOut(Schema):
 
 
 class ProgressIn(Schema):
-    note: str
-    percent: int | None = None
+    note: Annotated[str, bounded_by(ProgressReport, "note")]
+    # Out of 0–100 the service answers 422 with its own message; the bound only keeps the
+    # number an integer the database can hold.
+    percent: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
 
 
 class ProgressOut(Schema):
@@ -95,9 +108,10 @@ class ProgressOut(Schema):
 
 
 class StepIn(Schema):
-    note: str = ""
-    #: The state the client last saw; a step taken on stale data is refused (409).
-    status: str | None = None
+    note: Annotated[str, bounded_by(TransitionHistory, "note")] = ""
+    #: The state the client last saw; a step taken on stale data is refused (409). Optional
+    #: over the API (docs/api.md, "Stale-status guard").
+    status: Annotated[str, bounded_by(RectificationItem, "status")] | None = None
 
 
 def _out(item: RectificationItem) -> dict[str, Any]:

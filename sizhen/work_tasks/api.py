@@ -5,21 +5,31 @@ for people by role; progress reports (进展反馈) also for a department's mach
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import Field
 
 from sizhen.core.access import CHANGE, get_visible_or_404
-from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import (
+    Limit,
+    Offset,
+    PageMeta,
+    actor_of,
+    bounded_by,
+    page,
+    require_token_scope,
+)
+from sizhen.core.models import TransitionHistory
 from sizhen.core.permissions import require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import selectors, services
-from sizhen.work_tasks.models import Milestone, TaskAssignment
+from sizhen.work_tasks.models import Milestone, ProgressReport, TaskAssignment, WorkTask
 from sizhen.work_tasks.workflow import STATES
 
 router = Router(tags=["工作任务"])
@@ -29,8 +39,8 @@ class TaskFilters(Schema):
     status: str = ""
     mine: bool = False
     overdue: bool = False
-    limit: int = 100
-    offset: int = 0
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class MilestoneOut(Schema):
@@ -95,17 +105,22 @@ class AssignmentPage(Schema):
     items: list[AssignmentOut]
 
 
+DepartmentCode = Annotated[str, bounded_by(Department, "code")]
+RegionCode = Annotated[str, bounded_by(Region, "code")]
+
+
 class IssueIn(Schema):
-    title: str
-    content: str
-    source: str
-    department_codes: list[str] = []
-    region_codes: list[str] = []
+    title: Annotated[str, bounded_by(WorkTask, "title")]
+    content: Annotated[str, bounded_by(WorkTask, "content")]
+    source: Annotated[str, bounded_by(WorkTask, "source")]
+    department_codes: list[DepartmentCode] = []
+    region_codes: list[RegionCode] = []
     deadline: dt.date | None = None
-    deadline_working_days: int | None = None
-    milestones: list[dict[str, str]] = []
+    deadline_working_days: Annotated[int, Field(ge=1, le=500)] | None = None
+    #: {"title": …, "deadline": "YYYY-MM-DD"}
+    milestones: list[dict[str, Annotated[str, bounded_by(Milestone, "title")]]] = []
     #: Codes of the related indicators (关联指标), e.g. "BE01.01".
-    indicator_codes: list[str] = []
+    indicator_codes: list[Annotated[str, bounded_by(Indicator, "code")]] = []
 
 
 class IssueOut(Schema):
@@ -117,23 +132,25 @@ class IssueOut(Schema):
 
 
 class StepIn(Schema):
-    note: str = ""
-    status: str | None = None
+    note: Annotated[str, bounded_by(TransitionHistory, "note")] = ""
+    #: The state the client last saw; a step taken on stale data is refused (409). Optional
+    #: over the API (docs/api.md, "Stale-status guard").
+    status: Annotated[str, bounded_by(TaskAssignment, "status")] | None = None
 
 
 class TransferIn(Schema):
-    note: str
-    department_codes: list[str] = []
-    region_codes: list[str] = []
+    note: Annotated[str, bounded_by(TaskAssignment, "scope_note")]
+    department_codes: list[DepartmentCode] = []
+    region_codes: list[RegionCode] = []
     deadline: dt.date | None = None
 
 
 class ProgressIn(Schema):
-    content: str
-    percent: int
+    content: Annotated[str, bounded_by(ProgressReport, "content")]
+    percent: Annotated[int, Field(ge=0, le=100)]
     milestone_id: int | None = None
     milestone_done: bool = False
-    client_key: str | None = None
+    client_key: Annotated[str, bounded_by(ProgressReport, "client_key")] | None = None
 
 
 class SummaryOut(Schema):

@@ -19,9 +19,9 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import ConsoleMessage, Page, expect
+from sizhen.indicators.choices import SourceKind
 
 from conftest import PASSWORD
-from sizhen.indicators.choices import SourceKind
 from sizhen.indicators.models import Indicator, IndicatorValue
 from sizhen.organisations import services as org
 

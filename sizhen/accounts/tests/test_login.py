@@ -8,7 +8,7 @@ import pytest
 from django.test import Client, override_settings
 
 from conftest import PASSWORD
-from sizhen.accounts.middleware import SESSION_LAST_SEEN
+from sizhen.accounts.middleware import SESSION_LAST_SEEN, SESSION_LOGIN_AT
 from sizhen.accounts.models import LoginFailure, User
 from sizhen.accounts.services import lock_state
 from sizhen.accounts.tests.conftest import (
@@ -325,6 +325,62 @@ def test_idle_api_session_is_logged_out_and_gets_401(personas, client_for):
     _set_last_seen(client, 601)
     assert client.get("/api/v1/me").status_code == 401
     assert len(events("auth.session_timeout")) == 1
+
+
+def _travel_session(client: Client, seconds: float) -> None:
+    """Move the session's login and last-seen stamps ``seconds`` into the past."""
+    session = client.session
+    for key in (SESSION_LAST_SEEN, SESSION_LOGIN_AT):
+        session[key] -= seconds
+    session.save()
+
+
+@override_settings(SIZHEN_IDLE_TIMEOUT_SECONDS=30)
+@pytest.mark.django_db
+def test_short_idle_timeout_keeps_a_session_active_every_twenty_seconds(personas, client_for):
+    client = client_for("coordinator")
+    assert client.get("/").status_code == 200
+    for _ in range(6):
+        _travel_session(client, 20)
+        assert client.get("/").status_code == 200
+    assert logged_in_user_id(client) == str(personas["coordinator"].pk)
+    assert events("auth.session_timeout") == []
+    _travel_session(client, 31)
+    assert client.get("/").status_code == 302
+    assert len(events("auth.session_timeout")) == 1
+
+
+@override_settings(SIZHEN_IDLE_TIMEOUT_SECONDS=1800, SESSION_COOKIE_AGE=12 * 3600)
+@pytest.mark.django_db
+def test_an_active_session_ends_at_the_maximum_age_since_login(personas, address_client):
+    client = address_client("10.6.0.2")
+    post_login(client, "coordinator")
+    assert client.get("/").status_code == 200
+    # Active all day: a request every 20 minutes for 11 hours 40 minutes.
+    for _ in range(35):
+        _travel_session(client, 20 * 60)
+        assert client.get("/").status_code == 200
+    assert logged_in_user_id(client) == str(personas["coordinator"].pk)
+    _travel_session(client, 21 * 60)
+    response = client.get("/system/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fsystem%2F"
+    assert logged_in_user_id(client) is None
+    [event] = events("auth.session_expired")
+    assert (event.actor_id, event.client_address) == (personas["coordinator"].pk, "10.6.0.2")
+    assert events("auth.session_timeout") == []
+    login_page = client.get(response["Location"])
+    assert "登录已超过 12 小时，为保障安全已自动退出，请重新登录" in login_page.content.decode()
+
+
+@override_settings(SIZHEN_IDLE_TIMEOUT_SECONDS=7200, SESSION_COOKIE_AGE=3600)
+@pytest.mark.django_db
+def test_an_api_session_past_the_maximum_age_gets_401(personas, client_for):
+    client = client_for("coordinator")
+    assert client.get("/api/v1/me").status_code == 200
+    _travel_session(client, 3601)
+    assert client.get("/api/v1/me").status_code == 401
+    assert len(events("auth.session_expired")) == 1
 
 
 # --- forced password change ------------------------------------------------------------------

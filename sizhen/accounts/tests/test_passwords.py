@@ -203,3 +203,24 @@ def test_password_page_needs_login(client):
     response = client.get("/accounts/password/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/accounts/password/"
+
+
+@pytest.mark.parametrize(
+    ("password", "messages"),
+    [
+        ("Ab1!x", ["密码太短，至少需要 10 个字符"]),
+        (
+            "20262026202620",
+            ["密码不能全为数字", "密码须至少包含大写字母、小写字母、数字、符号中的三类"],
+        ),
+        ("Password123", ["密码过于常见"]),
+    ],
+)
+def test_policy_messages_are_chinese_outside_any_request(password, messages):
+    # Services and the API run without a request that activates Chinese.
+    from django.contrib.auth.password_validation import validate_password
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        validate_password(password)
+    assert refused.value.messages == messages

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from sizhen.core.models import AuditEvent
+from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.core.tests.files import csv_file
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.models import EnterpriseRequest, Forum, RequestCategory
@@ -292,6 +292,19 @@ def test_stale_status_is_refused(client_for, personas, city):
     assert response.status_code == 302
     req.refresh_from_db()
     assert req.status == "dispatched"
+
+
+def test_a_step_posted_without_the_status_the_page_showed_is_refused(client_for, personas, city):
+    req = dispatched(personas, city)
+    client = client_for("responsible_department")
+    response = client.post(f"/requests/{req.pk}/act/accept/", {"note": ""}, follow=True)
+    assert "页面状态无效，请刷新后重试" in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == "dispatched"
+    assert not TransitionHistory.objects.filter(action="accept").exists()
+    # Every form of the detail page sends it.
+    page = client.get(f"/requests/{req.pk}/").content.decode()
+    assert page.count('name="status"') == page.count(f"/requests/{req.pk}/act/") > 0
 
 
 def test_publication_masks_enterprise_and_phone(client_for, personas, city, client):

@@ -485,6 +485,10 @@ class _FormInvalid(Exception):
         self.form = form
 
 
+#: actions that record or annotate without moving the request's state
+_NOT_STEPS = frozenset({"message", "extension", "decide_extension", "urge", "supervise", "publish"})
+
+
 @login_required
 @require_POST
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -494,7 +498,12 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # Leaders urge without holding change rights; everyone else acts within the change scope.
     scope_action = VIEW if action == "urge" else CHANGE
     req = get_visible_or_404(request_base(), request.user, scope_action, pk=pk)
+    # Every form of the page sends the state it showed (docs/api.md, "Stale-status guard");
+    # it may be missing only for what moves no state (messages, extensions, urging).
     seen = request.POST.get("status")
+    if not seen and action not in _NOT_STEPS:
+        messages.error(request, "页面状态无效，请刷新后重试")
+        return redirect("enterprise_requests:detail", pk=req.pk)
     if seen and seen != req.status:
         messages.error(request, f"该诉求已被他人处理，当前状态为“{req.status_label}”，请刷新后重试")
         return redirect("enterprise_requests:detail", pk=req.pk)

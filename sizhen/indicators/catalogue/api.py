@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from pydantic import Field
 
 from sizhen.core.access import get_visible_or_404, require_role
-from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.catalogue.selectors import get_current_cycle
@@ -141,9 +142,9 @@ def _indicators(actor: Any) -> Any:
 def list_indicators(
     request: HttpRequest,
     parent: str | None = None,
-    level: int | None = None,
-    limit: int = 500,
-    offset: int = 0,
+    level: Annotated[int, Field(ge=1, le=9)] | None = None,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Every visible indicator in catalogue order, with the current cycle's goalposts."""
     actor = _require_staff(request)
@@ -188,8 +189,8 @@ def list_indicator_values(
     from_: str | None = Query(None, alias="from", description="起始月份 YYYY-MM（含）"),
     to: str | None = Query(None, description="截止月份 YYYY-MM（含）"),
     source_kind: str | None = None,
-    limit: int = 500,
-    offset: int = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Values of one indicator by region and period (the period's first month as YYYY-MM),
     only for regions the caller may see."""

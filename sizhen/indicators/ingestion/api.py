@@ -13,13 +13,13 @@ Rows of pushed records are numbered by their position in ``records``, starting a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from sizhen.core.access import VIEW, get_visible_or_404, require_role, role_of
-from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
+from sizhen.core.api import ErrorOut, Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.roles import STAFF_ROLES, Role
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadMode, LoadStatus
@@ -41,7 +41,7 @@ MAX_ERRORS_PAGE = 1000
 
 class RecordsIn(Schema):
     records: list[Any]
-    mode: str = LoadMode.STRICT.value
+    mode: Annotated[str, Field(max_length=20)] = LoadMode.STRICT.value
     dry_run: bool = False
 
 
@@ -251,7 +251,7 @@ def get_batch(request: HttpRequest, batch_id: int) -> dict[str, Any]:
 
 @router.get("/batches/{batch_id}/errors", response=ErrorPage, summary="数据批次的全部错误")
 def list_batch_errors(
-    request: HttpRequest, batch_id: int, limit: int = 500, offset: int = 0
+    request: HttpRequest, batch_id: int, limit: Limit = 500, offset: Offset = 0
 ) -> dict[str, Any]:
     actor = _require_read(request)
     batch = get_visible_or_404(LoadBatch, actor, pk=batch_id)

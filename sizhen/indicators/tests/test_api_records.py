@@ -469,3 +469,16 @@ def test_a_district_department_cannot_send_another_districts_records(personas, c
         (1, "region_code", "region_out_of_scope")
     ]
     assert store_rows() == []
+
+
+def test_an_over_long_string_field_rejects_the_batch(push_token):
+    before = app_state()
+    body = {"records": [record("A1", item_name="名" * 2400), record("A2")]}
+    response = _push(Client(), body, push_token)
+    assert response.status_code == 422
+    assert [(e["row"], e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == [
+        (1, "item_name", "too_long", "事项名称长度不能超过 200 个字符，实为 2400")
+    ]
+    assert store_rows() == []
+    assert [b[1] for b in app_state()["batches"]] == ["rejected"]
+    assert app_state()["jobs"] == before["jobs"]

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sizhen.indicators.ingestion.engine.schemas import max_length_of
 from sizhen.indicators.ingestion.engine.store import (
     SQL_TYPES,
     ensure_records_table,
@@ -545,6 +546,16 @@ def _checks(spec: Spec, *, with_duplicates: bool) -> list[tuple[str, str, str, s
                     _quote(f"{label}{hint}，实为 ") + f" || {raw}",
                 )
             )
+        if (longest := max_length_of(f)) is not None:
+            checks.append(
+                (
+                    name,
+                    "too_long",
+                    f"length({ident(name)}) > {longest}",
+                    _quote(f"{label}长度不能超过 {longest} 个字符，实为 ")
+                    + f" || length({ident(name)})",
+                )
+            )
         if "minimum" in f:
             checks.append(
                 (
@@ -628,6 +639,8 @@ def _flag_conditions(spec: Spec) -> list[str]:
             conditions.append(f"{name} IS NULL")
         elif f["type"] != "string":
             conditions.append(f"({name} IS NULL AND NULLIF(trim(r_{f['name']}), '') IS NOT NULL)")
+        if (longest := max_length_of(f)) is not None:
+            conditions.append(f"length({name}) > {longest}")
         if "minimum" in f:
             conditions.append(f"{name} < {float(f['minimum'])}")
         if f.get("allowed"):

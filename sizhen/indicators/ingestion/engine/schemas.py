@@ -22,6 +22,7 @@ def field(
     allowed: list[str] | None = None,
     aliases: list[str] | None = None,
     minimum: float | None = None,
+    max_length: int | None = None,
 ) -> F:
     spec: F = {"name": name, "label": label, "type": type, "required": required}
     if allowed:
@@ -30,7 +31,20 @@ def field(
         spec["aliases"] = aliases
     if minimum is not None:
         spec["minimum"] = minimum
+    if max_length is not None:
+        spec["max_length"] = max_length
     return spec
+
+
+#: The longest value a string field takes unless its spec says ``max_length``: source codes
+#: and names are short, and a 2 KB "name" is a broken export, not data.
+DEFAULT_STRING_MAX_LENGTH = 200
+
+
+def max_length_of(spec: F) -> int | None:
+    if spec["type"] != "string":
+        return None
+    return int(spec.get("max_length") or DEFAULT_STRING_MAX_LENGTH)
 
 
 GOV_SERVICE_CASES: dict[str, Any] = {
