@@ -68,13 +68,6 @@ def _affected(
     return periods, ancestors
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchall()[0]
-    return bool(row and row[0])
-
-
 def compute(
     *,
     touched: Iterable[tuple[str, str]] | None = None,
@@ -99,7 +92,7 @@ def compute(
             if definition["indicator"] not in indicators:
                 report.skipped.append(f"{definition['indicator']}：目录中没有该指标")
                 continue
-            if not _has_table(connection, f"records_{definition['dataset']}"):
+            if not store.has_table(connection, f"records_{definition['dataset']}"):
                 report.skipped.append(
                     f"{definition['indicator']}：数据集 {definition['dataset']} 尚无数据"
                 )
