@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from sizhen.core.access import get_visible_or_404, require_role
+from sizhen.core.access import get_visible_or_404
 from sizhen.core.api import PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.catalogue.selectors import get_current_cycle
 from sizhen.organisations.models import Region
@@ -27,7 +27,7 @@ MAX_VALUES = 5000
 def _require_staff(request: HttpRequest) -> Any:
     require_token_scope(request, "read")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, target="指标接口")
+    require_capability(actor, "staff.pages", target="指标接口")
     return actor
 
 

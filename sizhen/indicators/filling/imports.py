@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.imports import run_import
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -20,9 +21,6 @@ from sizhen.indicators.filling.rules import parse_number
 from sizhen.indicators.filling.services import FillingError
 from sizhen.indicators.scoring.services import score_periods
 from sizhen.organisations.models import Region
-
-AGGREGATE_IMPORTERS = frozenset({Role.COORDINATOR, Role.SYSADMIN, Role.LEAD_DEPARTMENT})
-
 
 AGGREGATE_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -204,7 +202,7 @@ def import_aggregate_values(
     if system:
         if actor is not None:
             raise FillingError("系统发布不应指定操作人")
-    elif role_of(actor) not in AGGREGATE_IMPORTERS:
+    elif not has_capability(actor, "filling.aggregate_import"):
         raise FillingError("只有营商办、系统管理员或指标牵头部门可以导入汇总数据")
     checked: list[_AggregateRow] = []
 

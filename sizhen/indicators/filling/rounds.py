@@ -17,6 +17,7 @@ from django.utils import timezone
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.indicators.catalogue.choices import Frequency, SourceKind
@@ -33,9 +34,6 @@ DEFAULT_WORKING_DAYS = 10
 MAX_WORKING_DAYS = 60
 #: Regions that fill district tasks: districts, counties and parks (县市区、园区).
 FILLING_REGION_LEVELS = (RegionLevel.DISTRICT, RegionLevel.COUNTY, RegionLevel.PARK)
-
-
-ROUND_OPENERS = frozenset({Role.COORDINATOR, Role.LEAD_DEPARTMENT})
 
 
 @dataclass
@@ -229,7 +227,7 @@ def open_filling_round(
     """Open a round: one task per indicator and responsible department or district, all due
     ``working_days`` working days after ``opened_on`` (today by default)."""
     role = role_of(actor)
-    if role not in ROUND_OPENERS:
+    if not has_capability(actor, "filling.open_round"):
         raise FillingError("只有营商办或指标牵头部门可以下发填报任务")
     chosen = _check_indicators(indicators, period)
     if role == Role.LEAD_DEPARTMENT:

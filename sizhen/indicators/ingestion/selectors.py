@@ -16,8 +16,7 @@ import ibis
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, VIEW, role_of
-from sizhen.core.roles import Role
+from sizhen.core.access import CHANGE, VIEW
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
@@ -25,7 +24,6 @@ from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.engine.compile import compile_open_late
 from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, DEFINITIONS_BY_INDICATOR
 from sizhen.indicators.ingestion.models import (
-    DATA_ADMINS,
     Dataset,
     LoadBatch,
     QuarantineRow,
@@ -34,13 +32,6 @@ from sizhen.indicators.ingestion.models import (
 from sizhen.organisations.models import Region
 
 logger = logging.getLogger(__name__)
-
-#: People who send data in: the coordinating office, administrators and the departments.
-UPLOADER_ROLES = frozenset(
-    {Role.COORDINATOR, Role.SYSADMIN, Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT}
-)
-#: People who may push records through the API with their session (tokens need a scope).
-API_PUSH_ROLES = DATA_ADMINS
 
 
 @dataclass(frozen=True)
@@ -202,17 +193,7 @@ def list_quarantine(actor: Any, dataset: Dataset, *, status: str = QuarantineSta
     )
 
 
-def may_upload(actor: Any) -> bool:
-    return role_of(actor) in UPLOADER_ROLES
-
-
-def may_manage_datasets(actor: Any) -> bool:
-    return role_of(actor) in DATA_ADMINS
-
-
 __all__ = [
-    "API_PUSH_ROLES",
-    "UPLOADER_ROLES",
     "Freshness",
     "SourceFreshness",
     "get_dataset_freshness",
@@ -220,8 +201,6 @@ __all__ = [
     "list_quarantine",
     "list_source_freshness",
     "list_visible_datasets",
-    "may_manage_datasets",
-    "may_upload",
 ]
 
 

@@ -11,8 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from sizhen.core.access import get_visible_or_404, require_role
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.access import get_visible_or_404
+from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.scoring.simulation import simulate
@@ -30,7 +30,7 @@ def _period(text: str) -> dt.date | None:
 
 @login_required
 def simulation(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="仿真评价")
+    require_capability(request.user, "staff.pages", target="仿真评价")
     regions = list(Region.objects.visible_to(request.user).filter(parent__isnull=False))
     latest = (
         IndicatorValue.objects.filter(source_kind=SourceKind.RECORDS).order_by("-period").first()

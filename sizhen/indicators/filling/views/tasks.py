@@ -19,17 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, has_role, require_role, role_of
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
-from sizhen.indicators.filling import choices, imports, periods, services
+from sizhen.indicators.filling import choices, periods, services
 from sizhen.indicators.filling.choices import FillingStatus
 from sizhen.indicators.filling.forms import FillForm, ReviewForm
 from sizhen.indicators.filling.models import FillingRule, FillingTask
 from sizhen.indicators.filling.rules import reference_value
 from sizhen.indicators.filling.workflow import can_fill, can_review
-from sizhen.indicators.ingestion.models import DATA_ADMINS
 from sizhen.organisations.filters import RegionChoiceFilter
 
 
@@ -114,7 +113,7 @@ TASK_COLUMNS = (
 class FillingTaskListView(ScopedListView):
     model = FillingTask
     title = "定期填报"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = FillingTaskFilter
     default_sort = "deadline"
     export_name = "填报任务"
@@ -130,11 +129,11 @@ class FillingTaskListView(ScopedListView):
         actions = [PageAction("逾期未报", reverse("indicator_filling:overdue"))]
         actions.append(PageAction("填报轮次", reverse("indicator_filling:round_list")))
         actions.append(PageAction("校验规则", reverse("indicator_filling:rule_list")))
-        if role_of(user) in imports.AGGREGATE_IMPORTERS:
+        if has_capability(user, "filling.aggregate_import"):
             actions.append(
                 PageAction("汇总数据导入", reverse("indicator_filling:aggregate_import"))
             )
-        if has_role(user, *DATA_ADMINS):
+        if has_capability(user, "data.admin"):
             actions.append(PageAction("数据对接", reverse("indicator_filling:pull_list")))
         return actions
 
@@ -230,7 +229,7 @@ def _task_queryset() -> QuerySet[FillingTask]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="定期填报")
+    require_capability(request.user, "staff.pages", target="定期填报")
     if request.method == "GET":
         task = get_visible_or_404(_task_queryset(), request.user, VIEW, pk=pk)
         return _task_page(request, task)
@@ -273,7 +272,7 @@ def _conflict(exc: Exception) -> bool:
 @login_required
 @require_POST
 def task_review(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="填报审核")
+    require_capability(request.user, "staff.pages", target="填报审核")
     task = get_visible_or_404(_task_queryset(), request.user, CHANGE, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
