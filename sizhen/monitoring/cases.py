@@ -41,11 +41,6 @@ def overdue_case_indicator() -> Indicator | None:
     return next((found[c] for c in codes if c in found), None)
 
 
-def period_end(today: dt.date) -> dt.date:
-    """The last day of the latest complete month: cases are judged "at period end"."""
-    return today.replace(day=1) - dt.timedelta(days=1)
-
-
 def load_overdue_cases(as_of: dt.date) -> list[OverdueCaseRow] | None:
     """Cases open at the end of ``as_of`` for more working days than promised, by district,
     department and most overdue first; None when the store cannot answer now."""

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
 from sizhen.reports.services import MAX_DEADLINE_DAYS
@@ -59,10 +60,7 @@ class LetterForm(forms.Form):
         regions.queryset = Region.objects.visible_to(actor).filter(is_active=True)
 
     def clean_period(self) -> dt.date:
-        text = self.cleaned_data["period"].strip()
-        for pattern in ("%Y-%m", "%Y-%m-%d"):
-            try:
-                return dt.datetime.strptime(text, pattern).date().replace(day=1)
-            except ValueError:
-                continue
-        raise ValidationError("期间格式应为 年-月，如 2026-03")
+        try:
+            return Period.parse(self.cleaned_data["period"], "month", loose=True).start
+        except ValueError:
+            raise ValidationError("期间格式应为 年-月，如 2026-03") from None

@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.periods import Period
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
-from sizhen.indicators.filling import choices, periods, services
+from sizhen.indicators.filling import choices, services
 from sizhen.indicators.filling.choices import FillingStatus
 from sizhen.indicators.filling.forms import FillForm, ReviewForm
 from sizhen.indicators.filling.models import FillingRule, FillingTask
@@ -98,7 +99,7 @@ TASK_COLUMNS = (
         "period",
         "期间",
         sort="period",
-        render=lambda t: periods.period_label(t.period, t.indicator.frequency),
+        render=lambda t: Period.containing(t.period, t.indicator.frequency).label_zh,
     ),
     ListColumn("deadline", "截止日期", sort="deadline", render=lambda t: t.deadline.isoformat()),
     ListColumn("status", "状态", sort="status"),
@@ -180,7 +181,7 @@ def _task_page(
         )
     if reviewable and review_form is None:
         review_form = ReviewForm()
-    last_period = periods.previous_period(task.period, task.indicator.frequency)
+    last_period = Period.containing(task.period, task.indicator.frequency).shift(-1)
     rules = FillingRule.objects.filter(indicator=task.indicator, is_active=True)
     return render(
         request,
@@ -193,7 +194,7 @@ def _task_page(
                 ("计量单位", task.indicator.unit),
                 ("区划", f"{task.region.name}（{task.region.code}）"),
                 ("填报部门", task.department.name if task.department else "县市区/园区"),
-                ("期间", periods.period_label(task.period, task.indicator.frequency)),
+                ("期间", Period.containing(task.period, task.indicator.frequency).label_zh),
                 ("截止日期", task.deadline.isoformat()),
                 ("状态", task.get_status_display()),
                 ("数值", _number(task.value)),
@@ -206,8 +207,8 @@ def _task_page(
                 ("审核时间", _local(task.approved_at)),
             ],
             "overdue": _overdue_text(task),
-            "last_value": reference_value(task.indicator, task.region, last_period),
-            "last_label": periods.period_label(last_period, task.indicator.frequency),
+            "last_value": reference_value(task.indicator, task.region, last_period.start),
+            "last_label": last_period.label_zh,
             "rules": rules,
             "fill_form": fill_form if fillable else None,
             "review_form": review_form if reviewable else None,
