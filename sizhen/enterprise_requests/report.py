@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from sizhen.core.audit import record_event
 from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
+from sizhen.core.errors import ServiceError
 from sizhen.core.jobs import JobContext, enqueue, job, schedule
 from sizhen.core.models import Job
 from sizhen.core.periods import Period
@@ -45,7 +46,7 @@ MONTH_FORMAT = "月份格式应为 YYYY-MM，如 2025-10"
 EXAMPLES_PER_PROBLEM = 2
 
 
-class ReportError(ValueError):
+class ReportError(ServiceError, ValueError):
     """A refused report or publication request (Chinese message)."""
 
 

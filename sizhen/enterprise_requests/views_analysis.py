@@ -19,6 +19,7 @@ from sizhen.core.audit import record_event
 from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.roles import Role
+from sizhen.core.views import run_service
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.enterprise_requests import analysis, report
 from sizhen.enterprise_requests.analysis import DIMENSIONS, AnalysisFilter, Figures
@@ -287,11 +288,8 @@ def report_generate(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, report.MONTH_FORMAT)
         return redirect("enterprise_requests_analysis:reports")
-    try:
+    with run_service(request):
         job = report.request_monthly_report(actor=actor, month=month)
-    except report.ReportError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request, f"已提交生成任务（{month:%Y年%-m月}，任务编号 {job.pk}），完成后在此下载。"
         )
@@ -308,11 +306,8 @@ def publish(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, report.MONTH_FORMAT)
         return redirect("enterprise_requests_analysis:reports")
-    try:
+    with run_service(request):
         job = report.request_publication(actor=actor, month=month)
-    except report.ReportError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"已提交发布任务（{month:%Y年%-m月}，任务编号 {job.pk}）。")
     return redirect("enterprise_requests_analysis:reports")
 

@@ -17,7 +17,6 @@ from ninja.responses import Status
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.api import ErrorOut, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.permissions import require_capability
-from sizhen.core.workflow import TransitionConflict, WorkflowError
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
 from sizhen.rectification.models import RectificationItem
@@ -195,8 +194,6 @@ def post_progress(request: HttpRequest, item_id: int, body: ProgressIn) -> Any:
         report = services.report_progress(item, actor=actor, note=body.note, percent=body.percent)
     except ValidationError as exc:
         return Status(422, {"detail": "；".join(exc.messages)})
-    except WorkflowError as exc:
-        return Status(409, {"detail": str(exc)})
     return Status(
         201,
         {
@@ -222,10 +219,5 @@ def post_step(request: HttpRequest, item_id: int, action: str, body: StepIn) -> 
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region"), actor, CHANGE, pk=item_id
     )
-    try:
-        services.transition_item(item, action, actor=actor, note=body.note, seen_status=body.status)
-    except TransitionConflict as exc:
-        return Status(409, {"detail": str(exc)})
-    except WorkflowError as exc:
-        return Status(409, {"detail": str(exc)})
+    services.transition_item(item, action, actor=actor, note=body.note, seen_status=body.status)
     return Status(200, _out(get_visible_or_404(_base(), actor, pk=item_id)))

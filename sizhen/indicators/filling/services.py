@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event, snapshot
+from sizhen.core.errors import ServiceError
 from sizhen.core.notifications import notify
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
@@ -39,7 +40,7 @@ from sizhen.indicators.filling.workflow import can_fill
 from sizhen.indicators.scoring.services import score_periods
 
 
-class FillingError(Exception):
+class FillingError(ServiceError):
     """A filling action that may not happen; the message is shown to the user (Chinese)."""
 
 

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.errors import ServiceError
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.periods import Period
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
-from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
+from sizhen.core.workflow import history_of
 from sizhen.indicators.filling import choices, services
 from sizhen.indicators.filling.choices import FillingStatus
 from sizhen.indicators.filling.forms import FillForm, ReviewForm
@@ -259,15 +260,10 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
     except services.FillingValidationFailed as problems:
         return _task_page(request, task, fill_form=form, problems=problems, status=400)
-    except (services.FillingError, WorkflowError) as exc:
-        status = 409 if _conflict(exc) else 400
-        return _task_page(request, task, fill_form=form, error=str(exc), status=status)
+    except ServiceError as exc:
+        return _task_page(request, task, fill_form=form, error=exc.message, status=exc.status_code)
     messages.success(request, "已提交，等待审核" if submitting else "已暂存")
     return redirect(_task_url(task))
-
-
-def _conflict(exc: Exception) -> bool:
-    return isinstance(exc, TransitionConflict)
 
 
 @login_required
@@ -293,7 +289,8 @@ def task_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             form.add_error(None, "请选择审核通过或退回")
             return _task_page(request, task, review_form=form, status=400)
-    except WorkflowError as exc:
-        status = 409 if _conflict(exc) else 400
-        return _task_page(request, task, review_form=form, error=str(exc), status=status)
+    except ServiceError as exc:
+        return _task_page(
+            request, task, review_form=form, error=exc.message, status=exc.status_code
+        )
     return redirect(_task_url(task))
