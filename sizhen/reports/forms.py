@@ -60,7 +60,11 @@ class LetterForm(forms.Form):
         regions.queryset = Region.objects.visible_to(actor).filter(is_active=True)
 
     def clean_period(self) -> dt.date:
-        try:
-            return Period.parse(self.cleaned_data["period"], "month", loose=True).start
-        except ValueError:
-            raise ValidationError("期间格式应为 年-月，如 2026-03") from None
+        text = self.cleaned_data["period"].strip()
+        for pattern in ("%Y-%m", "%Y-%m-%d"):
+            try:
+                day = dt.datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+            return Period.containing(day).start
+        raise ValidationError("期间格式应为 年-月，如 2026-03")
