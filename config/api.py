@@ -1,10 +1,12 @@
 """The REST API at /api/v1: one NinjaAPI, each app contributes a router."""
 
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
 from sizhen.core.api import install_error_handlers
+from sizhen.core.errors import ServiceError
 from sizhen.dispatch.api import router as dispatch_router
 from sizhen.enterprise_requests.api import router as requests_router
 from sizhen.indicators.catalogue.api import router as indicators_router
@@ -31,3 +33,10 @@ api.add_router("/", work_tasks_router)
 api.add_router("/", rectification_router)
 api.add_router("/", requests_router)
 api.add_router("/", dispatch_router)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    """A refused service call: ``{"detail": message}`` with the error's status (400; 409 for a
+    stale state or a refused rectification step), as docs/api.md describes."""
+    return api.create_response(request, {"detail": exc.message}, status=exc.status_code)

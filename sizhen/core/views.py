@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from sizhen.core import services
 from sizhen.core.access import get_visible_or_404, require_role, role_of
+from sizhen.core.errors import ServiceError
 from sizhen.core.filters import AuditEventFilter, JobFilter
 from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
 from sizhen.core.listing import ListColumn, ScopedListView
@@ -21,6 +25,38 @@ from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
+
+
+@dataclass
+class ServiceOutcome:
+    """Whether the service call inside ``run_service`` went through."""
+
+    ok: bool = True
+
+
+@contextmanager
+def run_service(request: HttpRequest) -> Iterator[ServiceOutcome]:
+    """Run a service call on a page: a refusal (``ServiceError``) or a failed validation
+    (Django's ``ValidationError``) is shown with ``messages.error`` and the rest of the block is
+    skipped; ``outcome.ok`` tells the view which page to go to::
+
+        with run_service(request) as outcome:
+            submit_task(task, actor=request.user)
+            messages.success(request, "已提交")
+        if not outcome.ok: ...
+    """
+    outcome = ServiceOutcome()
+    try:
+        yield outcome
+    except ServiceError as exc:
+        outcome.ok = False
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        outcome.ok = False
+        groups = exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]
+        for group in groups:
+            for message in group:
+                messages.error(request, message)
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -18,10 +18,11 @@ from django.db import models, transaction
 
 from sizhen.core.access import role_of
 from sizhen.core.audit import actor_fields, jsonable, record_event
+from sizhen.core.errors import ServiceError
 from sizhen.core.models import TransitionHistory
 
 
-class WorkflowError(Exception):
+class WorkflowError(ServiceError):
     """A transition that may not happen; the message is shown to the user (Chinese)."""
 
 
@@ -31,6 +32,9 @@ class TransitionNotAllowed(WorkflowError):
 
 class TransitionConflict(WorkflowError):
     """Someone else changed the object first."""
+
+    code = "conflict"
+    status_code = 409
 
 
 #: A guard returns None when the transition may proceed, else the reason (Chinese).

@@ -10,7 +10,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.db.models import OuterRef, Subquery
 
-from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
+from sizhen.core.periods import MONTHS, Period
+from sizhen.indicators.catalogue.choices import Direction, SourceKind
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 
@@ -24,22 +25,6 @@ SOURCE_PREFERENCE: tuple[str, ...] = (
 )
 LEADER_COUNT = 3
 LAGGARD_COUNT = 3
-
-_MONTHS_PER_STEP: dict[str, int] = {Frequency.MONTH: 1, Frequency.QUARTER: 3, Frequency.YEAR: 12}
-
-
-def shift_period(period: dt.date, frequency: str, steps: int) -> dt.date:
-    """The first day of the period ``steps`` periods away (negative: earlier)."""
-    months = period.year * 12 + period.month - 1 + steps * _MONTHS_PER_STEP.get(frequency, 1)
-    return dt.date(months // 12, months % 12 + 1, 1)
-
-
-def period_label(period: dt.date, frequency: str) -> str:
-    if frequency == Frequency.YEAR:
-        return f"{period.year}"
-    if frequency == Frequency.QUARTER:
-        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
-    return f"{period:%Y-%m}"
 
 
 def fixed2(number: float | None) -> str:
@@ -134,7 +119,7 @@ class Change:
     def between(
         cls, current: float, previous: HasValue | None, period: dt.date, indicator: Indicator
     ) -> Change:
-        label = period_label(period, indicator.frequency)
+        label = Period.containing(period, indicator.frequency).label
         if previous is None or previous.value is None:
             return cls(period, label, None)
         difference = current - previous.value
@@ -177,7 +162,7 @@ class IndicatorOverview:
         return self.label(self.current.period) if self.current else ""
 
     def label(self, period: dt.date) -> str:
-        return period_label(period, self.indicator.frequency)
+        return Period.containing(period, self.indicator.frequency).label
 
     @property
     def chart_periods(self) -> list[dt.date]:
@@ -299,18 +284,14 @@ def get_indicator_overview(
     overview.current = current
     frequency = indicator.frequency
     assert current.value is not None  # preferred_by_period keeps only values
-    for attribute, steps in (("month_on_month", 1), ("year_on_year", 12 // _step(frequency))):
-        previous_period = shift_period(current.period, frequency, -steps)
+    for attribute, steps in (("month_on_month", 1), ("year_on_year", 12 // MONTHS[frequency])):
+        previous_period = Period.containing(current.period, frequency).shift(-steps).start
         previous = overview.series.get(previous_period)
         setattr(
             overview, attribute, Change.between(current.value, previous, previous_period, indicator)
         )
     overview.districts = _districts(indicator, current, actor)
     return overview
-
-
-def _step(frequency: str) -> int:
-    return _MONTHS_PER_STEP.get(frequency, 1)
 
 
 def _sources(overview: IndicatorOverview, values: list[ValuePoint]) -> None:
@@ -382,7 +363,7 @@ def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str
             {
                 "indicator": child,
                 "value": value,
-                "label": period_label(value.period, child.frequency) if value else "",
+                "label": Period.containing(value.period, child.frequency).label if value else "",
             }
         )
     return rows
@@ -448,7 +429,9 @@ def list_first_level(actor: Any) -> list[dict[str, Any]]:
             {
                 "indicator": indicator,
                 "value": latest,
-                "label": period_label(latest.period, indicator.frequency) if latest else "",
+                "label": Period.containing(latest.period, indicator.frequency).label
+                if latest
+                else "",
             }
         )
     return rows

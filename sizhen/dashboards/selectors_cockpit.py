@@ -15,7 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
-from sizhen.dashboards.selectors import period_label, shift_period
+from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -220,11 +220,15 @@ class Cockpit:
 
     @property
     def period_label(self) -> str:
-        return period_label(self.period, self.frequency) if self.period else ""
+        return Period.containing(self.period, self.frequency).label if self.period else ""
 
     @property
     def previous_label(self) -> str:
-        return period_label(self.previous_period, self.frequency) if self.previous_period else ""
+        return (
+            Period.containing(self.previous_period, self.frequency).label
+            if self.previous_period
+            else ""
+        )
 
     @property
     def index_change(self) -> float | None:
@@ -413,7 +417,8 @@ def get_cockpit(actor: Any) -> Cockpit:
         values.filter(indicator=root, region=city, score__isnull=False).order_by("period")
     )
     cockpit.history = [
-        HistoryPoint(v.period, period_label(v.period, root.frequency), v.score) for v in index_rows
+        HistoryPoint(v.period, Period.containing(v.period, root.frequency).label, v.score)
+        for v in index_rows
     ]
     if not index_rows:
         return cockpit
@@ -425,12 +430,12 @@ def get_cockpit(actor: Any) -> Cockpit:
     )
     cockpit.index = headline_row(index_rows)
     cockpit.newer_partial = [
-        (period_label(v.period, root.frequency), v.observations)
+        (Period.containing(v.period, root.frequency).label, v.observations)
         for v in index_rows
         if v.period > cockpit.index.period
     ]
     cockpit.period = cockpit.index.period
-    cockpit.previous_period = shift_period(cockpit.period, root.frequency, -1)
+    cockpit.previous_period = Period.containing(cockpit.period, root.frequency).shift(-1).start
     cockpit.previous_index = by_period.get(cockpit.previous_period)
     periods = (cockpit.period, cockpit.previous_period)
 

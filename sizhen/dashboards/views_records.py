@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from sizhen.core.access import EXPORT, VIEW, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.dashboards import selectors
@@ -64,8 +65,7 @@ def _default_region_code(actor: Any) -> str:
 def _period(raw: str, indicator: Indicator, region: Region, actor: Any) -> dt.date:
     if raw:
         try:
-            year, month = (int(part) for part in raw.split("-")[:2])
-            return dt.date(year, month, 1)
+            return Period.parse(raw, "month", loose=True).start
         except ValueError as exc:
             raise Http404("期间格式应为 YYYY-MM") from exc
     latest = (
@@ -115,7 +115,7 @@ def records(request: HttpRequest, code: str) -> HttpResponse:
         "indicator": item,
         "region": region,
         "period": period,
-        "period_label": selectors.period_label(period, item.frequency),
+        "period_label": Period.containing(period, item.frequency).label,
         "source": source,
         "extract": extract,
         "pending": extract is not None and extract.state == PENDING,

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
+from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
 from sizhen.enterprise_requests.choices import Channel, MessageKind, RevisitMethod
 from sizhen.enterprise_requests.models import (
@@ -419,7 +420,6 @@ def demo_rate_months(today: dt.date | None = None) -> list[dt.date]:
     period of the dashboards is one with every indicator, not one with the rates alone. Should
     the requests (dated from the real today) all come after the records, every complete month
     is published."""
-    from sizhen.enterprise_requests import report
     from sizhen.indicators.ingestion.demo_records import month_starts
 
     first = (
@@ -431,11 +431,11 @@ def demo_rate_months(today: dt.date | None = None) -> list[dt.date]:
     if first is None:
         return []
     month = timezone.localtime(first).date().replace(day=1)
-    last = report.previous_month(today)
+    last = Period.containing(today or timezone.localdate()).shift(-1).start
     months = []
     while month <= last:
         months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
+        month = Period(month).shift(1).start
     records_last = month_starts()[-1]
     return [m for m in months if m <= records_last] or months
 

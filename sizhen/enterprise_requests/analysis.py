@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
 from sizhen.enterprise_requests.choices import Channel, Satisfaction
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
@@ -122,14 +123,6 @@ def rate_settings() -> dict[str, Any]:
 # --- filters -------------------------------------------------------------------------------
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
 def local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -146,8 +139,8 @@ class AnalysisFilter:
     category: RequestCategory | None = None
 
     def __post_init__(self) -> None:
-        self.first = month_start(self.first)
-        self.last = month_start(self.last)
+        self.first = Period.containing(self.first).start
+        self.last = Period.containing(self.last).start
 
     @property
     def label(self) -> str:
@@ -159,7 +152,7 @@ class AnalysisFilter:
         out, day = [], self.first
         while day <= self.last:
             out.append(day)
-            day = next_month(day)
+            day = Period(day).shift(1).start
         return out
 
 
@@ -178,7 +171,7 @@ def filtered(actor: Any, f: AnalysisFilter) -> QuerySet[EnterpriseRequest]:
     base = EnterpriseRequest.objects.all() if actor is SYSTEM else requests_visible_to(actor)
     qs = base.filter(
         submitted_at__gte=local_midnight(f.first),
-        submitted_at__lt=local_midnight(next_month(f.last)),
+        submitted_at__lt=local_midnight(Period.containing(f.last).shift(1).start),
     )
     qs = qs.exclude(status__in=rate_settings()["excluded_statuses"])
     if f.channel:
@@ -617,7 +610,7 @@ def hot_keywords(actor: Any, f: AnalysisFilter) -> list[MonthTopics]:
     for month in f.months()[-int(conf["keyword_months"]) :]:
         month_qs = qs.filter(
             submitted_at__gte=local_midnight(month),
-            submitted_at__lt=local_midnight(next_month(month)),
+            submitted_at__lt=local_midnight(Period.containing(month).shift(1).start),
         )
         rows = month_qs.order_by("-submitted_at").values_list("title", "text")[
             : int(conf["keyword_sample"])

@@ -196,27 +196,24 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Status[Any]:
         region = region_by_code(payload.region_code)
         if region is None:
             return Status(400, {"detail": f"区划代码 {payload.region_code} 不存在"})
-    try:
-        created_request, created = services.submit_request(
-            actor=actor,
-            channel=channel,
-            text=payload.text,
-            title=payload.title,
-            kind=payload.kind,
-            category=category,
-            enterprise=enterprise,
-            contact_name=payload.contact_name,
-            contact_phone=payload.contact_phone,
-            region=region,
-            address=payload.address,
-            lat=payload.lat,
-            lon=payload.lon,
-            publishable=payload.publishable,
-            external_id=payload.external_id,
-            idempotency_key=request.META.get(IDEMPOTENCY_HEADER),
-        )
-    except services.RequestError as exc:
-        return Status(400, {"detail": str(exc)})
+    created_request, created = services.submit_request(
+        actor=actor,
+        channel=channel,
+        text=payload.text,
+        title=payload.title,
+        kind=payload.kind,
+        category=category,
+        enterprise=enterprise,
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+        region=region,
+        address=payload.address,
+        lat=payload.lat,
+        lon=payload.lon,
+        publishable=payload.publishable,
+        external_id=payload.external_id,
+        idempotency_key=request.META.get(IDEMPOTENCY_HEADER),
+    )
     if created:
         # The new row's relations are the objects just looked up: no second read.
         return Status(201, _out(created_request, mask=False))

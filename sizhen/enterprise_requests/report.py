@@ -29,8 +29,10 @@ from django.utils import timezone
 
 from sizhen.core.audit import record_event
 from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
+from sizhen.core.errors import ServiceError
 from sizhen.core.jobs import JobContext, enqueue, job, schedule
 from sizhen.core.models import Job
+from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.xlsx import build_workbook
 from sizhen.enterprise_requests import analysis
@@ -39,24 +41,13 @@ from sizhen.enterprise_requests.choices import Satisfaction
 from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.organisations.models import Region
 
-MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
+#: Shown when a month cannot be read (the strict label, as links and forms send it).
+MONTH_FORMAT = "月份格式应为 YYYY-MM，如 2025-10"
 EXAMPLES_PER_PROBLEM = 2
 
 
-class ReportError(ValueError):
+class ReportError(ServiceError, ValueError):
     """A refused report or publication request (Chinese message)."""
-
-
-def parse_month(text: str) -> dt.date:
-    match = MONTH_TEXT.match((text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ReportError("月份格式应为 YYYY-MM，如 2025-10")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def previous_month(today: dt.date | None = None) -> dt.date:
-    today = today or timezone.localdate()
-    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -219,7 +210,7 @@ def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None 
     topics = analysis.hot_keywords(actor, f_month)[0]
     top = analysis.top_leaf_categories(actor, f_month)
     step(4, "绘制图表")
-    last_day = analysis.next_month(month) - dt.timedelta(days=1)
+    last_day = Period.containing(month).end
 
     doc = new_docx()
     city = _city_name()
@@ -394,7 +385,9 @@ def request_monthly_report(*, actor: Any, month: dt.date) -> Job:
 def monthly_report_job(ctx: JobContext, month: str = "", only_missing: bool = False) -> dict:
     """Generate and store one month's report (default: the previous month). Scheduled daily
     with ``only_missing``: the previous month's report is written once, early in the month."""
-    day = parse_month(month) if month else previous_month()
+    day = (
+        Period.parse(month, "month") if month else Period.containing(timezone.localdate()).shift(-1)
+    ).start
     path = report_path(day)
     if only_missing and path.exists():
         return {"month": f"{day:%Y-%m}", "skipped": True}
@@ -558,7 +551,9 @@ def publish_rates_job(ctx: JobContext, month: str = "", actor_id: int | None = N
     """Publish one month's rates (default: the previous month, so revisits made early in the
     month still count; daily re-runs leave unchanged values untouched). Runs as the user who
     asked, else as ``publish_as``, else as the system."""
-    day = parse_month(month) if month else previous_month()
+    day = (
+        Period.parse(month, "month") if month else Period.containing(timezone.localdate()).shift(-1)
+    ).start
     try:
         actor = publishing_actor(actor_id)
     except PublishAccountError:

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
+from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.roles import Role
+from sizhen.core.views import run_service
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.enterprise_requests import analysis, report
 from sizhen.enterprise_requests.analysis import DIMENSIONS, AnalysisFilter, Figures
@@ -108,9 +110,9 @@ class AnalysisForm(forms.Form):
         if not text:
             return None
         try:
-            return report.parse_month(text)
-        except report.ReportError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            return Period.parse(text, "month").start
+        except ValueError:
+            raise forms.ValidationError(report.MONTH_FORMAT) from None
 
     def clean_first(self) -> dt.date | None:
         return self._month("first")
@@ -122,7 +124,7 @@ class AnalysisForm(forms.Form):
         data = super().clean() or {}
         this_month = timezone.localdate().replace(day=1)
         last = data.get("last") or this_month
-        first = data.get("first") or _add_months(last, -(DEFAULT_MONTHS - 1))
+        first = data.get("first") or Period.containing(last).shift(1 - DEFAULT_MONTHS).start
         if first > last:
             raise forms.ValidationError("起始月份不能晚于截止月份")
         if len(AnalysisFilter(first=first, last=last).months()) > MAX_MONTHS:
@@ -142,14 +144,9 @@ class AnalysisForm(forms.Form):
         )
 
 
-def _add_months(day: dt.date, n: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def _default_filter() -> AnalysisFilter:
     last = timezone.localdate().replace(day=1)
-    return AnalysisFilter(first=_add_months(last, -(DEFAULT_MONTHS - 1)), last=last)
+    return AnalysisFilter(first=Period(last).shift(1 - DEFAULT_MONTHS).start, last=last)
 
 
 def _row(f: Figures) -> list[Any]:
@@ -274,7 +271,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     require_capability(actor, "request_report.read", target="诉求分析报告")
     context = {
         "reports": report.stored_reports(),
-        "default_month": f"{report.previous_month():%Y-%m}",
+        "default_month": Period.containing(timezone.localdate()).shift(-1).label,
         "can_write": has_capability(actor, "request_report.write"),
         "publish_configured": bool(analysis.rate_settings()["publish"]),
     }
@@ -287,11 +284,12 @@ def report_generate(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     require_capability(actor, "request_report.write", target="生成诉求分析报告")
     try:
-        month = report.parse_month(request.POST.get("month", ""))
+        month = Period.parse(request.POST.get("month", ""), "month").start
+    except ValueError:
+        messages.error(request, report.MONTH_FORMAT)
+        return redirect("enterprise_requests_analysis:reports")
+    with run_service(request):
         job = report.request_monthly_report(actor=actor, month=month)
-    except report.ReportError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request, f"已提交生成任务（{month:%Y年%-m月}，任务编号 {job.pk}），完成后在此下载。"
         )
@@ -304,11 +302,12 @@ def publish(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     require_capability(actor, "request_report.write", target="发布诉求指标")
     try:
-        month = report.parse_month(request.POST.get("month", ""))
+        month = Period.parse(request.POST.get("month", ""), "month").start
+    except ValueError:
+        messages.error(request, report.MONTH_FORMAT)
+        return redirect("enterprise_requests_analysis:reports")
+    with run_service(request):
         job = report.request_publication(actor=actor, month=month)
-    except report.ReportError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"已提交发布任务（{month:%Y年%-m月}，任务编号 {job.pk}）。")
     return redirect("enterprise_requests_analysis:reports")
 
@@ -319,8 +318,8 @@ def report_download(request: HttpRequest, month: str) -> FileResponse:
     actor: Any = request.user
     require_capability(actor, "request_report.read", target="诉求分析报告")
     try:
-        day = report.parse_month(month)
-    except report.ReportError as exc:
+        day = Period.parse(month, "month").start
+    except ValueError as exc:
         raise Http404("未找到该报告") from exc
     path = report.report_path(day)
     if not path.is_file():

@@ -4,7 +4,6 @@ each seeing only the alerts of the regions in their scope."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +11,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
+from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.models import Alert, AlertKind
@@ -19,8 +19,6 @@ from sizhen.monitoring.selectors import list_alerts
 from sizhen.monitoring.workflow import STATES
 
 router = Router(tags=["预警"])
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class AlertFilters(Schema):
@@ -78,10 +76,12 @@ class AlertPage(Schema):
 def _month(value: str) -> dt.date | None:
     if not value:
         return None
-    match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise HttpError(400, f"参数 period 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        return Period.parse(value.strip(), "month").start
+    except ValueError:
+        raise HttpError(
+            400, f"参数 period 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”"
+        ) from None
 
 
 def _out(a: Alert) -> dict[str, Any]:

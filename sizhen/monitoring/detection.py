@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sizhen.core.periods import Frequency, Period
+
 Kind = Literal[
     "cross_sectional_extreme",
     "abnormal_change",
@@ -27,7 +29,8 @@ Kind = Literal[
     "overdue_cases",
 ]
 Severity = Literal["red", "orange", "yellow", "blue"]
-Freq = Literal["M", "Q", "Y"]
+#: The indicator frequency a series runs at ("month", "quarter", "year").
+Freq = Frequency
 
 MAD_TO_SD = 1.4826  # 1 / Phi^-1(3/4): MAD * this estimates the SD under normality
 MEAN_AD_TO_SD = 1.2533  # sqrt(pi/2): Iglewicz-Hoaglin fallback when more than half the values tie
@@ -70,7 +73,7 @@ SEVERITY_LABELS: dict[str, str] = {
     "yellow": "黄色",
     "blue": "蓝色",
 }
-_SEASON_LENGTH: dict[str, int] = {"M": 12, "Q": 4, "Y": 1}
+_SEASON_LENGTH: dict[str, int] = {"month": 12, "quarter": 4, "year": 1}
 _MAD_SMALL_SAMPLE: dict[int, float] = {
     2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107,
 }  # fmt: skip
@@ -158,18 +161,9 @@ def _format_number(value: float) -> str:
     return "0" if text in {"-0", ""} else text
 
 
-def format_period(period: datetime.date | None, freq: Freq = "M") -> str:
-    if period is None:
-        return ""
-    if freq == "Y":
-        return f"{period.year}"
-    if freq == "Q":
-        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
-    return f"{period.year}-{period.month:02d}"
-
-
 def _subject(period: datetime.date | None, freq: Freq, region_name: str, indicator: str) -> str:
-    return " ".join(p for p in (format_period(period, freq), region_name, indicator) if p)
+    label = Period.containing(period, freq).label if period else ""
+    return " ".join(p for p in (label, region_name, indicator) if p)
 
 
 def _as_date(stamp: object) -> datetime.date:
@@ -188,7 +182,7 @@ def cross_sectional(
     *,
     skewed: bool = False,
     period: datetime.date | None = None,
-    freq: Freq = "M",
+    freq: Freq = "month",
     indicator_name: str = "",
     region_names: Mapping[Hashable, str] | None = None,
     threshold: float | None = None,
@@ -296,7 +290,7 @@ def _prepare(series: pd.Series, freq: Freq) -> pd.Series:
         series = series.copy()
         series.index = pd.DatetimeIndex(series.index)
     series = series.sort_index().astype(float)
-    rule = {"M": "MS", "Q": "QS", "Y": "YS"}[freq]
+    rule = {"month": "MS", "quarter": "QS", "year": "YS"}[freq]
     return series.asfreq(rule) if len(series) > 1 else series
 
 
@@ -359,7 +353,7 @@ def _adjust_for_shift(series: pd.Series, baseline_from: datetime.date, season: i
 
 def series_anomalies(
     series: pd.Series,
-    freq: Freq = "M",
+    freq: Freq = "month",
     *,
     check_last: int = 1,
     baseline_from: datetime.date | None = None,
@@ -386,7 +380,7 @@ def series_anomalies(
         raise ValueError("check_last must be at least 1")
     data = _prepare(series, freq)
     season = _SEASON_LENGTH[freq]
-    if spring_festival and freq == "M":
+    if spring_festival and freq == "month":
         data = _with_festival_placeholder(data)
     if baseline_from is not None:
         data = _adjust_for_shift(data, baseline_from, season)
@@ -394,7 +388,7 @@ def series_anomalies(
         return []
     index = data.index
     values = data.to_numpy(dtype=float)
-    if spring_festival and freq == "M":
+    if spring_festival and freq == "month":
         order = spring_festival_order(index)
         values = values[order]
     else:
@@ -596,7 +590,7 @@ def _change_finding(
 
 def level_shift(
     series: pd.Series,
-    freq: Freq = "M",
+    freq: Freq = "month",
     *,
     k: int = 3,
     window: int = 12,
@@ -625,7 +619,7 @@ def level_shift(
     season = _SEASON_LENGTH[freq]
     values = data.to_numpy(dtype=float)
     order = np.arange(len(values))
-    if spring_festival and freq == "M" and len(values):
+    if spring_festival and freq == "month" and len(values):
         order = spring_festival_order(data.index)
         values = values[order]
     if len(values) == 0:
@@ -660,7 +654,7 @@ def level_shift(
         movement = "上移" if weakest > 0 else "下移"
         basis = "按此前同比变化推算" if seasonal else f"此前 {window} 期"
         explanation = (
-            f"{_subject(None, freq, name, indicator_name)} 自 {format_period(period, freq)} 起"
+            f"{_subject(None, freq, name, indicator_name)} 自 {Period.containing(period, freq).label} 起"
             f"连续 {k} 期水平整体{movement}"
             f"（中位数 {_format_number(new_level)}），均超出{basis}的正常范围 "
             f"{_format_number(lower)}–{_format_number(upper)}（{METHOD_LABELS['level_shift']}："
@@ -699,7 +693,7 @@ def goalpost_breach(
     region: Hashable = "",
     region_name: str | None = None,
     period: datetime.date | None = None,
-    freq: Freq = "M",
+    freq: Freq = "month",
     indicator_name: str = "",
 ) -> Finding | None:
     """A value worse than its target (目标值), or beyond the worst goalpost (最差值).
@@ -768,7 +762,7 @@ def benchmark_lag(
     region: Hashable = "",
     region_name: str | None = None,
     period: datetime.date | None = None,
-    freq: Freq = "M",
+    freq: Freq = "month",
     indicator_name: str = "",
 ) -> Finding | None:
     """The city lags behind the best benchmark city (标杆城市) by more than 10 % of its value.
@@ -861,7 +855,7 @@ def overdue_filling(
     region: Hashable = "",
     region_name: str | None = None,
     period: datetime.date | None = None,
-    freq: Freq = "M",
+    freq: Freq = "month",
     indicator_name: str = "",
     department_name: str = "",
 ) -> Finding | None:
@@ -914,7 +908,7 @@ def overdue_cases(
     region_name: str | None = None,
     department_name: str = "",
     period: datetime.date | None = None,
-    freq: Freq = "M",
+    freq: Freq = "month",
     indicator_name: str = "",
     shown: int = 5,
 ) -> Finding | None:
@@ -931,9 +925,10 @@ def overdue_cases(
         f"{c.case_id}（{c.item_name}，超期 {c.overdue_days} 个工作日）" for c in worst[:shown]
     )
     more = f"等 {len(cases)} 件" if len(cases) > shown else ""
+    label = Period.containing(period, freq).label if period else ""
     explanation = (
         (
-            f"{format_period(period, freq)} {name} {who}有 {len(cases)} 件政务服务办件"
+            f"{label} {name} {who}有 {len(cases)} 件政务服务办件"
             f"截至 {as_of.isoformat()} 超过承诺时限仍未办结，最长超期 {worst[0].overdue_days} 个工作日；"
             f"超期最久的办件：{listed}{more}"
             f"（{METHOD_LABELS['overdue_cases']}：按工作日计，超期 {OVERDUE_CASE_WEEK} 个工作日为黄色，"

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import Indicator
@@ -133,7 +134,7 @@ class Alert(models.Model):
 
     @property
     def period_label(self) -> str:
-        return self.period.strftime("%Y-%m") if self.period else ""
+        return Period.containing(self.period).label if self.period else ""
 
 
 class LogScale(models.TextChoices):

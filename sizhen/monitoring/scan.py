@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from django.utils import timezone
 
 from sizhen.core.jobs import JobContext, job, schedule
+from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Frequency
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.filling.selectors import list_open_tasks_past_deadline
@@ -22,7 +23,7 @@ from sizhen.indicators.ingestion.selectors import (
     list_indicator_codes_for_dataset,
 )
 from sizhen.monitoring import bulk, detection, series
-from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator, period_end
+from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator
 from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
 from sizhen.monitoring.rules import EffectiveRule, RuleBook
@@ -35,11 +36,10 @@ from sizhen.monitoring.services import (
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
 
-_FREQ: dict[str, detection.Freq] = {
-    Frequency.MONTH: "M",
-    Frequency.QUARTER: "Q",
-    Frequency.YEAR: "Y",
-}
+
+def _frequency(value: str) -> detection.Freq:
+    """The series' frequency (a value or indicator without one runs monthly)."""
+    return cast(detection.Freq, value if value in MONTHS else "month")
 
 
 def _leaf_indicators() -> list[Indicator]:
@@ -101,7 +101,7 @@ def find_indicator(
         ]
     if not rows:
         return [], []
-    freq = _FREQ.get(rows[0][3] or indicator.frequency, "M")
+    freq = _frequency(rows[0][3] or indicator.frequency)
     all_periods = sorted({period for _, period, _, _ in rows})
     checked = sorted(set(periods) & set(all_periods)) if periods else all_periods[-1:]
     if not checked:
@@ -387,7 +387,7 @@ def find_overdue_filling(
             region=task.region_id,
             region_name=task.region.name,
             period=task.period,
-            freq=_FREQ.get(task.indicator.frequency, "M"),
+            freq=_frequency(task.indicator.frequency),
             indicator_name=task.indicator.name,
             department_name=task.department.name if task.department else "",
         )
@@ -412,11 +412,13 @@ def find_overdue_cases(
     rule = rules.for_indicator(indicator)
     if not rule.active(AlertKind.OVERDUE_CASES, today):
         return [], []
-    as_of = period_end(today)
+    # Cases are judged at the end of the latest complete month.
+    month = Period.containing(today).shift(-1)
+    as_of = month.end
     rows = load_overdue_cases(as_of)
     if rows is None:
         return [], []
-    period = as_of.replace(day=1)
+    period = month.start
     regions = {r.code: r for r in Region.objects.all()}
     departments = {d.code: d for d in Department.objects.all()}
     groups: dict[tuple[str, str], list[detection.OverdueCase]] = defaultdict(list)

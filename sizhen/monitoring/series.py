@@ -25,6 +25,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
+from sizhen.core.periods import Period
 from sizhen.monitoring import detection
 from sizhen.monitoring.detection import (
     HAMPEL_THRESHOLD,
@@ -318,16 +319,16 @@ def series_finding(
     if get("kind") == "level_shift":
         movement = "上移" if score > 0 else "下移"
         basis = "按此前同比变化推算" if get("seasonal") else f"此前 {SHIFT_WINDOW} 期"
-        subject = detection._subject(None, "M", region_name, indicator_name)
+        subject = detection._subject(None, "month", region_name, indicator_name)
         explanation = (
-            f"{subject} 自 {detection.format_period(period, 'M')} 起连续 {shift_points} 期"
+            f"{subject} 自 {Period.containing(period).label} 起连续 {shift_points} 期"
             f"水平整体{movement}（中位数 {fmt(value)}），均超出{basis}的正常范围 "
             f"{fmt(lower)}–{fmt(upper)}（{label}：最小偏离 {fmt(abs(score))} 倍稳健标准差，"
             f"阈值 {fmt(threshold)}），建议以此期为新基线"
         )
     else:
         basis = "上年同月推算" if method == "yoy_same_month" else "上月推算"
-        subject = detection._subject(period, "M", region_name, indicator_name)
+        subject = detection._subject(period, "month", region_name, indicator_name)
         explanation = (
             f"{subject} {fmt(value)}，较{basis}预期 {fmt(lower)}–{fmt(upper)} "
             f"{detection._direction_word(value - expected)}（{label}：偏离 "

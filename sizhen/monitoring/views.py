@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, require_capability
-from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.core.views import run_service
+from sizhen.core.workflow import history_of
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.forms import AlertFilter, AlertRuleForm, TransitionForm
 from sizhen.monitoring.models import Alert, AlertRule, LogScale, Severity
@@ -101,7 +102,7 @@ def alert_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
             for error in errors:
                 messages.error(request, str(error))
         return redirect("monitoring:alert_detail", pk=alert.pk)
-    try:
+    with run_service(request):
         transition_alert(
             alert,
             action,
@@ -110,9 +111,6 @@ def alert_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
             department=form.cleaned_data["department"],
             seen_status=form.cleaned_data["status"],
         )
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"已办理，当前状态：{alert.get_status_display()}")
     return redirect("monitoring:alert_detail", pk=alert.pk)
 

@@ -28,7 +28,6 @@ from sizhen.core.api import (
 )
 from sizhen.core.models import TransitionHistory
 from sizhen.core.permissions import require_capability
-from sizhen.core.workflow import TransitionConflict, WorkflowError
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
 from sizhen.rectification.models import ProgressReport, RectificationItem
@@ -209,8 +208,6 @@ def post_progress(request: HttpRequest, item_id: int, body: ProgressIn) -> Any:
         report = services.report_progress(item, actor=actor, note=body.note, percent=body.percent)
     except ValidationError as exc:
         return Status(422, {"detail": "；".join(exc.messages)})
-    except WorkflowError as exc:
-        return Status(409, {"detail": str(exc)})
     return Status(
         201,
         {
@@ -236,10 +233,5 @@ def post_step(request: HttpRequest, item_id: int, action: str, body: StepIn) -> 
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region"), actor, CHANGE, pk=item_id
     )
-    try:
-        services.transition_item(item, action, actor=actor, note=body.note, seen_status=body.status)
-    except TransitionConflict as exc:
-        return Status(409, {"detail": str(exc)})
-    except WorkflowError as exc:
-        return Status(409, {"detail": str(exc)})
+    services.transition_item(item, action, actor=actor, note=body.note, seen_status=body.status)
     return Status(200, _out(get_visible_or_404(_base(), actor, pk=item_id)))

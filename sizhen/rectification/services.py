@@ -50,7 +50,10 @@ _AUDIT_FIELDS = [
 
 
 class RectificationError(WorkflowError):
-    """A step on an item that may not happen now; the message is shown to the user."""
+    """A step on an item that may not happen now; the message is shown to the user. The API
+    answers it with 409: the item's state refuses the step (docs/api.md)."""
+
+    status_code = 409
 
 
 def _require_lead_unit(item: RectificationItem, actor: Any, what: str) -> None:
@@ -244,9 +247,7 @@ def transition_item(
 ) -> RectificationItem:
     """Take one step of the lifecycle (accept, submit, return, close). ``seen_status`` is the
     state on the page the user clicked, so a decision on a stale page is refused."""
-    if action == "reopen":
-        return reopen_item(item, actor=actor, reason=note)
-    if seen_status is not None and seen_status != item.status:
+    if seen_status is not None and seen_status != item.status and action != "reopen":
         raise TransitionConflict(
             f"该事项已被他人处理，当前状态为“{STATES.get(item.status, item.status)}”，请刷新后重试"
         )
@@ -255,7 +256,14 @@ def transition_item(
         changes["closed_at"] = timezone.now()
     if action == "submit" and note.strip():
         changes["progress_note"] = note.strip()
-    execute_transition(item, action, actor=actor, note=note, changes=changes)
+    try:
+        if action == "reopen":
+            return reopen_item(item, actor=actor, reason=note)
+        execute_transition(item, action, actor=actor, note=note, changes=changes)
+    except (TransitionConflict, RectificationError):
+        raise
+    except WorkflowError as exc:
+        raise RectificationError(exc.message) from exc
     return item
 
 

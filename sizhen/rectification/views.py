@@ -21,6 +21,7 @@ from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
+from sizhen.core.views import run_service
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.rectification import services
@@ -102,24 +103,6 @@ def _errors_to_messages(request: HttpRequest, errors: Any) -> None:
     for field_errors in errors.values():
         for error in field_errors:
             messages.error(request, str(error))
-
-
-def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    """Call one service; its refusal or validation messages go to the page."""
-    try:
-        action()
-    except ValidationError as exc:
-        if hasattr(exc, "message_dict"):
-            _errors_to_messages(request, exc.message_dict)
-        else:
-            for message in exc.messages:
-                messages.error(request, message)
-        return False
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-        return False
-    messages.success(request, done)
-    return True
 
 
 def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
@@ -316,17 +299,15 @@ def item_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         _errors_to_messages(request, form.errors)
         return redirect("rectification:item_detail", pk=item.pk)
-    _run(
-        request,
-        lambda: services.transition_item(
+    with run_service(request):
+        services.transition_item(
             item,
             action,
             actor=request.user,
             note=form.cleaned_data["note"],
             seen_status=form.cleaned_data["status"],
-        ),
-        "已办理",
-    )
+        )
+        messages.success(request, "已办理")
     return redirect("rectification:item_detail", pk=item.pk)
 
 
@@ -336,11 +317,9 @@ def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = ProgressForm(request.POST)
     if form.is_valid():
-        _run(
-            request,
-            lambda: services.report_progress(item, actor=request.user, **form.cleaned_data),
-            "已报送整改进展",
-        )
+        with run_service(request):
+            services.report_progress(item, actor=request.user, **form.cleaned_data)
+            messages.success(request, "已报送整改进展")
     else:
         _errors_to_messages(request, form.errors)
     return redirect("rectification:item_detail", pk=item.pk)
@@ -393,11 +372,9 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
-        _run(
-            request,
-            lambda: services.verify_effect(item, actor=request.user, **form.cleaned_data),
-            "已记录效果核验结论",
-        )
+        with run_service(request):
+            services.verify_effect(item, actor=request.user, **form.cleaned_data)
+            messages.success(request, "已记录效果核验结论")
     else:
         _errors_to_messages(request, form.errors)
     return redirect("rectification:item_detail", pk=item.pk)
@@ -408,17 +385,15 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
 def item_publish(request: HttpRequest, pk: int, publish: bool) -> HttpResponse:
     item = _changeable(request, pk)
     if not publish:
-        _run(request, lambda: services.unpublish_item(item, actor=request.user), "已撤销曝光")
+        with run_service(request):
+            services.unpublish_item(item, actor=request.user)
+            messages.success(request, "已撤销曝光")
         return redirect("rectification:item_detail", pk=item.pk)
     form = PublishForm(request.POST)
     if form.is_valid():
-        _run(
-            request,
-            lambda: services.publish_item(
-                item, actor=request.user, summary=form.cleaned_data["summary"]
-            ),
-            "已在曝光台公开",
-        )
+        with run_service(request):
+            services.publish_item(item, actor=request.user, summary=form.cleaned_data["summary"])
+            messages.success(request, "已在曝光台公开")
     else:
         _errors_to_messages(request, form.errors)
     return redirect("rectification:item_detail", pk=item.pk)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
 from sizhen.reports.services import MAX_DEADLINE_DAYS
@@ -62,7 +63,8 @@ class LetterForm(forms.Form):
         text = self.cleaned_data["period"].strip()
         for pattern in ("%Y-%m", "%Y-%m-%d"):
             try:
-                return dt.datetime.strptime(text, pattern).date().replace(day=1)
+                day = dt.datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
+            return Period.containing(day).start
         raise ValidationError("期间格式应为 年-月，如 2026-03")

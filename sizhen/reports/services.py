@@ -15,6 +15,7 @@ from django.utils import timezone
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify_after_commit
 from sizhen.core.numbering import next_number
+from sizhen.core.periods import Period
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
@@ -57,14 +58,6 @@ def next_sequence(year: int) -> int:
     return next_number(LETTER_SCHEME, year, start_after=highest_in_use)
 
 
-def _period_label(period: dt.date, frequency: str) -> str:
-    if frequency == "year":
-        return f"{period.year}年"
-    if frequency == "quarter":
-        return f"{period.year}年第{(period.month - 1) // 3 + 1}季度"
-    return f"{period.year}年{period.month}月"
-
-
 def _values(indicator: Indicator, period: dt.date) -> dict[int, IndicatorValue]:
     """One value per region; when several sources hold one, the latest computation wins."""
     result: dict[int, IndicatorValue] = {}
@@ -94,7 +87,7 @@ def gather_content(
         "region": region.name,
         "region_code": region.code,
         "period": period.isoformat(),
-        "period_label": _period_label(period, indicator.frequency),
+        "period_label": Period.containing(period, indicator.frequency).label_zh,
         "value": own.value,
         "score": own.score,
         "rank": own.rank,

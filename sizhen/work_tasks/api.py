@@ -25,7 +25,7 @@ from sizhen.core.api import (
 )
 from sizhen.core.models import TransitionHistory
 from sizhen.core.permissions import require_capability
-from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
+from sizhen.core.workflow import history_of
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import selectors, services
@@ -256,10 +256,6 @@ def _fetch(request: HttpRequest, pk: int, action: str) -> TaskAssignment:
     )
 
 
-def _refused(exc: Exception) -> HttpError:
-    return HttpError(409 if isinstance(exc, TransitionConflict) else 400, str(exc))
-
-
 @router.get("/tasks", response=AssignmentPage, summary="工作任务（承办任务）列表")
 def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> dict[str, Any]:
     require_token_scope(request, "read")
@@ -300,20 +296,17 @@ def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
             milestones.append((item["title"], dt.date.fromisoformat(item["deadline"])))
         except (KeyError, ValueError) as exc:
             raise HttpError(400, "阶段节点应为 {title, deadline: YYYY-MM-DD}") from exc
-    try:
-        task = services.issue_task(
-            actor=actor,
-            title=payload.title,
-            content=payload.content,
-            source=payload.source,
-            units=_units(payload.department_codes, payload.region_codes),
-            deadline=payload.deadline,
-            deadline_working_days=payload.deadline_working_days,
-            milestones=milestones,
-            indicators=_indicators(payload.indicator_codes),
-        )
-    except services.TaskError as exc:
-        raise HttpError(400, str(exc)) from exc
+    task = services.issue_task(
+        actor=actor,
+        title=payload.title,
+        content=payload.content,
+        source=payload.source,
+        units=_units(payload.department_codes, payload.region_codes),
+        deadline=payload.deadline,
+        deadline_working_days=payload.deadline_working_days,
+        milestones=milestones,
+        indicators=_indicators(payload.indicator_codes),
+    )
     return Status(
         201,
         {
@@ -332,16 +325,13 @@ def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
 def transfer(request: HttpRequest, pk: int, payload: TransferIn) -> Status[list[Any]]:
     actor = _people(request)
     assignment = _fetch(request, pk, CHANGE)
-    try:
-        children = services.transfer_assignment(
-            assignment,
-            actor=actor,
-            units=_units(payload.department_codes, payload.region_codes),
-            note=payload.note,
-            deadline=payload.deadline,
-        )
-    except services.TaskError as exc:
-        raise HttpError(400, str(exc)) from exc
+    children = services.transfer_assignment(
+        assignment,
+        actor=actor,
+        units=_units(payload.department_codes, payload.region_codes),
+        note=payload.note,
+        deadline=payload.deadline,
+    )
     return Status(201, [_out(c) for c in children])
 
 
@@ -362,18 +352,15 @@ def progress(request: HttpRequest, pk: int, payload: ProgressIn) -> Status[dict[
             raise HttpError(400, "阶段节点不属于该任务")
     if payload.client_key is not None and not 1 <= len(payload.client_key) <= 64:
         raise HttpError(400, "client_key 长度应为 1–64")
-    try:
-        report = services.report_progress(
-            assignment,
-            actor=actor,
-            content=payload.content,
-            percent=payload.percent,
-            milestone=milestone,
-            milestone_done=payload.milestone_done,
-            client_key=payload.client_key,
-        )
-    except services.TaskError as exc:
-        raise HttpError(400, str(exc)) from exc
+    report = services.report_progress(
+        assignment,
+        actor=actor,
+        content=payload.content,
+        percent=payload.percent,
+        milestone=milestone,
+        milestone_done=payload.milestone_done,
+        client_key=payload.client_key,
+    )
     return Status(
         201,
         {
@@ -414,8 +401,5 @@ def take_step(request: HttpRequest, pk: int, action: str, payload: StepIn) -> di
     if run is None:
         raise HttpError(404, "未找到该操作")
     assignment = _fetch(request, pk, CHANGE)
-    try:
-        run(assignment, actor, payload)
-    except (WorkflowError, services.TaskError) as exc:
-        raise _refused(exc) from exc
+    run(assignment, actor, payload)
     return _out(assignment)

@@ -3,7 +3,6 @@ district (matplotlib), and tables by unit and by source plus the open overdue ta
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 from typing import Any
@@ -12,6 +11,7 @@ from docx.shared import Cm
 from matplotlib.figure import Figure
 
 from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
+from sizhen.core.periods import Period
 from sizhen.work_tasks.selectors import StatRow, overdue_assignments, statistics
 
 STAT_HEADERS = ["单位", "任务数", "提前", "按期", "逾期完成", "在办", "逾期未完成", "按期完成率"]
@@ -63,12 +63,12 @@ def district_chart(rows: list[StatRow]) -> bytes:
     return buffer.getvalue()
 
 
-def build_monthly_report(actor: Any, year: int, month: int, *, today: dt.date) -> bytes:
+def build_monthly_report(actor: Any, period: Period, *, today: dt.date) -> bytes:
     """The report for ``month``: tasks issued from 1 January to the month's end, in the state
     they are in on ``today`` (or the month's last day, when the report is for a past month,
     open tasks count as overdue by that day)."""
-    first = dt.date(year, month, 1)
-    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    first, last = period.start, period.end
+    year, month = first.year, first.month
     as_of = min(today, last + dt.timedelta(days=1))
     stats = statistics(actor, issued_from=dt.date(year, 1, 1), issued_to=last, today=as_of)
     month_stats = statistics(actor, issued_from=first, issued_to=last, today=as_of)

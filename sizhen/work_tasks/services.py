@@ -18,6 +18,7 @@ from django.utils import timezone
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.deadlines import Deadline
 from sizhen.core.deadlines import resolve_deadline as resolve_given_deadline
+from sizhen.core.errors import ServiceError
 from sizhen.core.notifications import coordinators, notify_after_commit
 from sizhen.core.notifications import unit_users as users_of_units
 from sizhen.core.numbering import next_number
@@ -45,7 +46,7 @@ from sizhen.work_tasks.workflow import (
 MAX_UNITS = 100
 
 
-class TaskError(Exception):
+class TaskError(ServiceError):
     """A work-task write that may not happen; the message is shown to the user (Chinese)."""
 
 

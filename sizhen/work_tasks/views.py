@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.errors import ServiceError
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
-from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.core.views import run_service
+from sizhen.core.workflow import history_of
 from sizhen.work_tasks import forms, selectors, services, supervision
 from sizhen.work_tasks.models import Milestone, TaskAssignment, TaskFile, WorkTask
 from sizhen.work_tasks.workflow import (
@@ -304,22 +306,9 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         _errors(request, form)
         return redirect("work_tasks:detail", pk=pk)
-    try:
+    with run_service(request):
         run(assignment, request.user, form.cleaned_data["note"], form.cleaned_data["status"])
-    except (WorkflowError, services.TaskError) as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"已办理，当前状态：{assignment.get_status_display()}")
-    return redirect("work_tasks:detail", pk=pk)
-
-
-def _run(request: HttpRequest, pk: int, call: Callable[[], Any], success: str) -> HttpResponse:
-    try:
-        call()
-    except (WorkflowError, services.TaskError) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
     return redirect("work_tasks:detail", pk=pk)
 
 
@@ -332,18 +321,16 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
         _errors(request, form)
         return redirect("work_tasks:detail", pk=pk)
     data = form.cleaned_data
-    return _run(
-        request,
-        pk,
-        lambda: services.transfer_assignment(
+    with run_service(request):
+        services.transfer_assignment(
             assignment,
             actor=request.user,
             units=form.units(),
             note=data["note"],
             deadline=data["deadline"],
-        ),
-        "已转办",
-    )
+        )
+        messages.success(request, "已转办")
+    return redirect("work_tasks:detail", pk=pk)
 
 
 @login_required
@@ -371,7 +358,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
                 milestone_done=data["milestone_done"],
                 files=data["files"],
             )
-        except (WorkflowError, services.TaskError) as exc:
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "进展已反馈")
@@ -389,14 +376,12 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _errors(request, form)
         return redirect("work_tasks:detail", pk=pk)
-    return _run(
-        request,
-        pk,
-        lambda: supervision.urge_assignment(
+    with run_service(request):
+        supervision.urge_assignment(
             assignment, actor=request.user, content=form.cleaned_data["content"]
-        ),
-        "已催办",
-    )
+        )
+        messages.success(request, "已催办")
+    return redirect("work_tasks:detail", pk=pk)
 
 
 @login_required
@@ -408,17 +393,15 @@ def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _errors(request, form)
         return redirect("work_tasks:detail", pk=pk)
-    return _run(
-        request,
-        pk,
-        lambda: supervision.list_for_supervision(
+    with run_service(request):
+        supervision.list_for_supervision(
             assignment,
             actor=request.user,
             leader=form.cleaned_data["leader"],
             reason=form.cleaned_data["reason"],
-        ),
-        "已挂牌督办",
-    )
+        )
+        messages.success(request, "已挂牌督办")
+    return redirect("work_tasks:detail", pk=pk)
 
 
 @login_required
@@ -431,18 +414,16 @@ def meeting(request: HttpRequest, pk: int) -> HttpResponse:
         _errors(request, form)
         return redirect("work_tasks:detail", pk=pk)
     data = form.cleaned_data
-    return _run(
-        request,
-        pk,
-        lambda: supervision.record_meeting(
+    with run_service(request):
+        supervision.record_meeting(
             assignment,
             actor=request.user,
             held_on=data["held_on"],
             attendees=data["attendees"],
             minutes=data["minutes"],
-        ),
-        "协调会已记录",
-    )
+        )
+        messages.success(request, "协调会已记录")
+    return redirect("work_tasks:detail", pk=pk)
 
 
 @login_required
@@ -465,7 +446,7 @@ def issue(request: HttpRequest) -> HttpResponse:
                 indicators=data["indicators"],
                 files=data["files"],
             )
-        except services.TaskError as exc:
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -504,7 +485,7 @@ def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
                 deadline_working_days=data["working_days"],
                 milestones=data["milestones_text"],
             )
-        except (services.TaskError, WorkflowError) as exc:
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"已转为工作任务 {task.number}")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import CHANGE
 from sizhen.core.audit import record_event
+from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.work_tasks import forms, selectors, services
@@ -144,8 +145,8 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         _errors(request, form)
         return redirect("work_tasks:statistics")
-    year, month = (int(x) for x in form.cleaned_data["month"].split("-"))
-    content = build_monthly_report(request.user, year, month, today=services.today())
+    month = Period.parse(form.cleaned_data["month"], "month")
+    content = build_monthly_report(request.user, month, today=services.today())
     response = HttpResponse(content, content_type=DOCX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="work-tasks-{year}-{month:02d}.docx"'
+    response["Content-Disposition"] = f'attachment; filename="work-tasks-{month.label}.docx"'
     return response

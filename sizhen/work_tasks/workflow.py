@@ -37,7 +37,6 @@ STATES = {
 OPEN_STATES = frozenset({ISSUED, RECEIVED, SUBMITTED, RETURNED})
 #: States in which the unit is still working (the deadline runs against it).
 WORKING_STATES = frozenset({ISSUED, RECEIVED, RETURNED})
-UNIT_ROLES = frozenset({*DEPARTMENT_ROLES, Role.DISTRICT_OFFICER}) - {Role.MACHINE}
 
 
 def is_unit_member(actor: Any, department_id: int | None, region_id: int | None) -> bool:

@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 
 from sizhen.core.models import AuditEvent
-from sizhen.dashboards.selectors import period_label, shift_period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import (
     Benchmark,
@@ -374,12 +373,3 @@ def test_authorisation_matrix(tree, client_for):
     assert client_for("coordinator").get(URL + "?export=pdf").status_code == 404
     assert client_for("coordinator").get(URL + "?region=999999").status_code == 404
     assert not AuditEvent.objects.filter(action="export.xlsx").exists()
-
-
-def test_period_arithmetic():
-    assert shift_period(dt.date(2026, 1, 1), "month", -1) == dt.date(2025, 12, 1)
-    assert shift_period(dt.date(2026, 1, 1), "quarter", -1) == dt.date(2025, 10, 1)
-    assert shift_period(dt.date(2026, 4, 1), "quarter", -4) == dt.date(2025, 4, 1)
-    assert shift_period(dt.date(2026, 1, 1), "year", -1) == dt.date(2025, 1, 1)
-    assert period_label(dt.date(2026, 7, 1), "quarter") == "2026Q3"
-    assert period_label(dt.date(2026, 1, 1), "year") == "2026"

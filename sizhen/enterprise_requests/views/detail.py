@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
-from sizhen.core.workflow import WorkflowError, history_of
+from sizhen.core.views import run_service
+from sizhen.core.workflow import history_of
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     ENTERPRISE_VISIBLE_MESSAGES,
@@ -508,20 +509,18 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, f"该诉求已被他人处理，当前状态为“{req.status_label}”，请刷新后重试")
         return redirect("enterprise_requests:detail", pk=req.pk)
     try:
-        if action in _NOTE_ACTIONS:
-            function, done = _NOTE_ACTIONS[action]
-            function(req, request.user, _note(request))
-        else:
-            done = _FORM_ACTIONS[action](req, request)
+        with run_service(request):
+            if action in _NOTE_ACTIONS:
+                function, done = _NOTE_ACTIONS[action]
+                function(req, request.user, _note(request))
+            else:
+                done = _FORM_ACTIONS[action](req, request)
+            messages.success(request, done)
     except _FormInvalid as invalid:
         if action == "message":
             # What the user wrote stays on the page beside the refused file.
             return _detail_page(request, req.pk, message_form=invalid.form)
         form_errors(request, invalid.form)
-    except WorkflowError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
     return redirect("enterprise_requests:detail", pk=req.pk)
 
 

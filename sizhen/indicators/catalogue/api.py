@@ -4,7 +4,6 @@ read (an enterprise or a machine client gets 404), values only of regions the ca
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -12,33 +11,35 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from sizhen.core.access import get_visible_or_404, require_role
+from sizhen.core.access import get_visible_or_404
 from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.periods import Period
+from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.catalogue.selectors import get_current_cycle
 from sizhen.organisations.models import Region
 
 router = Router(tags=["指标"])
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_VALUES = 5000
 
 
 def _require_staff(request: HttpRequest) -> Any:
     require_token_scope(request, "read")
     actor = actor_of(request)
-    require_role(actor, *STAFF_ROLES, target="指标接口")
+    require_capability(actor, "staff.pages", target="指标接口")
     return actor
 
 
 def _month(value: str | None, name: str) -> dt.date | None:
     if value is None or value == "":
         return None
-    match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise HttpError(400, f"参数 {name} 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        return Period.parse(value.strip(), "month").start
+    except ValueError:
+        raise HttpError(
+            400, f"参数 {name} 的格式应为 YYYY-MM（如 2025-06），收到“{value[:20]}”"
+        ) from None
 
 
 class DepartmentRef(Schema):

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sizhen.core.errors import ServiceError
 from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
 
 CATALOGUE_CSV = Path(__file__).resolve().parent / "data" / "catalogue.csv"
@@ -36,7 +37,7 @@ NAME_SEPARATOR = "、"
 _CODE = re.compile(r"^BE(\d{2}(\.\d{2})?)?$")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ServiceError, ValueError):
     """The catalogue file or a cycle code is unusable; the message says why, in Chinese."""
 
 

@@ -10,10 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind, Weighting
 from sizhen.indicators.catalogue.defaults import goalpost_problem
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
-from sizhen.indicators.catalogue.services import parse_month
 from sizhen.organisations.models import Department
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -184,7 +184,7 @@ class MonthField(forms.Field):
         if not text:
             return None
         try:
-            return parse_month(text)
+            return Period.parse(text, "month", loose=True).start
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
 

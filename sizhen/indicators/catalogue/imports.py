@@ -15,6 +15,7 @@ from django.db import transaction
 from sizhen.core.access import VIEW
 from sizhen.core.audit import record_event
 from sizhen.core.imports import run_import
+from sizhen.core.periods import Period
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.indicators.catalogue.defaults import read_catalogue
 from sizhen.indicators.catalogue.models import (
@@ -28,7 +29,6 @@ from sizhen.indicators.catalogue.services import (
     cycle_name,
     default_cycle_code,
     indicator_snapshot,
-    parse_month,
     write_revision,
 )
 from sizhen.organisations.models import Department
@@ -228,7 +228,7 @@ def _validate_benchmark_row(
         report.add(number, "标杆城市", "invalid_city", "请填写标杆城市（不超过 40 字）")
     period = None
     try:
-        period = parse_month(record.get("period"))
+        period = Period.parse(record.get("period"), "month", loose=True).start
     except ValueError as exc:
         report.add(number, "期间", "invalid_period", str(exc))
     value = None

@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, has_role, region_scope_q, role_of
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.permissions import has_capability
+from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.choices import (
     Direction,
     Frequency,
@@ -20,13 +21,11 @@ from sizhen.indicators.catalogue.choices import (
 )
 from sizhen.organisations.models import Department, Region
 
-CATALOGUE_EDITORS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
-
 
 def _staff_view_coordinator_change(actor: Any, action: str) -> Q | None:
     if action in (CHANGE, DELETE):
-        return Q() if has_role(actor, *CATALOGUE_EDITORS) else None
-    return Q() if role_of(actor) in STAFF_ROLES else None
+        return Q() if has_capability(actor, "catalogue.edit") else None
+    return Q() if has_capability(actor, "staff.pages") else None
 
 
 class Indicator(models.Model):

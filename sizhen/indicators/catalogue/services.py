@@ -47,7 +47,6 @@ EDITABLE_FIELDS = frozenset(
     }
 )
 _CYCLE_CODE = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
-_MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?$")
 
 
 # --- cycles ---------------------------------------------------------------------------------
@@ -325,18 +324,6 @@ def update_goalpost(
 
 
 # --- benchmarks -----------------------------------------------------------------------------
-
-
-def parse_month(value: Any) -> dt.date:
-    """The first day of a month written as YYYY-MM (also YYYY/MM, YYYY年MM月) or a date cell."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    match = _MONTH.match(str(value or "").strip())
-    if match and 1 <= int(match.group(2)) <= 12 and 1900 <= int(match.group(1)) <= 2100:
-        return dt.date(int(match.group(1)), int(match.group(2)), 1)
-    raise ValueError(f"期间“{value}”格式不正确，应为年月，如 2025-06")
 
 
 def _check_benchmark(benchmark: Benchmark) -> None:

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from sizhen.core.access import role_of
+from sizhen.core.periods import Period
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.filling import periods, rounds, rules
@@ -92,9 +93,9 @@ class RoundForm(forms.Form):
 
     def clean_period(self) -> Any:
         try:
-            return periods.parse_period(self.cleaned_data["period"])
+            return Period.parse(self.cleaned_data["period"], "month", loose=True).start
         except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(periods.PERIOD_FORMAT) from exc
 
 
 class RuleForm(forms.Form):

@@ -11,18 +11,17 @@ from django.utils import timezone
 
 from sizhen.core.access import role_of
 from sizhen.core.imports import run_import
+from sizhen.core.periods import Period
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
-from sizhen.indicators.filling.periods import parse_period, period_problem
+from sizhen.indicators.filling.periods import PERIOD_FORMAT, period_problem
 from sizhen.indicators.filling.rules import parse_number
 from sizhen.indicators.filling.services import FillingError
 from sizhen.indicators.scoring.services import score_periods
 from sizhen.organisations.models import Region
-
-AGGREGATE_IMPORTERS = frozenset({Role.COORDINATOR, Role.SYSADMIN, Role.LEAD_DEPARTMENT})
-
 
 AGGREGATE_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -108,9 +107,9 @@ def _aggregate_validate(
             add("区划代码", "inactive_region", f"区划 {region.name}（{region_code}）已停用")
     period = None
     try:
-        period = parse_period(record.get("period"))
-    except ValueError as exc:
-        add("期间", "invalid_period", str(exc))
+        period = Period.parse(record.get("period"), "month", loose=True).start
+    except ValueError:
+        add("期间", "invalid_period", PERIOD_FORMAT)
     if period is not None and indicator is not None:
         problem = period_problem(indicator, period)
         if problem:
@@ -204,7 +203,7 @@ def import_aggregate_values(
     if system:
         if actor is not None:
             raise FillingError("系统发布不应指定操作人")
-    elif role_of(actor) not in AGGREGATE_IMPORTERS:
+    elif not has_capability(actor, "filling.aggregate_import"):
         raise FillingError("只有营商办、系统管理员或指标牵头部门可以导入汇总数据")
     checked: list[_AggregateRow] = []
 

@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, ScopedManager, region_scope_q, role_of
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import has_capability
+from sizhen.core.roles import Role
 from sizhen.indicators.filling.choices import FillingStatus, FillingTarget, RuleKind, RuleSeverity
 from sizhen.indicators.filling.workflow import FILLING_TASK_WORKFLOW
 
@@ -62,7 +63,7 @@ class FillingRound(models.Model):
         role = role_of(actor)
         if action in (CHANGE, DELETE):
             return Q() if role == Role.COORDINATOR else None
-        return Q() if role in STAFF_ROLES else None
+        return Q() if has_capability(actor, "staff.pages") else None
 
 
 class FillingTask(models.Model):
@@ -226,4 +227,4 @@ class FillingRule(models.Model):
             if role == Role.LEAD_DEPARTMENT and department_id:
                 return Q(indicator__lead_department_id=department_id)
             return None
-        return Q() if role in STAFF_ROLES else None
+        return Q() if has_capability(actor, "staff.pages") else None

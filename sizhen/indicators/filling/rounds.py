@@ -17,13 +17,15 @@ from django.utils import timezone
 from sizhen.core.access import role_of
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify
+from sizhen.core.periods import Period
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.indicators.catalogue.choices import Frequency, SourceKind
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.filling.choices import FillingTarget
 from sizhen.indicators.filling.models import FillingRound, FillingTask
-from sizhen.indicators.filling.periods import due_period, period_label, period_problem
+from sizhen.indicators.filling.periods import due_period, period_problem
 from sizhen.indicators.filling.services import FillingError, page_link
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
@@ -33,9 +35,6 @@ DEFAULT_WORKING_DAYS = 10
 MAX_WORKING_DAYS = 60
 #: Regions that fill district tasks: districts, counties and parks (县市区、园区).
 FILLING_REGION_LEVELS = (RegionLevel.DISTRICT, RegionLevel.COUNTY, RegionLevel.PARK)
-
-
-ROUND_OPENERS = frozenset({Role.COORDINATOR, Role.LEAD_DEPARTMENT})
 
 
 @dataclass
@@ -132,11 +131,11 @@ def _create_round(
         listed = "、".join(f"{t.indicator.code}（{t.region.name}）" for t in clashes[:10])
         more = f"等 {len(clashes)} 项" if len(clashes) > 10 else ""
         raise FillingError(
-            f"{period_label(period, indicators[0].frequency)}已有填报任务：{listed}{more}，不能重复下发"
+            f"{Period.containing(period, indicators[0].frequency).label_zh}已有填报任务：{listed}{more}，不能重复下发"
         )
     frequency = indicators[0].frequency
     filling_round = FillingRound.objects.create(
-        title=(title or f"{period_label(period, frequency)}定期填报")[:100],
+        title=(title or f"{Period.containing(period, frequency).label_zh}定期填报")[:100],
         period=period,
         target=target,
         opened_on=opened_on,
@@ -229,7 +228,7 @@ def open_filling_round(
     """Open a round: one task per indicator and responsible department or district, all due
     ``working_days`` working days after ``opened_on`` (today by default)."""
     role = role_of(actor)
-    if role not in ROUND_OPENERS:
+    if not has_capability(actor, "filling.open_round"):
         raise FillingError("只有营商办或指标牵头部门可以下发填报任务")
     chosen = _check_indicators(indicators, period)
     if role == Role.LEAD_DEPARTMENT:

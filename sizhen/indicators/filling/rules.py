@@ -9,11 +9,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling.choices import RuleKind, RuleSeverity
 from sizhen.indicators.filling.models import FillingRule, FillingTask
-from sizhen.indicators.filling.periods import period_label, previous_period
 from sizhen.organisations.models import Region
 
 OPERATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
@@ -78,8 +78,8 @@ def _rule_violation(rule: FillingRule, task: FillingTask, value: float) -> str |
         limit = parse_number(params.get("max_change_percent"))
         if limit is None:
             return None
-        last_period = previous_period(task.period, task.indicator.frequency)
-        last = reference_value(task.indicator, task.region, last_period)
+        last_period = Period.containing(task.period, task.indicator.frequency).shift(-1)
+        last = reference_value(task.indicator, task.region, last_period.start)
         if last is None:
             return None
         if last == 0:
@@ -89,7 +89,7 @@ def _rule_violation(rule: FillingRule, task: FillingTask, value: float) -> str |
         if change > limit:
             shown = "—" if math.isinf(change) else f"{change:.1f}%"
             return rule.message or (
-                f"与上期（{period_label(last_period, task.indicator.frequency)}："
+                f"与上期（{last_period.label_zh}："
                 f"{format_number(last)}）相比变化 {shown}，超过 {format_number(limit)}%"
             )
         return None

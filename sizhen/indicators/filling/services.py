@@ -19,9 +19,11 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from sizhen.core.access import has_role
+from sizhen.core.access import role_of
 from sizhen.core.audit import record_event, snapshot
+from sizhen.core.errors import ServiceError
 from sizhen.core.notifications import notify
+from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -38,7 +40,7 @@ from sizhen.indicators.filling.workflow import can_fill
 from sizhen.indicators.scoring.services import score_periods
 
 
-class FillingError(Exception):
+class FillingError(ServiceError):
     """A filling action that may not happen; the message is shown to the user (Chinese)."""
 
 
@@ -80,14 +82,12 @@ def create_filling_rule(
     message: str = "",
 ) -> FillingRule:
     """A validation rule for an indicator, by its lead department or the coordinating office."""
-    if not (
-        has_role(actor, Role.COORDINATOR)
-        or (
-            has_role(actor, Role.LEAD_DEPARTMENT)
-            and indicator.lead_department_id is not None
-            and indicator.lead_department_id == actor.department_id
-        )
-    ):
+    # A lead department sets rules for the indicators it leads only.
+    own = role_of(actor) != Role.LEAD_DEPARTMENT or (
+        indicator.lead_department_id is not None
+        and indicator.lead_department_id == actor.department_id
+    )
+    if not (has_capability(actor, "filling.rule_edit") and own):
         raise FillingError("只有营商办或该指标的牵头部门可以设置校验规则")
     if severity not in RuleSeverity.values:
         raise FillingError("请选择严重程度")

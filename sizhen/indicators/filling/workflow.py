@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sizhen.core.access import role_of
+from sizhen.core.permissions import capability_roles
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
 from sizhen.indicators.filling.choices import FillingStatus
 
 if TYPE_CHECKING:
     from sizhen.indicators.filling.models import FillingTask
-
-FILLER_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.RESPONSIBLE_DEPARTMENT, Role.LEAD_DEPARTMENT})
-REVIEWER_ROLES = frozenset({Role.COORDINATOR, Role.LEAD_DEPARTMENT})
 
 
 def can_fill(actor: Any, task: FillingTask) -> bool:
@@ -67,7 +65,7 @@ FILLING_TASK_WORKFLOW = Workflow(
             (FillingStatus.OPEN, FillingStatus.RETURNED),
             FillingStatus.SUBMITTED,
             "提交",
-            roles=FILLER_ROLES,
+            roles=capability_roles("filling.fill"),
             guard=_fill_guard,
         ),
         Transition(
@@ -75,7 +73,7 @@ FILLING_TASK_WORKFLOW = Workflow(
             (FillingStatus.SUBMITTED,),
             FillingStatus.APPROVED,
             "审核通过",
-            roles=REVIEWER_ROLES,
+            roles=capability_roles("filling.review"),
             guard=_review_guard,
         ),
         Transition(
@@ -83,7 +81,7 @@ FILLING_TASK_WORKFLOW = Workflow(
             (FillingStatus.SUBMITTED,),
             FillingStatus.RETURNED,
             "退回",
-            roles=REVIEWER_ROLES,
+            roles=capability_roles("filling.review"),
             guard=_review_guard,
             note_required=True,
         ),

@@ -18,14 +18,14 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from sizhen.core.access import VIEW, get_visible_or_404, require_role, role_of
+from sizhen.core.access import VIEW, get_visible_or_404, role_of
 from sizhen.core.api import ErrorOut, Limit, Offset, PageMeta, actor_of, page, require_token_scope
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import require_capability
+from sizhen.core.roles import Role
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadMode, LoadStatus
 from sizhen.indicators.ingestion.models import Dataset, LoadBatch
 from sizhen.indicators.ingestion.selectors import (
-    API_PUSH_ROLES,
     get_dataset_freshness,
     list_visible_datasets,
 )
@@ -124,7 +124,7 @@ def _require_push(request: HttpRequest) -> Any:
     if role_of(actor) == Role.MACHINE:
         require_token_scope(request, WRITE_SCOPE)
     else:
-        require_role(actor, *API_PUSH_ROLES, action="records.push", target="数据推送接口")
+        require_capability(actor, "data.push", action="records.push", target="数据推送接口")
     return actor
 
 
@@ -136,7 +136,7 @@ def _require_read(request: HttpRequest) -> Any:
         if not actor.has_scope(WRITE_SCOPE):
             require_token_scope(request, READ_SCOPE)
     else:
-        require_role(actor, *STAFF_ROLES, action="records.read", target="数据接口")
+        require_capability(actor, "staff.pages", action="records.read", target="数据接口")
     return actor
 
 

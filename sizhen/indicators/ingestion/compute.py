@@ -23,6 +23,7 @@ from django.utils import timezone
 from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
 from sizhen.core.jobs import JobContext, enqueue
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.ingestion.engine import store
@@ -50,22 +51,15 @@ class ComputeReport:
         }
 
 
-def period_start(month: dt.date, frequency: str) -> dt.date:
-    if frequency == "quarter":
-        return dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
-    if frequency == "year":
-        return dt.date(month.year, 1, 1)
-    return dt.date(month.year, month.month, 1)
-
-
 def _affected(
     touched: Iterable[tuple[str, str]] | None, frequency: str
 ) -> tuple[set[dt.date] | None, set[str] | None]:
     if touched is None:
         return None, None
     pairs = list(touched)
-    months = {dt.date(int(m[:4]), int(m[5:7]), 1) for _, m in pairs}
-    periods = {period_start(m, frequency) for m in months}
+    # Loads report the months they touched as labels ("2026-10").
+    months = {Period.parse(month).start for _, month in pairs}
+    periods = {Period.containing(month, frequency).start for month in months}
     regions = {code for code, _ in pairs}
     paths = Region.objects.filter(code__in=regions).values_list("path", flat=True)
     ancestors = {code for path in paths for code in path.strip("/").split("/")}

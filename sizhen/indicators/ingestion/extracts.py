@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from sizhen.core.periods import Period
 from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.models import Dataset, RecordExtract
 from sizhen.indicators.ingestion.selectors import DrillSource, drill_source
@@ -21,13 +22,7 @@ from sizhen.organisations.models import Region
 
 #: Rows kept per extract: enough to check a figure by hand, small enough for a JSON column.
 ROW_CAP = 2000
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 _SQL_OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-
-
-def period_end(period: dt.date, frequency: str) -> dt.date:
-    months = period.year * 12 + period.month - 1 + _MONTHS.get(frequency, 1)
-    return dt.date(months // 12, months % 12 + 1, 1)
 
 
 # --- masking (个人信息去标识化, de-identification) -------------------------------------------
@@ -164,8 +159,9 @@ def read_records(extract: RecordExtract, con: Any) -> dict[str, Any]:
     subtree = list(
         Region.objects.filter(path__startswith=extract.region.path).values_list("code", flat=True)
     )
-    start = dt.datetime.combine(extract.period, dt.time())
-    end = dt.datetime.combine(period_end(extract.period, indicator.frequency), dt.time())
+    period = Period.containing(extract.period, indicator.frequency)
+    start = dt.datetime.combine(period.start, dt.time())
+    end = dt.datetime.combine(period.shift(1).start, dt.time())
     period_column = store.ident(source.period_field)
     clauses, skipped = _where(source, existing)
     where = " AND ".join(

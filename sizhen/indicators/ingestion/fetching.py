@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from sizhen.core.errors import ServiceError
 from sizhen.indicators.ingestion.choices import PullKind
 from sizhen.indicators.ingestion.loads import MAX_API_RECORDS
 from sizhen.indicators.ingestion.models import PullSource
@@ -35,7 +36,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 WATERMARK_PARAMETER = re.compile(r"(?<![:\w]):watermark\b")
 
 
-class PullError(Exception):
+class PullError(ServiceError):
     """Why a pull failed, in Chinese, for ``last_status``."""
 
 

@@ -12,9 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, has_role, region_scope_q, role_of
+from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
 from sizhen.core.models import JobStatus
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import has_capability
+from sizhen.core.roles import Role
 from sizhen.indicators.ingestion.choices import (
     LoadChannel,
     LoadMode,
@@ -23,8 +24,6 @@ from sizhen.indicators.ingestion.choices import (
     QuarantineStatus,
 )
 from sizhen.organisations.models import Department, Region
-
-DATA_ADMINS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
 
 
 class Dataset(models.Model):
@@ -49,8 +48,8 @@ class Dataset(models.Model):
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         if action in (CHANGE, DELETE):
-            return Q() if has_role(actor, *DATA_ADMINS) else None
-        return Q() if role_of(actor) in (STAFF_ROLES | {Role.MACHINE}) else None
+            return Q() if has_capability(actor, "data.admin") else None
+        return Q() if has_capability(actor, "staff.api") else None
 
     def schema(self, version: int | None = None) -> DatasetVersion:
         return self.versions.get(version=version or self.current_version)
@@ -129,8 +128,9 @@ class LoadBatch(models.Model):
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
         role = role_of(actor)
-        if role in DATA_ADMINS or role == Role.LEADER:
-            return Q() if action not in (CHANGE, DELETE) or role in DATA_ADMINS else None
+        admin = has_capability(actor, "data.admin")
+        if admin or role == Role.LEADER:
+            return Q() if action not in (CHANGE, DELETE) or admin else None
         if role in (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT, Role.MACHINE):
             department_id = getattr(actor, "department_id", None)
             return Q(department_id=department_id) if department_id else None
@@ -206,7 +206,9 @@ class PullSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    scope_q = classmethod(lambda cls, actor, action: Q() if has_role(actor, *DATA_ADMINS) else None)
+    scope_q = classmethod(
+        lambda cls, actor, action: Q() if has_capability(actor, "data.admin") else None
+    )
 
 
 #: States a page shows; derived from the row and its job, never assigned.
@@ -272,7 +274,7 @@ class RecordExtract(models.Model):
         another district's records, nor the city-wide extract that contains them."""
         if action in (CHANGE, DELETE):
             return None
-        if role_of(actor) not in STAFF_ROLES:
+        if not has_capability(actor, "staff.pages"):
             return None
         return region_scope_q(actor, "region__path")
 

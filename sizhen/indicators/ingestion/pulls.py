@@ -22,10 +22,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sizhen.core.access import has_role
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.jobs import enqueue
 from sizhen.core.models import Job
+from sizhen.core.permissions import has_capability
 from sizhen.indicators.ingestion.choices import LoadChannel, LoadStatus, PullKind
 from sizhen.indicators.ingestion.fetching import (
     HTTP_SCHEMES,
@@ -39,7 +39,7 @@ from sizhen.indicators.ingestion.fetching import (
     max_watermark,
 )
 from sizhen.indicators.ingestion.loads import submit_records
-from sizhen.indicators.ingestion.models import DATA_ADMINS, PullSource
+from sizhen.indicators.ingestion.models import PullSource
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def configuration_problems(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _require_admin(actor: Any) -> None:
-    if not has_role(actor, *DATA_ADMINS):
+    if not has_capability(actor, "data.admin"):
         raise ValidationError("只有营商办或系统管理员可以维护数据对接")
 
 

@@ -1,25 +1,29 @@
 """Reads for data loads (数据接入): dataset freshness, scoped batches and quarantined rows.
 
 Freshness is computed from the load batches in the app database; no page opens the analytical
-store (only the worker writes it)."""
+store (only the worker writes it; the worker's alert scan reads it through
+``list_open_late_records``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, VIEW, role_of
-from sizhen.core.roles import Role
+from sizhen.core.access import CHANGE, VIEW
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
+from sizhen.indicators.ingestion.engine import store
+from sizhen.indicators.ingestion.engine.compile import compile_open_late
 from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, DEFINITIONS_BY_INDICATOR
 from sizhen.indicators.ingestion.models import (
-    DATA_ADMINS,
     Dataset,
     LoadBatch,
     QuarantineRow,
@@ -27,12 +31,7 @@ from sizhen.indicators.ingestion.models import (
 )
 from sizhen.organisations.models import Region
 
-#: People who send data in: the coordinating office, administrators and the departments.
-UPLOADER_ROLES = frozenset(
-    {Role.COORDINATOR, Role.SYSADMIN, Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT}
-)
-#: People who may push records through the API with their session (tokens need a scope).
-API_PUSH_ROLES = DATA_ADMINS
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -194,17 +193,7 @@ def list_quarantine(actor: Any, dataset: Dataset, *, status: str = QuarantineSta
     )
 
 
-def may_upload(actor: Any) -> bool:
-    return role_of(actor) in UPLOADER_ROLES
-
-
-def may_manage_datasets(actor: Any) -> bool:
-    return role_of(actor) in DATA_ADMINS
-
-
 __all__ = [
-    "API_PUSH_ROLES",
-    "UPLOADER_ROLES",
     "Freshness",
     "SourceFreshness",
     "get_dataset_freshness",
@@ -212,9 +201,47 @@ __all__ = [
     "list_quarantine",
     "list_source_freshness",
     "list_visible_datasets",
-    "may_manage_datasets",
-    "may_upload",
 ]
+
+
+@dataclass(frozen=True)
+class OpenLateRecord:
+    """A record still open beyond its time limit (e.g. an overdue case, 办件超期): the asked
+    fields and by how much (in the definition's duration unit) it exceeds the limit."""
+
+    fields: dict[str, Any]
+    overdue: int
+
+
+def list_open_late_records(
+    indicator_code: str, as_of: dt.date, *, fields: Sequence[str]
+) -> list[OpenLateRecord] | None:
+    """The records that the indicator's definition will judge late and that were still open at
+    the end of ``as_of`` (``engine.compile.compile_open_late``: the statuses and the duration
+    rule are the definition's). For the worker only: it opens the analytical store (never
+    creating it). None when the store cannot answer now: no store, no records of the dataset,
+    a calendar that does not reach ``as_of``, or the store busy."""
+    definition = DEFINITIONS_BY_INDICATOR[indicator_code]
+    if not store.store_path().exists():
+        return None
+    try:
+        with store.open_store() as con:
+            if not store.has_table(con, f"records_{definition['dataset']}"):
+                return None
+            covered = con.execute(
+                "SELECT count(*) FROM dim_calendar WHERE date = ?", [as_of]
+            ).fetchall()
+            if not covered or not covered[0][0]:
+                return None
+            backend = ibis.duckdb.from_connection(con)
+            table = compile_open_late(backend, definition, as_of=as_of)
+            rows = table.select(*fields, "overdue").to_pyarrow().to_pylist()
+    except store.StoreBusy:
+        logger.warning("analytical store busy; open late records of %s not read", indicator_code)
+        return None
+    return [
+        OpenLateRecord({name: row[name] for name in fields}, int(row["overdue"])) for row in rows
+    ]
 
 
 def list_indicator_codes_for_dataset(dataset_code: str) -> list[str]:

@@ -9,17 +9,16 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import SourceKind, Weighting
 from sizhen.indicators.catalogue.models import EvaluationCycle, Goalpost, Indicator
 from sizhen.indicators.scoring.formulas import (
-    MONTHS,
     _affected,
     _round,
     _starts_within,
     competition_ranks,
     dtf_score,
     entropy_weights,
-    period_start,
     weighted_mean,
 )
 from sizhen.organisations.models import Region
@@ -246,7 +245,7 @@ def _child_score(
 ) -> float | None:
     series = result.series[child.pk]
     if MONTHS[child.frequency] >= MONTHS[parent.frequency]:
-        return series.get((region_id, period_start(start, child.frequency)))
+        return series.get((region_id, Period.containing(start, child.frequency).start))
     # A finer child (monthly under a quarterly parent) counts with the mean of its periods.
     found = [
         series[(region_id, day)]

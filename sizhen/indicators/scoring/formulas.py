@@ -10,10 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Direction
-
-MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
 
 # Stands in for a zero score in the entropy method so that ln(p) stays finite; far below the
 # 0.01-point resolution anyone reads a score at.
@@ -88,15 +86,6 @@ def competition_ranks(scores: Mapping[int, float]) -> dict[int, int]:
 # Periods
 
 
-def period_start(day: dt.date, frequency: str) -> dt.date:
-    months = MONTHS[frequency]
-    return dt.date(day.year, (day.month - 1) // months * months + 1, 1)
-
-
-def _is_start(day: dt.date, frequency: str) -> bool:
-    return day.day == 1 and (day.month - 1) % MONTHS[frequency] == 0
-
-
 def _starts_within(start: dt.date, outer: str, inner: str) -> list[dt.date]:
     """Starts of the ``inner`` periods inside the ``outer`` period beginning at ``start``."""
     step = MONTHS[inner]
@@ -108,5 +97,5 @@ def _starts_within(start: dt.date, outer: str, inner: str) -> list[dt.date]:
 def _affected(day: dt.date, child: str, parent: str) -> list[dt.date]:
     """Parent periods whose span overlaps the child period starting at ``day``."""
     if MONTHS[child] <= MONTHS[parent]:
-        return [period_start(day, parent)]
+        return [Period.containing(day, parent).start]
     return _starts_within(day, child, parent)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import EvaluationCycle, IndicatorValue
 from sizhen.indicators.scoring.evaluation import (
@@ -32,7 +33,7 @@ from sizhen.indicators.scoring.evaluation import (
     _Tree,
     _year_bounds,
 )
-from sizhen.indicators.scoring.formulas import _affected, _is_start
+from sizhen.indicators.scoring.formulas import _affected
 
 # ---------------------------------------------------------------------------------------------
 # Scoring stored values
@@ -210,7 +211,7 @@ def _scope(tree: _Tree, days: set[dt.date]) -> dict[int, set[dt.date]]:
     scope: dict[int, set[dt.date]] = {}
     for pk in reversed(tree.order):
         node = tree.nodes[pk]
-        own = {d for d in days if _is_start(d, node.frequency)}
+        own = {d for d in days if Period.containing(d, node.frequency).start == d}
         for child_pk in node.children:
             child = tree.nodes[child_pk]
             for day in changed[child_pk]:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import EvaluationCycle, IndicatorValue
 from sizhen.indicators.scoring.evaluation import (
@@ -20,7 +21,6 @@ from sizhen.indicators.scoring.evaluation import (
     _sibling_ranks,
     _year_bounds,
 )
-from sizhen.indicators.scoring.formulas import period_start
 from sizhen.organisations.models import Region
 
 # ---------------------------------------------------------------------------------------------
@@ -64,14 +64,14 @@ def simulate(
     changed: LeafValues = defaultdict(dict, {k: dict(v) for k, v in values.items()})
     for code, number in what_if.items():
         node = nodes[code]
-        day = period_start(period, node.frequency)
+        day = Period.containing(period, node.frequency).start
         changed[(node.pk, node.kinds[0])][(region.pk, day)] = float(number)
     simulated = _evaluate(tree, cycles, regions, changed)
 
     indicators: dict[str, dict[str, Any]] = {}
     for pk in tree.order:
         node = tree.nodes[pk]
-        day = period_start(period, node.frequency)
+        day = Period.containing(period, node.frequency).start
         entry: dict[str, Any] = {"period": day}
         for label, evaluation in (("baseline_", baseline), ("", simulated)):
             scores = {r: s for (r, d), s in evaluation.series[pk].items() if d == day}

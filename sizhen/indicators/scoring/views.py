@@ -4,40 +4,29 @@ and ranks beside the current ones. Reads only; nothing is stored."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from sizhen.core.access import get_visible_or_404, require_role
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.access import get_visible_or_404
+from sizhen.core.periods import Period
+from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.scoring.simulation import simulate
 from sizhen.organisations.models import Region
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def _period(text: str) -> dt.date | None:
-    match = _MONTH.match(text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return None
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
-
 
 @login_required
 def simulation(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="仿真评价")
+    require_capability(request.user, "staff.pages", target="仿真评价")
     regions = list(Region.objects.visible_to(request.user).filter(parent__isnull=False))
     latest = (
         IndicatorValue.objects.filter(source_kind=SourceKind.RECORDS).order_by("-period").first()
     )
-    default_period = (
-        latest.period.strftime("%Y-%m") if latest else dt.date.today().strftime("%Y-%m")
-    )
+    default_period = Period.containing(latest.period if latest else dt.date.today()).label
     errors: list[str] = []
     context: dict[str, Any] = {
         "title": "仿真评价",
@@ -48,8 +37,10 @@ def simulation(request: HttpRequest) -> HttpResponse:
     region = None
     if context["region_code"]:
         region = get_visible_or_404(Region, request.user, code=context["region_code"])
-    period = _period(context["period_text"])
-    if period is None:
+    period = None
+    try:
+        period = Period.parse(context["period_text"], "month").start
+    except ValueError:
         errors.append("期间格式应为 YYYY-MM，如 2026-03")
     leaves = list(
         Indicator.objects.filter(is_active=True, children__isnull=True)

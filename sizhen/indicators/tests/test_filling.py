@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from sizhen.core.models import AuditEvent, Notification, TransitionHistory
+from sizhen.core.periods import Period
 from sizhen.core.workflow import TransitionConflict, TransitionNotAllowed
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling import imports, periods, rounds, selectors, services
@@ -607,11 +608,12 @@ def test_aggregate_template_has_the_four_columns(personas):
 
 
 def test_periods():
-    assert periods.parse_period("2025-10") == OCT
-    assert periods.parse_period("2025年3月") == dt.date(2025, 3, 1)
-    assert periods.previous_period(dt.date(2025, 1, 1), "month") == dt.date(2024, 12, 1)
-    assert periods.previous_period(dt.date(2025, 1, 1), "quarter") == dt.date(2024, 10, 1)
-    assert periods.previous_period(dt.date(2025, 1, 1), "year") == dt.date(2024, 1, 1)
-    assert periods.period_label(dt.date(2025, 7, 1), "quarter") == "2025年第3季度"
-    with pytest.raises(ValueError, match="期间应写为 YYYY-MM"):
-        periods.parse_period("2025-13")
+    assert Period.parse("2025-10", "month", loose=True).start == OCT
+    assert Period.parse("2025年3月", "month", loose=True).start == dt.date(2025, 3, 1)
+    assert Period(dt.date(2025, 1, 1), "month").shift(-1).start == dt.date(2024, 12, 1)
+    assert Period(dt.date(2025, 1, 1), "quarter").shift(-1).start == dt.date(2024, 10, 1)
+    assert Period(dt.date(2025, 1, 1), "year").shift(-1).start == dt.date(2024, 1, 1)
+    assert Period(dt.date(2025, 7, 1), "quarter").label_zh == "2025年第3季度"
+    with pytest.raises(ValueError, match="格式不正确"):
+        Period.parse("2025-13", "month", loose=True)
+    assert periods.PERIOD_FORMAT.startswith("期间应写为 YYYY-MM")

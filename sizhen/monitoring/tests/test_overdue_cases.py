@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from sizhen.core.models import TransitionHistory
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.engine.schemas import GOV_SERVICE_CASES
-from sizhen.monitoring.cases import period_end
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
 from sizhen.monitoring.services import create_alert_rule
@@ -90,8 +90,8 @@ def on_time_rate(city: dict[str, Any], tmp_path: Path, settings: Any) -> Indicat
 
 
 def test_period_end_is_the_last_day_of_the_previous_month() -> None:
-    assert period_end(dt.date(2026, 11, 10)) == dt.date(2026, 10, 31)
-    assert period_end(dt.date(2026, 3, 1)) == dt.date(2026, 2, 28)
+    assert Period.containing(dt.date(2026, 11, 10)).shift(-1).end == dt.date(2026, 10, 31)
+    assert Period.containing(dt.date(2026, 3, 1)).shift(-1).end == dt.date(2026, 2, 28)
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 
 from sizhen.core.models import AuditEvent, Notification, TransitionHistory
+from sizhen.core.periods import Period
 from sizhen.core.tests.files import csv_file, xlsx_file
 from sizhen.work_tasks import services
 from sizhen.work_tasks.jobs import send_deadline_reminders
@@ -114,7 +115,9 @@ def test_statistics_by_department_district_and_source(personas: Any, portfolio: 
 
 
 def test_monthly_report_docx_reads_back(personas: Any, portfolio: Any) -> None:
-    content = build_monthly_report(personas["coordinator"], 2025, 10, today=D(2025, 10, 20))
+    content = build_monthly_report(
+        personas["coordinator"], Period(D(2025, 10, 1)), today=D(2025, 10, 20)
+    )
     document = Document(io.BytesIO(content))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "工作任务督办月报（2025年10月）" in text

@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from sizhen.core.periods import Period
 from sizhen.enterprise_requests import report
 from sizhen.indicators.filling.services import FillingError
 
@@ -23,8 +25,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            month = report.parse_month(options["month"]) if options["month"] else None
-            month = month or report.previous_month()
+            if options["month"]:
+                try:
+                    month = Period.parse(options["month"], "month").start
+                except ValueError:
+                    raise CommandError(report.MONTH_FORMAT) from None
+            else:
+                month = Period.containing(timezone.localdate()).shift(-1).start
             actor = None
             if options["username"]:
                 from django.contrib.auth import get_user_model

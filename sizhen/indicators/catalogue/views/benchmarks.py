@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.indicators.catalogue import imports, services
 from sizhen.indicators.catalogue.forms import (
@@ -32,10 +32,7 @@ from sizhen.indicators.catalogue.models import (
     Indicator,
 )
 from sizhen.indicators.catalogue.views.indicators import (
-    can_edit_catalogue,
     form_page,
-    require_editor,
-    require_page,
 )
 
 #: Row errors shown on the import page; the downloadable report has up to this many.
@@ -65,7 +62,7 @@ def _benchmark_edit_url(b: Benchmark) -> str:
 class BenchmarkListView(ScopedListView):
     model = Benchmark
     title = "标杆值"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = BenchmarkFilter
     default_sort = "indicator__sort_order"
     export_name = "标杆值"
@@ -92,7 +89,7 @@ class BenchmarkListView(ScopedListView):
         return super().base_queryset(action).select_related("indicator")
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if can_edit_catalogue(request.user) and request.GET.get("export") != "xlsx":
+        if has_capability(request.user, "catalogue.edit") and request.GET.get("export") != "xlsx":
             self.columns = (  # type: ignore[misc,assignment]
                 *self.base_columns,
                 ListColumn("pk", "操作", render=lambda b: "编辑", link=_benchmark_edit_url),
@@ -100,7 +97,7 @@ class BenchmarkListView(ScopedListView):
         return super().get(request, *args, **kwargs)
 
     def page_actions(self) -> list[PageAction]:
-        if not can_edit_catalogue(self.request.user):
+        if not has_capability(self.request.user, "catalogue.edit"):
             return []
         return [
             PageAction("新增", reverse("indicators:benchmark_new"), "primary"),
@@ -116,8 +113,8 @@ def _indicator_choices(actor: Any) -> QuerySet[Indicator]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def benchmark_new(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "新增标杆值")
-    require_editor(request.user, "新增标杆值")
+    require_capability(request.user, "staff.pages", target="新增标杆值")
+    require_capability(request.user, "catalogue.edit", action=CHANGE, target="新增标杆值")
     initial = {}
     if request.GET.get("indicator"):
         found = _indicator_choices(request.user).filter(code=request.GET["indicator"]).first()
@@ -144,7 +141,7 @@ def benchmark_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_page(request.user, "编辑标杆值")
+    require_capability(request.user, "staff.pages", target="编辑标杆值")
     benchmark = get_visible_or_404(
         Benchmark.objects.select_related("indicator"), request.user, CHANGE, pk=pk
     )
@@ -175,7 +172,7 @@ def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def benchmark_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_page(request.user, "删除标杆值")
+    require_capability(request.user, "staff.pages", target="删除标杆值")
     benchmark = get_visible_or_404(
         Benchmark.objects.select_related("indicator"), request.user, CHANGE, pk=pk
     )
@@ -187,8 +184,8 @@ def benchmark_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def benchmark_import(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "标杆值导入")
-    require_editor(request.user, "标杆值导入")
+    require_capability(request.user, "staff.pages", target="标杆值导入")
+    require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     form = BenchmarkImportForm(request.POST or None, request.FILES or None)
     report = None
     status = 200
@@ -226,15 +223,15 @@ def benchmark_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def benchmark_template(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "标杆值导入")
-    require_editor(request.user, "标杆值导入")
+    require_capability(request.user, "staff.pages", target="标杆值导入")
+    require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     return xlsx_response(imports.benchmark_template(), "标杆值导入模板")
 
 
 @login_required
 def benchmark_import_report(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "标杆值导入")
-    require_editor(request.user, "标杆值导入")
+    require_capability(request.user, "staff.pages", target="标杆值导入")
+    require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     errors = request.session.get(_IMPORT_ERRORS_KEY) or []
     if not errors:
         raise Http404("没有可下载的错误报告，请重新导入文件")

@@ -18,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role, role_of
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.audit import record_event
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.indicators.catalogue import defaults, imports, selectors, services
 from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind
@@ -31,7 +31,6 @@ from sizhen.indicators.catalogue.forms import (
     apply_service_errors,
 )
 from sizhen.indicators.catalogue.models import (
-    CATALOGUE_EDITORS,
     Benchmark,
     EvaluationCycle,
     Indicator,
@@ -58,19 +57,6 @@ def number(value: float | None, places: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def require_page(actor: Any, target: str) -> None:
-    require_role(actor, *STAFF_ROLES, target=target)
-
-
-def can_edit_catalogue(actor: Any) -> bool:
-    return role_of(actor) is not None and Indicator.scope_q(actor, CHANGE) is not None
-
-
-def require_editor(actor: Any, target: str) -> None:
-    if not can_edit_catalogue(actor):
-        require_role(actor, *CATALOGUE_EDITORS, action=CHANGE, target=target)
-
-
 def _detail_url(indicator: Indicator) -> str:
     return reverse("indicators:indicator_detail", args=[indicator.code])
 
@@ -80,7 +66,7 @@ def _detail_url(indicator: Indicator) -> str:
 
 @login_required
 def catalogue_page(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "指标体系")
+    require_capability(request.user, "staff.pages", target="指标体系")
     if request.GET.get("export") == "xlsx":
         content, count = selectors.catalogue_workbook(request.user)
         record_event(
@@ -111,7 +97,6 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
             "cycle": cycle,
             "first_level": sum(1 for r in tree if r.indicator.level == 1),
             "leaves": sum(1 for r in tree if r.is_leaf),
-            "can_edit": can_edit_catalogue(request.user),
         },
     )
 
@@ -119,8 +104,8 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def catalogue_load(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "指标体系")
-    require_editor(request.user, "加载默认指标目录")
+    require_capability(request.user, "staff.pages", target="指标体系")
+    require_capability(request.user, "catalogue.edit", action=CHANGE, target="加载默认指标目录")
     try:
         report = imports.load_default_catalogue(actor=request.user)
     except defaults.CatalogueError as exc:
@@ -255,11 +240,10 @@ def _value_table(
 
 @login_required
 def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
-    require_page(request.user, "指标体系")
+    require_capability(request.user, "staff.pages", target="指标体系")
     indicator = get_visible_or_404(
         Indicator.objects.select_related("parent", "lead_department"), request.user, code=code
     )
-    can_edit = can_edit_catalogue(request.user)
     children = list(Indicator.objects.visible_to(request.user).filter(parent=indicator))
     goalposts = {g.cycle_id: g for g in indicator.goalposts.all()}
     cycles = [
@@ -290,7 +274,6 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
             "regions": regions,
             "cities": cities,
             "value_rows": value_rows,
-            "can_edit": can_edit,
         },
     )
 
@@ -304,7 +287,7 @@ def form_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
-    require_page(request.user, "编辑指标")
+    require_capability(request.user, "staff.pages", target="编辑指标")
     indicator = get_visible_or_404(Indicator, request.user, CHANGE, code=code)
     form = IndicatorForm(request.POST or None, instance=indicator)
     if request.method == "POST" and form.is_valid():
@@ -336,7 +319,7 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def goalpost_edit(request: HttpRequest, code: str, cycle_code: str) -> HttpResponse:
-    require_page(request.user, "编辑目标值")
+    require_capability(request.user, "staff.pages", target="编辑目标值")
     indicator = get_visible_or_404(Indicator, request.user, CHANGE, code=code)
     cycle = get_visible_or_404(EvaluationCycle, request.user, CHANGE, code=cycle_code)
     if indicator.children.exists():
@@ -384,11 +367,11 @@ def goalpost_edit(request: HttpRequest, code: str, cycle_code: str) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    require_page(request.user, "评价周期")
-    can_edit = can_edit_catalogue(request.user)
+    require_capability(request.user, "staff.pages", target="评价周期")
+    can_edit = has_capability(request.user, "catalogue.edit")
     form = CycleForm(request.POST or None)
     if request.method == "POST":
-        require_editor(request.user, "新增评价周期")
+        require_capability(request.user, "catalogue.edit", action=CHANGE, target="新增评价周期")
         if form.is_valid():
             try:
                 cycle = services.create_cycle(actor=request.user, **form.cleaned_data)
@@ -404,7 +387,6 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
             "title": "评价周期",
             "cycles": EvaluationCycle.objects.visible_to(request.user),
             "form": form if can_edit else None,
-            "can_edit": can_edit,
         },
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -413,7 +395,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def cycle_set_current(request: HttpRequest, code: str) -> HttpResponse:
-    require_page(request.user, "评价周期")
+    require_capability(request.user, "staff.pages", target="评价周期")
     cycle = get_visible_or_404(EvaluationCycle, request.user, CHANGE, code=code)
     services.set_current_cycle(cycle, actor=request.user)
     messages.success(request, f"当前评价周期已设为{cycle.name}")

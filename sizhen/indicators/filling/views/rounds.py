@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, require_role, role_of
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES, Role
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.indicators.filling import choices, imports, rounds, services
 from sizhen.indicators.filling.choices import FillingStatus
@@ -27,7 +27,6 @@ from sizhen.indicators.filling.models import FillingRound, FillingRule, FillingT
 from sizhen.indicators.filling.views.tasks import TASK_COLUMNS
 
 ERRORS_ON_PAGE = 200
-RULE_EDITORS = frozenset({Role.COORDINATOR, Role.LEAD_DEPARTMENT})
 
 
 # --- rounds --------------------------------------------------------------------------------
@@ -41,7 +40,7 @@ def _round_progress(r: Any) -> str:
 class FillingRoundListView(ScopedListView):
     model = FillingRound
     title = "填报轮次"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     default_sort = "-period"
     export_name = "填报轮次"
     search_fields = ("title",)
@@ -91,7 +90,7 @@ class FillingRoundListView(ScopedListView):
 
     def page_actions(self) -> list[PageAction]:
         actions = [PageAction("填报任务", reverse("indicator_filling:task_list"))]
-        if role_of(self.request.user) in rounds.ROUND_OPENERS:
+        if has_capability(self.request.user, "filling.open_round"):
             actions.insert(
                 0, PageAction("下发填报", reverse("indicator_filling:round_new"), "primary")
             )
@@ -101,7 +100,7 @@ class FillingRoundListView(ScopedListView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def round_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *rounds.ROUND_OPENERS, target="下发填报")
+    require_capability(request.user, "filling.open_round", target="下发填报")
     form = RoundForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -138,7 +137,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="填报轮次")
+    require_capability(request.user, "staff.pages", target="填报轮次")
     filling_round = get_visible_or_404(FillingRound, request.user, VIEW, pk=pk)
     tasks = (
         FillingTask.objects.visible_to(request.user)
@@ -165,7 +164,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def rule_list(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="填报校验规则")
+    require_capability(request.user, "staff.pages", target="填报校验规则")
     rules = FillingRule.objects.visible_to(request.user).select_related("indicator")
     changeable = set(
         FillingRule.objects.visible_to(request.user, CHANGE).values_list("pk", flat=True)
@@ -176,7 +175,6 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         {
             "title": "填报校验规则",
             "rules": [(rule, rule.pk in changeable) for rule in rules],
-            "can_add": role_of(request.user) in RULE_EDITORS,
         },
     )
 
@@ -184,7 +182,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *RULE_EDITORS, target="新增校验规则")
+    require_capability(request.user, "filling.rule_edit", target="新增校验规则")
     form = RuleForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,7 +228,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def aggregate_import(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *imports.AGGREGATE_IMPORTERS, target="汇总数据导入")
+    require_capability(request.user, "filling.aggregate_import", target="汇总数据导入")
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
     checked = False
@@ -262,5 +260,5 @@ def aggregate_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def aggregate_template(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *imports.AGGREGATE_IMPORTERS, target="汇总数据导入模板")
+    require_capability(request.user, "filling.aggregate_import", target="汇总数据导入模板")
     return xlsx_response(imports.aggregate_template(), "汇总数据导入模板")

@@ -19,17 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, has_role, require_role, role_of
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.errors import ServiceError
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
-from sizhen.core.roles import STAFF_ROLES
-from sizhen.core.workflow import TransitionConflict, WorkflowError, history_of
-from sizhen.indicators.filling import choices, imports, periods, services
+from sizhen.core.periods import Period
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
+from sizhen.core.workflow import history_of
+from sizhen.indicators.filling import choices, services
 from sizhen.indicators.filling.choices import FillingStatus
 from sizhen.indicators.filling.forms import FillForm, ReviewForm
 from sizhen.indicators.filling.models import FillingRule, FillingTask
 from sizhen.indicators.filling.rules import reference_value
 from sizhen.indicators.filling.workflow import can_fill, can_review
-from sizhen.indicators.ingestion.models import DATA_ADMINS
 from sizhen.organisations.filters import RegionChoiceFilter
 
 
@@ -99,7 +100,7 @@ TASK_COLUMNS = (
         "period",
         "期间",
         sort="period",
-        render=lambda t: periods.period_label(t.period, t.indicator.frequency),
+        render=lambda t: Period.containing(t.period, t.indicator.frequency).label_zh,
     ),
     ListColumn("deadline", "截止日期", sort="deadline", render=lambda t: t.deadline.isoformat()),
     ListColumn("status", "状态", sort="status"),
@@ -114,7 +115,7 @@ TASK_COLUMNS = (
 class FillingTaskListView(ScopedListView):
     model = FillingTask
     title = "定期填报"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = FillingTaskFilter
     default_sort = "deadline"
     export_name = "填报任务"
@@ -130,11 +131,11 @@ class FillingTaskListView(ScopedListView):
         actions = [PageAction("逾期未报", reverse("indicator_filling:overdue"))]
         actions.append(PageAction("填报轮次", reverse("indicator_filling:round_list")))
         actions.append(PageAction("校验规则", reverse("indicator_filling:rule_list")))
-        if role_of(user) in imports.AGGREGATE_IMPORTERS:
+        if has_capability(user, "filling.aggregate_import"):
             actions.append(
                 PageAction("汇总数据导入", reverse("indicator_filling:aggregate_import"))
             )
-        if has_role(user, *DATA_ADMINS):
+        if has_capability(user, "data.admin"):
             actions.append(PageAction("数据对接", reverse("indicator_filling:pull_list")))
         return actions
 
@@ -181,7 +182,7 @@ def _task_page(
         )
     if reviewable and review_form is None:
         review_form = ReviewForm()
-    last_period = periods.previous_period(task.period, task.indicator.frequency)
+    last_period = Period.containing(task.period, task.indicator.frequency).shift(-1)
     rules = FillingRule.objects.filter(indicator=task.indicator, is_active=True)
     return render(
         request,
@@ -194,7 +195,7 @@ def _task_page(
                 ("计量单位", task.indicator.unit),
                 ("区划", f"{task.region.name}（{task.region.code}）"),
                 ("填报部门", task.department.name if task.department else "县市区/园区"),
-                ("期间", periods.period_label(task.period, task.indicator.frequency)),
+                ("期间", Period.containing(task.period, task.indicator.frequency).label_zh),
                 ("截止日期", task.deadline.isoformat()),
                 ("状态", task.get_status_display()),
                 ("数值", _number(task.value)),
@@ -207,8 +208,8 @@ def _task_page(
                 ("审核时间", _local(task.approved_at)),
             ],
             "overdue": _overdue_text(task),
-            "last_value": reference_value(task.indicator, task.region, last_period),
-            "last_label": periods.period_label(last_period, task.indicator.frequency),
+            "last_value": reference_value(task.indicator, task.region, last_period.start),
+            "last_label": last_period.label_zh,
             "rules": rules,
             "fill_form": fill_form if fillable else None,
             "review_form": review_form if reviewable else None,
@@ -230,7 +231,7 @@ def _task_queryset() -> QuerySet[FillingTask]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="定期填报")
+    require_capability(request.user, "staff.pages", target="定期填报")
     if request.method == "GET":
         task = get_visible_or_404(_task_queryset(), request.user, VIEW, pk=pk)
         return _task_page(request, task)
@@ -259,21 +260,16 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
     except services.FillingValidationFailed as problems:
         return _task_page(request, task, fill_form=form, problems=problems, status=400)
-    except (services.FillingError, WorkflowError) as exc:
-        status = 409 if _conflict(exc) else 400
-        return _task_page(request, task, fill_form=form, error=str(exc), status=status)
+    except ServiceError as exc:
+        return _task_page(request, task, fill_form=form, error=exc.message, status=exc.status_code)
     messages.success(request, "已提交，等待审核" if submitting else "已暂存")
     return redirect(_task_url(task))
-
-
-def _conflict(exc: Exception) -> bool:
-    return isinstance(exc, TransitionConflict)
 
 
 @login_required
 @require_POST
 def task_review(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="填报审核")
+    require_capability(request.user, "staff.pages", target="填报审核")
     task = get_visible_or_404(_task_queryset(), request.user, CHANGE, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -293,7 +289,8 @@ def task_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             form.add_error(None, "请选择审核通过或退回")
             return _task_page(request, task, review_form=form, status=400)
-    except WorkflowError as exc:
-        status = 409 if _conflict(exc) else 400
-        return _task_page(request, task, review_form=form, error=str(exc), status=status)
+    except ServiceError as exc:
+        return _task_page(
+            request, task, review_form=form, error=exc.message, status=exc.status_code
+        )
     return redirect(_task_url(task))

@@ -118,6 +118,39 @@ def group_key(definition: Definition) -> tuple[str, str, str, str]:
     )
 
 
+def _derive(
+    backend: Any,
+    records: ir.Table,
+    derives: dict[str, list[str]],
+    *,
+    until: dt.date | None = None,
+) -> ir.Table:
+    """Add the derived durations; with ``until``, each is measured up to that date instead of
+    its end field (how long an unfinished row has been running)."""
+    for name, derivation in derives.items():
+        if derivation[0] not in DERIVATIONS:
+            raise DefinitionError(f"unknown derivation {derivation[0]}")
+        kind, start, end = derivation
+        end_date = records[end].date() if until is None else ibis.literal(until, type="date")
+        if kind == "days":
+            # Calendar days between the two dates, as courts and procurement rules count them
+            # (the day of filing not counted): a plain date difference, no calendar join.
+            records = records.mutate(**{name: end_date.delta(records[start].date(), unit="day")})
+            continue
+        calendar = backend.table("dim_calendar")
+        c_start = calendar.select(_s_date=calendar.date, _s_index=calendar.workday_index)
+        c_end = calendar.select(_e_date=calendar.date, _e_index=calendar.workday_index)
+        records = records.left_join(c_start, records[start].date() == c_start._s_date)
+        if until is None:
+            records = records.left_join(c_end, records[end].date() == c_end._e_date)
+        else:
+            records = records.cross_join(c_end.filter(c_end._e_date == end_date))
+        records = records.mutate(**{name: records._e_index - records._s_index}).drop(
+            "_s_date", "_s_index", "_e_date", "_e_index"
+        )
+    return records
+
+
 def compile_group(
     backend: Any,
     definitions: list[Definition],
@@ -143,25 +176,7 @@ def compile_group(
             if name in derives and derives[name] != derivation:
                 raise DefinitionError(f"derived field {name} defined two ways")
             derives[name] = derivation
-    for name, derivation in derives.items():
-        if derivation[0] not in DERIVATIONS:
-            raise DefinitionError(f"unknown derivation {derivation[0]}")
-        kind, start, end = derivation
-        if kind == "days":
-            # Calendar days between the two dates, as courts and procurement rules count them
-            # (the day of filing not counted): a plain date difference, no calendar join.
-            records = records.mutate(
-                **{name: records[end].date().delta(records[start].date(), unit="day")}
-            )
-            continue
-        calendar = backend.table("dim_calendar")
-        c_start = calendar.select(_s_date=calendar.date, _s_index=calendar.workday_index)
-        c_end = calendar.select(_e_date=calendar.date, _e_index=calendar.workday_index)
-        records = records.left_join(c_start, records[start].date() == c_start._s_date)
-        records = records.left_join(c_end, records[end].date() == c_end._e_date)
-        records = records.mutate(**{name: records._e_index - records._s_index}).drop(
-            "_s_date", "_s_index", "_e_date", "_e_index"
-        )
+    records = _derive(backend, records, derives)
 
     clause_sets = [{_clause_key(c): c for c in d.get("filter") or []} for d in definitions]
     common_keys = set.intersection(*(set(s) for s in clause_sets)) if clause_sets else set()
@@ -264,3 +279,36 @@ def compile_group(
         columns[f"d{i}"] = d
         columns[f"o{i}"] = grouped[f"o{i}"]
     return grouped.select("region", "period", **columns)
+
+
+def compile_open_late(backend: Any, definition: Definition, *, as_of: dt.date) -> ir.Table:
+    """The records a timeliness definition will judge late that are still open at the end of
+    ``as_of`` (today's overdue open cases are next month's late completions).
+
+    Open at ``as_of``: started (the start field of the derived duration) by then, and either
+    in progress (the definition's ``open`` filter) and not finished by then, or counted by the
+    definition (its ``filter``) but finished only after ``as_of``. Late: the duration measured up
+    to ``as_of`` fails the on-time condition, the ratio's numerator ``[duration, "<=", limit]``.
+    Columns: the record's own, the duration, and ``overdue`` (duration minus limit, > 0)."""
+    derives = definition.get("derive") or {}
+    measure = definition["measure"]
+    on_time = (measure.get("numerator") or {}).get("filter") or []
+    if (
+        "open" not in definition
+        or measure["kind"] != "ratio"
+        or len(on_time) != 1
+        or on_time[0][0] not in derives
+        or on_time[0][1] != "<="
+    ):
+        raise DefinitionError(f"{definition['indicator']} is not a timeliness definition")
+    duration, _, limit = on_time[0]
+    start = derives[duration][1]
+    records = backend.table(f"records_{definition['dataset']}")
+    finished = records[definition["period_field"]].date()
+    counted_later = _and(_all(records, definition.get("filter")), finished > as_of)
+    in_progress = _and(_all(records, definition["open"]), finished.isnull() | (finished > as_of))
+    records = records.filter((records[start].date() <= as_of) & (counted_later | in_progress))
+    records = _derive(backend, records, {duration: derives[duration]}, until=as_of)
+    records = records.mutate(overdue=records[duration] - _value(records, limit))
+    # A missing duration or limit compares as unknown and is not judged, as in the indicator.
+    return records.filter(records.overdue > 0)

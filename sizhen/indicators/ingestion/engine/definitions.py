@@ -8,6 +8,11 @@ Filters: [field, op, value] with op in == != in not_in < <= > >= is_null not_nul
 number of working days in (start, end] through the calendar table; {"name": ["days", start, end]}
 the calendar days between the two dates. A ``scale`` on any measure multiplies its value
 (e.g. 1/365 for years from days, 1e-8 for 亿元 from 元).
+
+A timeliness definition (a ratio whose numerator is ``[duration, "<=", limit]``) may name the
+rows still in progress with ``open``: they enter the definition once finished, so the rows open
+at a date beyond their limit are its future late ones (``compile.compile_open_late``; the
+overdue-case alerts of monitoring read them).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ Definition = dict[str, Any]
 ONLINE_CHANNELS = ["网上", "移动端"]
 
 GOV_COMPLETED = [["status", "==", "办结"], ["completed_at", "not_null", None]]
+#: Cases being handled (受理). Cases waiting for the applicant's corrections (补正) have their
+#: clock stopped; refused (不予受理) or void (作废) cases never finish.
+GOV_IN_PROGRESS: list[list[Any]] = [["status", "==", "受理"]]
 HANDLING_DAYS = {"handling_days": ["workdays", "accepted_at", "completed_at"]}
 
 DEFINITIONS: list[Definition] = [
@@ -39,6 +47,7 @@ DEFINITIONS: list[Definition] = [
         "frequency": "month",
         "derive": HANDLING_DAYS,
         "filter": GOV_COMPLETED,
+        "open": GOV_IN_PROGRESS,
         "measure": {
             "kind": "ratio",
             "numerator": {

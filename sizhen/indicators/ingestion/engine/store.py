@@ -105,6 +105,13 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(rows and rows[0][0])
+
+
 def records_table(dataset_code: str) -> str:
     return ident(f"records_{dataset_code}")
 

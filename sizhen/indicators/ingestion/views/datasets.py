@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, require_role
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import Column, template_workbook, xlsx_response
 from sizhen.indicators.ingestion.datasets import create_dataset_version, ensure_builtin_datasets
 from sizhen.indicators.ingestion.engine.schemas import BUILTIN_BY_CODE
@@ -28,7 +28,6 @@ from sizhen.indicators.ingestion.forms import (
     field_rows,
 )
 from sizhen.indicators.ingestion.models import (
-    DATA_ADMINS,
     Dataset,
 )
 from sizhen.indicators.ingestion.selectors import (
@@ -36,8 +35,6 @@ from sizhen.indicators.ingestion.selectors import (
     list_dataset_freshness,
     list_source_freshness,
     list_visible_datasets,
-    may_manage_datasets,
-    may_upload,
 )
 from sizhen.indicators.ingestion.services import create_dataset
 from sizhen.indicators.ingestion.views.loads import NEW_DATASET_ROWS
@@ -63,7 +60,7 @@ def _field_rows_for_display(fields: list[dict[str, Any]]) -> list[dict[str, Any]
 
 @login_required
 def dataset_list(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="数据集")
+    require_capability(request.user, "staff.pages", target="数据集")
     datasets = list(list_visible_datasets(request.user))
     missing_builtin = sorted(set(BUILTIN_BY_CODE) - {d.code for d in datasets})
     return render(
@@ -72,8 +69,6 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         {
             "title": "数据集与数据时效",
             "rows": list_dataset_freshness(datasets),
-            "can_manage": may_manage_datasets(request.user),
-            "can_upload": may_upload(request.user),
             "missing_builtin": missing_builtin,
         },
     )
@@ -82,7 +77,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def dataset_builtin(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *DATA_ADMINS, target="初始化内置数据集")
+    require_capability(request.user, "data.admin", target="初始化内置数据集")
     datasets = ensure_builtin_datasets(actor=request.user)
     messages.success(request, f"内置数据集已就绪（共 {len(datasets)} 个）")
     return redirect("indicator_data:dataset_list")
@@ -90,7 +85,7 @@ def dataset_builtin(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="数据集")
+    require_capability(request.user, "staff.pages", target="数据集")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     versions = list(dataset.versions.order_by("-version").select_related("created_by"))
     wanted = request.GET.get("version", "")
@@ -108,8 +103,6 @@ def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
             "versions": versions,
             "freshness": get_dataset_freshness(dataset),
             "sources": list_source_freshness(dataset, request.user),
-            "can_manage": may_manage_datasets(request.user),
-            "can_upload": may_upload(request.user),
             "api_path": f"/api/v1/datasets/{dataset.code}/records",
         },
     )
@@ -117,7 +110,7 @@ def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def dataset_template(request: HttpRequest, code: str) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="数据集模板")
+    require_capability(request.user, "staff.pages", target="数据集模板")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     fields = dataset.schema().fields
     columns = [
@@ -153,7 +146,7 @@ def _schema_editor(
 @login_required
 @require_http_methods(["GET", "POST"])
 def dataset_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *DATA_ADMINS, target="新建数据集")
+    require_capability(request.user, "data.admin", target="新建数据集")
     form, rows = _schema_editor(
         request,
         DatasetForm(request.POST or None, initial={"region_field": "region_code"}),

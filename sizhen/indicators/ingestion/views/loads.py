@@ -21,11 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from sizhen.core.access import EXPORT, VIEW, get_visible_or_404, require_role
+from sizhen.core.access import EXPORT, VIEW, get_visible_or_404
 from sizhen.core.audit import record_event
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.models import Job
-from sizhen.core.roles import STAFF_ROLES
+from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadMode, LoadStatus, QuarantineStatus
@@ -41,9 +41,7 @@ from sizhen.indicators.ingestion.models import (
     LoadBatch,
 )
 from sizhen.indicators.ingestion.selectors import (
-    UPLOADER_ROLES,
     list_visible_datasets,
-    may_upload,
 )
 
 #: Row errors shown on the batch page; the workbook has every stored one.
@@ -79,7 +77,7 @@ def _batch_link(batch: LoadBatch) -> str:
 class LoadBatchListView(ScopedListView):
     model = LoadBatch
     title = "数据批次"
-    roles = STAFF_ROLES
+    roles = capability_roles("staff.pages")
     filterset_class = LoadBatchFilter
     default_sort = "-created_at"
     export_name = "数据批次"
@@ -115,7 +113,7 @@ class LoadBatchListView(ScopedListView):
 
     def page_actions(self) -> list[PageAction]:
         actions = [PageAction("数据集与时效", reverse("indicator_data:dataset_list"))]
-        if may_upload(self.request.user):
+        if has_capability(self.request.user, "data.upload"):
             actions.insert(
                 0, PageAction("上传数据文件", reverse("indicator_data:upload"), "primary")
             )
@@ -137,7 +135,7 @@ def _stage_upload(upload: UploadedFile, workdir: Path) -> Path:
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *UPLOADER_ROLES, target="上传数据文件")
+    require_capability(request.user, "data.upload", target="上传数据文件")
     datasets = list_visible_datasets(request.user)
     form = UploadForm(
         request.POST or None,
@@ -196,7 +194,7 @@ def _job(batch: LoadBatch) -> Job | None:
 
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="数据批次")
+    require_capability(request.user, "staff.pages", target="数据批次")
     batch = _visible_batch(request, pk)
     labels = _labels(batch.dataset, batch.schema_version)
     errors = [
@@ -215,7 +213,6 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
             "errors_stored": batch.errors.count(),
             "open_quarantine": open_quarantine,
-            "can_correct": may_upload(request.user) and open_quarantine > 0,
             "created_at": _local(batch.created_at),
             "finished_at": _local(batch.finished_at),
         },
@@ -226,7 +223,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The fragment the batch page polls (htmx); a finished batch reloads the page so that
     the report appears."""
-    require_role(request.user, *STAFF_ROLES, target="数据批次")
+    require_capability(request.user, "staff.pages", target="数据批次")
     batch = _visible_batch(request, pk)
     running = batch.status not in FINISHED
     response = render(
@@ -241,7 +238,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def batch_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *STAFF_ROLES, target="数据批次")
+    require_capability(request.user, "staff.pages", target="数据批次")
     batch = _visible_batch(request, pk, EXPORT)
     labels = _labels(batch.dataset, batch.schema_version)
     errors = batch.errors.order_by("row", "id")

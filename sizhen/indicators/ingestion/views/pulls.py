@@ -14,11 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.indicators.ingestion import pulls
 from sizhen.indicators.ingestion.forms import PullSourceForm
-from sizhen.indicators.ingestion.models import DATA_ADMINS, PullSource
+from sizhen.indicators.ingestion.models import PullSource
 from sizhen.indicators.ingestion.views.loads import _local
 
 # --- pull sources --------------------------------------------------------------------------
@@ -27,7 +28,7 @@ from sizhen.indicators.ingestion.views.loads import _local
 class PullSourceListView(ScopedListView):
     model = PullSource
     title = "数据对接"
-    roles = DATA_ADMINS
+    roles = capability_roles("data.admin")
     default_sort = "name"
     search_fields = ("name", "dataset__code", "dataset__name")
     search_placeholder = "名称或数据集"
@@ -86,7 +87,7 @@ def _apply_errors(form: forms.Form, error: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pull_new(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, *DATA_ADMINS, target="新增数据对接")
+    require_capability(request.user, "data.admin", target="新增数据对接")
     form = PullSourceForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:

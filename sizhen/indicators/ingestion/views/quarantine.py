@@ -13,7 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.permissions import require_capability
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
 from sizhen.indicators.ingestion.forms import (
@@ -25,7 +26,6 @@ from sizhen.indicators.ingestion.models import (
     QuarantineRow,
 )
 from sizhen.indicators.ingestion.selectors import (
-    UPLOADER_ROLES,
     list_quarantine,
 )
 from sizhen.indicators.ingestion.services import discard_quarantine_rows
@@ -36,7 +36,7 @@ from sizhen.indicators.ingestion.views.loads import QUARANTINE_PER_PAGE, _labels
 
 @login_required
 def quarantine_list(request: HttpRequest, code: str) -> HttpResponse:
-    require_role(request.user, *UPLOADER_ROLES, target="隔离区")
+    require_capability(request.user, "data.upload", target="隔离区")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     labels = _labels(dataset)
     paginator = Paginator(list_quarantine(request.user, dataset), QUARANTINE_PER_PAGE)
@@ -74,7 +74,7 @@ def _quarantine_rows(request: HttpRequest, ids: list[int]) -> list[QuarantineRow
 @require_POST
 def quarantine_bulk(request: HttpRequest, code: str) -> HttpResponse:
     """Re-submit as they are (e.g. after a missing department was registered) or discard."""
-    require_role(request.user, *UPLOADER_ROLES, target="隔离区")
+    require_capability(request.user, "data.upload", target="隔离区")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     try:
         ids = sorted({int(v) for v in request.POST.getlist("rows")})
@@ -127,7 +127,7 @@ def _resubmit(
 @login_required
 @require_http_methods(["GET", "POST"])
 def quarantine_row(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *UPLOADER_ROLES, target="隔离区")
+    require_capability(request.user, "data.upload", target="隔离区")
     [row] = _quarantine_rows(request, [pk])
     spec_fields = row.dataset.schema(row.batch.schema_version).fields
     labels = {f["name"]: f.get("label", f["name"]) for f in spec_fields}

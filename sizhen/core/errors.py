@@ -1,0 +1,29 @@
+"""The one service error (业务校验未通过): a service refuses with a message in Chinese, shown as
+is to the person (``core.views.run_service`` on pages) or to the client (the API's handler for
+``ServiceError`` in ``config/api.py``: ``{"detail": message}`` with ``status_code``).
+
+Apps subclass it only to be caught apart (``TaskError``, ``FillingError`` …); the workflow
+engine's ``WorkflowError`` is one too, and a stale intent (``TransitionConflict``) answers 409.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refused service call. ``message``: Chinese, for the user; ``code``: a stable
+    machine-readable reason ("refused", "conflict", …); ``status_code``: what the API answers."""
+
+    code = "refused"
+    status_code = 400
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+__all__ = ["ServiceError"]
