@@ -2,10 +2,11 @@
 train and score it the same way the platform does.
 
 Each target (department, category) has one *head*: jieba words (unigrams and bigrams) plus
-character 1–3-grams, TF-IDF weighted, into a multinomial logistic regression trained on past
-requests *and* on the dispatch catalogue (派单目录) used as pseudo-examples; its log-probabilities
-are added to a keyword-match score from the catalogue, with the weight and a softmax temperature
-tuned by cross-validation on the training set. See docs/dispatch.md for why.
+character 1–3-grams, TF-IDF weighted, into a one-vs-rest linear SVM (``LinearSVC``) trained on
+past requests *and* on the dispatch catalogue (派单目录) used as pseudo-examples; its scaled
+margins are added to a keyword-match score from the catalogue, and a softmax with a temperature
+turns the sum into probabilities, the weight and the temperature tuned by cross-validation on the
+training set. See docs/dispatch.md for why.
 """
 
 from __future__ import annotations
