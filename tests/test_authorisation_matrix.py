@@ -23,7 +23,6 @@ from django.db.models import Max, Model
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from sizhen.indicators.filling_models import FillingRound, FillingRule, FillingTask
 
 from sizhen.accounts.models import ApiToken, User
 from sizhen.core.models import AuditEvent, Job
@@ -33,7 +32,9 @@ from sizhen.enterprise_requests.models import (
     Forum,
     RequestAttachment,
 )
-from sizhen.indicators.models import Dataset, Indicator, LoadBatch, PullSource, QuarantineRow
+from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.filling.models import FillingRound, FillingRule, FillingTask
+from sizhen.indicators.ingestion.models import Dataset, LoadBatch, PullSource, QuarantineRow
 from sizhen.monitoring.models import Alert, AlertRule
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.rectification.models import Evidence, RectificationItem

@@ -19,10 +19,10 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import ConsoleMessage, Page, expect
-from sizhen.indicators.choices import SourceKind
 
 from conftest import PASSWORD
-from sizhen.indicators.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.organisations import services as org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
