@@ -10,3 +10,7 @@ class IndicatorsConfig(AppConfig):
         # Register the app's background jobs with the job runner.
         from sizhen.indicators.filling import jobs as filling_jobs  # noqa: F401
         from sizhen.indicators.ingestion import jobs as ingestion_jobs  # noqa: F401
+
+        # Register the records and filling rules of complete periods with the catalogue.
+        from sizhen.indicators.filling import selectors as filling_selectors  # noqa: F401
+        from sizhen.indicators.ingestion import selectors as ingestion_selectors  # noqa: F401
