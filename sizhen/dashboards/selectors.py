@@ -334,9 +334,7 @@ def get_indicator_overview(
         return overview
     # The headline is the newest complete period; newer ones are shown beside it as 暂定.
     overview.headline = latest_complete_period(indicator, region)
-    overview.provisional = _provisional(
-        overview.headline, overview.series, indicator.frequency
-    )
+    overview.provisional = _provisional(overview.headline, overview.series, indicator.frequency)
     if overview.headline.period not in overview.series:
         return overview
     current = overview.series[overview.headline.period]  # type: ignore[index]

@@ -301,6 +301,56 @@ def test_index_lists_first_level_with_city_scores(tree, client_for):
     assert 'href="/dashboards/indicators/T01/"' in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_pages_lead_with_the_newest_complete_period_and_mark_the_newer_one(tree, client_for):
+    """April's round is not fully approved: April is provisional (暂定) on the leaf's page, on
+    its parent's (with the parent's coverage) and on the board; March stays the headline."""
+    from sizhen.indicators.filling.models import FillingRound, FillingTask
+
+    apr = dt.date(2026, 4, 1)
+    leaf, parent, root = tree["leaf"], tree["parent"], tree["root"]
+    filling_round = FillingRound.objects.create(
+        title="2026年4月定期填报", period=apr, working_days=5, deadline=dt.date(2026, 5, 12)
+    )
+    for region, status in ((root, "approved"), (tree["districts"]["449901"], "submitted")):
+        FillingTask.objects.create(
+            round=filling_round, indicator=leaf, region=region, period=apr,
+            deadline=dt.date(2026, 5, 12), status=status, value=93,
+        )  # fmt: skip
+    _value(leaf, root, apr, 93, kind=SourceKind.FILLING)
+    _value(parent, root, apr, 55, kind=SourceKind.COMPOSITE, score=55.0, observations=1)
+
+    page = client_for("coordinator").get(URL)
+    o = page.context["o"]
+    assert (o.current.period, o.current.value) == (MAR, 90)
+    assert [p.text for p in o.provisional] == ["2026-04 暂定 93.00"]
+    text = page.content.decode()
+    assert 'data-testid="current-value">90.00%</div>' in text
+    assert "2026-04 暂定 93.00%：数据来源尚未全部报送，不作为当前值。" in text
+    assert [row["label"] for row in o.series_rows()][-2:] == ["2026-03", "2026-04（暂定）"]
+
+    o = client_for("coordinator").get("/dashboards/indicators/T01/").context["o"]
+    assert (o.current.period, o.current.value) == (MAR, 80)
+    assert [p.text for p in o.provisional] == ["2026-04 暂定 55.00，覆盖 1/2"]
+    assert [(c["indicator"].code, c["label"]) for c in o.children] == [
+        ("T01.01", "2026-03"),
+        ("T01.02", ""),
+    ]
+    assert [p.text for p in o.children[0]["provisional"]] == ["2026-04 暂定 93.00"]
+
+    board = client_for("leader").get("/dashboards/")
+    (row,) = board.context["rows"]
+    assert (row["label"], row["value"].score) == ("2026-03", 80.0)
+    assert '<td data-testid="provisional">2026-04 暂定 55.00，覆盖 1/2</td>' in (
+        board.content.decode()
+    )
+
+    # Approved everywhere: April is complete and leads.
+    FillingTask.objects.filter(period=apr).update(status="approved")
+    o = client_for("coordinator").get(URL).context["o"]
+    assert (o.current.period, o.provisional) == (apr, [])
+
+
 # -- exports --------------------------------------------------------------------------------
 
 

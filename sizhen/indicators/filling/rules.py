@@ -121,16 +121,18 @@ def validate_value(task: FillingTask, value: Any) -> tuple[list[str], list[str]]
         return ["请填写数值"], []
     if number is None:
         return ["数值应为有限的数字"], []
-    # The indicator's domain (a share in % within 0–100, a count never negative) holds
-    # whatever rules the lead department has set.
-    domain = task.indicator.bounds_problem(number)
-    errors: list[str] = [domain] if domain else []
+    errors: list[str] = []
     warnings: list[str] = []
     rules = FillingRule.objects.filter(indicator=task.indicator, is_active=True).order_by("id")
     for rule in rules:
         problem = _rule_violation(rule, task, number)
         if problem:
             (errors if rule.severity == RuleSeverity.ERROR else warnings).append(problem)
+    # The indicator's domain (a share in % within 0–100, a count never negative) holds whatever
+    # rules the lead department has set; a rule that already refuses the value has said why.
+    domain = task.indicator.bounds_problem(number)
+    if domain and not errors:
+        errors.append(domain)
     return errors, warnings
 
 

@@ -43,9 +43,7 @@ def complete_filled_periods(
             indicator_id__in={leaf.pk for leaf, _ in asks}, period__in={day for _, day in asks}
         )
         .values("indicator_id", "period")
-        .annotate(
-            total=Count("pk"), approved=Count("pk", filter=Q(status=FillingStatus.APPROVED))
-        )
+        .annotate(total=Count("pk"), approved=Count("pk", filter=Q(status=FillingStatus.APPROVED)))
         .order_by()
     }
     complete = completeness.present_values(

@@ -173,7 +173,7 @@ def refresh_watermarks(con: duckdb.DuckDBPyConnection, definitions: list[Definit
         table = store.records_table(dataset.code)
         names = sorted(fields[dataset.code])
         selects = ", ".join(f"max(CAST({store.ident(n)} AS DATE))" for n in names)
-        row = con.execute(f"SELECT {selects} FROM {table}").fetchall()[0]  # noqa: S608
+        row = con.execute(f"SELECT {selects} FROM {table}").fetchall()[0]
         marks = {n: day.isoformat() for n, day in zip(names, row, strict=True) if day is not None}
         if marks != dataset.watermarks:
             Dataset.objects.filter(pk=dataset.pk).update(watermarks=marks)
