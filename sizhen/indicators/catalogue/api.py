@@ -273,12 +273,10 @@ def latest_indicator_value(
     periods with their coverage, which are never the latest."""
     actor = _require_staff(request)
     indicator = get_visible_or_404(Indicator, actor, code=code)
-    if region:
-        place = get_visible_or_404(Region, actor, code=region)
-    else:
-        place = Region.objects.filter(parent__isnull=True).order_by("path").first()
-        if place is None:
-            raise HttpError(404, "尚无区划")
+    city = Region.objects.filter(parent__isnull=True).order_by("path").first()
+    place = get_visible_or_404(Region, actor, code=region) if region else city
+    if place is None:
+        raise HttpError(404, "尚无区划")
     headline = latest_complete_period(indicator, place)
     wanted = [s.period for s in headline.provisional]
     if headline.period is not None:
