@@ -243,8 +243,8 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
 ):
     """Each child's own latest period (not the parent's), the preferred source kind within it,
     values of other regions and empty values ignored; a constant number of queries for all
-    children (the children; the indicator tree, their periods and the completeness checks of
-    their filled-in leaves; the values shown)."""
+    children (the children; the indicator tree, their periods, the leaves with a source
+    connected and the completeness checks of their filled-in leaves; the values shown)."""
     from sizhen.dashboards.selectors import _children
 
     root, east = city["root"], city["district_a"]
@@ -277,7 +277,7 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
             for r in _children(parent, root, leader)
         ]
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert shown() == [
             ("P01.01", "2026-03", (11.0, "records")),
             ("P01.02", "2026-02", (22.0, "filling")),
@@ -286,7 +286,7 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
         ]
     for n in range(5, 12):
         _value(child(n), root, JAN, float(n))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(shown()) == 11
 
 

@@ -12,10 +12,11 @@ A leaf's period is complete when its source has reported it:
 A leaf without what its rule needs (a records leaf with no definition, a filled-in leaf with no
 filling round) counts as complete once it has a value. A composite is complete when each child
 that gates it is complete for every one of the child's periods within the composite's period.
-The gating children are those with a weight above 0 that report at least as often as the
-composite; a child that reports less often (a yearly survey under a monthly index) is left
-out, as the composite itself leaves it out until it comes (decision 0007), unless no child
-reports that often, in which case the most frequent ones gate.
+The gating children are those with a weight above 0, with a source connected (a value at the
+region at some time), that report at least as often as the composite; a child that reports
+less often (a yearly survey under a monthly index) is left out, as the composite itself leaves
+it out until it comes (decision 0007), unless no child reports that often, in which case the
+most frequent ones gate.
 
 The catalogue owns the rule; the records and filling checks live with the parts that own their
 data and register here (``register_leaf_check``), so the catalogue imports neither.
@@ -146,34 +147,6 @@ def load_nodes() -> dict[int, Node]:
     return nodes
 
 
-def _reporting_months(node: Node, memo: dict[int, int]) -> int:
-    """How often a node's figures arrive: a leaf by its frequency, a composite by its most
-    frequent counted child."""
-    if node.pk not in memo:
-        if not node.children:
-            memo[node.pk] = MONTHS.get(node.frequency, 1)
-        else:
-            memo[node.pk] = min(_reporting_months(c, memo) for c in _counted(node))
-    return memo[node.pk]
-
-
-def _counted(node: Node) -> tuple[Node, ...]:
-    return tuple(c for c in node.children if c.weight > 0) or node.children
-
-
-def gating_children(node: Node, memo: dict[int, int] | None = None) -> list[Node]:
-    memo = {} if memo is None else memo
-    counted = _counted(node)
-    if not counted:
-        return []
-    own = MONTHS.get(node.frequency, 1)
-    often = [c for c in counted if _reporting_months(c, memo) <= own]
-    if often:
-        return often
-    fastest = min(_reporting_months(c, memo) for c in counted)
-    return [c for c in counted if _reporting_months(c, memo) == fastest]
-
-
 def _child_periods(child: Node, start: dt.date, parent_frequency: str) -> list[dt.date]:
     if MONTHS.get(child.frequency, 1) >= MONTHS.get(parent_frequency, 1):
         return [period_start(start, child.frequency)]
@@ -185,14 +158,61 @@ def _child_periods(child: Node, start: dt.date, parent_frequency: str) -> list[d
     return periods
 
 
+def _leaves(node: Node) -> list[Node]:
+    if not node.children:
+        return [node]
+    return [leaf for child in node.children for leaf in _leaves(child)]
+
+
 class _Evaluator:
     """Completeness of (node, period) pairs at one region: the leaf periods they need are
-    checked in one batch per source kind, then the composites are decided in memory."""
+    checked in one batch per source kind, then the composites are decided in memory.
+
+    A leaf that has never had a value at the region (its source is not connected yet) takes no
+    part: otherwise one unconnected figure among ninety would keep every period incomplete."""
 
     def __init__(self, region: Region, today: dt.date) -> None:
         self.region, self.today = region, today
-        self.memo: dict[int, int] = {}
+        self.connected: set[int] | None = None
+        self.reporting: dict[int, int | None] = {}
         self.leaves: dict[tuple[int, dt.date], bool] = {}
+
+    def _connect(self, nodes: Iterable[Node]) -> None:
+        ids = {leaf.pk for node in nodes for leaf in _leaves(node)}
+        self.connected = set(
+            IndicatorValue.objects.filter(
+                indicator_id__in=ids, region=self.region, value__isnull=False
+            )
+            .values_list("indicator_id", flat=True)
+            .distinct()
+        )
+
+    def _reporting_months(self, node: Node) -> int | None:
+        """How often a node's figures arrive (a leaf by its frequency, a composite by its most
+        frequent counted child); None when none of its sources is connected."""
+        if node.pk not in self.reporting:
+            if not node.children:
+                connected = self.connected is not None and node.pk in self.connected
+                self.reporting[node.pk] = MONTHS.get(node.frequency, 1) if connected else None
+            else:
+                months = [self._reporting_months(c) for c in self._counted(node)]
+                self.reporting[node.pk] = min((m for m in months if m), default=None)
+        return self.reporting[node.pk]
+
+    def _counted(self, node: Node) -> tuple[Node, ...]:
+        return tuple(c for c in node.children if c.weight > 0) or node.children
+
+    def gating_children(self, node: Node) -> list[Node]:
+        counted = [c for c in self._counted(node) if self._reporting_months(c) is not None]
+        if not counted:
+            return []
+        own = MONTHS.get(node.frequency, 1)
+        months = {c.pk: self._reporting_months(c) or 0 for c in counted}
+        often = [c for c in counted if months[c.pk] <= own]
+        if often:
+            return often
+        fastest = min(months.values())
+        return [c for c in counted if months[c.pk] == fastest]
 
     def _leaf_asks(self, node: Node, period: dt.date, into: dict[tuple[int, dt.date], Ask]) -> None:
         if not node.children:
@@ -200,11 +220,13 @@ class _Evaluator:
             if key not in self.leaves:
                 into[key] = (node, period)
             return
-        for child in gating_children(node, self.memo):
+        for child in self.gating_children(node):
             for day in _child_periods(child, period, node.frequency):
                 self._leaf_asks(child, day, into)
 
-    def prepare(self, pairs: Iterable[tuple[Node, dt.date]]) -> None:
+    def prepare(self, pairs: list[tuple[Node, dt.date]]) -> None:
+        if self.connected is None:
+            self._connect(node for node, _ in pairs)
         asks: dict[tuple[int, dt.date], Ask] = {}
         for node, period in pairs:
             self._leaf_asks(node, period, asks)
@@ -215,9 +237,10 @@ class _Evaluator:
     def complete(self, node: Node, period: dt.date) -> bool:
         if not node.children:
             return self.leaves.get((node.pk, period), False)
-        return all(
+        gating = self.gating_children(node)
+        return bool(gating) and all(
             self.complete(child, day)
-            for child in gating_children(node, self.memo)
+            for child in gating
             for day in _child_periods(child, period, node.frequency)
         )
 
@@ -320,3 +343,14 @@ def is_complete(
     evaluator = _Evaluator(region, today or timezone.localdate())
     evaluator.prepare([(node, period)])
     return evaluator.complete(node, period)
+
+
+def gating_children(indicator: Indicator, region: Region) -> list[str]:
+    """Codes of the children that decide whether the indicator's periods are complete at the
+    region (for pages that explain a provisional period)."""
+    node = load_nodes().get(indicator.pk)
+    if node is None:
+        return []
+    evaluator = _Evaluator(region, timezone.localdate())
+    evaluator._connect([node])
+    return [child.code for child in evaluator.gating_children(node)]

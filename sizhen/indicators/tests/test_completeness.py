@@ -12,6 +12,7 @@ import pytest
 
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import (
+    gating_children,
     is_complete,
     latest_complete_period,
     reported_through,
@@ -144,12 +145,19 @@ def test_composite_is_complete_when_its_gating_children_are(city, settings):
     rate = _leaf("BE15.03", top, source_kind=SourceKind.RECORDS, unit="%")
     requests = _leaf("BE15.08", top, source_kind=SourceKind.AGGREGATE, unit="%")
     _leaf("BE15.06", top, source_kind=SourceKind.RECORDS, weight=0)
-    _leaf("BE15.99", top, source_kind=SourceKind.SURVEY, frequency="year")
+    survey = _leaf("BE15.99", top, source_kind=SourceKind.SURVEY, frequency="year")
+    # Never reported at the city (its source is not connected): it holds nothing back.
+    _leaf("BE15.05", top, source_kind=SourceKind.AGGREGATE)
     _watermark("2025-12-31")
     _value(rate, root, NOV, 96.0)
     _value(top, root, NOV, 80.0, kind=SourceKind.COMPOSITE, observations=1)
-    assert not is_complete(top, NOV, root, today=later)  # the request rates are missing
+    _value(requests, root, dt.date(2025, 10, 1), 90.0, kind=SourceKind.AGGREGATE)
+    assert not is_complete(top, NOV, root, today=later)  # November's request rates are missing
     _value(requests, root, NOV, 91.0, kind=SourceKind.AGGREGATE)
+    assert is_complete(top, NOV, root, today=later)
+    assert gating_children(top, root) == ["BE15.03", "BE15.08"]
+    _value(survey, root, dt.date(2024, 1, 1), 80.0, kind=SourceKind.SURVEY)
+    assert gating_children(top, root) == ["BE15.03", "BE15.08"]  # yearly: not as often
     assert is_complete(top, NOV, root, today=later)
 
     quarterly = _leaf("Q", frequency="quarter")
