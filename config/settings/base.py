@@ -163,6 +163,9 @@ SIZHEN_DUCKDB_MEMORY_LIMIT = env_str("SIZHEN_DUCKDB_MEMORY_LIMIT", "3GB")
 
 # Working days a department has to fill in a periodic figure (定期填报) after the period ends.
 SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)
+# Days after a period ends before a records-based indicator's period counts as complete (its
+# sources may still be sending the last days' records); headlines show complete periods only.
+SIZHEN_PERIOD_GRACE_DAYS = env_int("SIZHEN_PERIOD_GRACE_DAYS", 5)
 
 # Government-service cases the demo city gets by default (manage.py demo --records N).
 SIZHEN_DEMO_RECORDS = env_int("SIZHEN_DEMO_RECORDS", 300_000)

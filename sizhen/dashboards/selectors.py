@@ -8,10 +8,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from django.db.models import OuterRef, Subquery
-
 from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Direction, SourceKind
+from sizhen.indicators.catalogue.completeness import (
+    Headline,
+    latest_complete_period,
+    latest_complete_periods,
+)
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 
@@ -104,6 +107,38 @@ def preferred_by_region(values: list[IndicatorValue]) -> dict[int, IndicatorValu
     return chosen
 
 
+#: How a provisional period (暂定: its sources have not all reported) is marked on pages.
+PROVISIONAL_MARK = "（暂定）"
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """A period newer than the headline whose sources have not all reported (暂定), shown
+    beside the headline with its value and, for a composite, its coverage (覆盖 k/n)."""
+
+    label: str
+    value: ValuePoint | None
+    coverage_text: str
+
+    @property
+    def text(self) -> str:
+        figure = fixed2(self.value.value) if self.value else "—"
+        coverage = f"，{self.coverage_text}" if self.coverage_text else ""
+        return f"{self.label} 暂定 {figure}{coverage}"
+
+
+def _provisional(
+    headline: Headline, series: dict[dt.date, ValuePoint], frequency: str
+) -> list[Provisional]:
+    return [
+        Provisional(
+            Period.containing(s.period, frequency).label, series.get(s.period), s.coverage_text
+        )
+        for s in headline.provisional
+        if s.period in series
+    ]
+
+
 @dataclass
 class Change:
     """A change against an earlier period: month-on-month (环比) or year-on-year (同比)."""
@@ -155,6 +190,9 @@ class IndicatorOverview:
     source_kinds: list[str] = field(default_factory=list)
     sources_by_period: list[dict[str, Any]] = field(default_factory=list)
     children: list[dict[str, Any]] = field(default_factory=list)
+    #: Newer periods than ``current`` whose sources have not all reported (暂定).
+    provisional: list[Provisional] = field(default_factory=list)
+    headline: Headline = field(default_factory=Headline)
     _series_rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -162,7 +200,8 @@ class IndicatorOverview:
         return self.label(self.current.period) if self.current else ""
 
     def label(self, period: dt.date) -> str:
-        return Period.containing(period, self.indicator.frequency).label
+        mark = PROVISIONAL_MARK if self.headline.is_provisional(period) else ""
+        return Period.containing(period, self.indicator.frequency).label + mark
 
     @property
     def chart_periods(self) -> list[dt.date]:
@@ -280,7 +319,12 @@ def get_indicator_overview(
     overview.children = _children(indicator, region, actor)
     if not overview.series:
         return overview
-    current = list(overview.series.values())[-1]
+    # The headline is the newest complete period; newer ones are shown beside it as 暂定.
+    overview.headline = latest_complete_period(indicator, region)
+    overview.provisional = _provisional(overview.headline, overview.series, indicator.frequency)
+    if overview.headline.period not in overview.series:
+        return overview
+    current = overview.series[overview.headline.period]  # type: ignore[index]
     overview.current = current
     frequency = indicator.frequency
     assert current.value is not None  # preferred_by_period keeps only values
@@ -338,32 +382,51 @@ def _districts(indicator: Indicator, current: ValuePoint, actor: Any) -> list[Di
 
 
 def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str, Any]]:
-    """Each active child indicator with its latest value at ``region``. The values of all
-    children come from one query, whatever their number: the rows whose period is the latest
-    period of some child (a correlated subquery per child walks the unique index backwards),
-    read as plain rows; per child the latest of those periods is its own latest, and the
-    source kinds of that period are narrowed in ``SOURCE_PREFERENCE`` order."""
+    """Each active child indicator with its value at ``region`` for its newest complete period,
+    and its newer provisional periods."""
     children = list(indicator.children.filter(is_active=True).order_by("sort_order", "code"))
-    if not children:
+    return latest_rows(children, region, actor)
+
+
+def latest_rows(indicators: list[Indicator], region: Region, actor: Any) -> list[dict[str, Any]]:
+    """One row per indicator: its value at ``region`` for the newest complete period (the
+    source kind first in ``SOURCE_PREFERENCE``), that period's label, and the newer provisional
+    periods (暂定). A few queries whatever the number of indicators: the completeness checks,
+    then the values of the periods shown, read as plain rows."""
+    if not indicators:
         return []
-    ids = [child.pk for child in children]
-    values = IndicatorValue.objects.visible_to(actor).filter(region=region, value__isnull=False)
-    latest_period = values.filter(indicator=OuterRef("pk")).order_by("-period").values("period")
-    periods = Indicator.objects.filter(pk__in=ids).values(latest=Subquery(latest_period[:1]))
-    by_child: dict[int, list[ValuePoint]] = {}
-    for indicator_id, *fields in values.filter(indicator__in=ids, period__in=periods).values_list(
-        "indicator_id", *ValuePoint.FIELDS
+    headlines = latest_complete_periods(indicators, region)
+    shown = {
+        day
+        for headline in headlines.values()
+        for day in (headline.period, *(s.period for s in headline.provisional))
+        if day is not None
+    }
+    by_indicator: dict[int, list[ValuePoint]] = {}
+    for indicator_id, *fields in (
+        IndicatorValue.objects.visible_to(actor)
+        .filter(
+            indicator__in=[i.pk for i in indicators],
+            region=region,
+            value__isnull=False,
+            period__in=shown,
+        )
+        .values_list("indicator_id", *ValuePoint.FIELDS)
     ):
-        by_child.setdefault(indicator_id, []).append(ValuePoint(*fields))
+        by_indicator.setdefault(indicator_id, []).append(ValuePoint(*fields))
     rows = []
-    for child in children:
-        chosen = preferred_by_period(by_child.get(child.pk, []))
-        value = chosen[max(chosen)] if chosen else None
+    for indicator in indicators:
+        headline = headlines.get(indicator.pk, Headline())
+        chosen = preferred_by_period(by_indicator.get(indicator.pk, []))
+        value = chosen.get(headline.period) if headline.period else None
         rows.append(
             {
-                "indicator": child,
+                "indicator": indicator,
                 "value": value,
-                "label": Period.containing(value.period, child.frequency).label if value else "",
+                "label": Period.containing(value.period, indicator.frequency).label
+                if value
+                else "",
+                "provisional": _provisional(headline, chosen, indicator.frequency),
             }
         )
     return rows
@@ -406,32 +469,14 @@ def list_open_alerts(indicator: Indicator, region: Region, *, actor: Any) -> lis
 
 
 def list_first_level(actor: Any) -> list[dict[str, Any]]:
-    """First-level indicators (一级指标) with the city's latest value, score and rank."""
+    """First-level indicators (一级指标) with the city's value, score and rank for their newest
+    complete period, and the newer provisional periods beside it."""
     indicators = list(
         Indicator.objects.visible_to(actor)
         .filter(is_active=True, parent__isnull=False, parent__parent__isnull=True)
         .order_by("sort_order", "code")
     )
     root = Region.objects.filter(parent__isnull=True).order_by("path").first()
-    values = (
-        IndicatorValue.objects.visible_to(actor)
-        .filter(indicator__in=indicators, region=root, value__isnull=False)
-        .order_by("period")
-    )
-    by_indicator: dict[int, list[IndicatorValue]] = {}
-    for value in values:
-        by_indicator.setdefault(value.indicator_id, []).append(value)
-    rows = []
-    for indicator in indicators:
-        chosen = preferred_by_period(by_indicator.get(indicator.pk, []))
-        latest = list(chosen.values())[-1] if chosen else None
-        rows.append(
-            {
-                "indicator": indicator,
-                "value": latest,
-                "label": Period.containing(latest.period, indicator.frequency).label
-                if latest
-                else "",
-            }
-        )
-    return rows
+    if root is None:
+        return [{"indicator": i, "value": None, "label": "", "provisional": []} for i in indicators]
+    return latest_rows(indicators, root, actor)

@@ -19,6 +19,7 @@ from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
@@ -28,6 +29,9 @@ from sizhen.work_tasks.choices import Timeliness
 from sizhen.work_tasks.models import TaskAssignment
 
 ROOT_CODE = "BE"
+#: Provisional periods named beside the headline (the newest; older ones are in the history).
+PROVISIONAL_SHOWN = 3
+PROVISIONAL_MARK = "（暂定）"
 CHANGE_COUNT = 5
 #: Alerts nobody has disposed of yet (未处置): the monitoring app's active states less
 #: ``converted``. A converted alert is handled elsewhere, as a work task or a rectification item
@@ -184,6 +188,15 @@ class RequestPanel:
         }
 
 
+@dataclass(frozen=True)
+class ProvisionalPeriod:
+    """A period newer than the headline whose sources have not all reported (暂定)."""
+
+    label: str
+    score: float | None
+    coverage_text: str
+
+
 @dataclass
 class Cockpit:
     root: Indicator | None
@@ -205,9 +218,9 @@ class Cockpit:
     #: over fewer indicators than last period is not comparable, and leaders must see that.
     coverage: int = 0
     previous_coverage: int = 0
-    #: Newer periods whose index covers half or less of what the period before it covered
-    #: (label, first-level indicators with a score): shown as "filling up", not as the headline.
-    newer_partial: list[tuple[str, int]] = field(default_factory=list)
+    #: Newer periods whose sources have not all reported (暂定): shown beside the headline with
+    #: their index and coverage, never as the headline (``catalogue.completeness``).
+    provisional: list[ProvisionalPeriod] = field(default_factory=list)
     #: None while the monitoring app has no Alert model.
     alert_panel: AlertPanel | None = None
     tasks: TaskPanel | None = None
@@ -378,25 +391,9 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def headline_row(index_rows: list[IndicatorValue]) -> IndicatorValue:
-    """The index the cockpit opens on (``index_rows`` in period order): the newest period
-    whose index covers more than half as many first-level indicators as the period before it.
-    Sources deliver at different speeds, so a month starts with a few fast ones (the request
-    rates the day after it ends) and fills up over the following weeks; its index over those
-    few is published with its coverage (decision 0007) but is not the headline while it
-    covers half or less of what the month before did. Only a collapse is skipped: a lasting
-    drop is the headline from its second month on. Rows without a coverage count (older
-    data) never qualify; with no row qualifying, the newest."""
-    for i in range(len(index_rows) - 1, -1, -1):
-        row = index_rows[i]
-        before = index_rows[i - 1].observations if i else 0
-        if row.observations and row.observations * 2 > before:
-            return row
-    return index_rows[-1]
-
-
 def get_cockpit(actor: Any) -> Cockpit:
-    """The whole picture for one screen: the latest overall index of the city, its history, the
+    """The whole picture for one screen: the overall index of the city for its newest complete
+    period (newer provisional periods beside it, marked 暂定 with their coverage), its history, the
     districts' scores and ranks, the district x first-level indicator grid and what moved; and
     the work panels (alerts, tasks, rectification, requests), each scoped to the actor."""
     day = today()
@@ -416,24 +413,35 @@ def get_cockpit(actor: Any) -> Cockpit:
     index_rows = list(
         values.filter(indicator=root, region=city, score__isnull=False).order_by("period")
     )
-    cockpit.history = [
-        HistoryPoint(v.period, Period.containing(v.period, root.frequency).label, v.score)
-        for v in index_rows
-    ]
     if not index_rows:
         return cockpit
+    headline = latest_complete_period(root, city, today=day)
+    cockpit.history = [
+        HistoryPoint(
+            v.period,
+            Period.containing(v.period, root.frequency).label
+            + (PROVISIONAL_MARK if headline.is_provisional(v.period) else ""),
+            v.score,
+        )
+        for v in index_rows
+    ]
     by_period = {v.period: v for v in index_rows}
     cockpit.indicators = list(
         Indicator.objects.visible_to(actor)
         .filter(parent=root, is_active=True)
         .order_by("sort_order", "code")
     )
-    cockpit.index = headline_row(index_rows)
-    cockpit.newer_partial = [
-        (Period.containing(v.period, root.frequency).label, v.observations)
-        for v in index_rows
-        if v.period > cockpit.index.period
+    cockpit.provisional = [
+        ProvisionalPeriod(
+            Period.containing(state.period, root.frequency).label,
+            by_period[state.period].score if state.period in by_period else None,
+            state.coverage_text,
+        )
+        for state in headline.provisional[-PROVISIONAL_SHOWN:]
     ]
+    if headline.period is None or headline.period not in by_period:
+        return cockpit
+    cockpit.index = by_period[headline.period]
     cockpit.period = cockpit.index.period
     cockpit.previous_period = Period.containing(cockpit.period, root.frequency).shift(-1).start
     cockpit.previous_index = by_period.get(cockpit.previous_period)

@@ -148,10 +148,11 @@ def _children_table_body(overview: IndicatorOverview) -> SafeString:
         shown = f"{value.value:.2f}{escape(indicator.unit)}" if value else "—"
         score = _fixed(value.score, 1) if value and value.score is not None else "—"
         rank = _rank_text(value.rank, value.rank_total) if value else "—"
+        provisional = "；".join(p.text for p in child["provisional"]) or "—"
         rows.append(
             f'<tr><td><a href="{href}">{escape(indicator.code)} {escape(indicator.name)}</a></td>'
             f"<td>{escape(child['label'] or '—')}</td><td>{shown}</td><td>{score}</td>"
-            f"<td>{rank}</td></tr>"
+            f"<td>{rank}</td><td>{escape(provisional)}</td></tr>"
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped or numeric above
 

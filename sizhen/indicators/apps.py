@@ -7,6 +7,9 @@ class IndicatorsConfig(AppConfig):
     verbose_name = "监测分析"
 
     def ready(self) -> None:
-        # Register the app's background jobs with the job runner.
+        # Register the app's background jobs with the job runner, and the records and filling
+        # rules of complete periods with the catalogue (catalogue.completeness).
         from sizhen.indicators.filling import jobs as filling_jobs  # noqa: F401
+        from sizhen.indicators.filling import selectors as filling_selectors  # noqa: F401
         from sizhen.indicators.ingestion import jobs as ingestion_jobs  # noqa: F401
+        from sizhen.indicators.ingestion import selectors as ingestion_selectors  # noqa: F401

@@ -174,6 +174,26 @@ def _direction_word(deviation: float) -> str:
     return "显著偏高" if deviation > 0 else "显著偏低"
 
 
+#: The domain of an indicator's values (lowest, highest; None: open), ``Indicator.value_bounds``.
+Bounds = tuple[float | None, float | None]
+UNBOUNDED: Bounds = (None, None)
+
+
+def clip(value: float, bounds: Bounds) -> float:
+    """A statistic's expected value or range end moved into the values' domain: a rate's normal
+    range never reaches past 100 %, a count's never below 0."""
+    low, high = bounds
+    if low is not None and value < low:
+        return low
+    if high is not None and value > high:
+        return high
+    return value
+
+
+def _is_rate(unit: str) -> bool:
+    return unit.strip() == "%"
+
+
 # --- cross-sectional -----------------------------------------------------------------------
 
 
@@ -186,6 +206,7 @@ def cross_sectional(
     indicator_name: str = "",
     region_names: Mapping[Hashable, str] | None = None,
     threshold: float | None = None,
+    bounds: Bounds = UNBOUNDED,
 ) -> list[Finding]:
     """Districts far from their peers in one period (横向比较).
 
@@ -209,8 +230,9 @@ def cross_sectional(
         iqr = q3 - q1
         low_fence, high_fence = q1 - limit * iqr, q3 + limit * iqr
         spread = max(iqr, MIN_SCALE_FRACTION * max(abs(q1), abs(q3), 1e-9))
-        expected = float(np.expm1(np.median(y)))
-        lower, upper = float(np.expm1(low_fence)), float(np.expm1(high_fence))
+        expected = clip(float(np.expm1(np.median(y))), bounds)
+        lower = clip(float(np.expm1(low_fence)), bounds)
+        upper = clip(float(np.expm1(high_fence)), bounds)
         for key, xi, yi in zip(keys, x, y, strict=True):
             if low_fence <= yi <= high_fence:
                 continue
@@ -228,7 +250,7 @@ def cross_sectional(
     scale = robust_scale(x, floor=MIN_SCALE_FRACTION * float(np.median(np.abs(x))))
     if scale == 0.0:  # every region reports exactly zero
         return []
-    lower, upper = med - limit * scale, med + limit * scale
+    lower, upper = clip(med - limit * scale, bounds), clip(med + limit * scale, bounds)
     for key, xi in zip(keys, x, strict=True):
         score = (float(xi) - med) / scale
         if abs(score) <= limit:
@@ -695,6 +717,7 @@ def goalpost_breach(
     period: datetime.date | None = None,
     freq: Freq = "month",
     indicator_name: str = "",
+    unit: str = "",
 ) -> Finding | None:
     """A value worse than its target (目标值), or beyond the worst goalpost (最差值).
 
@@ -722,11 +745,19 @@ def goalpost_breach(
     what = "未达目标值" if target is not None else "劣于最差值"
     if target is not None and beyond_worst:
         what = "未达目标值且劣于最差值"
+    if _is_rate(unit):
+        # A share of the gap reads as "差距的 500%" for a rate far below target; a rate's
+        # distance is read in percentage points.
+        measure = (
+            f"较{'目标值' if target is not None else '最差值'}{'低' if sign > 0 else '高'} "
+            f"{_format_number(abs(reference - value))} 个百分点"
+        )
+    else:
+        measure = f"已用去目标至最差值差距的 {_format_number(score * 100)}%"
     explanation = (
         f"{_subject(period, freq, name, indicator_name)} {_format_number(value)}，{what}"
         f"（合格区间 {_format_number(lower)}–{_format_number(upper)}，最差值 "
-        f"{_format_number(worst)}；{METHOD_LABELS['goalpost']}：已用去目标至最差值差距的 "
-        f"{_format_number(score * 100)}%）"
+        f"{_format_number(worst)}；{METHOD_LABELS['goalpost']}：{measure}）"
     )
     return Finding(
         kind="goalpost_breach",
@@ -764,6 +795,7 @@ def benchmark_lag(
     period: datetime.date | None = None,
     freq: Freq = "month",
     indicator_name: str = "",
+    unit: str = "",
 ) -> Finding | None:
     """The city lags behind the best benchmark city (标杆城市) by more than 10 % of its value.
 
@@ -786,9 +818,12 @@ def benchmark_lag(
         return None
     name = str(region) if region_name is None else region_name
     lower, upper = sorted((best, best - sign * BENCHMARK_LAG_SHARE * base))
+    behind = (
+        f"{_format_number(lag)} 个百分点" if _is_rate(unit) else f"{_format_number(score * 100)}%"
+    )
     explanation = (
         f"{_subject(period, freq, name, indicator_name)} {_format_number(value)}，落后于标杆城市"
-        f"{best_city}（{_format_number(best)}）{_format_number(score * 100)}%"
+        f"{best_city}（{_format_number(best)}）{behind}"
         f"（{METHOD_LABELS['benchmark']}：差距超过标杆值的 10% 即预警）"
     )
     return Finding(

@@ -136,6 +136,28 @@ class Alert(models.Model):
     def period_label(self) -> str:
         return Period.containing(self.period).label if self.period else ""
 
+    @property
+    def value_label(self) -> str:
+        """What ``value`` measures: the indicator's value, or for the kinds that count
+        something else (overdue cases filed under 按时办结率, days without a load) that count."""
+        return VALUE_MEASURES.get(self.kind, ("数值", ""))[0]
+
+    @property
+    def value_text(self) -> str:
+        measure = VALUE_MEASURES.get(self.kind)
+        unit = measure[1] if measure else self.indicator.unit
+        shown = f"{self.value:.2f}".rstrip("0").rstrip(".")
+        return f"{'0' if shown == '-0' else shown}{unit}"
+
+
+#: Kinds whose value is not a value of the indicator: (what it counts, its unit). An overdue-case
+#: alert under 按时办结率 holds the number of cases, never a rate.
+VALUE_MEASURES: dict[str, tuple[str, str]] = {
+    AlertKind.OVERDUE_CASES: ("超期办件数", "件"),
+    AlertKind.OVERDUE_FILLING: ("逾期天数", "天"),
+    AlertKind.STALE_SOURCE: ("未更新天数", "天"),
+}
+
 
 class LogScale(models.TextChoices):
     AUTO = "auto", "自动（计数、金额类指标用对数）"

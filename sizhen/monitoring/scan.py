@@ -128,6 +128,7 @@ def find_indicator(
                 freq=freq,
                 indicator_name=indicator.name,
                 region_names=names,
+                bounds=indicator.value_bounds,
             ):
                 _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
@@ -224,6 +225,7 @@ def find_series(
                 region_name=region.name,
                 indicator_name=indicator.name,
                 shift_points=rule.level_shift_points,
+                bounds=indicator.value_bounds,
             )
             out.append(_item(indicator, region, finding, rules[indicator_id]))
     return out
@@ -276,6 +278,7 @@ def _target_findings(
             "period": period,
             "freq": freq,
             "indicator_name": indicator.name,
+            "unit": indicator.unit,
         }
         goalpost = _goalpost_of(goalposts, period)
         if goalpost is not None and period == latest:

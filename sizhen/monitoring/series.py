@@ -306,13 +306,18 @@ def series_finding(
     region_name: str,
     indicator_name: str,
     shift_points: int = 3,
+    bounds: detection.Bounds = detection.UNBOUNDED,
 ) -> Finding:
     """The explained finding of one row of ``check_series``: the same sentence whichever
-    execution mode of the scan judged it."""
+    execution mode of the scan judged it. The expected value and range are moved into the
+    values' domain (``bounds``): a rate's range ends at 100, a count's starts at 0."""
     get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
     period = pd.Timestamp(get("period")).date()
-    value, expected = float(get("value")), float(get("expected"))
-    lower, upper, score = float(get("lower")), float(get("upper")), float(get("score"))
+    value = float(get("value"))
+    expected = detection.clip(float(get("expected")), bounds)
+    lower = detection.clip(float(get("lower")), bounds)
+    upper = detection.clip(float(get("upper")), bounds)
+    score = float(get("score"))
     threshold, method = float(get("threshold")), str(get("method"))
     fmt = detection._format_number
     label = METHOD_LABELS[method]

@@ -51,7 +51,7 @@ class AlertListView(ScopedListView):
         ListColumn("region.name", "区域", sort="region__code"),
         ListColumn("kind", "类型", sort="kind"),
         ListColumn("period", "期间", sort="period", render=lambda a: a.period_label),
-        ListColumn("value", "数值", render=lambda a: "" if a.value is None else round(a.value, 2)),
+        ListColumn("value", "数值", render=lambda a: "" if a.value is None else a.value_text),
         ListColumn("impact", "影响度", sort="impact", render=lambda a: round(a.impact, 2)),
         ListColumn("status", "状态", sort="status"),
         ListColumn("occurrences", "发现次数", sort="occurrences"),

@@ -18,6 +18,7 @@ from sizhen.core.numbering import next_number
 from sizhen.core.periods import Period
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_transition
+from sizhen.indicators.catalogue.completeness import is_complete, latest_complete_period
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 from sizhen.reports import letters
@@ -108,6 +109,39 @@ def gather_content(
     }
 
 
+def default_period(prefill: dict[str, str], *, actor: Any) -> dict[str, str]:
+    """The period a new letter proposes for a prefilled indicator and region: the newest
+    complete one (a letter never leads with a provisional period)."""
+    ids = [prefill.get(key, "") for key in ("indicator", "region")]
+    if not all(i.isdigit() for i in ids):
+        return {}
+    indicator = Indicator.objects.visible_to(actor).filter(pk=int(ids[0])).first()
+    region = Region.objects.visible_to(actor).filter(pk=int(ids[1])).first()
+    if indicator is None or region is None:
+        return {}
+    headline = latest_complete_period(indicator, region)
+    return {"period": f"{headline.period:%Y-%m}"} if headline.period else {}
+
+
+def _require_complete(
+    indicator: Indicator, region: Region, period: dt.date, today: dt.date
+) -> None:
+    """A letter states figures as final: a provisional period (暂定, its sources have not all
+    reported) would hold a department to a figure that may still change."""
+    if is_complete(indicator, period, region, today=today):
+        return
+    label = Period.containing(period, indicator.frequency).label_zh
+    headline = latest_complete_period(indicator, region, today=today)
+    hint = (
+        f"；最近的完整期间为 {Period.containing(headline.period, indicator.frequency).label_zh}"
+        if headline.period
+        else ""
+    )
+    raise ValidationError(
+        {"period": f"{label}的数据来源尚未全部报送（暂定），不能据此生成提醒函{hint}"}
+    )
+
+
 @transaction.atomic
 def create_letter(
     *,
@@ -130,6 +164,7 @@ def create_letter(
     issuer = issuer_department.name if issuer_department is not None else "营商环境主管部门"
     content = gather_content(indicator=indicator, region=region, period=period, issuer=issuer)
     today = timezone.localdate()
+    _require_complete(indicator, region, period, today)
     deadline = add_working_days(today, deadline_days)
     year = today.year
     sequence = next_sequence(year)

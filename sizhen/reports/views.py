@@ -70,6 +70,8 @@ def letter_create(request: HttpRequest) -> HttpResponse:
     require_capability(request.user, "letter.write", action=CHANGE, target="生成提醒函")
     # An alert or a dashboard links here with ?indicator=&region=&period= to prefill the form.
     prefill = {key: request.GET[key] for key in PREFILL_KEYS if request.GET.get(key)}
+    if "period" not in prefill:
+        prefill.update(services.default_period(prefill, actor=request.user))
     form = LetterForm(request.POST or None, actor=request.user, initial=prefill)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

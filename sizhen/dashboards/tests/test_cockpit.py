@@ -355,9 +355,13 @@ def test_alert_model_is_looked_up_in_the_registry(monkeypatch):
 
 @pytest.mark.django_db
 def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
+    """A yearly-reported first-level indicator does not hold the monthly index back, so a
+    complete month can still cover fewer indicators than the month before: the tile says so."""
+    Indicator.objects.filter(pk=tree["be02"].pk).update(frequency="year")
     IndicatorValue.objects.filter(indicator=tree["be02"], region=tree["root"], period=MAR).delete()
     response = client_for("leader").get(COCKPIT)
     c = response.context["c"]
+    assert c.period == MAR
     assert (c.coverage, c.previous_coverage) == (1, 2)
     assert _changes(c.indicators_down) == []
     assert 'data-testid="coverage">1/2</div><small>上期 2/2，两期口径不同</small>' in (
@@ -366,49 +370,59 @@ def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
 
 
 @pytest.mark.django_db
-def test_cockpit_does_not_lead_with_a_month_still_filling_up(tree, client_for):
-    """A month whose index covers half or less of what the month before covered (the request
-    rates are published the day after the month ends, the other sources weeks later) is
-    announced as filling up; the headline stays on the month before."""
+def test_cockpit_leads_with_the_newest_complete_month(tree, client_for):
+    """The issue's scenario: a few rows of a new month give it an index over one first-level
+    indicator. That month is provisional (暂定) until every first-level indicator that reports
+    monthly has reported it: shown beside the headline with its coverage, never as it."""
     Indicator.objects.create(
         code="BE03", name="获得电力", parent=tree["be"], level=1, sort_order=3,
-        direction="higher_is_better",
+        direction="higher_is_better", frequency="year",
     )  # fmt: skip
-    IndicatorValue.objects.filter(indicator=tree["be"], source_kind=SourceKind.COMPOSITE).update(
-        observations=2
-    )
     april = _score(tree["be"], tree["root"], APR, 40)
     IndicatorValue.objects.filter(pk=april.pk).update(observations=1)
     _score(tree["be01"], tree["root"], APR, 40)
     response = client_for("leader").get(COCKPIT)
     c = response.context["c"]
     assert c.index.period == MAR and c.index.score == 75
-    assert c.newer_partial == [("2026-04", 1)]
-    assert [p.score for p in c.history] == [70, 75, 40]  # the history still shows April
+    assert c.index_change == 5  # against February, not the provisional April
+    assert [(p.label, p.score, p.coverage_text) for p in c.provisional] == [
+        ("2026-04", 40, "覆盖 1/3")
+    ]
+    assert [(p.label, p.score) for p in c.history] == [
+        ("2026-02", 70),
+        ("2026-03", 75),
+        ("2026-04（暂定）", 40),
+    ]
     text = response.content.decode()
-    assert "2026-04 的数据正在陆续汇入：1/3 项一级指标已有得分，不足上期的一半" in text
-    assert "数据汇入中（1/3）" in client_for("leader").get(BIGSCREEN).content.decode()
+    assert 'data-testid="index-score">75.00</div>' in text
+    assert (
+        "2026-04 暂定：总分 40.00（覆盖 1/3），数据来源尚未全部报送，不作为本期；"
+        "此处显示最近的完整期间 2026-03。"
+    ) in text
+    screen = client_for("leader").get(BIGSCREEN).content.decode()
+    assert 'data-testid="index-score">75.00</div>' in screen
+    assert "数据期间：2026-03 · 2026-04 暂定 40.00（覆盖 1/3）" in screen
 
-    # More than half of March's: April becomes the headline (its coverage shown beside it).
-    IndicatorValue.objects.filter(pk=april.pk).update(observations=2)
+    # BE02 reports April too: April is complete and leads, whatever its coverage of BE03.
+    _score(tree["be02"], tree["root"], APR, 60)
     c = client_for("leader").get(COCKPIT).context["c"]
-    assert c.index.period == APR and c.newer_partial == []
+    assert c.index.period == APR and c.provisional == []
 
 
-def test_headline_skips_only_a_collapse():
-    def rows(*coverages):
-        return [IndicatorValue(period=dt.date(2026, m + 1, 1), observations=n)
-                for m, n in enumerate(coverages)]  # fmt: skip
-
-    def headline(*coverages):
-        return selectors_cockpit.headline_row(rows(*coverages)).period.month
-
-    assert headline(18, 18, 1) == 2  # the request rates alone, the day after the month
-    assert headline(18, 18, 10) == 3  # more than half: shown, with its coverage
-    assert headline(18, 9, 9) == 3  # a lasting drop leads from its second month
-    assert headline(2, 2, 1) == 2  # the demo city: two monthly sources, then one
-    assert headline(0, 0) == 2  # no coverage counts (older rows): the newest
-    assert headline(5) == 1
+@pytest.mark.django_db
+def test_cockpit_without_a_complete_month_has_no_headline(tree, client_for):
+    """BE02 reported January only: February and March are provisional, and there is no
+    headline (a first-level indicator never reported at all would not hold the index back)."""
+    IndicatorValue.objects.filter(indicator=tree["be02"], region=tree["root"]).delete()
+    _score(tree["be02"], tree["root"], dt.date(2026, 1, 1), 50)
+    response = client_for("leader").get(COCKPIT)
+    c = response.context["c"]
+    assert c.index is None
+    assert [(p.label, p.score, p.coverage_text) for p in c.provisional] == [
+        ("2026-02", 70, "覆盖 0/2"),
+        ("2026-03", 75, "覆盖 0/2"),
+    ]
+    assert "尚无数据完整的期间" in response.content.decode()
 
 
 # -- work panels: alerts, tasks, rectification, requests ------------------------------------

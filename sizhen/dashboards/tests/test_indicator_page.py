@@ -70,6 +70,7 @@ def tree(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
         direction="higher_is_better",
         sort_order=1,
     )
+    # Reported once a year: without a value yet, it does not hold the monthly parent back.
     Indicator.objects.create(
         code="T01.02",
         name="办理时长",
@@ -77,6 +78,7 @@ def tree(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
         level=2,
         unit="天",
         direction="lower_is_better",
+        frequency="year",
         sort_order=2,
     )
     cycle = EvaluationCycle.objects.create(
@@ -239,7 +241,9 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
     city, personas, django_assert_num_queries
 ):
     """Each child's own latest period (not the parent's), the preferred source kind within it,
-    values of other regions and empty values ignored; one query for the values of all children."""
+    values of other regions and empty values ignored; a constant number of queries for all
+    children (the children; the indicator tree, their periods, the leaves with a source
+    connected and the completeness checks of their filled-in leaves; the values shown)."""
     from sizhen.dashboards.selectors import _children
 
     root, east = city["root"], city["district_a"]
@@ -272,7 +276,7 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
             for r in _children(parent, root, leader)
         ]
 
-    with django_assert_num_queries(2):  # the children, the values of all of them
+    with django_assert_num_queries(7):
         assert shown() == [
             ("P01.01", "2026-03", (11.0, "records")),
             ("P01.02", "2026-02", (22.0, "filling")),
@@ -281,7 +285,7 @@ def test_sub_indicators_latest_values_in_a_constant_number_of_queries(
         ]
     for n in range(5, 12):
         _value(child(n), root, JAN, float(n))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(7):
         assert len(shown()) == 11
 
 
@@ -294,6 +298,56 @@ def test_index_lists_first_level_with_city_scores(tree, client_for):
         ("T01", "2026-03", 80.0)
     ]
     assert 'href="/dashboards/indicators/T01/"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_lead_with_the_newest_complete_period_and_mark_the_newer_one(tree, client_for):
+    """April's round is not fully approved: April is provisional (暂定) on the leaf's page, on
+    its parent's (with the parent's coverage) and on the board; March stays the headline."""
+    from sizhen.indicators.filling.models import FillingRound, FillingTask
+
+    apr = dt.date(2026, 4, 1)
+    leaf, parent, root = tree["leaf"], tree["parent"], tree["root"]
+    filling_round = FillingRound.objects.create(
+        title="2026年4月定期填报", period=apr, working_days=5, deadline=dt.date(2026, 5, 12)
+    )
+    for region, status in ((root, "approved"), (tree["districts"]["449901"], "submitted")):
+        FillingTask.objects.create(
+            round=filling_round, indicator=leaf, region=region, period=apr,
+            deadline=dt.date(2026, 5, 12), status=status, value=93,
+        )  # fmt: skip
+    _value(leaf, root, apr, 93, kind=SourceKind.FILLING)
+    _value(parent, root, apr, 55, kind=SourceKind.COMPOSITE, score=55.0, observations=1)
+
+    page = client_for("coordinator").get(URL)
+    o = page.context["o"]
+    assert (o.current.period, o.current.value) == (MAR, 90)
+    assert [p.text for p in o.provisional] == ["2026-04 暂定 93.00"]
+    text = page.content.decode()
+    assert 'data-testid="current-value">90.00%</div>' in text
+    assert "2026-04 暂定 93.00%：数据来源尚未全部报送，不作为当前值。" in text
+    assert [row["label"] for row in o.series_rows()][-2:] == ["2026-03", "2026-04（暂定）"]
+
+    o = client_for("coordinator").get("/dashboards/indicators/T01/").context["o"]
+    assert (o.current.period, o.current.value) == (MAR, 80)
+    assert [p.text for p in o.provisional] == ["2026-04 暂定 55.00，覆盖 1/2"]
+    assert [(c["indicator"].code, c["label"]) for c in o.children] == [
+        ("T01.01", "2026-03"),
+        ("T01.02", ""),
+    ]
+    assert [p.text for p in o.children[0]["provisional"]] == ["2026-04 暂定 93.00"]
+
+    board = client_for("leader").get("/dashboards/")
+    (row,) = board.context["rows"]
+    assert (row["label"], row["value"].score) == ("2026-03", 80.0)
+    assert '<td data-testid="provisional">2026-04 暂定 55.00，覆盖 1/2</td>' in (
+        board.content.decode()
+    )
+
+    # Approved everywhere: April is complete and leads.
+    FillingTask.objects.filter(period=apr).update(status="approved")
+    o = client_for("coordinator").get(URL).context["o"]
+    assert (o.current.period, o.provisional) == (apr, [])
 
 
 # -- exports --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sizhen.core.access import get_visible_or_404
 from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
+from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.catalogue.selectors import get_current_cycle
 from sizhen.organisations.models import Region
@@ -232,4 +233,85 @@ def list_indicator_values(
             }
             for v in items
         ],
+    }
+
+
+class LatestValueOut(Schema):
+    period: str
+    value: float | None
+    score: float | None
+    rank: int | None
+    rank_total: int | None
+    source_kind: str
+    #: Children with a score out of the children (composites only), e.g. "覆盖 1/18".
+    coverage: str
+
+
+class LatestOut(Schema):
+    indicator: str
+    region_code: str
+    region_name: str
+    latest: LatestValueOut | None
+    provisional: list[LatestValueOut]
+
+
+#: Which value of a period a headline shows when several source kinds hold one: the kind the
+#: catalogue declares, then this order.
+KIND_ORDER = ("records", "aggregate", "filling", "survey", "composite")
+
+
+def _headline_value(rows: list[IndicatorValue], declared: str) -> IndicatorValue | None:
+    order = (declared, *KIND_ORDER)
+    ranked = sorted(rows, key=lambda v: order.index(v.source_kind) if v.source_kind in order else 9)
+    return ranked[0] if ranked else None
+
+
+@router.get("/indicators/{code}/latest", response=LatestOut, summary="指标最近完整期间的数值")
+def latest_indicator_value(
+    request: HttpRequest, code: str, region: str | None = None
+) -> dict[str, Any]:
+    """The value of the newest complete period (its sources have all reported: see
+    docs/indicators.md) at the region (default: the city), and the newer provisional (暂定)
+    periods with their coverage, which are never the latest."""
+    actor = _require_staff(request)
+    indicator = get_visible_or_404(Indicator, actor, code=code)
+    city = Region.objects.filter(parent__isnull=True).order_by("path").first()
+    place = get_visible_or_404(Region, actor, code=region) if region else city
+    if place is None:
+        raise HttpError(404, "尚无区划")
+    headline = latest_complete_period(indicator, place)
+    wanted = [s.period for s in headline.provisional]
+    if headline.period is not None:
+        wanted.append(headline.period)
+    rows: dict[dt.date, list[IndicatorValue]] = {}
+    for value in IndicatorValue.objects.visible_to(actor).filter(
+        indicator=indicator, region=place, period__in=wanted, value__isnull=False
+    ):
+        rows.setdefault(value.period, []).append(value)
+
+    def out(period: dt.date, coverage: str) -> dict[str, Any] | None:
+        value = _headline_value(rows.get(period, []), indicator.source_kind)
+        if value is None:
+            return None
+        return {
+            "period": period.strftime("%Y-%m"),
+            "value": value.value,
+            "score": value.score,
+            "rank": value.rank,
+            "rank_total": value.rank_total,
+            "source_kind": value.source_kind,
+            "coverage": coverage,
+        }
+
+    latest = None
+    if headline.period is not None:
+        state = headline.states.get(headline.period)
+        latest = out(headline.period, state.coverage_text if state else "")
+    provisional = [out(s.period, s.coverage_text) for s in headline.provisional]
+    return {
+        "indicator": indicator.code,
+        "region_code": place.code,
+        "region_name": place.name,
+        "latest": latest,
+        "provisional": [p for p in provisional if p is not None],
     }

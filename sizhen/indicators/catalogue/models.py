@@ -21,6 +21,11 @@ from sizhen.indicators.catalogue.choices import (
 )
 from sizhen.organisations.models import Department, Region
 
+#: Indicators in % that are changes, not shares: they may be negative or above 100.
+SIGNED_PERCENT_WORDS = ("增速", "增长率", "增幅", "变化率")
+#: Indicators in % that are ratios to another total and may exceed 100 (外贸依存度).
+UNCAPPED_PERCENT_WORDS = ("依存度",)
+
 
 def _staff_view_coordinator_change(actor: Any, action: str) -> Q | None:
     if action in (CHANGE, DELETE):
@@ -84,6 +89,32 @@ class Indicator(models.Model):
     @property
     def is_leaf(self) -> bool:
         return not self.children.exists()
+
+    @property
+    def value_bounds(self) -> tuple[float | None, float | None]:
+        """The domain of the indicator's values (lowest, highest; None: open): a share in % lies
+        in 0–100; growth rates and ratios to GDP in % are not shares; counts, durations, amounts
+        and scores are never negative; without a unit, anything."""
+        unit = self.unit.strip()
+        if unit == "%":
+            if any(word in self.name for word in SIGNED_PERCENT_WORDS):
+                return (None, None)
+            if any(word in self.name for word in UNCAPPED_PERCENT_WORDS):
+                return (0.0, None)
+            return (0.0, 100.0)
+        return (0.0, None) if unit else (None, None)
+
+    def bounds_problem(self, value: float) -> str | None:
+        """Why ``value`` cannot be a value of this indicator (Chinese), or None."""
+        low, high = self.value_bounds
+        if low is not None and high is not None and not low <= value <= high:
+            return (
+                f"指标 {self.code}“{self.name}”为比率（%），数值应在 {low:g}–{high:g} 之间，"
+                f"收到 {value:g}"
+            )
+        if low is not None and value < low:
+            return f"指标 {self.code}“{self.name}”的数值不能为负数，收到 {value:g}"
+        return None
 
 
 class IndicatorRevision(models.Model):

@@ -120,6 +120,8 @@ def _aggregate_validate(
         add("数值", "required", "请填写数值")
     elif value is None:
         add("数值", "invalid_number", f"“{raw}”不是有效的数字")
+    elif indicator is not None and (problem := indicator.bounds_problem(value)):
+        add("数值", "out_of_range", problem)
     if problems or indicator is None or region is None or period is None or value is None:
         return None
     return _AggregateRow(indicator, region, period, value)

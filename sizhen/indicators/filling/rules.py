@@ -128,6 +128,11 @@ def validate_value(task: FillingTask, value: Any) -> tuple[list[str], list[str]]
         problem = _rule_violation(rule, task, number)
         if problem:
             (errors if rule.severity == RuleSeverity.ERROR else warnings).append(problem)
+    # The indicator's domain (a share in % within 0–100, a count never negative) holds whatever
+    # rules the lead department has set; a rule that already refuses the value has said why.
+    domain = task.indicator.bounds_problem(number)
+    if domain and not errors:
+        errors.append(domain)
     return errors, warnings
 
 

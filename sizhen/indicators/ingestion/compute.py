@@ -29,7 +29,7 @@ from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.engine.compile import compile_group, group_key
 from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, Definition
-from sizhen.indicators.ingestion.models import LoadBatch
+from sizhen.indicators.ingestion.models import Dataset, LoadBatch
 from sizhen.organisations.models import Region
 
 logger = logging.getLogger(__name__)
@@ -186,11 +186,30 @@ def compute(
                 report.periods.update(periods)
             if ctx:
                 ctx.progress(index, len(groups), f"已计算 {len(members)} 个指标口径")
+        refresh_watermarks(connection, chosen)
     finally:
         if own:
             connection.close()
     _score(report.periods)
     return report
+
+
+def refresh_watermarks(con: duckdb.DuckDBPyConnection, definitions: list[Definition]) -> None:
+    """Store on each dataset the latest date of every period field its definitions use: how
+    far its sources have reported, which tells a complete period (docs/indicators.md)."""
+    fields: dict[str, set[str]] = {}
+    for definition in definitions:
+        fields.setdefault(definition["dataset"], set()).add(definition["period_field"])
+    for dataset in Dataset.objects.filter(code__in=list(fields)):
+        if not store.has_table(con, f"records_{dataset.code}"):
+            continue
+        table = store.records_table(dataset.code)
+        names = sorted(fields[dataset.code])
+        selects = ", ".join(f"max(CAST({store.ident(n)} AS DATE))" for n in names)
+        row = con.execute(f"SELECT {selects} FROM {table}").fetchall()[0]
+        marks = {n: day.isoformat() for n, day in zip(names, row, strict=True) if day is not None}
+        if marks != dataset.watermarks:
+            Dataset.objects.filter(pk=dataset.pk).update(watermarks=marks)
 
 
 @transaction.atomic

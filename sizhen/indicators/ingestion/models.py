@@ -35,6 +35,10 @@ class Dataset(models.Model):
     builtin = models.BooleanField("内置", default=False)
     current_version = models.PositiveIntegerField("当前版本", default=1)
     stale_after_days = models.PositiveIntegerField("超过多少天未更新视为陈旧", default=3)
+    #: How far the loaded records reach (数据截止日期): for each field that assigns a record to a
+    #: period, the latest date among the records, "YYYY-MM-DD". Refreshed by the worker when it
+    #: recomputes, so that pages can tell a complete period without opening the store.
+    watermarks = models.JSONField("数据截止日期", default=dict, blank=True)
 
     objects = ScopedManager()
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, VIEW
 from sizhen.core.xlsx import build_workbook
+from sizhen.indicators.catalogue import completeness
+from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
 from sizhen.indicators.ingestion.engine import store
@@ -242,6 +244,30 @@ def list_open_late_records(
     return [
         OpenLateRecord({name: row[name] for name in fields}, int(row["overdue"])) for row in rows
     ]
+
+
+def complete_records_periods(
+    asks: list[completeness.Ask], region: Region, today: dt.date
+) -> set[tuple[int, dt.date]]:
+    """The records rule of ``catalogue.completeness``: the dataset's watermark of the
+    definition's period field has reached the period's last day and the grace has passed. A leaf
+    with no definition counts once it has a value."""
+    defined = [(leaf, day) for leaf, day in asks if leaf.code in DEFINITIONS_BY_INDICATOR]
+    codes = {DEFINITIONS_BY_INDICATOR[leaf.code]["dataset"] for leaf, _ in defined}
+    marks = dict(Dataset.objects.filter(code__in=codes).values_list("code", "watermarks"))
+    complete = completeness.present_values(
+        [ask for ask in asks if ask[0].code not in DEFINITIONS_BY_INDICATOR], region
+    )
+    for leaf, day in defined:
+        definition = DEFINITIONS_BY_INDICATOR[leaf.code]
+        text = (marks.get(definition["dataset"]) or {}).get(definition["period_field"])
+        watermark = dt.date.fromisoformat(text) if text else None
+        if completeness.reported_through(watermark, day, leaf.frequency, today):
+            complete.add((leaf.pk, day))
+    return complete
+
+
+completeness.register_leaf_check(SourceKind.RECORDS, complete_records_periods)
 
 
 def list_indicator_codes_for_dataset(dataset_code: str) -> list[str]:

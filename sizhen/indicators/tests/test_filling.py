@@ -617,3 +617,40 @@ def test_periods():
     with pytest.raises(ValueError, match="格式不正确"):
         Period.parse("2025-13", "month", loose=True)
     assert periods.PERIOD_FORMAT.startswith("期间应写为 YYYY-MM")
+
+
+@pytest.mark.django_db
+def test_aggregate_import_refuses_a_rate_outside_0_to_100(personas, ind):
+    """A share in % cannot be 162 (the 按时办结率 of the issue) nor a count negative: the row
+    is refused with a Chinese message and nothing is written."""
+    data = workbook(
+        [
+            ["BE07.01", "449901", "2025-10", 162],
+            ["BE07.01", "449902", "2025-10", 99.5],
+            ["BE07.02", "449901", "2025-10", -3],
+        ]
+    )
+
+    report = imports.import_aggregate_values(data, actor=personas["coordinator"])
+
+    assert not report.ok
+    assert [(e.row, e.column, e.code, e.message) for e in report.errors] == [
+        (2, "数值", "out_of_range", "指标 BE07.01“政策兑现资金到位率”为比率（%），数值应在 0–100 之间，收到 162"),
+        (4, "数值", "out_of_range", "指标 BE07.02“兑现资金到位额”的数值不能为负数，收到 -3"),
+    ]  # fmt: skip
+    assert IndicatorValue.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_filled_rate_outside_0_to_100_is_refused_without_a_rule(personas, ind):
+    open_round(personas, [ind["departments"]])
+    task = task_for(ind["departments"], "449900")
+
+    with pytest.raises(services.FillingValidationFailed) as refused:
+        services.submit_filling(task, actor=personas["lead_department"], value="174")
+
+    assert refused.value.errors == [
+        "指标 BE07.03“惠企政策知晓率”为比率（%），数值应在 0–100 之间，收到 174"
+    ]
+    task.refresh_from_db()
+    assert (task.status, task.value) == ("open", None)
