@@ -355,7 +355,10 @@ DEFINITIONS += [
 ]
 
 # 登记财产 (BE05): transfers between parties (转移登记), the case the indicator measures.
-TRANSFERRED: list[list[Any]] = [["completed_at", "not_null", None], ["registration_type", "==", "转移登记"]]
+TRANSFERRED: list[list[Any]] = [
+    ["completed_at", "not_null", None],
+    ["registration_type", "==", "转移登记"],
+]
 DEFINITIONS += [
     _mean(
         "BE05.01",
