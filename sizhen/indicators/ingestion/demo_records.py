@@ -249,6 +249,10 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
     # Most cases finish well inside the promised limit (on-time rates of 95-100 %, as the
     # seed cities report); the planted problems push some districts far past it.
     handling = np.floor(rng.gamma(8.0, promised * 0.06 * quality + 0.05)).astype(int)
+    # The first case of each region and month is a same-day one: every region has completed
+    # cases every month even in a small load.
+    base = np.arange(n) < len(regions) * MONTHS
+    handling = np.where(base, 0, handling)
     completed_pos = np.minimum(accepted_pos + handling, len(working_dates) - 1)
     completed = working_dates[completed_pos]
     open_case = completed > np.datetime64(LAST_DAY)
@@ -267,7 +271,9 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
     visits = np.where(
         channel == "窗口", rng.integers(1, 3, size=n), (rng.random(n) < 0.1 * quality).astype(int)
     )
-    status = np.where(open_case, "受理", np.where(rng.random(n) < 0.01, "不予受理", "办结"))
+    status = np.where(
+        open_case, "受理", np.where((rng.random(n) < 0.01) & ~base, "不予受理", "办结")
+    )
     # The row dated on the window's last day is a same-day case, so the data reach the end.
     last = np.flatnonzero(accepted == np.datetime64(LAST_DAY))[:1]
     completed[last], status[last] = accepted[last], "办结"
@@ -380,10 +386,13 @@ def bidding(regions: list[RegionInfo], n: int, seed: int = 13) -> pa.Table:
     awarded = working_dates[_day_in_month(rng, month_of)]
     announced = awarded - (20 + np.floor(rng.uniform(3, 25, size=n) * quality)).astype(int)
     signed = awarded + rng.integers(2, 30, size=n)
+    waived = rng.integers(0, 3, size=n)
+    # The first project of each region and month takes a deposit (免收 ones are not counted).
+    waived = np.where(np.arange(n) < len(regions) * MONTHS, waived % 2, waived)
     deposit = np.where(
         rng.random(n) < _share(0.5, quality, 0.8),
         "电子保函",
-        np.array(["现金", "保函", "免收"])[rng.integers(0, 3, size=n)],
+        np.array(["现金", "保函", "免收"])[waived],
     )
     return pa.table(
         {
@@ -593,13 +602,12 @@ def labour_cases(regions: list[RegionInfo], n: int, seed: int = 31) -> pa.Table:
     inspected = rng.random(n) < _share(0.96, quality, 0.2, low=0.5)
     is_closed = np.where(dispute, True, inspected & (closed <= np.datetime64(LAST_DAY)))
     mediated = rng.random(n) < _share(0.68, quality, 0.5, low=0.2)
+    ending = rng.choice(3, size=n, p=[0.7, 0.2, 0.1])
+    # The first dispute of each region and month is accepted (不予受理 ones are not counted).
+    ending = np.where(np.arange(n) < base, ending % 2, ending)
     outcome = np.where(
         dispute,
-        np.where(
-            mediated,
-            "调解成功",
-            np.array(["仲裁裁决", "撤回", "不予受理"])[rng.choice(3, size=n, p=[0.7, 0.2, 0.1])],
-        ),
+        np.where(mediated, "调解成功", np.array(["仲裁裁决", "撤回", "不予受理"])[ending]),
         np.where(
             is_closed,
             np.array(["责令改正", "行政处罚", "撤销立案"])[
@@ -632,6 +640,9 @@ def procurement(regions: list[RegionInfo], n: int, seed: int = 37) -> pa.Table:
     evaluated = published - (1 + np.floor(rng.gamma(2.0, 1.5 * quality))).astype(int)
     announced = evaluated - rng.integers(20, 35, size=n)
     signed = published + (2 + np.floor(rng.gamma(2.0, 3.0 * quality))).astype(int)
+    # The first project of each region and month signs at once, so every quarter has signed
+    # contracts (the 履约保证金 and 预付款 ratios count only those).
+    signed = np.where(np.arange(n) < len(regions) * MONTHS, published + 2, signed)
     is_signed = signed <= np.datetime64(LAST_DAY)
     amount = np.round(rng.lognormal(13.0, 1.0, size=n), 2)
     bond = np.clip(rng.normal(0.02 + 0.03 * (quality - 0.7), 0.01), 0.0, 0.1)
