@@ -149,14 +149,14 @@ def update_rows(
     alias = using or router.db_for_write(model)
     connection = connections[alias]
     meta = model._meta
-    concrete = [meta.get_field(name) for name in fields]
+    concrete: list[Any] = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)  # type: ignore[union-attr]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
+    key = str(meta.pk.column if meta.pk else "id")
     # Identifiers come from the model and are quoted; values are parameters.
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # type: ignore[union-attr]  # noqa: S608
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(key)} = %s"  # noqa: S608
     params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete]  # type: ignore[union-attr]
-        + [obj.pk]
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete] + [obj.pk]
         for obj in objs
     ]
     with connection.cursor() as cursor:

@@ -148,20 +148,7 @@ def execute_transition(
         computed = [k for k, v in recorded.items() if hasattr(v, "resolve_expression")]
         if computed:
             recorded.update(model._default_manager.filter(pk=obj.pk).values(*computed).get())
-        labels = actor_fields(actor)
-        TransitionHistory.objects.create(
-            object_type=model._meta.label_lower,
-            object_id=str(obj.pk),
-            workflow=wf.name,
-            action=t.action,
-            action_label=t.label,
-            from_state=current,
-            to_state=t.target,
-            actor=labels["actor"],
-            actor_label=labels["actor_label"],
-            note=note,
-            data=jsonable(ctx.get("history_data")),
-        )
+        _history_row(obj, wf, t, current, actor_fields(actor), note, ctx).save()
         record_event(
             f"{wf.name}.{t.action}",
             actor=actor,
@@ -172,6 +159,30 @@ def execute_transition(
         )
     obj.refresh_from_db()
     return obj
+
+
+def _history_row(
+    obj: models.Model,
+    wf: Workflow,
+    t: Transition,
+    current: str,
+    labels: dict[str, Any],
+    note: str,
+    ctx: dict[str, Any],
+) -> TransitionHistory:
+    return TransitionHistory(
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        workflow=wf.name,
+        action=t.action,
+        action_label=t.label,
+        from_state=current,
+        to_state=t.target,
+        actor=labels["actor"],
+        actor_label=labels["actor_label"],
+        note=note,
+        data=jsonable(ctx.get("history_data")),
+    )
 
 
 def _allowed(
@@ -251,21 +262,7 @@ def execute_transitions(
             if hasattr(row, "version"):
                 row.version += 1
             written.append(row)
-            history.append(
-                TransitionHistory(
-                    object_type=model._meta.label_lower,
-                    object_id=str(obj.pk),
-                    workflow=wf.name,
-                    action=t.action,
-                    action_label=t.label,
-                    from_state=current,
-                    to_state=t.target,
-                    actor=labels["actor"],
-                    actor_label=labels["actor_label"],
-                    note=note,
-                    data=jsonable(ctx.get("history_data")),
-                )
-            )
+            history.append(_history_row(obj, wf, t, current, labels, note, ctx))
             events.append(
                 AuditEvent(
                     **event_fields(

@@ -316,15 +316,20 @@ def import_benchmark_cities() -> int:
     benchmark import by the coordinating office."""
     city = Region.objects.get(code=data.CITY_CODE)
     leaves = {leaf.indicator.pk: leaf for leaf in _leaves(tuple(SourceKind.values))}
-    preference = [SourceKind.RECORDS, SourceKind.AGGREGATE, SourceKind.FILLING, SourceKind.SURVEY]
+    preference: list[str] = [
+        SourceKind.RECORDS,
+        SourceKind.AGGREGATE,
+        SourceKind.FILLING,
+        SourceKind.SURVEY,
+    ]
     city_values: dict[tuple[int, dt.date], tuple[int, float]] = {}
     for indicator_id, kind, period, value in IndicatorValue.objects.filter(
         region=city, indicator_id__in=list(leaves), value__isnull=False
     ).values_list("indicator_id", "source_kind", "period", "value"):
         rank = preference.index(kind) if kind in preference else len(preference)
         current = city_values.get((indicator_id, period))
-        if current is None or rank < current[0]:
-            city_values[(indicator_id, period)] = (rank, value)
+        if value is not None and (current is None or rank < current[0]):
+            city_values[(indicator_id, period)] = (rank, float(value))
     periods = {f: set(window_periods(f)) for f in Frequency.values}
     rows: list[list[Any]] = []
     bench: dict[tuple[str, int, dt.date], float] = {}

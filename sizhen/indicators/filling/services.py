@@ -263,7 +263,7 @@ def submit_filling_tasks(
             )
         number[task.pk] = parse_number(value)
     now = timezone.now()
-    tasks = execute_transitions(
+    tasks: list[FillingTask] = execute_transitions(  # type: ignore[assignment]
         [task for task, _value in entries],
         "submit",
         actor=actor,
@@ -281,7 +281,7 @@ def submit_filling_tasks(
     )
     by_reviewers: dict[tuple[int, ...], list[Any]] = defaultdict(list)
     for task in tasks:
-        reviewers = _reviewers(task)  # type: ignore[arg-type]
+        reviewers = _reviewers(task)
         by_reviewers[tuple(sorted(r.pk for r in reviewers))].append((task, reviewers))
     for group in by_reviewers.values():
         notify(
@@ -293,7 +293,7 @@ def submit_filling_tasks(
             link=page_link("indicator_filling:task_list", "/monitoring/filling/"),
             category="filling",
         )
-    return tasks  # type: ignore[return-value]
+    return tasks
 
 
 @transaction.atomic

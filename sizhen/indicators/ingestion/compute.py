@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.jobs import JobContext, enqueue
-from sizhen.core.sql import update_rows
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.ingestion.engine import store
@@ -219,10 +218,10 @@ def _write_values(
     if stale:
         IndicatorValue.objects.filter(pk__in=stale).delete()
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
-    update_rows(
-        IndicatorValue,
+    IndicatorValue.objects.bulk_update(
         to_update,
         ["value", "numerator", "denominator", "observations", "batch", "computed_at"],
+        batch_size=2000,
     )
     return len(to_create) + len(to_update)
 
