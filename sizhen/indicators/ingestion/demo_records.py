@@ -274,9 +274,6 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
     status = np.where(
         open_case, "受理", np.where((rng.random(n) < 0.01) & ~base, "不予受理", "办结")
     )
-    # The row dated on the window's last day is a same-day case, so the data reach the end.
-    last = np.flatnonzero(accepted == np.datetime64(LAST_DAY))[:1]
-    completed[last], status[last] = accepted[last], "办结"
     completed_text = np.where(status == "办结", _text(completed, "16:30:00"), "")
     departments = [rng.choice(r.departments) if r.departments else "" for r in regions]
     dept_of = np.array(departments)[region_of]
