@@ -41,10 +41,11 @@ def wipe_indicators(city_path: str) -> None:
 
 
 def load_records(cases: int) -> dict[str, Any]:
-    """Records, values and scores (the request rates the load published are re-scored with
-    them); the aggregate figures, the districts' filling rounds and the benchmark cities; the
-    rectification verifications frozen again with the computed values; then an alert scan of
-    the last twelve months so that the planted problems show up as alerts."""
+    """The aggregate figures and the districts' filling rounds; the records, their values and
+    all the scores (the request rates the load published are re-scored with them); the
+    benchmark cities; the rectification verifications frozen again with the computed values;
+    then an alert scan of the last twelve months so that the planted problems show up as
+    alerts."""
     from sizhen.demo.rectification_step import refresh_reviews
     from sizhen.demo.values_step import (
         import_aggregates,
@@ -54,9 +55,12 @@ def load_records(cases: int) -> dict[str, Any]:
     from sizhen.indicators.ingestion.demo_records import month_starts
     from sizhen.monitoring.scan import scan_indicator_values
 
+    # The imports and the approvals score what they write; the records' computation comes
+    # last, so the one full scoring runs once over every value.
+    aggregates = import_aggregates()
+    filled = run_filling_rounds()
     summary = load_demo_records(cases)
-    summary["aggregates"] = import_aggregates()
-    summary["filled"] = run_filling_rounds()
+    summary["aggregates"], summary["filled"] = aggregates, filled
     summary["benchmarks"] = import_benchmark_cities()
     refresh_reviews()
     summary["alerts"] = scan_indicator_values(month_starts()[-12:]).as_dict()
