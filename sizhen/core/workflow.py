@@ -10,16 +10,17 @@ audit event. Two simultaneous transitions of one object: one wins, the other get
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
 
 from sizhen.core.access import role_of
-from sizhen.core.audit import actor_fields, jsonable, record_event
+from sizhen.core.audit import actor_fields, event_fields, jsonable, record_event
 from sizhen.core.errors import ServiceError
-from sizhen.core.models import TransitionHistory
+from sizhen.core.models import AuditEvent, TransitionHistory
+from sizhen.core.sql import update_rows
 
 
 class WorkflowError(ServiceError):
@@ -137,25 +138,7 @@ def execute_transition(
     with transaction.atomic():
         locked = model._default_manager.select_for_update().get(pk=obj.pk)
         current = getattr(locked, wf.state_field)
-        if current != seen_state:
-            raise TransitionConflict(
-                f"该记录已被他人处理，当前状态为“{wf.state_label(current)}”，请刷新后重试"
-            )
-        if current in wf.terminal:
-            raise TransitionNotAllowed(f"“{wf.state_label(current)}”是终结状态，不能再办理")
-        t = wf.find(action, current)
-        if t is None:
-            raise TransitionNotAllowed(
-                f"当前状态“{wf.state_label(current)}”下不能执行该操作（{action}）"
-            )
-        if t.roles is not None and role_of(actor) not in t.roles:
-            raise TransitionNotAllowed(f"您的角色无权执行“{t.label}”")
-        if t.note_required and not note.strip():
-            raise TransitionNotAllowed(f"“{t.label}”需要填写理由")
-        if t.guard is not None:
-            reason = t.guard(locked, actor, ctx)
-            if reason:
-                raise TransitionNotAllowed(reason)
+        t = _allowed(wf, locked, seen_state, action, actor, note, ctx)
         updates = {wf.state_field: t.target, **(changes or {})}
         if hasattr(locked, "version"):
             updates["version"] = models.F("version") + 1
@@ -169,20 +152,7 @@ def execute_transition(
         computed = [k for k, v in recorded.items() if hasattr(v, "resolve_expression")]
         if computed:
             recorded.update(model._default_manager.filter(pk=obj.pk).values(*computed).get())
-        labels = actor_fields(actor)
-        TransitionHistory.objects.create(
-            object_type=model._meta.label_lower,
-            object_id=str(obj.pk),
-            workflow=wf.name,
-            action=t.action,
-            action_label=t.label,
-            from_state=current,
-            to_state=t.target,
-            actor=labels["actor"],
-            actor_label=labels["actor_label"],
-            note=note,
-            data=jsonable(ctx.get("history_data")),
-        )
+        _history_row(obj, wf, t, current, actor_fields(actor), note, ctx).save()
         record_event(
             f"{wf.name}.{t.action}",
             actor=actor,
@@ -193,6 +163,130 @@ def execute_transition(
         )
     obj.refresh_from_db()
     return obj
+
+
+def _history_row(
+    obj: models.Model,
+    wf: Workflow,
+    t: Transition,
+    current: str,
+    labels: dict[str, Any],
+    note: str,
+    ctx: dict[str, Any],
+) -> TransitionHistory:
+    return TransitionHistory(
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        workflow=wf.name,
+        action=t.action,
+        action_label=t.label,
+        from_state=current,
+        to_state=t.target,
+        actor=labels["actor"],
+        actor_label=labels["actor_label"],
+        note=note,
+        data=jsonable(ctx.get("history_data")),
+    )
+
+
+def _allowed(
+    wf: Workflow,
+    locked: models.Model,
+    seen_state: str,
+    action: str,
+    actor: Any,
+    note: str,
+    ctx: dict[str, Any],
+) -> Transition:
+    """The transition ``action`` takes on the locked row, or why it may not happen."""
+    current = getattr(locked, wf.state_field)
+    if current != seen_state:
+        raise TransitionConflict(
+            f"该记录已被他人处理，当前状态为“{wf.state_label(current)}”，请刷新后重试"
+        )
+    if current in wf.terminal:
+        raise TransitionNotAllowed(f"“{wf.state_label(current)}”是终结状态，不能再办理")
+    t = wf.find(action, current)
+    if t is None:
+        raise TransitionNotAllowed(
+            f"当前状态“{wf.state_label(current)}”下不能执行该操作（{action}）"
+        )
+    if t.roles is not None and role_of(actor) not in t.roles:
+        raise TransitionNotAllowed(f"您的角色无权执行“{t.label}”")
+    if t.note_required and not note.strip():
+        raise TransitionNotAllowed(f"“{t.label}”需要填写理由")
+    if t.guard is not None:
+        reason = t.guard(locked, actor, ctx)
+        if reason:
+            raise TransitionNotAllowed(reason)
+    return t
+
+
+def execute_transitions(
+    objs: Sequence[models.Model],
+    action: str,
+    *,
+    actor: Any,
+    note: str = "",
+    changes: Callable[[Any], dict[str, Any]] | None = None,
+    context: Callable[[Any], dict[str, Any]] | None = None,
+    related: Sequence[str] = (),
+) -> list[models.Model]:
+    """Run ``action`` on many objects of one model at once (批量办理), each checked as
+    ``execute_transition`` checks it (the state its caller saw, terminal states, the table, the
+    role, the reason, the guard), all or nothing. The rows are locked by one query (with the
+    ``related`` rows the guards read), written by one statement run per row, and their history
+    rows and audit events are inserted together. ``changes`` and ``context`` give each
+    object's field changes (plain values) and guard context."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    wf: Workflow = model.workflow  # type: ignore[attr-defined]
+    labels = actor_fields(actor)
+    planned = [(obj, dict(changes(obj)) if changes else {}) for obj in objs]
+    fields = list(dict.fromkeys(name for _obj, change in planned for name in change))
+    if {wf.state_field, "version"} & set(fields) or any(
+        hasattr(v, "resolve_expression") for _obj, change in planned for v in change.values()
+    ):
+        raise ValueError("changes may not set the state or the version, nor be expressions")
+    with transaction.atomic():
+        rows = model._default_manager.select_for_update().select_related(*related)
+        locked = {row.pk: row for row in rows.filter(pk__in=[obj.pk for obj in objs])}
+        history, events, written = [], [], []
+        for obj, change in planned:
+            row = locked.get(obj.pk)
+            if row is None:
+                raise TransitionConflict("该记录已被删除，请刷新后重试")
+            ctx = dict(context(obj)) if context else {}
+            current = getattr(obj, wf.state_field)
+            t = _allowed(wf, row, current, action, actor, note, ctx)
+            setattr(row, wf.state_field, t.target)
+            for name, value in change.items():
+                setattr(row, name, value)
+            if hasattr(row, "version"):
+                row.version += 1
+            written.append(row)
+            history.append(_history_row(obj, wf, t, current, labels, note, ctx))
+            events.append(
+                AuditEvent(
+                    **event_fields(
+                        f"{wf.name}.{t.action}",
+                        actor=actor,
+                        obj=row,
+                        before={wf.state_field: current},
+                        after={wf.state_field: t.target, **change},
+                        message=note,
+                    )
+                )
+            )
+        columns = [wf.state_field, *fields, *(["version"] if hasattr(objs[0], "version") else [])]
+        update_rows(model, written, columns)
+        TransitionHistory.objects.bulk_create(history)
+        AuditEvent.objects.bulk_create(events)
+    for obj, row in zip(objs, written, strict=True):
+        for name in columns:
+            setattr(obj, name, getattr(row, name))
+    return list(objs)
 
 
 def history_of(obj: models.Model) -> models.QuerySet[TransitionHistory]:

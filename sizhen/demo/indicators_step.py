@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sizhen.core.models import TransitionHistory
 from sizhen.indicators.catalogue.imports import load_default_catalogue
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.indicators.filling.models import FillingRound, FillingTask
@@ -25,6 +26,7 @@ def wipe_indicators(city_path: str) -> None:
     FillingRound.objects.all().delete()
     IndicatorValue.objects.all().delete()
     Benchmark.objects.all().delete()
+    TransitionHistory.objects.filter(workflow="filling_task").delete()
     PullSource.objects.all().delete()
     LoadBatch.objects.all().delete()
     for level in sorted(set(Indicator.objects.values_list("level", flat=True)), reverse=True):
@@ -39,20 +41,27 @@ def wipe_indicators(city_path: str) -> None:
 
 
 def load_records(cases: int) -> dict[str, Any]:
-    """Records, values and scores (the request rates the load published are re-scored with
-    them), the rectification verifications frozen again with the computed values, then an
-    alert scan of the last twelve months so that the planted problems show up as alerts."""
-    import datetime as dt
-
+    """The aggregate figures and the districts' filling rounds; the records, their values and
+    all the scores (the request rates the load published are re-scored with them); the
+    benchmark cities; the rectification verifications frozen again with the computed values;
+    then an alert scan of the last twelve months so that the planted problems show up as
+    alerts."""
     from sizhen.demo.rectification_step import refresh_reviews
+    from sizhen.demo.values_step import (
+        import_aggregates,
+        import_benchmark_cities,
+        run_filling_rounds,
+    )
+    from sizhen.indicators.ingestion.demo_records import month_starts
     from sizhen.monitoring.scan import scan_indicator_values
 
+    # The imports and the approvals score what they write; the records' computation comes
+    # last, so the one full scoring runs once over every value.
+    aggregates = import_aggregates()
+    filled = run_filling_rounds()
     summary = load_demo_records(cases)
+    summary["aggregates"], summary["filled"] = aggregates, filled
+    summary["benchmarks"] = import_benchmark_cities()
     refresh_reviews()
-    last = dt.date(2026, 10, 1)
-    months = [
-        dt.date(last.year - (last.month - i <= 0), (last.month - i - 1) % 12 + 1, 1)
-        for i in range(12)
-    ]
-    summary["alerts"] = scan_indicator_values(months).as_dict()
+    summary["alerts"] = scan_indicator_values(month_starts()[-12:]).as_dict()
     return summary

@@ -16,6 +16,7 @@ from django.utils import timezone
 from sizhen.core.models import TransitionHistory
 from sizhen.demo import data
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.demo_records import IMPROVER, TURNAROUND_CLOSED_ON
 from sizhen.rectification.choices import Judgement, Source, Trend
 from sizhen.rectification.models import Evidence, RectificationItem, Review, evidence_storage
 from sizhen.rectification.selectors import effect_rows, find_repeats
@@ -95,6 +96,9 @@ PUBLISHED = (8, 9, 10)
 #: The reviewer label of the demo's effect verifications (no person reviewed them).
 REVIEWER = "演示数据"
 DISTRICTS = ("449901", "449902", "449903", "449904", "449921", "449922", "449981", "P449951")
+#: The item whose close-off turns the improving district round (南湾区's slow start-ups and
+#: services): closed on the date from which its records get better (``demo_records``).
+TURNAROUND_PROBLEM = 0
 
 
 def _history(item: RectificationItem, steps: list[tuple[str, str, str, str]], at: Any) -> list[Any]:
@@ -135,6 +139,7 @@ def build_rectification(ctx: Any) -> int:
     items: list[RectificationItem] = []
     plan: list[tuple[str, list[tuple[str, str, str, str]]]] = []
     problems: list[int] = []
+    turned = False
     for index in range(TOTAL):
         earlier = index < EARLIER
         # The four repeats are this year's items 8–11, reworded from last year's 0–3.
@@ -165,6 +170,18 @@ def build_rectification(ctx: Any) -> int:
         if repeat:
             wording = f"{region.name}{title}问题仍然存在"
         created = now - dt.timedelta(days=400 if earlier else rng.randint(60, 200))
+        if (
+            closed
+            and not (earlier or repeat or turned)
+            and region_code == IMPROVER
+            and problem_index == TURNAROUND_PROBLEM
+        ):
+            # Closed (15 days after it was raised, as every demo item) on the turnaround date.
+            turned = True
+            created = timezone.make_aware(
+                dt.datetime.combine(TURNAROUND_CLOSED_ON - dt.timedelta(days=15), dt.time(9))
+            )
+            deadline = TURNAROUND_CLOSED_ON + dt.timedelta(days=4)
         items.append(
             RectificationItem(
                 title=wording,

@@ -29,46 +29,83 @@ from sizhen.enterprise_requests.workflow import STATES
 TOTAL = 300
 DEMO_SOURCE = "demo"
 
-#: Category prefix -> (city department code, district department suffix or "").
-LEADS = {
-    "01": ("SZ-SCJG", "SCJG"),
-    "02": ("SZ-ZWFW", "ZWFW"),
-    "03": ("SZ-ZRZY", "ZRZY"),
-    "04": ("SZ-CZJ", "SW"),
-    "05": ("SZ-ZJJ", "ZJJ"),
-    "06": ("SZ-SCJG", "SCJG"),
-    "07": ("SZ-SFJ", ""),
-    "08": ("SZ-JTJ", "STHJ"),
-    "09": ("SZ-YSB", "YSB"),
-}
-#: Subjects handled by another department than their category's lead (labour and social
-#: security go to the human resources bureau).
-SUBJECT_LEADS = {
-    "招工": ("SZ-RSJ", "RSJ"),
-    "稳岗补贴": ("SZ-RSJ", "RSJ"),
-    "社保登记": ("SZ-RSJ", "RSJ"),
-}
+#: What enterprises write under each second-level category of the request taxonomy (诉求词条),
+#: and who handles it: (subject, city department code, district department suffix or ""). The
+#: handling department is the subject's own (用电增容 goes to the power company, 招工 to the
+#: human resources bureau), a district's counterpart when the suffix names one.
+TOPICS: dict[str, list[tuple[str, str, str]]] = {
+    "0101": [("企业开办", "SZ-SCJG", "SCJG"), ("设立登记", "SZ-SCJG", "SCJG"),
+             ("新办企业发票申领", "SZ-SW", "SW")],
+    "0102": [("经营范围变更", "SZ-SCJG", "SCJG"), ("简易注销", "SZ-SCJG", "SCJG"),
+             ("清税注销", "SZ-SW", "SW")],
+    "0103": [("食品经营许可证", "SZ-SCJG", "SCJG"), ("道路运输经营许可证", "SZ-JTJ", ""),
+             ("公共场所卫生许可证", "SZ-WJW", "")],
+    "0104": [("建筑业企业资质", "SZ-ZJJ", "ZJJ"), ("危险化学品经营许可", "SZ-YJJ", ""),
+             ("排污许可", "SZ-STHJ", "STHJ")],
+    "0201": [("不动产登记", "SZ-ZWFW", "ZWFW"), ("企业投资项目备案", "SZ-ZWFW", "ZWFW"),
+             ("住房公积金单位开户", "SZ-GJJ", "")],
+    "0202": [("政务服务大厅综合窗口", "SZ-ZWFW", "ZWFW"), ("不动产登记窗口", "SZ-ZRZY", "ZRZY"),
+             ("办税服务厅窗口", "SZ-SW", "SW")],
+    "0203": [("一网通办平台", "SZ-ZWFW", "ZWFW"), ("电子税务局", "SZ-SW", "SW"),
+             ("社保登记网上经办系统", "SZ-RSJ", "RSJ")],
+    "0204": [("社保登记", "SZ-RSJ", "RSJ"), ("不动产转移登记", "SZ-ZRZY", "ZRZY"),
+             ("税务登记", "SZ-SW", "SW")],
+    "0301": [("工业用地指标", "SZ-ZRZY", "ZRZY"), ("土地出让手续", "SZ-ZRZY", "ZRZY"),
+             ("厂房不动产首次登记", "SZ-ZRZY", "ZRZY")],
+    "0302": [("用电增容", "SZ-GDGS", ""), ("用水报装", "SZ-SWJT", ""),
+             ("天然气报装", "SZ-RQGS", ""), ("集中供热接入", "SZ-RL", "")],
+    "0303": [("招工", "SZ-RSJ", "RSJ"), ("季节性招工", "SZ-RSJ", "RSJ"),
+             ("技能人才招工", "SZ-RSJ", "RSJ")],
+    "0304": [("贷款续贷", "SZ-JRJ", ""), ("应急转贷", "SZ-JRJ", ""), ("融资担保", "SZ-JRJ", "")],
+    "0401": [("研发费用加计扣除", "SZ-SW", "SW"), ("高新技术企业认定", "SZ-KJJ", ""),
+             ("专精特新企业认定", "SZ-GXJ", "")],
+    "0402": [("技改奖补", "SZ-GXJ", ""), ("稳岗补贴", "SZ-RSJ", "RSJ"),
+             ("招商引资奖励", "SZ-TCJ", "")],
+    "0403": [("留抵退税", "SZ-SW", "SW"), ("出口退税", "SZ-SW", "SW"),
+             ("小微企业税费减免", "SZ-SW", "SW")],
+    "0501": [("建设工程规划许可", "SZ-ZRZY", "ZRZY"), ("环评审批", "SZ-STHJ", "STHJ"),
+             ("项目立项核准", "SZ-FGW", "FGJ")],
+    "0502": [("施工许可", "SZ-ZJJ", "ZJJ"), ("施工图审查", "SZ-ZJJ", "ZJJ")],
+    "0503": [("竣工联合验收", "SZ-ZJJ", "ZJJ"), ("消防验收", "SZ-ZJJ", "ZJJ")],
+    "0601": [("行政执法检查", "SZ-SFJ", ""), ("安全生产检查", "SZ-YJJ", ""),
+             ("环保检查", "SZ-STHJ", "STHJ")],
+    "0602": [("市场监管行政处罚", "SZ-SCJG", "SCJG"), ("环保行政处罚", "SZ-STHJ", "STHJ"),
+             ("交通运输行政处罚", "SZ-JTJ", "")],
+    "0603": [("商标侵权", "SZ-SCJG", "SCJG"), ("专利侵权", "SZ-ZSCQ", "")],
+    "0604": [("招投标", "SZ-FGW", "FGJ"), ("政府采购", "SZ-CZJ", "")],
+    "0701": [("政府合同履约", "SZ-SFJ", ""), ("招商协议兑现", "SZ-TCJ", "")],
+    "0702": [("国有企业拖欠的工程款", "SZ-GZW", ""), ("政府采购货款", "SZ-CZJ", "")],
+    "0703": [("合同纠纷", "SZ-SFJ", ""), ("知识产权", "SZ-SFJ", ""), ("劳动用工", "SZ-SFJ", "")],
+    "0801": [("公交线路", "SZ-JTJ", ""), ("物流通道", "SZ-JTJ", ""), ("道路修缮", "SZ-JTJ", "")],
+    "0802": [("园区道路", "SZ-ZJJ", "ZJJ"), ("污水管网", "SZ-ZJJ", "ZJJ"),
+             ("员工宿舍", "SZ-ZJJ", "ZJJ")],
+    "0803": [("环评审批", "SZ-STHJ", "STHJ"), ("排污许可", "SZ-STHJ", "STHJ"),
+             ("厂区周边异味", "SZ-STHJ", "STHJ")],
+    "0901": [("推行免申即享", "SZ-YSB", "YSB"), ("增加夜间延时服务", "SZ-ZWFW", "ZWFW"),
+             ("简化企业年报", "SZ-SCJG", "SCJG")],
+    "0902": [("企业搬迁协调", "SZ-YSB", "YSB"), ("厂区周边停车管理", "SZ-CGJ", "")],
+}  # fmt: skip
+#: Sentences for each first-level category; ``{x}`` is the subject.
 TEXTS = {
-    "01": ["办理{x}时需要多次往返窗口，希望一次办结", "{x}网上申报系统经常卡顿，材料无法上传"],
-    "02": ["政务大厅{x}窗口排队时间过长", "办理{x}被要求重复提交已提供过的证明材料"],
-    "03": ["新建厂房{x}迟迟没有落实，影响项目投产", "企业扩产需要{x}，希望协调解决"],
-    "04": ["去年申报的{x}至今没有拨付到位", "想了解{x}政策的申报条件和流程"],
-    "05": ["项目{x}审批时间长，希望加快", "{x}环节需要的材料不清楚，请给予指导"],
-    "06": ["一个月内接到多个部门的{x}，影响正常生产", "对{x}的处罚决定有异议，请求复核"],
-    "07": ["政府工程{x}尚未结清，企业资金周转困难", "需要{x}方面的法律咨询"],
-    "08": ["园区{x}不完善，员工通勤不便", "厂区周边{x}问题需要协调"],
+    "01": ["办理{x}时需要多次往返窗口，希望一次办结", "{x}网上申报材料被多次退回，希望给予指导"],
+    "02": ["{x}办理时间超过承诺时限，希望加快", "{x}服务需要改进，办事体验不好"],
+    "03": ["企业扩产急需解决{x}问题，希望协调", "{x}迟迟没有落实，影响项目投产"],
+    "04": ["去年申报的{x}至今没有兑现到位", "想了解{x}政策的申报条件和流程"],
+    "05": ["项目{x}办理时间长，希望加快", "{x}环节需要的材料不清楚，请给予指导"],
+    "06": ["反映{x}问题，请依法处理", "对{x}有异议，请求复核"],
+    "07": ["{x}问题长期得不到解决，企业资金周转困难", "需要{x}方面的帮助"],
+    "08": ["企业周边{x}问题需要协调解决", "园区{x}不完善，影响生产经营"],
     "09": ["对优化营商环境的建议：{x}", "其他事项：{x}"],
 }
-SUBJECTS = {
-    "01": ["企业开办", "经营范围变更", "食品经营许可", "简易注销"],
-    "02": ["不动产登记", "社保登记", "公积金开户", "税务登记"],
-    "03": ["用地指标", "用电增容", "招工", "贷款续贷"],
-    "04": ["稳岗补贴", "研发费用加计扣除", "技改奖补", "留抵退税"],
-    "05": ["施工许可", "竣工联合验收", "规划许可", "环评审批"],
-    "06": ["执法检查", "行政处罚", "商标侵权", "招投标"],
-    "07": ["工程款", "合同纠纷", "账款拖欠", "知识产权"],
-    "08": ["公交线路", "道路修缮", "污水管网", "物流通道"],
-    "09": ["推行免申即享", "增加夜间服务", "简化年报", "优化企业服务专窗"],
+#: Second-level categories whose subjects need sentences of their own.
+CATEGORY_TEXTS = {
+    "0203": ["{x}经常卡顿，材料无法上传", "{x}查询不到办理进度"],
+    "0204": ["办理{x}被要求重复提交已提供过的证明材料", "{x}要求提供的证明材料过多"],
+    "0603": ["企业遭遇{x}，希望依法查处", "{x}维权周期长，希望加快处理"],
+    "0604": ["参与{x}时遇到隐性门槛，希望公平竞争", "{x}中存在地方保护倾向，请核查"],
+    "0702": ["{x}至今尚未结清，企业资金周转困难", "多次催要{x}无果，请协调解决"],
+    "0703": ["需要{x}方面的法律咨询", "希望提供{x}方面的法律指导"],
+    "0803": ["反映{x}问题，希望尽快协调处理"],
 }
 REPLIES = [
     "经核实，已协调相关单位办理完毕，并电话告知企业。",
@@ -232,10 +269,9 @@ def build_requests(ctx: Any) -> int:
                 submitted,
                 timezone.make_aware(dt.datetime.combine(forum.held_on, dt.time(15, 0))),
             )
-        template = rng.choice(TEXTS[top])
-        subject = rng.choice(SUBJECTS[top])
+        template = rng.choice(CATEGORY_TEXTS.get(category.code) or TEXTS.get(top, TEXTS["09"]))
+        subject, city_code, suffix = rng.choice(TOPICS.get(category.code) or TOPICS["0902"])
         text = template.format(x=subject)
-        city_code, suffix = SUBJECT_LEADS.get(subject) or LEADS.get(top, ("SZ-YSB", ""))
         lead = (
             by_region_suffix.get((enterprise.region_id, suffix))
             if suffix and rng.random() < 0.4

@@ -15,6 +15,7 @@ from sizhen.core.workflow import (
     TransitionNotAllowed,
     Workflow,
     execute_transition,
+    execute_transitions,
     history_of,
 )
 from tests.workflow_testapp.models import TICKET_WORKFLOW, Ticket
@@ -276,3 +277,81 @@ def test_concurrent_same_action_one_wins(personas: dict[str, Any]) -> None:
     assert [type(o) for o in outcomes if o != "ok"] == [TransitionConflict]
     assert history_of(ticket).count() == 1
     assert Ticket.objects.get(pk=ticket.pk).version == 1
+
+
+@pytest.mark.django_db
+class TestExecuteTransitions:
+    """The batch form: each object checked as one transition is, all or nothing."""
+
+    def test_each_object_gets_its_change_history_row_and_event(
+        self, personas: dict[str, Any]
+    ) -> None:
+        coordinator = personas["coordinator"]
+        tickets = [create_ticket(actor=coordinator, title=f"工单{i}") for i in range(3)]
+
+        done = execute_transitions(
+            tickets,
+            "accept",
+            actor=coordinator,
+            note="批量受理",
+            changes=lambda t: {"answer": f"{t.title}已受理"},
+            context=lambda t: {"history_data": {"title": t.title}},
+        )
+
+        assert done == tickets
+        assert [(t.status, t.version, t.answer) for t in tickets] == [
+            ("accepted", 1, f"工单{i}已受理") for i in range(3)
+        ]
+        stored = Ticket.objects.order_by("pk").values_list("status", "version", "answer")
+        assert list(stored) == [("accepted", 1, f"工单{i}已受理") for i in range(3)]
+        for ticket in tickets:
+            assert list(
+                history_of(ticket).values_list(
+                    "action", "from_state", "to_state", "actor_id", "note", "data"
+                )
+            ) == [
+                ("accept", "new", "accepted", coordinator.pk, "批量受理", {"title": ticket.title})
+            ]
+        assert transition_events() == [
+            ("ticket.accept", {"status": "new"}, {"status": "accepted", "answer": f"工单{i}已受理"})
+            for i in range(3)
+        ]
+
+    def test_one_refusal_refuses_the_whole_batch(self, personas: dict[str, Any]) -> None:
+        coordinator = personas["coordinator"]
+        first = create_ticket(actor=coordinator, title="工单一")
+        second = create_ticket(actor=coordinator, title="工单二")
+        execute_transition(first, "accept", actor=coordinator)
+        answer_ticket(first, actor=coordinator, answer="已答复")
+        execute_transition(second, "accept", actor=coordinator)
+
+        # The second has no answer: its guard refuses, so the first is not finished either.
+        with pytest.raises(TransitionNotAllowed, match=r"^办结前须填写答复$"):
+            execute_transitions([first, second], "finish", actor=coordinator)
+
+        assert list(Ticket.objects.order_by("pk").values_list("status", flat=True)) == [
+            "accepted",
+            "accepted",
+        ]
+        assert not TransitionHistory.objects.filter(action="finish").exists()
+        assert not AuditEvent.objects.filter(action="ticket.finish").exists()
+
+    def test_stale_state_role_and_changes_are_checked(self, personas: dict[str, Any]) -> None:
+        coordinator = personas["coordinator"]
+        ticket = create_ticket(actor=coordinator, title="工单")
+        stale = Ticket.objects.get(pk=ticket.pk)
+        execute_transition(ticket, "accept", actor=coordinator)
+
+        with pytest.raises(TransitionConflict, match="当前状态为“已受理”，请刷新后重试"):
+            execute_transitions([stale], "cancel", actor=coordinator, note="撤销")
+        other = create_ticket(actor=coordinator, title="另一工单")
+        with pytest.raises(TransitionNotAllowed, match="您的角色无权执行“受理”"):
+            execute_transitions([other], "accept", actor=personas["district_a"])
+        with pytest.raises(ValueError):
+            execute_transitions(
+                [other], "accept", actor=coordinator, changes=lambda t: {"status": "done"}
+            )
+
+        assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
+        assert Ticket.objects.get(pk=other.pk).status == "new"
+        assert TransitionHistory.objects.count() == 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import json
@@ -369,6 +370,107 @@ def test_refuses_a_database_that_holds_another_city() -> None:
     assert User.objects.count() == 0
 
 
+def assert_every_region_has_every_indicator() -> None:
+    """The overall index and all 18 first-level indicators are scored for every region in the
+    headline month; every leaf has a value for every region and every period of the window;
+    two benchmark cities have every first-level indicator and the index."""
+    from sizhen.demo.values_step import BENCHMARK_CITIES, window_periods
+    from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
+    from sizhen.indicators.ingestion.demo_records import month_starts
+
+    headline = month_starts()[-1]
+    assert (month_starts()[0], headline, len(month_starts())) == (
+        dt.date(2023, 12, 1),
+        dt.date(2026, 11, 1),
+        36,
+    )
+    regions = set(Region.objects.values_list("code", flat=True))
+    assert len(regions) == 14
+    tops = ["BE", *Indicator.objects.filter(parent__code="BE").values_list("code", flat=True)]
+    assert len(tops) == 19
+    scored = set(
+        IndicatorValue.objects.filter(
+            period=headline, source_kind="composite", indicator__code__in=tops, score__isnull=False
+        ).values_list("indicator__code", "region__code")
+    )
+    assert scored == {(code, region) for code in tops for region in regions}
+    have = set(
+        IndicatorValue.objects.exclude(source_kind="composite")
+        .filter(value__isnull=False)
+        .values_list("indicator__code", "region__code", "period")
+    )
+    leaves = list(Indicator.objects.filter(children__isnull=True))
+    assert len(leaves) == 85
+    missing = [
+        (leaf.code, region, period)
+        for leaf in leaves
+        for region in sorted(regions)
+        for period in window_periods(leaf.frequency)
+        if (leaf.code, region, period) not in have
+    ]
+    assert missing == []
+    assert len(BENCHMARK_CITIES) >= 2
+    benchmarks = set(
+        Benchmark.objects.filter(period=headline).values_list("indicator__code", "city")
+    )
+    assert {(code, city) for code in tops for city, _share in BENCHMARK_CITIES} <= benchmarks
+    for leaf in leaves:
+        last = window_periods(leaf.frequency)[-1]
+        cities = Benchmark.objects.filter(indicator=leaf, period=last).values_list(
+            "city", flat=True
+        )
+        assert sorted(cities) == sorted(city for city, _share in BENCHMARK_CITIES), leaf.code
+
+
+def assert_the_districts_tell_a_story() -> None:
+    """东湖区 leads and 青石市 lags the districts over the last year; 南湾区 slides from 2025-07
+    and improves after its rectification item (closed on the turnaround date) is closed."""
+    from sizhen.indicators.catalogue.models import IndicatorValue
+    from sizhen.indicators.ingestion import demo_records as records
+    from sizhen.rectification.models import RectificationItem
+
+    months = records.month_starts()
+    index = IndicatorValue.objects.filter(
+        indicator__code="BE", source_kind="composite", region__depth=1, period__in=months
+    )
+
+    def mean(code: str, first: dt.date, after: dt.date) -> float:
+        values = [v for v in index.filter(region__code=code) if first <= v.period < after]
+        return sum(v.value for v in values) / len(values)
+
+    year = {
+        code: mean(code, months[-12], dt.date(2027, 1, 1))
+        for code in index.values_list("region__code", flat=True).distinct()
+    }
+    ranked = sorted(year, key=year.get, reverse=True)
+    assert (ranked[0], ranked[-1]) == (records.LEADER, records.LAGGARD)
+    improver = records.IMPROVER
+    before = mean(improver, months[0], records.SLIDE_FROM)
+    slide = mean(improver, records.SLIDE_FROM, records.TURNAROUND)
+    after = mean(improver, records.TURNAROUND, dt.date(2027, 1, 1))
+    assert slide < before - 2 and after > before + 2
+    turned = RectificationItem.objects.get(
+        region__code=improver, status="closed", closed_at__date=records.TURNAROUND_CLOSED_ON
+    )
+    assert turned.indicators.exists()
+
+
+def assert_filling_went_through_the_workflow() -> None:
+    from sizhen.core.models import TransitionHistory
+    from sizhen.indicators.filling.models import FillingTask
+
+    tasks = FillingTask.objects.all()
+    # 22 yearly leaves for 4 years and 1 quarterly leaf for 13 quarters, in 13 regions.
+    assert tasks.count() == (22 * 4 + 13) * 13
+    assert set(tasks.values_list("status", flat=True)) == {"approved"}
+    late = [t for t in tasks if t.submitted_at.date() > t.deadline]
+    assert late == []
+    assert all(t.approved_at >= t.submitted_at for t in tasks)
+    actions = TransitionHistory.objects.filter(workflow="filling_task")
+    assert actions.filter(action="submit").count() == actions.filter(action="approve").count()
+    assert actions.filter(action="approve").count() == tasks.count()
+
+
 @pytest.mark.django_db
 def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_path, settings):
     from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
@@ -380,10 +482,21 @@ def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_pa
     assert Indicator.objects.filter(parent__code="BE").count() == 18
     assert sorted(LoadBatch.objects.values_list("dataset__code", "status")) == [
         ("bidding", "loaded"),
+        ("construction_permits", "loaded"),
+        ("court_cases", "loaded"),
         ("enterprise_startup", "loaded"),
         ("gov_service_cases", "loaded"),
+        ("ip_pledges", "loaded"),
+        ("labour_cases", "loaded"),
+        ("market_supervision", "loaded"),
+        ("procurement", "loaded"),
+        ("property_registrations", "loaded"),
+        ("tax_filings", "loaded"),
         ("utility_connections", "loaded"),
     ]
+    assert_every_region_has_every_indicator()
+    assert_the_districts_tell_a_story()
+    assert_filling_went_through_the_workflow()
     city_on_time = IndicatorValue.objects.filter(
         indicator__code="BE15.03", region__code="449900", source_kind="records"
     )
@@ -518,3 +631,88 @@ def test_the_request_rates_are_published_and_scored_for_the_demo_months() -> Non
         indicator__code="BE15", region__code=CITY_CODE, period=months[-1], source_kind="composite"
     )
     assert composite.exclude(score=None).exists()
+
+
+#: Who may handle a demo request of each category (the suffix of the department code: the
+#: city department SZ-<suffix> or a district's <prefix>-<suffix>).
+CATEGORY_DEPARTMENTS = {
+    "0101": {"SCJG", "SW"},
+    "0102": {"SCJG", "SW"},
+    "0103": {"SCJG", "JTJ", "WJW"},
+    "0104": {"ZJJ", "YJJ", "STHJ"},
+    "0201": {"ZWFW", "GJJ"},
+    "0202": {"ZWFW", "ZRZY", "SW"},
+    "0203": {"ZWFW", "SW", "RSJ"},
+    "0204": {"RSJ", "ZRZY", "SW"},
+    "0301": {"ZRZY"},
+    "0302": {"GDGS", "SWJT", "RQGS", "RL"},
+    "0303": {"RSJ"},
+    "0304": {"JRJ"},
+    "0401": {"SW", "KJJ", "GXJ"},
+    "0402": {"GXJ", "RSJ", "TCJ"},
+    "0403": {"SW"},
+    "0501": {"ZRZY", "STHJ", "FGW", "FGJ"},
+    "0502": {"ZJJ"},
+    "0503": {"ZJJ"},
+    "0601": {"SFJ", "YJJ", "STHJ"},
+    "0602": {"SCJG", "STHJ", "JTJ"},
+    "0603": {"SCJG", "ZSCQ"},
+    "0604": {"FGW", "FGJ", "CZJ"},
+    "0701": {"SFJ", "TCJ"},
+    "0702": {"GZW", "CZJ"},
+    "0703": {"SFJ"},
+    "0801": {"JTJ"},
+    "0802": {"ZJJ"},
+    "0803": {"STHJ"},
+    "0901": {"YSB", "ZWFW", "SCJG"},
+    "0902": {"YSB", "CGJ"},
+}
+#: Words whose request must be filed under one of the categories and go to that department.
+SUBJECT_RULES = {
+    "用电增容": ({"0302"}, "GDGS"),
+    "用水报装": ({"0302"}, "SWJT"),
+    "天然气报装": ({"0302"}, "RQGS"),
+    "供热": ({"0302"}, "RL"),
+    "招工": ({"0303"}, "RSJ"),
+    "稳岗补贴": ({"0402"}, "RSJ"),
+    "贷": ({"0304"}, "JRJ"),
+    "施工许可": ({"0502"}, "ZJJ"),
+    "竣工联合验收": ({"0503"}, "ZJJ"),
+    "环评审批": ({"0501", "0803"}, "STHJ"),
+    "留抵退税": ({"0403"}, "SW"),
+    "商标侵权": ({"0603"}, "SCJG"),
+}
+
+
+@pytest.mark.django_db
+def test_demo_request_texts_match_their_category_and_department() -> None:
+    from sizhen.enterprise_requests.models import EnterpriseRequest
+
+    run()
+
+    requests = list(
+        EnterpriseRequest.objects.filter(source_key="demo").select_related(
+            "category", "lead_department"
+        )
+    )
+    assert len(requests) == 300
+    dispatched = [r for r in requests if r.lead_department is not None]
+    assert len(dispatched) > 200
+    wrong = [
+        (r.category.code, r.lead_department.code, r.text)
+        for r in dispatched
+        if r.lead_department.code.split("-", 1)[1] not in CATEGORY_DEPARTMENTS[r.category.code]
+    ]
+    assert wrong == []
+    checked = 0
+    for r in requests:
+        for word, (categories, suffix) in SUBJECT_RULES.items():
+            if word in r.text:
+                checked += 1
+                assert r.category.code in categories, (word, r.category.code, r.text)
+                if r.lead_department is not None:
+                    assert r.lead_department.code.split("-", 1)[1] == suffix, (word, r.text)
+    assert checked > 30
+    # Every category of the taxonomy is used, and its texts never name another category's
+    # subject (the first check would catch 用电增容 filed as 用工招聘 and sent to 自然资源局).
+    assert {r.category.code for r in requests} == set(CATEGORY_DEPARTMENTS)

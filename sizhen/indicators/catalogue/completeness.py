@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.organisations.models import Region
 
-MONTHS = {"month": 1, "quarter": 3, "year": 12}
 DEFAULT_GRACE_DAYS = 5
 #: Periods checked per round, newest first: the headline is nearly always among the newest few.
 FIRST_ROUND = 3
@@ -46,15 +46,9 @@ def grace_days() -> int:
     return int(getattr(settings, "SIZHEN_PERIOD_GRACE_DAYS", DEFAULT_GRACE_DAYS))
 
 
-def period_start(day: dt.date, frequency: str) -> dt.date:
-    months = MONTHS.get(frequency, 1)
-    return dt.date(day.year, (day.month - 1) // months * months + 1, 1)
-
-
 def period_after(start: dt.date, frequency: str) -> dt.date:
     """The first day after the period beginning at ``start`` (its end, exclusive)."""
-    index = start.year * 12 + start.month - 1 + MONTHS.get(frequency, 1)
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return Period.containing(start, frequency).shift(1).start
 
 
 def reported_through(
@@ -149,7 +143,7 @@ def load_nodes() -> dict[int, Node]:
 
 def _child_periods(child: Node, start: dt.date, parent_frequency: str) -> list[dt.date]:
     if MONTHS.get(child.frequency, 1) >= MONTHS.get(parent_frequency, 1):
-        return [period_start(start, child.frequency)]
+        return [Period.containing(start, child.frequency).start]
     end = period_after(start, parent_frequency)
     periods, day = [], start
     while day < end:

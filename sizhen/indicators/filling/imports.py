@@ -62,6 +62,14 @@ class _AggregateContext:
     actor: Any
     indicators: dict[str, Indicator | None] = field(default_factory=dict)
     regions: dict[str, Region | None] = field(default_factory=dict)
+    #: Whether each indicator met so far has children (asked once per indicator, not per row).
+    parents: dict[int, bool] = field(default_factory=dict)
+
+
+def _has_children(ctx: _AggregateContext, indicator: Indicator) -> bool:
+    if indicator.pk not in ctx.parents:
+        ctx.parents[indicator.pk] = indicator.children.exists()
+    return ctx.parents[indicator.pk]
 
 
 def _aggregate_validate(
@@ -87,7 +95,7 @@ def _aggregate_validate(
             add("指标编码", "unknown_indicator", f"指标编码“{code}”不存在")
         elif not indicator.is_active:
             add("指标编码", "inactive_indicator", f"指标 {code} 已停用")
-        elif indicator.children.exists():
+        elif _has_children(ctx, indicator):
             add("指标编码", "not_leaf", f"指标 {code} 不是末级指标，其数值由下级指标合成")
         elif role_of(ctx.actor) == Role.LEAD_DEPARTMENT and (
             indicator.lead_department_id != ctx.actor.department_id

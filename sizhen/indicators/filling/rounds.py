@@ -200,7 +200,9 @@ def _prefixes(path: str) -> list[str]:
 
 def _notify_fillers(tasks: list[FillingTask], filling_round: FillingRound) -> None:
     recipients: dict[int, Any] = {}
-    for task in tasks:
+    # The fillers depend only on the department, or the region; a round asks each many times.
+    asked = {(t.department_id, t.region_id if t.department_id is None else None): t for t in tasks}
+    for task in asked.values():
         for user in _fillers(task):
             recipients[user.pk] = user
     if recipients:

@@ -12,6 +12,8 @@ imports (汇总数据导入) in ``imports``."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +27,8 @@ from sizhen.core.errors import ServiceError
 from sizhen.core.notifications import notify
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
-from sizhen.core.workflow import TransitionConflict, execute_transition
+from sizhen.core.sql import update_rows
+from sizhen.core.workflow import TransitionConflict, execute_transition, execute_transitions
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling.choices import OPEN_STATES, FillingStatus, RuleSeverity
@@ -238,6 +241,147 @@ def _reviewers(task: FillingTask) -> list[Any]:
 @transaction.atomic
 def approve_filling(task: FillingTask, *, actor: Any, note: str = "") -> FillingTask:
     """Approve (审核通过): the task locks and its value becomes the period's filled value."""
+    _approve(task, actor=actor, note=note)
+    # The filled value feeds the scores of its indicator's parents and the overall index.
+    score_periods({task.period})
+    return task
+
+
+@transaction.atomic
+def submit_filling_tasks(
+    entries: Sequence[tuple[FillingTask, Any]], *, actor: Any, note: str = ""
+) -> list[FillingTask]:
+    """Submit several figures at once (批量提交), each validated as ``submit_filling`` validates
+    it; any error or warning refuses the whole batch (a warning needs its own explanation, so
+    it is submitted one by one). One notice to each reviewer for the batch."""
+    number: dict[int, float | None] = {}
+    for task, value in entries:
+        errors, warnings = validate_value(task, value)
+        if errors or warnings:
+            raise FillingValidationFailed(
+                [f"{task}：{e}" for e in errors], [f"{task}：{w}" for w in warnings]
+            )
+        number[task.pk] = parse_number(value)
+    now = timezone.now()
+    tasks: list[FillingTask] = execute_transitions(  # type: ignore[assignment]
+        [task for task, _value in entries],
+        "submit",
+        actor=actor,
+        note=note,
+        changes=lambda t: {
+            "value": number[t.pk],
+            "note": note,
+            "warnings": [],
+            "explanation": "",
+            "submitted_at": now,
+            "submitted_by": actor,
+        },
+        context=lambda t: {"history_data": {"value": number[t.pk], "warnings": []}},
+        related=("indicator", "region"),
+    )
+    by_reviewers: dict[tuple[int, ...], list[Any]] = defaultdict(list)
+    for task in tasks:
+        reviewers = _reviewers(task)
+        by_reviewers[tuple(sorted(r.pk for r in reviewers))].append((task, reviewers))
+    for group in by_reviewers.values():
+        notify(
+            group[0][1],
+            subject=f"待审核填报：{len(group)} 项",
+            body="；".join(
+                f"{task} 数值 {format_number(number[task.pk] or 0)}" for task, _ in group
+            )[:2000],
+            link=page_link("indicator_filling:task_list", "/monitoring/filling/"),
+            category="filling",
+        )
+    return tasks
+
+
+@transaction.atomic
+def approve_filling_tasks(
+    tasks: Sequence[FillingTask], *, actor: Any, note: str = ""
+) -> list[FillingTask]:
+    """Approve several submitted tasks at once (批量审核通过), each checked as
+    ``approve_filling`` checks it (workflow guard, four eyes), all or nothing: their values are
+    written together, each submitter gets one notice, and the scores of all their periods are
+    computed once instead of once a task."""
+    now = timezone.now()
+    approved: list[FillingTask] = execute_transitions(  # type: ignore[assignment]
+        list(tasks),
+        "approve",
+        actor=actor,
+        note=note,
+        changes=lambda t: {"approved_by": actor, "approved_at": now},
+        related=("indicator", "region"),
+    )
+    keys = {(t.indicator_id, t.region_id, t.period): t for t in approved}
+    existing = {
+        (v.indicator_id, v.region_id, v.period): v
+        for v in IndicatorValue.objects.filter(
+            source_kind=SourceKind.FILLING,
+            indicator_id__in={k[0] for k in keys},
+            period__in={k[2] for k in keys},
+        )
+    }
+    to_create, to_update = [], []
+    for key, task in keys.items():
+        fields = _filled_value_fields(task, now)
+        current = existing.get(key)
+        if current is None:
+            to_create.append(
+                IndicatorValue(
+                    indicator_id=task.indicator_id,
+                    region_id=task.region_id,
+                    period=task.period,
+                    source_kind=SourceKind.FILLING,
+                    **fields,
+                )
+            )
+        else:
+            for name, value in fields.items():
+                setattr(current, name, value)
+            to_update.append(current)
+    IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
+    update_rows(IndicatorValue, to_update, list(FILLED_VALUE_FIELDS))
+    by_submitter: dict[int, list[FillingTask]] = defaultdict(list)
+    for task in approved:
+        if task.submitted_by_id:
+            by_submitter[task.submitted_by_id].append(task)
+    for group in by_submitter.values():
+        notify(
+            [group[0].submitted_by],
+            subject=f"填报已审核通过：{len(group)} 项",
+            body="；".join(str(task) for task in group)[:2000],
+            link=page_link("indicator_filling:task_list", "/monitoring/filling/"),
+            category="filling",
+        )
+    score_periods({task.period for task in approved})
+    return approved
+
+
+FILLED_VALUE_FIELDS = (
+    "frequency",
+    "value",
+    "numerator",
+    "denominator",
+    "observations",
+    "batch",
+    "computed_at",
+)
+
+
+def _filled_value_fields(task: FillingTask, now: Any) -> dict[str, Any]:
+    return {
+        "frequency": task.indicator.frequency,
+        "value": task.value,
+        "numerator": None,
+        "denominator": None,
+        "observations": 1,
+        "batch": None,
+        "computed_at": now,
+    }
+
+
+def _approve(task: FillingTask, *, actor: Any, note: str) -> FillingTask:
     execute_transition(
         task,
         "approve",
@@ -250,18 +394,8 @@ def approve_filling(task: FillingTask, *, actor: Any, note: str = "") -> Filling
         region_id=task.region_id,
         period=task.period,
         source_kind=SourceKind.FILLING,
-        defaults={
-            "frequency": task.indicator.frequency,
-            "value": task.value,
-            "numerator": None,
-            "denominator": None,
-            "observations": 1,
-            "batch": None,
-            "computed_at": timezone.now(),
-        },
+        defaults=_filled_value_fields(task, timezone.now()),
     )
-    # The filled value feeds the scores of its indicator's parents and the overall index.
-    score_periods({task.period})
     if task.submitted_by_id:
         notify(
             [task.submitted_by],

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sizhen.core.periods import Period
+from sizhen.core.sql import update_rows
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import EvaluationCycle, IndicatorValue
 from sizhen.indicators.scoring.evaluation import (
@@ -134,7 +135,7 @@ def _write_leaf_scores(
         if (row.score, row.rank, row.rank_total) != (score, rank, total):
             row.score, row.rank, row.rank_total = score, rank, total
             changed.append(row)
-    IndicatorValue.objects.bulk_update(changed, ["score", "rank", "rank_total"], batch_size=2000)
+    update_rows(IndicatorValue, changed, ["score", "rank", "rank_total"])
     return len(in_scope)
 
 
@@ -194,10 +195,10 @@ def _write_composites(
     if stale:
         report.deleted += IndicatorValue.objects.filter(pk__in=stale).delete()[0]
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
-    IndicatorValue.objects.bulk_update(
+    update_rows(
+        IndicatorValue,
         to_update,
         ["value", "score", "rank", "rank_total", "frequency", "observations", "computed_at"],
-        batch_size=2000,
     )
     report.created += len(to_create)
     report.updated += len(to_update)

@@ -654,3 +654,79 @@ def test_filled_rate_outside_0_to_100_is_refused_without_a_rule(personas, ind):
     ]
     task.refresh_from_db()
     assert (task.status, task.value) == ("open", None)
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_batch_submit_and_approve_write_the_values_history_and_one_notice_each(personas, ind):
+    open_round(personas, [ind["rate"], ind["amount"]])
+    officer, lead = personas["district_a"], personas["lead_department"]
+    rate, amount = task_for(ind["rate"], "449901"), task_for(ind["amount"], "449901")
+    before = Notification.objects.count()
+
+    services.submit_filling_tasks([(rate, "95.5"), (amount, 1200)], actor=officer)
+
+    assert [(t.status, t.value, t.submitted_by_id) for t in (rate, amount)] == [
+        ("submitted", 95.5, officer.pk),
+        ("submitted", 1200, officer.pk),
+    ]
+    notices = Notification.objects.order_by("id")[before:]
+    assert [(n.recipient_id, n.subject) for n in notices] == [(lead.pk, "待审核填报：2 项")]
+
+    services.approve_filling_tasks([rate, amount], actor=lead)
+
+    stored = FillingTask.objects.filter(region__code="449901").order_by("indicator__code")
+    assert [(t.status, t.value, t.approved_by_id) for t in stored] == [
+        ("approved", 95.5, lead.pk),
+        ("approved", 1200, lead.pk),
+    ]
+    values = IndicatorValue.objects.filter(source_kind="filling").order_by("indicator__code")
+    assert [(v.indicator.code, v.region.code, v.period, v.value) for v in values] == [
+        ("BE07.01", "449901", OCT, 95.5),
+        ("BE07.02", "449901", OCT, 1200),
+    ]
+    for task in (rate, amount):
+        assert list(
+            TransitionHistory.objects.filter(object_id=str(task.pk)).values_list(
+                "action", "actor_id"
+            )
+        ) == [("submit", officer.pk), ("approve", lead.pk)]
+    assert AuditEvent.objects.filter(action="filling_task.approve").count() == 2
+    assert (
+        Notification.objects.filter(recipient=officer, subject="填报已审核通过：2 项").count() == 1
+    )
+
+
+@pytest.mark.django_db
+def test_batch_submit_with_one_bad_value_submits_nothing(personas, ind):
+    open_round(personas, [ind["rate"], ind["amount"]])
+    rate, amount = task_for(ind["rate"], "449901"), task_for(ind["amount"], "449901")
+
+    with pytest.raises(services.FillingValidationFailed) as refused:
+        services.submit_filling_tasks([(amount, 10), (rate, 120)], actor=personas["district_a"])
+
+    assert refused.value.errors and refused.value.errors[0].startswith("BE07.01 ")
+    assert set(FillingTask.objects.values_list("status", "value")) == {("open", None)}
+    assert FillingTask.objects.filter(region__code="449901").count() == 2
+    assert not TransitionHistory.objects.exists()
+
+
+@pytest.mark.django_db
+def test_batch_approve_is_all_or_nothing_and_keeps_four_eyes(personas, ind):
+    open_round(personas, [ind["rate"], ind["amount"]])
+    lead = personas["lead_department"]
+    rate, amount = task_for(ind["rate"], "449901"), task_for(ind["amount"], "449901")
+    services.submit_filling_tasks([(rate, 90)], actor=personas["district_a"])
+
+    # The second task was never submitted: nothing is approved.
+    with pytest.raises(TransitionNotAllowed):
+        services.approve_filling_tasks([rate, amount], actor=lead)
+    with pytest.raises(TransitionNotAllowed, match="您的角色无权执行“审核通过”"):
+        services.approve_filling_tasks([rate], actor=personas["district_a"])
+
+    mine = FillingTask.objects.filter(region__code="449901")
+    assert sorted(mine.values_list("status", flat=True)) == ["open", "submitted"]
+    assert not IndicatorValue.objects.filter(source_kind="filling").exists()
+    assert not TransitionHistory.objects.filter(action="approve").exists()

@@ -35,6 +35,10 @@ def format_logins_table(logins: list[builder.DemoLogin]) -> str:
     return "\n".join(lines)
 
 
+#: Keys of the records step's summary that are not dataset loads.
+NOT_DATASETS = ("values", "aggregates", "filled", "benchmarks", "alerts")
+
+
 class Command(BaseCommand):
     help = "装入虚构的演示城市“示范市”（区划、部门、企业、各角色演示账号），或打印演示账号"
 
@@ -50,7 +54,7 @@ class Command(BaseCommand):
             "--records",
             type=int,
             default=None,
-            help="装入的政务服务办件数（默认 300000，其他数据集按比例；0 表示不装入业务数据）",
+            help="装入的政务服务办件数（默认 300000，其他数据集按比例；0 表示不装入业务数据、汇总数据、填报和标杆值）",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -92,14 +96,18 @@ class Command(BaseCommand):
             records = settings.SIZHEN_DEMO_RECORDS
         if records > 0:
             started = time.monotonic()
-            say(f"正在装入三年业务数据（{records} 条政务服务办件）并计算指标……")
-            counts = load_records(records)
             say(
-                "已装入业务数据："
-                + "，".join(
-                    f"{code} {count} 条"
-                    for code, count in counts.items()
-                    if code not in ("values", "alerts")
-                )
-                + f"；计算指标值 {counts.get('values', 0)} 个，生成预警 {counts.get('alerts', {}).get('created', 0)} 条（用时 {time.monotonic() - started:.1f} 秒）"
+                f"正在装入三年业务数据（{records} 条政务服务办件等）、汇总数据、填报和标杆值并计算指标……"
+            )
+            counts = load_records(records)
+            datasets = "，".join(
+                f"{code} {count} 条" for code, count in counts.items() if code not in NOT_DATASETS
+            )
+            say(
+                f"已装入业务数据：{datasets}；计算指标值 {counts.get('values', 0)} 个，"
+                f"导入汇总数据 {counts.get('aggregates', 0)} 个，"
+                f"填报并审核通过 {counts.get('filled', 0)} 项，"
+                f"导入标杆值 {counts.get('benchmarks', 0)} 个，"
+                f"生成预警 {counts.get('alerts', {}).get('created', 0)} 条"
+                f"（用时 {time.monotonic() - started:.1f} 秒）"
             )
