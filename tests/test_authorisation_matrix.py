@@ -229,6 +229,8 @@ NOT_SCOPED: dict[str, str] = {
     "dashboards:records": "an indicator code; the region is a query parameter scoped inside",
     "api:get_indicator": "the indicator catalogue is city-wide reference data",
     "api:list_indicator_values": "an indicator code; its values are scoped inside",
+    "api:latest_indicator_value": "an indicator code; the region is a query parameter scoped "
+    "inside, and so are its values",
     "core:module": "a navigation module's slug",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
 }
