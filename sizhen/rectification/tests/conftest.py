@@ -64,5 +64,9 @@ def item(personas: dict[str, Any], city: dict[str, Any], indicator: Indicator) -
     )
 
 
+#: The reviewer's reason for "有效" when the linked indicator has no values to compare.
+BY_EVIDENCE = "关联指标暂无数据，依据佐证材料核验"
+
+
 def pdf(name: str = "佐证.pdf", content: bytes = b"%PDF-1.4 test") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")

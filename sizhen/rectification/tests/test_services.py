@@ -15,7 +15,7 @@ from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import Evidence, RectificationItem, Review
 from sizhen.rectification.selectors import ledger_summary, similarity
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,9 @@ def test_close_without_evidence_is_refused_even_with_review(
 ) -> None:
     coordinator = personas["coordinator"]
     _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     Evidence.objects.filter(item=item).delete()
     with pytest.raises(WorkflowError, match="没有整改佐证材料，不能销号"):
         services.transition_item(item, "close", actor=coordinator)
@@ -106,7 +108,9 @@ def test_lead_department_cannot_close(item: Any, personas: dict[str, Any]) -> No
 def test_reopen_keeps_history_and_starts_a_new_round(item: Any, personas: dict[str, Any]) -> None:
     coordinator = personas["coordinator"]
     _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     with pytest.raises(WorkflowError, match="需要填写理由"):
         services.reopen_item(item, actor=coordinator, reason="")
@@ -126,7 +130,9 @@ def test_reopen_keeps_history_and_starts_a_new_round(item: Any, personas: dict[s
 def test_reopen_by_recurrence_needs_no_role(item: Any, personas: dict[str, Any]) -> None:
     coordinator = personas["coordinator"]
     _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     with pytest.raises(WorkflowError, match="只有营商办可以重新打开"):
         services.reopen_item(item, actor=personas["lead_department"], reason="反弹")
