@@ -132,7 +132,8 @@ def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
     return build_workbook([("指标体系", CATALOGUE_EXPORT_HEADERS, data)]), len(data)
 
 
-def _kind_rank(kind: str) -> int:
+def source_rank(kind: str) -> int:
+    """Where a source kind stands in ``SOURCE_PREFERENCE`` (unknown kinds last)."""
     return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
 
 
@@ -142,9 +143,11 @@ def list_region_series(indicator: Indicator, region_id: int) -> dict[dt.date, fl
     out."""
     chosen: dict[dt.date, tuple[int, float]] = {}
     for period, kind, value in IndicatorValue.objects.filter(
-        indicator=indicator, region_id=region_id, value__isnull=False
+        indicator=indicator, region_id=region_id
     ).values_list("period", "source_kind", "value"):
-        rank = _kind_rank(kind)
+        if value is None:
+            continue
+        rank = source_rank(kind)
         if period not in chosen or rank < chosen[period][0]:
             chosen[period] = (rank, value)
     return {period: chosen[period][1] for period in sorted(chosen)}

@@ -18,17 +18,9 @@ from sizhen.indicators.catalogue.selectors import BeforeAfter, get_before_after
 from sizhen.rectification import services
 from sizhen.rectification.effect import effect_rows
 from sizhen.rectification.models import RectificationItem, Review
-from sizhen.rectification.tests.conftest import month_shift, pdf
+from sizhen.rectification.tests.conftest import month_shift, to_submitted
 
 pytestmark = pytest.mark.django_db
-
-
-def _submitted(item: RectificationItem, personas: dict[str, Any]) -> RectificationItem:
-    lead = personas["lead_department"]
-    services.transition_item(item, "accept", actor=lead)
-    services.add_evidence(item, actor=lead, upload=pdf())
-    services.transition_item(item, "submit", actor=lead, note="已完成")
-    return item
 
 
 def _review_url(item: RectificationItem) -> str:
@@ -42,7 +34,7 @@ def _page_url(item: RectificationItem) -> str:
 def test_effective_without_data_needs_a_reason(
     item: RectificationItem, personas: dict[str, Any], client_for: Any
 ) -> None:
-    _submitted(item, personas)
+    to_submitted(item, personas)
     coordinator = client_for("coordinator")
     page = coordinator.get(_page_url(item)).content.decode()
     assert (
@@ -96,7 +88,7 @@ def test_effective_without_data_needs_a_reason(
 def test_partial_or_ineffective_judgements_keep_their_own_rule(
     item: RectificationItem, personas: dict[str, Any]
 ) -> None:
-    _submitted(item, personas)
+    to_submitted(item, personas)
     coordinator = personas["coordinator"]
     with pytest.raises(ValidationError, match="结论为部分有效或无效时请填写核验意见"):
         services.verify_effect(item, actor=coordinator, judgement="partial")
@@ -107,7 +99,7 @@ def test_partial_or_ineffective_judgements_keep_their_own_rule(
 def test_values_before_and_after_are_shown_and_need_no_reason(
     item: RectificationItem, personas: dict[str, Any], client_for: Any, values: None
 ) -> None:
-    _submitted(item, personas)
+    to_submitted(item, personas)
     coordinator = client_for("coordinator")
     page = coordinator.get(_page_url(item)).content.decode()
     before = month_shift(timezone.localdate().replace(day=1), -2)
@@ -134,7 +126,7 @@ def test_a_value_only_before_the_item_is_no_comparison(
         indicator=indicator, region=city["district_a"], period=month_shift(opened, -1),
         frequency="month", source_kind=SourceKind.RECORDS, value=5.0,
     )  # fmt: skip
-    (row,) = effect_rows(_submitted(item, personas))
+    (row,) = effect_rows(to_submitted(item, personas))
     assert (row["before"], row["after"], row["trend"], row["missing"]) == (
         5.0,
         None,
