@@ -2,11 +2,13 @@
 
 A file is accepted when its name ends in an allowed extension *and* its content is that kind
 of file (a renamed executable is refused as readily as an ``.exe``): PDF by its header, images
-by their magic numbers, Office Open XML by the package part that makes it a document, a
-workbook or a presentation, CSV/TXT as text (UTF-8 or GBK, no NUL bytes). The size limit is
-``SIZHEN_ATTACHMENT_MAX_BYTES``. Forms use ``AttachmentField``/``AttachmentsField`` so that a
-refused file is reported beside its field and the rest of the form is kept; services call
-``upload_error`` again, because the API reaches them without a form.
+by their magic numbers, Office Open XML by its content-type map and the package part that
+makes it a document, a workbook or a presentation, TXT as text (UTF-8 or GBK without NUL
+bytes, or UTF-16 with its byte-order mark) and CSV as such text laid out in rows or delimited
+columns. The size limit is ``SIZHEN_ATTACHMENT_MAX_BYTES``. Forms use
+``AttachmentField``/``AttachmentsField`` so that a refused file is reported beside its field and
+the rest of the form is kept; services call ``upload_error`` again, because the API reaches them
+without a form.
 """
 
 from __future__ import annotations
@@ -50,18 +52,39 @@ def _zip_has(*parts: str) -> Callable[[Any], bool]:
     return check
 
 
-def _is_text(upload: Any) -> bool:
+def _text(upload: Any) -> str | None:
+    """The file's first bytes as text, or None: UTF-8 or GBK without NUL bytes, or UTF-16 with
+    its byte-order mark (what Excel and WPS write as "Unicode 文本")."""
     head = _head(upload, TEXT_PROBE_BYTES)
-    if b"\x00" in head:
-        return False
-    for encoding in ("utf-8-sig", "gb18030"):
+    marked = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in head and not marked:
+        return None
+    for encoding in ("utf-16",) if marked else ("utf-8-sig", "gb18030"):
         # Incremental: the probe may end in the middle of a multi-byte character.
         try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return str(codecs.getincrementaldecoder(encoding)().decode(head, final=False))
         except UnicodeDecodeError:
             continue
-        return True
-    return False
+    return None
+
+
+def _is_text(upload: Any) -> bool:
+    return _text(upload) is not None
+
+
+#: A CSV is text laid out in rows or columns: a line break or a field delimiter (comma,
+#: semicolon, tab or bar, as spreadsheet exports write them) among its first bytes.
+CSV_LAYOUT = frozenset("\n\r,;\t|")
+
+
+def _is_csv(upload: Any) -> bool:
+    text = _text(upload)
+    return text is not None and not CSV_LAYOUT.isdisjoint(text.strip())
+
+
+def _ooxml(part: str) -> Callable[[Any], bool]:
+    # An Office Open XML file is a ZIP package with a content-type map and its main part.
+    return _zip_has("[Content_Types].xml", part)
 
 
 def _starts(*magics: bytes) -> Callable[[Any], bool]:
@@ -77,14 +100,14 @@ class FileKind:
 
 KINDS: tuple[FileKind, ...] = (
     FileKind("PDF", ("pdf",), lambda upload: b"%PDF" in _head(upload)),
-    FileKind("Word", ("docx",), _zip_has("word/document.xml")),
-    FileKind("Excel", ("xlsx",), _zip_has("xl/workbook.xml")),
-    FileKind("PowerPoint", ("pptx",), _zip_has("ppt/presentation.xml")),
+    FileKind("Word", ("docx",), _ooxml("word/document.xml")),
+    FileKind("Excel", ("xlsx",), _ooxml("xl/workbook.xml")),
+    FileKind("PowerPoint", ("pptx",), _ooxml("ppt/presentation.xml")),
     # Office 97–2003 and WPS files share the compound-file container.
     FileKind("Office 97–2003/WPS", ("doc", "xls", "ppt", "wps"), _starts(OLE2_MAGIC)),
     FileKind("OFD", ("ofd",), _zip_has("OFD.xml")),
     FileKind("ZIP", ("zip",), _zip_has()),
-    FileKind("CSV", ("csv",), _is_text),
+    FileKind("CSV", ("csv",), _is_csv),
     FileKind("TXT", ("txt",), _is_text),
     FileKind("图片", ("png",), _starts(b"\x89PNG\r\n\x1a\n")),
     FileKind("图片", ("jpg", "jpeg"), _starts(b"\xff\xd8\xff")),

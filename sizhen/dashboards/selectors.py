@@ -16,16 +16,9 @@ from sizhen.indicators.catalogue.completeness import (
     latest_complete_periods,
 )
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.selectors import source_rank
 from sizhen.organisations.models import Region
 
-#: When a region has values of several source kinds for one period, the page shows the first.
-SOURCE_PREFERENCE: tuple[str, ...] = (
-    SourceKind.RECORDS,
-    SourceKind.FILLING,
-    SourceKind.AGGREGATE,
-    SourceKind.SURVEY,
-    SourceKind.COMPOSITE,
-)
 LEADER_COUNT = 3
 LAGGARD_COUNT = 3
 
@@ -37,10 +30,6 @@ def fixed2(number: float | None) -> str:
         return ""
     text = f"{number:.2f}"
     return "0.00" if text == "-0.00" else text
-
-
-def _rank_of_kind(kind: str) -> int:
-    return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
 
 
 class HasValue(Protocol):
@@ -92,7 +81,7 @@ def preferred_by_period(values: list[ValueT]) -> dict[dt.date, ValueT]:
         if value.value is None:
             continue
         current = chosen.get(value.period)
-        if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(current.source_kind):
+        if current is None or source_rank(value.source_kind) < source_rank(current.source_kind):
             chosen[value.period] = value
     return dict(sorted(chosen.items()))
 
@@ -102,7 +91,7 @@ def preferred_by_region(values: list[IndicatorValue]) -> dict[int, IndicatorValu
     chosen: dict[int, IndicatorValue] = {}
     for value in values:
         current = chosen.get(value.region_id)
-        if current is None or _rank_of_kind(value.source_kind) < _rank_of_kind(current.source_kind):
+        if current is None or source_rank(value.source_kind) < source_rank(current.source_kind):
             chosen[value.region_id] = value
     return chosen
 
@@ -339,7 +328,7 @@ def get_indicator_overview(
 
 
 def _sources(overview: IndicatorOverview, values: list[ValuePoint]) -> None:
-    kinds = sorted({v.source_kind for v in values}, key=_rank_of_kind)
+    kinds = sorted({v.source_kind for v in values}, key=source_rank)
     if len(kinds) < 2:
         return
     overview.source_kinds = [SourceKind(k).label if k in SourceKind.values else k for k in kinds]

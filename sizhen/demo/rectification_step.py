@@ -18,8 +18,9 @@ from sizhen.demo import data
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.demo_records import IMPROVER, TURNAROUND_CLOSED_ON
 from sizhen.rectification.choices import Judgement, Source, Trend
+from sizhen.rectification.effect import effect_rows
 from sizhen.rectification.models import Evidence, RectificationItem, Review, evidence_storage
-from sizhen.rectification.selectors import effect_rows, find_repeats
+from sizhen.rectification.selectors import find_repeats
 from sizhen.rectification.workflow import CLOSED, IN_PROGRESS, OPEN, SUBMITTED
 
 TOTAL = 48
@@ -283,6 +284,9 @@ def _review_comment(rows: list[dict[str, Any]]) -> str:
     trends = {row["trend"] for row in rows}
     if Trend.WORSE in trends:
         return "整改措施已落实；部分关联指标尚未好转，纳入常态化跟踪"
+    if Trend.NO_DATA in trends:
+        # "有效" without a before/after comparison is recorded with its reason, as the page asks.
+        return "关联指标暂无整改前后可比的数据，依据佐证材料核验整改到位"
     if Trend.BETTER in trends:
         return "整改到位，关联指标较整改前向好"
     return "整改到位"

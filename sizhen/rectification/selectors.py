@@ -1,6 +1,6 @@
 """Reads of the rectification ledger (整改清单): summary figures for the cockpit, completion
-rates by department and source, the before/after indicator comparison for effect verification,
-and the search for repeated problems (反复出现的问题)."""
+rates by department and source, and the search for repeated problems (反复出现的问题). The
+before/after indicator comparison for effect verification is in ``effect.py``."""
 
 from __future__ import annotations
 
@@ -14,22 +14,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW
-from sizhen.indicators.catalogue.choices import Direction, SourceKind
-from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
-from sizhen.rectification.choices import Source, Trend
+from sizhen.rectification.choices import Source
 from sizhen.rectification.models import RectificationItem
 from sizhen.rectification.workflow import ACTIVE_STATES, CLOSED
-
-#: When a region has values of several source kinds for one period, the first one counts (the
-#: same order as the indicator pages).
-SOURCE_PREFERENCE: tuple[str, ...] = (
-    SourceKind.RECORDS,
-    SourceKind.FILLING,
-    SourceKind.AGGREGATE,
-    SourceKind.SURVEY,
-    SourceKind.COMPOSITE,
-)
 
 #: Two problem texts whose character-bigram Dice (Sørensen) coefficient reaches this are the same
 #: problem. Dice rather than Jaccard because ledger titles are short: "企业开办时间长" and
@@ -99,69 +88,6 @@ def completion_stats(actor: Any, qs: QuerySet[RectificationItem] | None = None) 
     for row in by_department:
         row["label"] = row["key"]
     return {"summary": summarise(qs), "by_department": by_department, "by_source": by_source}
-
-
-# --- effect verification --------------------------------------------------------------------
-
-
-def _preferred(values: Iterable[IndicatorValue]) -> dict[dt.date, IndicatorValue]:
-    chosen: dict[dt.date, IndicatorValue] = {}
-    for value in values:
-        if value.value is None:
-            continue
-        current = chosen.get(value.period)
-        if current is None or _rank(value.source_kind) < _rank(current.source_kind):
-            chosen[value.period] = value
-    return dict(sorted(chosen.items()))
-
-
-def _rank(kind: str) -> int:
-    return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
-
-
-def trend_of(indicator: Indicator, before: float | None, after: float | None) -> str:
-    if before is None or after is None:
-        return Trend.NO_DATA
-    if after == before:
-        return Trend.UNCHANGED
-    higher_better = indicator.direction != Direction.LOWER_IS_BETTER
-    return Trend.BETTER if (after > before) == higher_better else Trend.WORSE
-
-
-def effect_rows(item: RectificationItem) -> list[dict[str, Any]]:
-    """For each linked indicator, the item's region's value in the last period before the item
-    was opened and in the latest period since, with the direction given the indicator's
-    polarity. Values are read from the precomputed ``IndicatorValue`` rows only."""
-    opened = timezone.localtime(item.created_at).date().replace(day=1)
-    rows = []
-    for indicator in item.indicators.order_by("sort_order", "code"):
-        series = _preferred(
-            IndicatorValue.objects.filter(indicator=indicator, region_id=item.region_id)
-        )
-        before_periods = [p for p in series if p < opened]
-        before_period = before_periods[-1] if before_periods else None
-        after_periods = [p for p in series if p >= opened]
-        after_period = after_periods[-1] if after_periods else None
-        before = series[before_period].value if before_period else None
-        after = series[after_period].value if after_period else None
-        trend = trend_of(indicator, before, after)
-        rows.append(
-            {
-                "indicator_id": indicator.pk,
-                "code": indicator.code,
-                "name": indicator.name,
-                "unit": indicator.unit,
-                "direction": indicator.direction,
-                "before_period": before_period.isoformat() if before_period else None,
-                "before": before,
-                "after_period": after_period.isoformat() if after_period else None,
-                "after": after,
-                "change": None if before is None or after is None else round(after - before, 4),
-                "trend": trend,
-                "trend_label": Trend(trend).label,
-            }
-        )
-    return rows
 
 
 # --- repeated problems ------------------------------------------------------------------------

@@ -21,13 +21,14 @@ from sizhen.core.workflow import TransitionConflict, WorkflowError, execute_tran
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
+from sizhen.rectification.effect import effect_rows, rows_without_data
 from sizhen.rectification.models import (
     Evidence,
     ProgressReport,
     RectificationItem,
     Review,
 )
-from sizhen.rectification.selectors import effect_rows, find_repeats
+from sizhen.rectification.selectors import find_repeats
 from sizhen.rectification.workflow import (
     CLOSED,
     IN_PROGRESS,
@@ -361,7 +362,9 @@ def verify_effect(
     item: RectificationItem, *, actor: Any, judgement: str, comment: str = ""
 ) -> Review:
     """Verify the effect (整改效果核验): freeze the linked indicators' values before and after
-    with the reviewer's judgement (有效/部分有效/无效). Close-off needs this record."""
+    with the reviewer's judgement (有效/部分有效/无效). Close-off needs this record. A linked
+    indicator without values before and after proves nothing: "有效" then needs the reviewer's
+    reason, which the review and the audit log keep."""
     ensure_capability(
         actor, "rectification.review", RectificationError("只有营商办可以核验整改效果")
     )
@@ -376,6 +379,15 @@ def verify_effect(
                 f"事项当前状态为“{STATES[locked.status]}”，只有申请销号的事项可以核验效果"
             )
         rows = effect_rows(locked)
+        without_data = rows_without_data(rows)
+        if judgement == Judgement.EFFECTIVE and without_data and not comment.strip():
+            names = "、".join(f"“{r['code']} {r['name']}”（{r['missing']}）" for r in without_data)
+            raise ValidationError(
+                {
+                    "comment": f"关联指标{names}没有整改前后可比的数据，"
+                    "核验结论为“有效”时请填写理由（所依据的佐证材料或其他证据）"
+                }
+            )
         review = Review.objects.create(
             item=locked,
             round=locked.round,
@@ -389,7 +401,12 @@ def verify_effect(
             "rectification.verify",
             actor=actor,
             obj=locked,
-            after={"judgement": judgement, "round": locked.round, "indicators": len(rows)},
+            after={
+                "judgement": judgement,
+                "round": locked.round,
+                "indicators": len(rows),
+                "indicators_without_data": [r["code"] for r in without_data],
+            },
             message=comment.strip(),
         )
     return review

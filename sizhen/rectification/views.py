@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.errors import ServiceError
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -27,6 +28,7 @@ from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.rectification import services
 from sizhen.rectification.choices import Source
 from sizhen.rectification.documents import build_ledger_docx, item_remark
+from sizhen.rectification.effect import effect_rows, rows_without_data
 from sizhen.rectification.forms import (
     EvidenceForm,
     ImportUploadForm,
@@ -39,7 +41,7 @@ from sizhen.rectification.forms import (
 )
 from sizhen.rectification.imports import COLUMNS, import_items, import_template
 from sizhen.rectification.models import Evidence, RectificationItem
-from sizhen.rectification.selectors import completion_stats, effect_rows
+from sizhen.rectification.selectors import completion_stats
 from sizhen.rectification.workflow import (
     CLOSED,
     IN_PROGRESS,
@@ -157,12 +159,19 @@ def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
 @require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="整改事项")
-    return _item_page(request, pk, evidence_form=EvidenceForm())
+    return _item_page(request, pk)
 
 
-def _item_page(request: HttpRequest, pk: int, *, evidence_form: EvidenceForm) -> HttpResponse:
+def _item_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    evidence_form: EvidenceForm | None = None,
+    review_form: ReviewForm | None = None,
+) -> HttpResponse:
     """The item's page; a refused evidence upload comes back in ``evidence_form`` with its
-    description kept and the error beside the file."""
+    description kept and the error beside the file, a refused verification in ``review_form``
+    with its judgement and comment."""
     item = get_visible_or_404(
         RectificationItem.objects.select_related("region", "lead_department"), request.user, pk=pk
     )
@@ -173,6 +182,7 @@ def _item_page(request: HttpRequest, pk: int, *, evidence_form: EvidenceForm) ->
     reviewer = has_capability(actor, "rectification.review")
     lead_unit = can_change and (is_manager or is_lead_unit(item, actor))
     reviews = list(item.reviews.filter(round=item.round))
+    effect = effect_rows(item) if item.status == SUBMITTED and reviewer else []
     return render(
         request,
         "rectification/item_detail.html",
@@ -183,7 +193,9 @@ def _item_page(request: HttpRequest, pk: int, *, evidence_form: EvidenceForm) ->
             "indicators": item.indicators.order_by("sort_order", "code"),
             "repeated_of": item.repeated_of.select_related("region").order_by("year", "pk"),
             "evidence": item.evidence.order_by("round", "uploaded_at"),
-            "effect": effect_rows(item) if item.status == SUBMITTED and reviewer else [],
+            "effect": effect,
+            # Linked indicators with nothing to compare: "有效" then needs a reason.
+            "effect_without_data": rows_without_data(effect),
             "latest_review": reviews[-1] if reviews else None,
             # Every round's verification with its frozen before/after values, oldest first.
             "reviews": item.reviews.order_by("round", "at", "id"),
@@ -198,8 +210,8 @@ def _item_page(request: HttpRequest, pk: int, *, evidence_form: EvidenceForm) ->
             "can_publish": has_capability(actor, "rectification.publish"),
             "step_form": StepForm(),
             "progress_form": ProgressForm(),
-            "evidence_form": evidence_form,
-            "review_form": ReviewForm(),
+            "evidence_form": evidence_form or EvidenceForm(),
+            "review_form": review_form or ReviewForm(),
             "publish_form": PublishForm(initial={"summary": item.public_summary or item.title}),
         },
     )
@@ -372,12 +384,17 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
-        with run_service(request):
+        try:
             services.verify_effect(item, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
             messages.success(request, "已记录效果核验结论")
-    else:
-        _errors_to_messages(request, form.errors)
-    return redirect("rectification:item_detail", pk=item.pk)
+            return redirect("rectification:item_detail", pk=item.pk)
+    # The page again with the judgement and comment kept and the reason beside the comment.
+    return _item_page(request, pk, review_form=form)
 
 
 @login_required

@@ -378,7 +378,7 @@ def progress(request: HttpRequest, pk: int, payload: ProgressIn) -> Status[dict[
 # Declared last: the generic step route would otherwise capture /transfer and /progress.
 _STEPS = {
     "receive": lambda a, actor, p: services.receive_assignment(
-        a, actor=actor, seen_status=p.status
+        a, actor=actor, note=p.note, seen_status=p.status
     ),
     "submit": lambda a, actor, p: services.submit_assignment(
         a, actor=actor, note=p.note, seen_status=p.status

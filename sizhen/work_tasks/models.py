@@ -216,6 +216,28 @@ class TaskAssignment(models.Model):
     def is_overdue(self, today: dt.date) -> bool:
         return self.is_open and self.deadline < today
 
+    def unfinished(self) -> list[str]:
+        """What the unit's own progress reports leave unfinished, for the reviewer (Chinese):
+        the last reported progress below 100 %, and, for a lead unit, the task's milestones
+        none of its reports marked done. A sub-task (转办) covers part of the work, so the
+        task's milestones are its transferring unit's to tick."""
+        reports = list(
+            self.reports.order_by("created_at", "id").values_list(
+                "percent", "milestone_id", "milestone_done"
+            )
+        )
+        items = []
+        if reports and reports[-1][0] < 100:
+            items.append(f"最近一次进展反馈的完成进度为 {reports[-1][0]}%")
+        if self.parent_id is None:
+            done = {milestone for _, milestone, ticked in reports if ticked}
+            items += [
+                f"阶段节点“{m.title}”（期限 {m.deadline:%Y-%m-%d}）未反馈完成"
+                for m in self.task.milestones.all()
+                if m.pk not in done
+            ]
+        return items
+
 
 class ProgressReport(models.Model):
     """A progress report (进展反馈), per milestone or for the task as a whole."""

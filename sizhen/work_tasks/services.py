@@ -325,6 +325,13 @@ def create_task_from_alert(
     return task
 
 
+def _check_seen(assignment: TaskAssignment, seen_status: str | None) -> None:
+    if seen_status is not None and seen_status != assignment.status:
+        raise TransitionConflict(
+            f"该任务已被他人处理，当前状态为“{assignment.get_status_display()}”，请刷新后重试"
+        )
+
+
 def _transition(
     assignment: TaskAssignment,
     action: str,
@@ -333,23 +340,22 @@ def _transition(
     note: str = "",
     changes: dict[str, Any] | None = None,
     seen_status: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> TaskAssignment:
-    if seen_status is not None and seen_status != assignment.status:
-        raise TransitionConflict(
-            f"该任务已被他人处理，当前状态为“{assignment.get_status_display()}”，请刷新后重试"
-        )
-    execute_transition(assignment, action, actor=actor, note=note, changes=changes)
+    _check_seen(assignment, seen_status)
+    execute_transition(assignment, action, actor=actor, note=note, changes=changes, context=context)
     return assignment
 
 
 def receive_assignment(
-    assignment: TaskAssignment, *, actor: Any, seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Any, note: str = "", seen_status: str | None = None
 ) -> TaskAssignment:
     """Receive (签收) the assignment."""
     return _transition(
         assignment,
         "receive",
         actor=actor,
+        note=note.strip(),
         changes={"received_at": timezone.now()},
         seen_status=seen_status,
     )
@@ -383,7 +389,16 @@ def approve_assignment(
     assignment: TaskAssignment, *, actor: Any, note: str = "", seen_status: str | None = None
 ) -> TaskAssignment:
     """Approve (审核通过): the assignment is complete and classed early / on time / late
-    by the date of the submission approved."""
+    by the date of the submission approved. Work the unit's reports leave unfinished (progress
+    below 100 %, open milestones) is approved only with the reviewer's reason, which the
+    history keeps with what was unfinished."""
+    _check_seen(assignment, seen_status)
+    # A submitted assignment takes no progress reports, so what is unfinished cannot change
+    # between this read and the transition's lock.
+    unfinished = assignment.unfinished()
+    note = note.strip()
+    if unfinished and not note:
+        raise TaskError(f"任务尚未全部完成（{'；'.join(unfinished)}），如确需审核通过，请填写理由")
     finished = assignment.submitted_on or today()
     timeliness, delay = classify(finished, assignment.deadline)
     return _transition(
@@ -398,6 +413,7 @@ def approve_assignment(
             "delay_working_days": delay,
         },
         seen_status=seen_status,
+        context={"history_data": {"unfinished": unfinished}} if unfinished else None,
     )
 
 

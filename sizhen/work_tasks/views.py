@@ -149,6 +149,8 @@ def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
     """Every step of the assignment and its sub-tasks, oldest first."""
     events: list[dict[str, Any]] = []
     for h in history_of(assignment):
+        # An approval of unfinished work names what was open (the reason is its note).
+        unfinished = h.data.get("unfinished") if isinstance(h.data, dict) else None
         events.append(
             {
                 "at": h.at,
@@ -156,6 +158,7 @@ def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
                 "label": h.action_label,
                 "actor": h.actor_label,
                 "text": h.note,
+                "unfinished": unfinished or [],
                 "state": STATES.get(h.to_state, h.to_state),
             }
         )
@@ -225,6 +228,8 @@ def _detail_page(request: HttpRequest, pk: int, *, progress_form: Any) -> HttpRe
     user = request.user
     can_change = TaskAssignment.objects.visible_to(user, CHANGE).filter(pk=pk).exists()
     transitions = ASSIGNMENT_WORKFLOW.available(assignment, user) if can_change else []
+    # The reviewer sees what the unit's reports leave open before approving it as 已完成.
+    review = any(t.action == "approve" for t in transitions)
     is_unit = acts_for_unit(assignment, user)
     supervisor = has_capability(user, "task.supervise")
     task = assignment.task
@@ -258,6 +263,7 @@ def _detail_page(request: HttpRequest, pk: int, *, progress_form: Any) -> HttpRe
             "meeting_form": forms.MeetingForm(initial={"held_on": services.today()}),
             "overdue": assignment.is_overdue(services.today()),
             "task_complete": selectors.task_is_complete(task),
+            "unfinished": assignment.unfinished() if review else [],
         },
     )
 
@@ -275,7 +281,7 @@ def _fetch_for_change(request: HttpRequest, pk: int) -> TaskAssignment:
 
 STEP_SERVICES: dict[str, Callable[..., Any]] = {
     "receive": lambda a, actor, note, seen: services.receive_assignment(
-        a, actor=actor, seen_status=seen
+        a, actor=actor, note=note, seen_status=seen
     ),
     "submit": lambda a, actor, note, seen: services.submit_assignment(
         a, actor=actor, note=note, seen_status=seen

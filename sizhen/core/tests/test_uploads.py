@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -20,6 +21,14 @@ from sizhen.core.uploads import AttachmentsField, upload_error
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8
 
 
+def _zip_without_content_types() -> bytes:
+    """A ZIP holding a workbook part but no content-type map: not an Office Open XML file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<x/>")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -33,6 +42,10 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8
         ("材料.zip", ooxml("any.txt")),
         ("数据.csv", CSV_UTF8),
         ("数据gbk.csv", "区划,数值\n东湖区,1\n".encode("gbk")),
+        ("分号.csv", "区划;数值\r\n东湖区;1\r\n".encode()),
+        ("单列.csv", "企业名称\n东湖示范科技有限公司\n".encode()),
+        ("unicode.csv", "区划\t数值\n东湖区\t1\n".encode("utf-16")),
+        ("Unicode文本.txt", "情况说明".encode("utf-16")),
         ("说明.txt", "情况说明".encode()),
         ("截图.png", PNG),
         ("照片.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 8),
@@ -54,6 +67,9 @@ def test_allowed_kinds(name: str, content: bytes) -> None:
         ("run.pdf", b"MZ\x90\x00", "文件“run.pdf”的内容不是 PDF 文件，类型不允许上传"),
         ("zip.docx", ooxml("xl/workbook.xml"), "文件“zip.docx”的内容不是 Word 文件"),
         ("pdf.xlsx", PDF, "文件“pdf.xlsx”的内容不是 Excel 文件"),
+        ("zip.xlsx", _zip_without_content_types(), "文件“zip.xlsx”的内容不是 Excel 文件"),
+        ("prose.csv", "这是一段说明文字而不是表格".encode(), "文件“prose.csv”的内容不是 CSV 文件"),
+        ("utf16.csv", "区划,数值".encode("utf-16-le"), "文件“utf16.csv”的内容不是 CSV 文件"),
         ("binary.csv", b"a,b\n\x00\x01\x02", "文件“binary.csv”的内容不是 CSV 文件"),
         ("bad.csv", b"\xff\xfe\xfa\xfb" * 4, "文件“bad.csv”的内容不是 CSV 文件"),
         ("pdf.png", PDF, "文件“pdf.png”的内容不是 图片 文件"),

@@ -72,7 +72,10 @@ def _close(item: Any, lead: Any, coordinator: Any) -> None:
     upload = SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 test", content_type="application/pdf")
     rectification.add_evidence(item, actor=lead, upload=upload)
     rectification.transition_item(item, "submit", actor=lead)
-    rectification.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    # The linked indicator has no values here: "有效" is judged on the evidence, with a reason.
+    rectification.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment="依据佐证材料核验"
+    )
     rectification.transition_item(item, "close", actor=coordinator)
 
 

@@ -17,7 +17,7 @@ from sizhen.core.notifications import notify
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
-from sizhen.core.workflow import execute_transition
+from sizhen.core.workflow import execute_transition, history_of
 from sizhen.enterprise_requests.choices import (
     DEFAULT_LIMITS,
     UNSATISFIED_AT_MOST,
@@ -178,14 +178,16 @@ def _record_dispatch_choice(
     )
 
 
-def accept_request(request: EnterpriseRequest, *, actor: Any) -> EnterpriseRequest:
+def accept_request(request: EnterpriseRequest, *, actor: Any, note: str = "") -> EnterpriseRequest:
     """The lead unit signs for the request (签收) and starts handling. The first acceptance is
     kept (``first_accepted_at``): re-dispatch (改派) and second assignment do not reset it."""
     now = timezone.now()
     changes: dict[str, Any] = {"accepted_at": now}
     if request.first_accepted_at is None:
         changes["first_accepted_at"] = now
-    return execute_transition(request, "accept", actor=actor, changes=changes)  # type: ignore[return-value]
+    return execute_transition(  # type: ignore[return-value]
+        request, "accept", actor=actor, note=note.strip(), changes=changes
+    )
 
 
 def return_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> EnterpriseRequest:
@@ -223,8 +225,9 @@ def reply_request(request: EnterpriseRequest, *, actor: Any, text: str) -> Enter
         raise RequestError(f"答复内容不能超过 {MAX_TEXT} 字")
     with transaction.atomic():
         if review_required(request.kind):
+            # The draft is the step's note: a draft sent back and rewritten stays in the history.
             execute_transition(
-                request, "reply_for_review", actor=actor, changes={"reply_text": text}
+                request, "reply_for_review", actor=actor, note=text, changes={"reply_text": text}
             )
         else:
             execute_transition(
@@ -233,17 +236,17 @@ def reply_request(request: EnterpriseRequest, *, actor: Any, text: str) -> Enter
                 actor=actor,
                 changes={"reply_text": text, "replied_at": timezone.now()},
             )
-            _reply_message(request, actor, text)
+            _reply_message(request, user_or_none(actor), actor_label(actor), text)
     return request
 
 
-def _reply_message(request: EnterpriseRequest, actor: Any, text: str) -> None:
+def _reply_message(request: EnterpriseRequest, author: Any, author_label: str, text: str) -> None:
     RequestMessage.objects.create(
         request=request,
         kind=MessageKind.REPLY,
         text=text,
-        author=user_or_none(actor),
-        author_label=actor_label(actor),
+        author=author,
+        author_label=author_label,
         department=request.lead_department,
     )
     transaction.on_commit(
@@ -257,13 +260,23 @@ def _reply_message(request: EnterpriseRequest, actor: Any, text: str) -> None:
     )
 
 
-def approve_reply(request: EnterpriseRequest, *, actor: Any) -> EnterpriseRequest:
-    """The office approves a reviewed reply; it then reaches the enterprise."""
+def approve_reply(request: EnterpriseRequest, *, actor: Any, note: str = "") -> EnterpriseRequest:
+    """The office approves a reviewed reply; it then reaches the enterprise. The reply stays
+    the unit's: its author is who submitted it for review, the office is the approver."""
     with transaction.atomic():
         execute_transition(
-            request, "approve_reply", actor=actor, changes={"replied_at": timezone.now()}
+            request,
+            "approve_reply",
+            actor=actor,
+            note=note.strip(),
+            changes={"replied_at": timezone.now()},
         )
-        _reply_message(request, actor, request.reply_text)
+        submitted = history_of(request).filter(action="reply_for_review").last()
+        if submitted is None:  # a state set by hand, without its history
+            author, label = None, request.lead_department.name if request.lead_department else ""
+        else:
+            author, label = submitted.actor, submitted.actor_label
+        _reply_message(request, author, label, request.reply_text)
     return request
 
 

@@ -411,13 +411,16 @@ def _act_publish(req: EnterpriseRequest, request: HttpRequest) -> str:
 
 
 _NOTE_ACTIONS: dict[str, tuple[Any, str]] = {
-    "accept": (lambda req, actor, note: services.accept_request(req, actor=actor), "已签收"),
+    "accept": (
+        lambda req, actor, note: services.accept_request(req, actor=actor, note=note),
+        "已签收",
+    ),
     "return": (
         lambda req, actor, note: services.return_request(req, actor=actor, reason=note),
         "已退单",
     ),
     "approve_reply": (
-        lambda req, actor, note: services.approve_reply(req, actor=actor),
+        lambda req, actor, note: services.approve_reply(req, actor=actor, note=note),
         "答复已审核通过",
     ),
     "send_back_reply": (

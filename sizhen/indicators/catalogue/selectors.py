@@ -1,18 +1,31 @@
 """Reads of the indicator catalogue (``get_*``/``list_*``): cycles, the catalogue tree and its
-export."""
+export, and an indicator's values at a region before and after a date."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sizhen.core.access import VIEW
 from sizhen.core.xlsx import build_workbook
+from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.defaults import NAME_SEPARATOR
 from sizhen.indicators.catalogue.models import (
     EvaluationCycle,
     Goalpost,
     Indicator,
+    IndicatorValue,
+)
+
+#: When a region has values of several source kinds for one period, the first one counts (the
+#: same order as the indicator pages).
+SOURCE_PREFERENCE: tuple[str, ...] = (
+    SourceKind.RECORDS,
+    SourceKind.FILLING,
+    SourceKind.AGGREGATE,
+    SourceKind.SURVEY,
+    SourceKind.COMPOSITE,
 )
 
 
@@ -117,3 +130,49 @@ def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
         for r in rows
     ]
     return build_workbook([("指标体系", CATALOGUE_EXPORT_HEADERS, data)]), len(data)
+
+
+def source_rank(kind: str) -> int:
+    """Where a source kind stands in ``SOURCE_PREFERENCE`` (unknown kinds last)."""
+    return SOURCE_PREFERENCE.index(kind) if kind in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+
+
+def list_region_series(indicator: Indicator, region_id: int) -> dict[dt.date, float]:
+    """The indicator's precomputed values at one region, one per period (the source kind
+    first in ``SOURCE_PREFERENCE``), oldest period first; periods without a value are left
+    out."""
+    chosen: dict[dt.date, tuple[int, float]] = {}
+    for period, kind, value in IndicatorValue.objects.filter(
+        indicator=indicator, region_id=region_id
+    ).values_list("period", "source_kind", "value"):
+        if value is None:
+            continue
+        rank = source_rank(kind)
+        if period not in chosen or rank < chosen[period][0]:
+            chosen[period] = (rank, value)
+    return {period: chosen[period][1] for period in sorted(chosen)}
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """An indicator's value at a region in the last period before a date and in the latest
+    period from it on (None: no value there)."""
+
+    before_period: dt.date | None
+    before: float | None
+    after_period: dt.date | None
+    after: float | None
+
+
+def get_before_after(indicator: Indicator, region_id: int, since: dt.date) -> BeforeAfter:
+    """The value before ``since`` and the latest since, as the effect of a measure taken then
+    is read (e.g. a rectification item's verification, 整改效果核验)."""
+    series = list_region_series(indicator, region_id)
+    before = [p for p in series if p < since]
+    after = [p for p in series if p >= since]
+    return BeforeAfter(
+        before_period=before[-1] if before else None,
+        before=series[before[-1]] if before else None,
+        after_period=after[-1] if after else None,
+        after=series[after[-1]] if after else None,
+    )

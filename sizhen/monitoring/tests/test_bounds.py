@@ -5,6 +5,7 @@ alert whose value counts something else (overdue cases under 按时办结率) sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -14,7 +15,7 @@ from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.monitoring.detection import benchmark_lag, cross_sectional, goalpost_breach
 from sizhen.monitoring.models import Alert
 from sizhen.monitoring.scan import scan_indicator_values
-from sizhen.monitoring.series import series_finding
+from sizhen.monitoring.series import check_series, series_finding
 from sizhen.organisations import services as org
 from sizhen.organisations.choices import RegionLevel
 
@@ -149,3 +150,38 @@ def test_an_overdue_case_alert_shows_a_count_of_cases_not_a_rate(city, client_fo
     assert '<dt>超期办件数</dt><dd data-testid="alert-value">162件</dd>' in page
     listing = client_for("coordinator").get("/monitoring/alerts/").content.decode()
     assert "162件" in listing
+
+
+@pytest.mark.django_db
+def test_a_count_series_near_zero_never_shows_a_negative_expected_range(
+    city: dict[str, Any], client_for: Any
+) -> None:
+    """The walk-through's "-0.268–2.42" for a count: a series of 0s and 1s whose month jumps to
+    9 has a statistical range reaching below 0; the alert's text and page start it at 0."""
+    count = Indicator.objects.create(
+        code="C01", name="超期办件数", unit="件", direction="lower_is_better",
+        frequency="month", source_kind="records", level=2,
+    )  # fmt: skip
+    history = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    months = [dt.date(2024, 4, 1) + pd.DateOffset(months=i) for i in range(len(history) + 1)]
+    for month, value in zip(months, [*history, 9.0], strict=True):
+        IndicatorValue.objects.create(
+            indicator=count, region=city["district_a"], period=month.date(),
+            frequency="month", source_kind="records", value=value,
+        )  # fmt: skip
+    # The statistic itself reaches below 0, so the clipping is what this test sees.
+    raw = check_series(
+        pd.DataFrame({"series_id": 1, "period": pd.to_datetime(months), "value": [*history, 9.0]})
+    )
+    assert len(raw) == 1 and raw.iloc[0]["lower"] < 0
+
+    scan_indicator_values(now=NOW)
+
+    alert = Alert.objects.get(indicator=count)
+    assert (alert.kind, alert.value, alert.lower) == ("abnormal_change", 9.0, 0.0)
+    assert alert.upper is not None and alert.upper > 0
+    assert "较上月推算预期 0–" in alert.explanation
+    assert not re.search(r"预期 -|–-", alert.explanation)
+    page = client_for("coordinator").get(f"/monitoring/alerts/{alert.pk}/").content.decode()
+    assert f"<dt>正常范围</dt><dd>0.00 – {alert.upper:.2f}</dd>" in page
+    assert "-0." not in page.split("<dt>正常范围</dt>", 1)[1].split("</dd>", 1)[0]

@@ -64,5 +64,18 @@ def item(personas: dict[str, Any], city: dict[str, Any], indicator: Indicator) -
     )
 
 
+def to_submitted(item: Any, personas: dict[str, Any]) -> Any:
+    """The item accepted by its lead department, with evidence, and submitted for close-off."""
+    lead = personas["lead_department"]
+    services.transition_item(item, "accept", actor=lead)
+    services.add_evidence(item, actor=lead, upload=pdf())
+    services.transition_item(item, "submit", actor=lead, note="已完成")
+    return item
+
+
+#: The reviewer's reason for "有效" when the linked indicator has no values to compare.
+BY_EVIDENCE = "关联指标暂无数据，依据佐证材料核验"
+
+
 def pdf(name: str = "佐证.pdf", content: bytes = b"%PDF-1.4 test") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")

@@ -132,7 +132,7 @@ def test_close_off_refusals_over_the_api_carry_the_reason(
     item: Any, personas: dict[str, Any], client_for: Any
 ) -> None:
     from sizhen.rectification.choices import Judgement
-    from sizhen.rectification.tests.conftest import pdf
+    from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
     lead, coordinator = client_for("lead_department"), client_for("coordinator")
 
@@ -153,7 +153,9 @@ def test_close_off_refusals_over_the_api_carry_the_reason(
         "尚未进行整改效果核验（关联指标整改前后对比），不能销号",
     )
     # The lead unit may not close its own item, even once it is reviewed.
-    services.verify_effect(item, actor=personas["coordinator"], judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=personas["coordinator"], judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     assert step(lead, "close").status_code == 409
     item.refresh_from_db()
     assert item.status == "submitted"

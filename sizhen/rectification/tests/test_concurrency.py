@@ -15,7 +15,7 @@ from sizhen.core.workflow import TransitionConflict, history_of
 from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement
 from sizhen.rectification.models import RectificationItem
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,9 @@ def test_close_and_return_at_once_one_wins(item: Any, personas: dict[str, Any]) 
     services.transition_item(item, "accept", actor=lead)
     services.add_evidence(item, actor=lead, upload=pdf())
     services.transition_item(item, "submit", actor=lead)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
 
     barrier = threading.Barrier(2)
     outcomes: dict[str, Any] = {}

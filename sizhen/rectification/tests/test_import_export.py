@@ -16,7 +16,7 @@ from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement
 from sizhen.rectification.imports import COLUMNS, import_items
 from sizhen.rectification.models import RectificationItem
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,9 @@ def test_docx_export_reads_back(
     services.transition_item(item, "accept", actor=lead)
     services.add_evidence(item, actor=lead, upload=pdf())
     services.transition_item(item, "submit", actor=lead)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     services.create_item(
         actor=coordinator,

@@ -18,7 +18,7 @@ from sizhen.monitoring.tests.test_alerts import planted as planted
 from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import RectificationItem
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,9 @@ def _close_on_alert(alert: Alert, personas: dict[str, Any], city: dict[str, Any]
     services.transition_item(item, "accept", actor=lead)
     services.add_evidence(item, actor=lead, upload=pdf())
     services.transition_item(item, "submit", actor=lead, note="已整改")
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     alert.refresh_from_db()
     transition_alert(alert, "resolve", actor=coordinator, note="整改已销号")

@@ -15,24 +15,16 @@ from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import Evidence, RectificationItem, Review
 from sizhen.rectification.selectors import ledger_summary, similarity
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf, to_submitted
 
 pytestmark = pytest.mark.django_db
-
-
-def _to_submitted(item: Any, personas: dict[str, Any]) -> Any:
-    lead = personas["lead_department"]
-    services.transition_item(item, "accept", actor=lead)
-    services.add_evidence(item, actor=lead, upload=pdf())
-    services.transition_item(item, "submit", actor=lead, note="已完成")
-    return item
 
 
 def test_full_path_to_close_with_effect_snapshot(
     item: Any, personas: dict[str, Any], values: None
 ) -> None:
     coordinator = personas["coordinator"]
-    _to_submitted(item, personas)
+    to_submitted(item, personas)
     assert item.status == "submitted"
     review = services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
     assert len(review.snapshot) == 1
@@ -63,7 +55,7 @@ def test_submit_without_evidence_is_refused(item: Any, personas: dict[str, Any])
 
 
 def test_close_without_review_is_refused(item: Any, personas: dict[str, Any]) -> None:
-    _to_submitted(item, personas)
+    to_submitted(item, personas)
     with pytest.raises(WorkflowError, match="尚未进行整改效果核验"):
         services.transition_item(item, "close", actor=personas["coordinator"])
     item.refresh_from_db()
@@ -73,7 +65,7 @@ def test_close_without_review_is_refused(item: Any, personas: dict[str, Any]) ->
 
 def test_close_with_ineffective_judgement_is_refused(item: Any, personas: dict[str, Any]) -> None:
     coordinator = personas["coordinator"]
-    _to_submitted(item, personas)
+    to_submitted(item, personas)
     services.verify_effect(item, actor=coordinator, judgement="ineffective", comment="未见改善")
     with pytest.raises(WorkflowError, match="效果核验结论为“无效”"):
         services.transition_item(item, "close", actor=coordinator)
@@ -86,8 +78,10 @@ def test_close_without_evidence_is_refused_even_with_review(
     item: Any, personas: dict[str, Any]
 ) -> None:
     coordinator = personas["coordinator"]
-    _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    to_submitted(item, personas)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     Evidence.objects.filter(item=item).delete()
     with pytest.raises(WorkflowError, match="没有整改佐证材料，不能销号"):
         services.transition_item(item, "close", actor=coordinator)
@@ -96,7 +90,7 @@ def test_close_without_evidence_is_refused_even_with_review(
 
 
 def test_lead_department_cannot_close(item: Any, personas: dict[str, Any]) -> None:
-    _to_submitted(item, personas)
+    to_submitted(item, personas)
     with pytest.raises(WorkflowError, match="您的角色无权执行“审核销号”"):
         services.transition_item(item, "close", actor=personas["lead_department"])
     item.refresh_from_db()
@@ -105,8 +99,10 @@ def test_lead_department_cannot_close(item: Any, personas: dict[str, Any]) -> No
 
 def test_reopen_keeps_history_and_starts_a_new_round(item: Any, personas: dict[str, Any]) -> None:
     coordinator = personas["coordinator"]
-    _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    to_submitted(item, personas)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     with pytest.raises(WorkflowError, match="需要填写理由"):
         services.reopen_item(item, actor=coordinator, reason="")
@@ -125,8 +121,10 @@ def test_reopen_keeps_history_and_starts_a_new_round(item: Any, personas: dict[s
 
 def test_reopen_by_recurrence_needs_no_role(item: Any, personas: dict[str, Any]) -> None:
     coordinator = personas["coordinator"]
-    _to_submitted(item, personas)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    to_submitted(item, personas)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     with pytest.raises(WorkflowError, match="只有营商办可以重新打开"):
         services.reopen_item(item, actor=personas["lead_department"], reason="反弹")

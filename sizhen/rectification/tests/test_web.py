@@ -19,7 +19,7 @@ from sizhen.monitoring.models import Alert
 from sizhen.rectification import services
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import Evidence, ProgressReport, RectificationItem
-from sizhen.rectification.tests.conftest import pdf
+from sizhen.rectification.tests.conftest import BY_EVIDENCE, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -276,7 +276,9 @@ def test_stats_export_xlsx(
     services.transition_item(item, "accept", actor=lead)
     services.add_evidence(item, actor=lead, upload=pdf())
     services.transition_item(item, "submit", actor=lead)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     response = client_for("leader").get(reverse("rectification:stats"), {"export": "xlsx"})
     assert response.status_code == 200
@@ -445,7 +447,9 @@ def test_reopened_item_keeps_timeline(item: Any, personas: dict[str, Any], clien
     services.transition_item(item, "accept", actor=lead)
     services.add_evidence(item, actor=lead, upload=pdf())
     services.transition_item(item, "submit", actor=lead)
-    services.verify_effect(item, actor=coordinator, judgement=Judgement.EFFECTIVE)
+    services.verify_effect(
+        item, actor=coordinator, judgement=Judgement.EFFECTIVE, comment=BY_EVIDENCE
+    )
     services.transition_item(item, "close", actor=coordinator)
     response = client_for("coordinator").post(
         reverse("rectification:item_step", args=[item.pk, "reopen"]),

@@ -100,7 +100,14 @@ def test_full_path_over_the_api(city: Any, personas: Any, client_for: Any, clock
     assert post(lead, f"{API}/{pk}/submit", {}).json()["status"] == "submitted"
     stale = post(coordinator, f"{API}/{pk}/approve", {"status": "returned"})
     assert stale.status_code == 409
-    approved = post(coordinator, f"{API}/{pk}/approve", {"status": "submitted"}).json()
+    unfinished = post(coordinator, f"{API}/{pk}/approve", {"status": "submitted"})
+    assert unfinished.status_code == 400
+    assert unfinished.json()["detail"].startswith(
+        "任务尚未全部完成（最近一次进展反馈的完成进度为 70%）"
+    )
+    approved = post(
+        coordinator, f"{API}/{pk}/approve", {"status": "submitted", "note": "试运行即视为完成"}
+    ).json()
     assert (
         approved["status"],
         approved["finished_on"],

@@ -123,7 +123,13 @@ def test_full_path_across_national_day(city: Any, personas: Any, clock: Any) -> 
     clock(D(2025, 10, 11))  # a make-up working Saturday, one working day after the deadline
     services.submit_assignment(market, actor=lead, note="补充效果数据")
     clock(D(2025, 10, 13))  # the review date does not count against the unit
-    services.approve_assignment(market, actor=coordinator)
+    # Reported at 60 %: approving it as 已完成 takes the reviewer's reason.
+    with pytest.raises(
+        services.TaskError, match="任务尚未全部完成（最近一次进展反馈的完成进度为 60%）"
+    ):
+        services.approve_assignment(market, actor=coordinator)
+    assert state(market)[0] == "submitted"
+    services.approve_assignment(market, actor=coordinator, note="剩余工作已并入年度计划")
     market.refresh_from_db()
     assert (
         market.status,
@@ -166,7 +172,8 @@ def test_full_path_across_national_day(city: Any, personas: Any, clock: Any) -> 
     district = assignment_for(task, city["district_a"])
     services.receive_assignment(district, actor=personas["district_a"])
     services.submit_assignment(district, actor=personas["district_a"])
-    services.approve_assignment(district, actor=coordinator)
+    # No report ticked the milestone: approving takes a reason.
+    services.approve_assignment(district, actor=coordinator, note="方案已由市局统一制定")
     assert task_is_complete(task) is True
 
 

@@ -263,7 +263,7 @@ def test_steps_through_pages(city: Any, personas: Any, client_for: Any, clock: A
     response = coordinator.post(f"{url}/return/", {"status": "submitted", "note": ""}, follow=True)
     assert "“退回”需要填写理由" in response.content.decode()
     assert state(market)[0] == "submitted"
-    coordinator.post(f"{url}/approve/", {"status": "submitted"})
+    coordinator.post(f"{url}/approve/", {"status": "submitted", "note": "余下工作纳入下季度"})
     assert state(market)[0] == "approved"
     assert list(
         TransitionHistory.objects.filter(object_id=str(market.pk)).values_list("action", flat=True)
