@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+
+from django.urls import reverse
 
 from sizhen.core.roles import Role
 
@@ -228,3 +231,46 @@ def modules_for(role: str | None) -> list[Module]:
     if role is None:
         return []
     return [m for m in MODULES if role in m.roles]
+
+
+@dataclass(frozen=True)
+class Crumb:
+    label: str
+    url: str = ""
+
+
+@functools.cache
+def _item_urls() -> tuple[tuple[Module, NavItem, str], ...]:
+    return tuple((m, item, reverse(item.url_name)) for m in MODULES for item in m.items)
+
+
+def _module_url(module: Module) -> str:
+    return reverse(module.url_name or "core:module", args=() if module.url_name else [module.slug])
+
+
+def breadcrumbs(path: str, view_name: str, role: str | None) -> tuple[list[Crumb], str]:
+    """The trail above a page (首页 › module › menu page) and, for a module's own page or a
+    menu page, the current page's name. The home page has none; a page under a menu page (a
+    task under 全部任务) is found by its address, the menu page's address being the longest
+    that begins it among those the role may open; a page no menu page leads to hangs under
+    the module of its URL namespace when the role sees that module, else under 首页."""
+    if role is None or view_name == "core:home":
+        return [], ""
+    home = Crumb("首页", reverse("core:home"))
+    visible = [(m, item, url) for m, item, url in _item_urls() if role in item.roles]
+    modules = modules_for(role)
+    for module in modules:
+        if path == _module_url(module):
+            return [home], module.label
+    for m, item, _url in visible:
+        if item.url_name == view_name:
+            return [home, Crumb(m.label, _module_url(m))], item.label
+    above = [(m, item, url) for m, item, url in visible if path.startswith(url) and url != path]
+    if above:
+        m, item, url = max(above, key=lambda row: len(row[2]))
+        return [home, Crumb(m.label, _module_url(m)), Crumb(item.label, url)], ""
+    namespace = view_name.split(":", 1)[0]
+    for m, item, _url in visible:
+        if item.url_name.split(":", 1)[0] == namespace and m in modules:
+            return [home, Crumb(m.label, _module_url(m))], ""
+    return [home], ""

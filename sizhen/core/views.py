@@ -8,8 +8,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -299,16 +299,3 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler400, in Chinese. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413, not 400; under
-    /api/ the answer has the API's error shape."""
-    from sizhen.core.api import too_big_message
-
-    too_big = isinstance(exception, RequestDataTooBig)
-    status = 413 if too_big else 400
-    message = too_big_message() if too_big else "请求有误"
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
-    return render(request, "400.html", {"too_big": too_big, "message": message}, status=status)
