@@ -60,7 +60,7 @@ COLUMNS = (
 
 class AssignmentListView(ScopedListView):
     model = TaskAssignment
-    title = "工作任务"
+    title = "全部任务"
     roles = capability_roles("staff.pages")
     filterset_class = forms.AssignmentFilter
     default_sort = "deadline"
