@@ -22,7 +22,7 @@ from django.test import Client, RequestFactory, override_settings
 from sizhen.core.errorpages import server_error
 
 ROOT = Path(settings.BASE_DIR)
-ERROR_URLS = "sizhen.core.tests.error_urls"
+ERROR_URLS = "tests.error_urls"
 
 
 def assert_error_page(response: Any, status: int, heading: str, *, nav: bool) -> str:
