@@ -442,7 +442,7 @@ def issue(request: HttpRequest) -> HttpResponse:
                 units=form.units(),
                 deadline=data["deadline"],
                 deadline_working_days=data["working_days"],
-                milestones=data["milestones_text"],
+                milestones=data["milestones"],
                 indicators=data["indicators"],
                 files=data["files"],
             )
@@ -483,7 +483,7 @@ def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
                 units=form.units(),
                 deadline=data["deadline"],
                 deadline_working_days=data["working_days"],
-                milestones=data["milestones_text"],
+                milestones=data["milestones"],
             )
         except ServiceError as exc:
             form.add_error(None, str(exc))
