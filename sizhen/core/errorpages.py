@@ -93,6 +93,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     plain page says the same."""
     if _api(request):
         return JsonResponse({"detail": "服务器内部错误，请稍后重试"}, status=500)
+    body: str
     try:
         body = loader.render_to_string(
             "500.html", {"platform_name": PLATFORM_NAME, "back_url": "/"}
