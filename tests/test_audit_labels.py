@@ -86,6 +86,7 @@ def events(personas: dict[str, Any]) -> None:
         object_type="work_tasks.taskassignment",
         object_id="7",
         message="对象不在数据范围内",
+        after={"action": "view", "roles": ["coordinator", "sysadmin"]},
     )
     record_event(
         "alert.convert",
@@ -105,6 +106,8 @@ RAW = (
     "monitoring.alert",
     "work_tasks.taskassignment",
     '"status"',
+    "action：",
+    "roles：",
 )
 
 
@@ -115,7 +118,7 @@ def test_audit_page_shows_names_not_codes(client_for: Any, events: None) -> None
     shown = {(r[3], r[4], r[9], r[10]) for r in rows[:3]}
     assert shown == {
         ("登录", "用户", "", ""),
-        ("越权访问被拒绝", "承办任务", "", ""),
+        ("越权访问被拒绝", "承办任务", "", "操作：查看；角色：营商办、系统管理员"),
         ("预警：转为任务或整改事项", "预警", "状态：待处理", "状态：已转任务/整改"),
     }
     body = response.content.decode()

@@ -16,6 +16,8 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from sizhen.core.roles import Role
+
 #: action code -> what happened, in Chinese. Workflow transitions are not listed: see
 #: ``action_label``.
 ACTION_LABELS: dict[str, str] = {
@@ -142,15 +144,108 @@ ACTION_LABELS: dict[str, str] = {
     "reports.letter_created": "起草提醒函",
 }
 
-#: Keys that recorded values share across models (not model fields), in Chinese.
+#: Keys of recorded values that are not fields of the event's model, in Chinese (a key that
+#: is a model field takes the field's verbose name).
 VALUE_LABELS: dict[str, str] = {
-    "query": "查询条件",
-    "rows": "行数",
-    "files": "附件",
-    "text": "内容",
-    "note": "说明",
+    "action": "操作",
+    "activated": "已启用",
+    "alert": "预警",
+    "approved": "审核通过",
+    "approved_at": "审核时间",
+    "approved_by": "审核人",
+    "batch": "批次",
+    "category": "分类",
+    "checked": "已校验",
+    "children": "下级",
+    "code": "编码",
+    "copied_from": "复制自",
     "count": "数量",
+    "counts": "数量",
+    "created": "新增",
+    "current": "当前",
+    "cycle": "评价周期",
+    "cycle_created": "新建评价周期",
+    "dataset": "数据集",
+    "date": "日期",
+    "days": "天数",
+    "deadline": "期限",
+    "department": "部门",
+    "department_field": "部门字段",
+    "departments": "部门",
+    "errors": "错误",
+    "evidence": "佐证材料",
+    "explanation": "说明",
+    "export": "导出",
+    "fields": "字段",
+    "file": "文件",
+    "files": "附件",
+    "filled": "已填报",
+    "flagged": "已标记",
+    "goalposts": "目标值",
+    "goalposts_created": "新建目标值",
+    "held_on": "召开日期",
+    "ignored": "已忽略",
+    "imported": "已导入",
+    "indicator": "指标",
+    "indicators": "指标",
+    "is_active": "启用",
+    "is_current": "当前",
+    "job": "后台任务",
+    "judgement": "判断",
+    "kept": "保留",
+    "key": "主键字段",
+    "leader": "督办领导",
+    "locked_by": "锁定人",
+    "meeting": "会议",
+    "metrics": "指标",
+    "milestone": "阶段节点",
+    "milestone_done": "节点已完成",
+    "missing_departments": "缺少的部门",
+    "month": "月份",
+    "name": "名称",
+    "note": "说明",
+    "number": "编号",
+    "percent": "进度（%）",
+    "period": "期间",
+    "public_summary": "公开摘要",
+    "published": "已公开",
+    "query": "查询条件",
+    "reason": "理由",
+    "region": "区划",
+    "region_field": "区划字段",
+    "rejected": "拒收",
+    "reopened": "重新打开",
+    "report": "报告",
+    "resolved": "已解决",
+    "roles": "角色",
+    "round": "填报轮次",
+    "rows": "行数",
+    "scopes": "权限范围",
+    "seed": "随机种子",
+    "size": "大小",
+    "source": "来源",
+    "stale_after_days": "陈旧天数",
+    "status": "状态",
+    "submitted_at": "提交时间",
+    "submitted_by": "提交人",
+    "suggested": "推荐",
+    "supervised": "挂牌督办",
+    "tasks": "任务",
+    "text": "内容",
+    "total": "总数",
+    "unchanged": "未变化",
+    "units": "承办单位",
+    "unmatched": "未匹配",
+    "updated": "更新",
+    "value": "数值",
+    "version": "版本",
+    "warnings": "警告",
+    "watermark_value": "数据截止",
+    "year": "年份",
 }
+
+#: What a refused access was for (``access.denied``'s recorded "action").
+ACCESS_LABELS = {"view": "查看", "change": "修改", "export": "导出", "delete": "删除"}
 
 
 @functools.cache
@@ -221,6 +316,10 @@ def values_text(object_type: str, values: Any, *, limit: int = 500) -> str:
                 value = workflow.state_label(value)
             elif field is not None and field.choices:
                 value = dict(field.flatchoices).get(value, value)
+            elif key == "action" and isinstance(value, str):
+                value = ACCESS_LABELS.get(value, value)
+            elif key == "roles" and isinstance(value, list):
+                value = "、".join(str(Role(r).label) if r in Role.values else str(r) for r in value)
             parts.append(f"{label}：{_plain(value)}")
         text = "；".join(parts)
     return text if len(text) <= limit else text[:limit] + "…"
