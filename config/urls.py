@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("sizhen.core.urls")),
 ]
 
-handler400 = "sizhen.core.views.bad_request"
-handler404 = "django.views.defaults.page_not_found"
+handler400 = "sizhen.core.errorpages.bad_request"
+handler403 = "sizhen.core.errorpages.permission_denied"
+handler404 = "sizhen.core.errorpages.page_not_found"
+handler500 = "sizhen.core.errorpages.server_error"

@@ -2,7 +2,8 @@
 # README's first command. Installs what is missing, creates the embedded database (SQLite in WAL
 # mode under data/), loads the demo city once, starts the background worker and the web server
 # at http://127.0.0.1:8000, and prints the address and the demo logins. Ctrl-C stops both.
-# SIZHEN_HOST / SIZHEN_PORT change the address.
+# SIZHEN_HOST / SIZHEN_PORT change the address. DEBUG is off (Chinese error pages; WhiteNoise
+# serves the static files); DJANGO_DEBUG=1 turns Django's debug page on for a developer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

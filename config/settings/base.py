@@ -121,6 +121,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag; kept default
+# A refused form gets the Chinese page in the site's layout, with the user's navigation.
+CSRF_FAILURE_VIEW = "sizhen.core.errorpages.csrf_failure"
 
 # --- Sizhen security policy (等保 2.0 spirit) ---------------------------------------------
 SIZHEN_IDLE_TIMEOUT_SECONDS = env_int("SIZHEN_IDLE_TIMEOUT_SECONDS", 30 * 60)

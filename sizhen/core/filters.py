@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
+from django.apps import apps
+from django.db.models import Q, QuerySet
 
+from sizhen.core.audit_labels import all_action_labels
 from sizhen.core.models import AuditEvent, Job, JobStatus
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -18,8 +21,10 @@ class AddressFilter(django_filters.Filter):
 
 class AuditEventFilter(django_filters.FilterSet):
     actor_label = django_filters.CharFilter(label="操作人", lookup_expr="icontains")
-    action = django_filters.CharFilter(label="操作", lookup_expr="istartswith")
-    object_type = django_filters.CharFilter(label="对象类型", lookup_expr="iexact")
+    #: The Chinese name as the page shows it ("登录", "预警：确认"), or the start of a code.
+    action = django_filters.CharFilter(label="操作", method="filter_action")
+    #: The Chinese name as the page shows it ("承办任务"), or the code.
+    object_type = django_filters.CharFilter(label="对象类型", method="filter_object_type")
     client_address = AddressFilter(label="客户端地址")
     since = django_filters.DateFilter(
         label="起始日期", field_name="at", lookup_expr="date__gte", widget=DATE
@@ -31,6 +36,20 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields: ClassVar[list[str]] = []
+
+    def filter_action(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return qs
+        named = [code for code, label in all_action_labels().items() if value in label]
+        return qs.filter(Q(action__istartswith=value) | Q(action__in=named))
+
+    def filter_object_type(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return qs
+        named = [m._meta.label_lower for m in apps.get_models() if m._meta.verbose_name == value]
+        return qs.filter(Q(object_type__iexact=value) | Q(object_type__in=named))
 
 
 class JobFilter(django_filters.FilterSet):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.access import ScopedManager, ScopedQuerySet, has_role
+from sizhen.core.audit_labels import state_label
 from sizhen.core.roles import Role
 
 
@@ -106,6 +107,14 @@ class TransitionHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type}#{self.object_id} {self.from_state}→{self.to_state}"
+
+    @property
+    def from_state_label(self) -> str:
+        return state_label(self.workflow, self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.workflow, self.to_state)
 
 
 class CalendarDayKind(models.TextChoices):

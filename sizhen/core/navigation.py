@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+
+from django.urls import reverse
 
 from sizhen.core.roles import Role
 
@@ -59,7 +62,7 @@ MODULES: tuple[Module, ...] = (
                 frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
             ),
             NavItem(
-                "监测大屏",
+                "营商环境监测大屏",
                 "dashboards:bigscreen",
                 frozenset({Role.LEADER, Role.COORDINATOR, Role.SYSADMIN, Role.DISTRICT_OFFICER}),
             ),
@@ -85,13 +88,15 @@ MODULES: tuple[Module, ...] = (
             NavItem("标杆值", "indicators:benchmark_list", ALL_STAFF),
             NavItem("评价周期", "indicators:cycle_list", ALL_STAFF),
             NavItem("仿真评价", "indicators:simulation", ALL_STAFF),
-            NavItem("数据集与数据质量", "indicator_data:dataset_list", ALL_STAFF),
+            NavItem("数据集与数据时效", "indicator_data:dataset_list", ALL_STAFF),
             NavItem("数据批次", "indicator_data:batch_list", ALL_STAFF),
             NavItem(
-                "上传数据", "indicator_data:upload", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+                "上传数据文件",
+                "indicator_data:upload",
+                frozenset({Role.COORDINATOR, Role.SYSADMIN}),
             ),
             NavItem("定期填报", "indicator_filling:task_list", ALL_STAFF),
-            NavItem("逾期填报", "indicator_filling:overdue", ALL_STAFF),
+            NavItem("逾期未报", "indicator_filling:overdue", ALL_STAFF),
             NavItem(
                 "数据对接",
                 "indicator_filling:pull_list",
@@ -122,7 +127,7 @@ MODULES: tuple[Module, ...] = (
                 "enterprise_requests:category_list",
                 frozenset({Role.COORDINATOR, Role.SYSADMIN}),
             ),
-            NavItem("办理结果公开", "enterprise_requests:public", EVERYONE),
+            NavItem("诉求办理结果公开", "enterprise_requests:public", EVERYONE),
             NavItem("派单目录", "dispatch:catalogue_list", frozenset({Role.COORDINATOR})),
         ),
     ),
@@ -156,13 +161,13 @@ MODULES: tuple[Module, ...] = (
         ALL_STAFF,
         items=(
             NavItem("整改清单", "rectification:item_list", ALL_STAFF),
-            NavItem("完成情况统计", "rectification:stats", ALL_STAFF),
+            NavItem("整改清单完成情况", "rectification:stats", ALL_STAFF),
             NavItem(
                 "登记整改事项",
                 "rectification:item_create",
                 frozenset({Role.COORDINATOR, Role.SYSADMIN}),
             ),
-            NavItem("曝光台", "rectification:public_list", ALL_STAFF),
+            NavItem("整改曝光台", "rectification:public_list", ALL_STAFF),
         ),
     ),
     Module(
@@ -228,3 +233,52 @@ def modules_for(role: str | None) -> list[Module]:
     if role is None:
         return []
     return [m for m in MODULES if role in m.roles]
+
+
+@dataclass(frozen=True)
+class Crumb:
+    label: str
+    url: str = ""
+
+
+@functools.cache
+def _item_urls() -> tuple[tuple[Module, NavItem, str], ...]:
+    return tuple((m, item, reverse(item.url_name)) for m in MODULES for item in m.items)
+
+
+def _module_url(module: Module) -> str:
+    return reverse(module.url_name or "core:module", args=() if module.url_name else [module.slug])
+
+
+#: A person's own pages, reached from the top bar: under 首页 whatever their URL namespace.
+PERSONAL_PAGES = frozenset({"accounts:password_change", "core:inbox"})
+
+
+def breadcrumbs(path: str, view_name: str, role: str | None) -> tuple[list[Crumb], str]:
+    """The trail above a page (首页 › module › menu page) and, for a module's own page or a
+    menu page, the current page's name. The home page has none; a page under a menu page (a
+    task under 全部任务) is found by its address, the menu page's address being the longest
+    that begins it among those the role may open; a page no menu page leads to hangs under
+    the module of its URL namespace when the role sees that module, else under 首页."""
+    if role is None or view_name == "core:home":
+        return [], ""
+    home = Crumb("首页", reverse("core:home"))
+    visible = [(m, item, url) for m, item, url in _item_urls() if role in item.roles]
+    modules = modules_for(role)
+    for module in modules:
+        if path == _module_url(module):
+            return [home], module.label
+    for m, item, _url in visible:
+        if item.url_name == view_name:
+            return [home, Crumb(m.label, _module_url(m))], item.label
+    above = [(m, item, url) for m, item, url in visible if path.startswith(url) and url != path]
+    if above:
+        m, item, url = max(above, key=lambda row: len(row[2]))
+        return [home, Crumb(m.label, _module_url(m)), Crumb(item.label, url)], ""
+    namespace = view_name.split(":", 1)[0]
+    if view_name in PERSONAL_PAGES:
+        return [home], ""
+    for m, item, _url in visible:
+        if item.url_name.split(":", 1)[0] == namespace and m in modules:
+            return [home, Crumb(m.label, _module_url(m))], ""
+    return [home], ""

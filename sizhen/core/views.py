@@ -8,14 +8,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sizhen.core import services
 from sizhen.core.access import get_visible_or_404, require_role, role_of
+from sizhen.core.audit_labels import action_label, object_type_label, values_text
 from sizhen.core.errors import ServiceError
 from sizhen.core.filters import AuditEventFilter, JobFilter
 from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
@@ -113,29 +114,20 @@ class AuditEventListView(ScopedListView):
         ListColumn("at", "时间", sort="at", render=lambda e: _local(e.at)),
         ListColumn("actor_label", "操作人", sort="actor_label"),
         ListColumn("actor_role", "角色", render=lambda e: _role_label(e.actor_role)),
-        ListColumn("action", "操作", sort="action"),
-        ListColumn("object_type", "对象类型"),
+        ListColumn("action", "操作", sort="action", render=lambda e: action_label(e.action)),
+        ListColumn("object_type", "对象类型", render=lambda e: object_type_label(e.object_type)),
         ListColumn("object_id", "对象编号"),
         ListColumn("object_repr", "对象"),
         ListColumn("message", "说明"),
         ListColumn("client_address", "客户端地址"),
-        ListColumn("before", "变更前", render=lambda e: _json(e.before)),
-        ListColumn("after", "变更后", render=lambda e: _json(e.after)),
+        ListColumn("before", "变更前", render=lambda e: values_text(e.object_type, e.before)),
+        ListColumn("after", "变更后", render=lambda e: values_text(e.object_type, e.after)),
     )
 
 
 def _role_label(value: str) -> str:
     """The role's Chinese name (the event stores its code); an unknown code as stored."""
     return str(Role(value).label) if value in Role.values else value
-
-
-def _json(value: Any) -> str:
-    if value in (None, {}, []):
-        return ""
-    import json
-
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 500 else text[:500] + "…"
 
 
 class JobListView(ScopedListView):
@@ -299,16 +291,3 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler400, in Chinese. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413, not 400; under
-    /api/ the answer has the API's error shape."""
-    from sizhen.core.api import too_big_message
-
-    too_big = isinstance(exception, RequestDataTooBig)
-    status = 413 if too_big else 400
-    message = too_big_message() if too_big else "请求有误"
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
-    return render(request, "400.html", {"too_big": too_big, "message": message}, status=status)

@@ -151,10 +151,11 @@ class ImportReport:
             [
                 (
                     "错误报告",
-                    ["行号", "列", "错误代码", "说明"],
-                    ([e.row, e.column, e.code, e.message] for e in self.errors)
+                    # The Chinese message first; the code after it is for whoever fixes the file.
+                    ["行号", "列", "说明", "错误代码"],
+                    ([e.row, e.column, e.message, e.code] for e in self.errors)
                     if self.errors
-                    else [[0, "", "fatal", self.fatal]],
+                    else [[0, "", self.fatal, "fatal"]],
                 )
             ]
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
+import itertools
 from typing import Any, ClassVar
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from sizhen.core.access import is_city_wide
 from sizhen.core.roles import Role
@@ -93,22 +95,103 @@ class AssignmentFilter(django_filters.FilterSet):
         return qs.filter(task__indicators__code=code) if code else qs
 
 
-def parse_milestones(text: str) -> list[tuple[str, dt.date]]:
-    """One milestone per line: 名称:年-月-日 (also 名称 年-月-日)."""
-    out = []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        match = re.match(r"^(.+?)[\s:：]+(\d{4}-\d{1,2}-\d{1,2})$", line)
-        if not match:
-            raise forms.ValidationError(f"阶段节点“{line[:40]}”应写成 名称:年-月-日")
-        try:
-            y, m, d = (int(x) for x in match.group(2).split("-"))
-            out.append((match.group(1).strip(), dt.date(y, m, d)))
-        except ValueError as exc:
-            raise forms.ValidationError(f"阶段节点“{line[:40]}”的日期无效") from exc
-    return out
+#: Milestones one task may have (阶段节点); more belongs in a plan, not in one task.
+MAX_MILESTONES = 20
+
+
+class MilestoneRowsWidget(forms.Widget):
+    """One row per milestone: its name and its date (``<input type="date">``); the buttons
+    that add and remove rows are shown and handled by static/js/sizhen.js (``data-rows``).
+    The inputs are ``<name>-title`` and ``<name>-deadline``, repeated once per row."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[tuple[str, str]]:
+        titles = _values(data, f"{name}-title")
+        dates = _values(data, f"{name}-deadline")
+        return list(itertools.zip_longest(titles, dates, fillvalue=""))
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return f"{name}-title" not in data and f"{name}-deadline" not in data
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        rows = [(str(t), _date_text(d)) for t, d in value or []] or [("", "")]
+        items = format_html_join("", "{}", ((self._row(name, t, d),) for t, d in rows))
+        return format_html(
+            '<div class="rows" data-rows data-testid="milestones">'
+            '<div class="rows-list" data-rows-list>{}</div>'
+            "<template data-row-template>{}</template>"
+            '<button type="button" class="btn btn-secondary" data-row-add hidden>添加节点</button>'
+            "</div>",
+            items,
+            self._row(name, "", ""),
+        )
+
+    @staticmethod
+    def _row(name: str, title: str, day: str) -> SafeString:
+        return format_html(
+            '<div class="rows-item" data-row>'
+            '<input type="text" name="{}-title" value="{}" maxlength="200" '
+            'placeholder="节点名称，如：制定方案" aria-label="节点名称">'
+            '<input type="date" name="{}-deadline" value="{}" aria-label="节点期限">'
+            '<button type="button" class="btn btn-link" data-row-remove hidden>删除</button>'
+            "</div>",
+            name,
+            title,
+            name,
+            day,
+        )
+
+
+def _values(data: Any, key: str) -> list[str]:
+    if hasattr(data, "getlist"):
+        return [str(v) for v in data.getlist(key)]
+    value = data.get(key)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _date_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value or "")
+
+
+class MilestonesField(forms.Field):
+    """Milestones as rows of name and date; empty rows are dropped. Each row's problem is named
+    by its position and name; the dates' range (between issue and deadline) is the service's
+    rule (``issue_task``)."""
+
+    widget = MilestoneRowsWidget
+
+    def clean(self, value: Any) -> list[tuple[str, dt.date]]:
+        milestones: list[tuple[str, dt.date]] = []
+        problems: list[str] = []
+        for number, (raw_title, raw_day) in enumerate(value or [], 1):
+            title, day = str(raw_title).strip(), str(raw_day).strip()
+            if not title and not day:
+                continue
+            named = f"第 {number} 个节点“{title[:40]}”" if title else f"第 {number} 个节点"
+            if not title:
+                problems.append(f"{named}：请填写节点名称")
+            elif len(title) > 200:
+                problems.append(f"{named}：名称最多 200 字")
+            try:
+                when = dt.date.fromisoformat(day) if day else None
+            except ValueError:
+                problems.append(f"{named}：日期无效")
+                continue
+            if when is None:
+                problems.append(f"{named}：请选择期限")
+            elif title:
+                milestones.append((title, when))
+        names = [title for title, _when in milestones]
+        for title in sorted({t for t in names if names.count(t) > 1}):
+            problems.append(f"节点“{title[:40]}”重复")
+        if len(milestones) > MAX_MILESTONES:
+            problems.append(f"阶段节点最多 {MAX_MILESTONES} 个")
+        if problems:
+            raise forms.ValidationError(problems)
+        return milestones
 
 
 class UnitsMixin(forms.Form):
@@ -162,10 +245,9 @@ class IssueForm(UnitsMixin):
     working_days = forms.IntegerField(
         label="或：工作日数", min_value=1, max_value=500, required=False
     )
-    milestones_text = forms.CharField(
-        label="阶段节点（每行一个：名称:年-月-日）",
+    milestones = MilestonesField(
+        label="阶段节点（可选；每个节点填写名称和期限，期限在下发日期与完成期限之间）",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
     )
     files = AttachmentsField(  # type: ignore[assignment]  # input name "files", see ProgressForm
         label="附件（可多选；PDF、Word、Excel、CSV、图片等，单个不超过 20 MB）"
@@ -180,11 +262,8 @@ class IssueForm(UnitsMixin):
         "indicators",
         "deadline",
         "working_days",
-        "milestones_text",
+        "milestones",
     ]
-
-    def clean_milestones_text(self) -> list[tuple[str, dt.date]]:
-        return parse_milestones(self.cleaned_data.get("milestones_text", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

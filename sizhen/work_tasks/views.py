@@ -60,7 +60,7 @@ COLUMNS = (
 
 class AssignmentListView(ScopedListView):
     model = TaskAssignment
-    title = "工作任务"
+    title = "全部任务"
     roles = capability_roles("staff.pages")
     filterset_class = forms.AssignmentFilter
     default_sort = "deadline"
@@ -448,7 +448,7 @@ def issue(request: HttpRequest) -> HttpResponse:
                 units=form.units(),
                 deadline=data["deadline"],
                 deadline_working_days=data["working_days"],
-                milestones=data["milestones_text"],
+                milestones=data["milestones"],
                 indicators=data["indicators"],
                 files=data["files"],
             )
@@ -489,7 +489,7 @@ def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
                 units=form.units(),
                 deadline=data["deadline"],
                 deadline_working_days=data["working_days"],
-                milestones=data["milestones_text"],
+                milestones=data["milestones"],
             )
         except ServiceError as exc:
             form.add_error(None, str(exc))

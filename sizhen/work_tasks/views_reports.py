@@ -79,7 +79,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         request,
         "work_tasks/statistics.html",
         {
-            "title": f"任务统计（{year}年）",
+            "title": "任务统计",
             "year": year,
             "stats": stats,
             "month": f"{today:%Y-%m}",

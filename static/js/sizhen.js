@@ -29,6 +29,37 @@ document.addEventListener("DOMContentLoaded", function () {
       if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
     });
   });
+  // <div data-rows>: a list of input rows (e.g. a task's milestones) with a <template
+  // data-row-template> of an empty row; "add" appends one, "remove" takes its row away (the
+  // last row is emptied instead, so that the list keeps its inputs). The buttons are hidden
+  // until this script shows them.
+  document.querySelectorAll("[data-rows]").forEach(function (box) {
+    var list = box.querySelector("[data-rows-list]");
+    var template = box.querySelector("template[data-row-template]");
+    var add = box.querySelector("[data-row-add]");
+    if (!list || !template || !add) { return; }
+    function wire(row) {
+      var remove = row.querySelector("[data-row-remove]");
+      if (!remove) { return; }
+      remove.hidden = false;
+      remove.addEventListener("click", function () {
+        if (list.querySelectorAll("[data-row]").length > 1) {
+          row.remove();
+        } else {
+          row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+        }
+      });
+    }
+    list.querySelectorAll("[data-row]").forEach(wire);
+    add.hidden = false;
+    add.addEventListener("click", function () {
+      var row = template.content.firstElementChild.cloneNode(true);
+      list.appendChild(row);
+      wire(row);
+      var first = row.querySelector("input");
+      if (first) { first.focus(); }
+    });
+  });
   // Guard against double submits: disable a form's buttons once it is submitted.
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -23,3 +23,16 @@ def test_no_template_has_a_multi_line_hash_comment():
     assert offenders == [], "use {% comment %} for comments over several lines: " + ", ".join(
         offenders
     )
+
+
+def test_no_page_gives_command_line_advice():
+    """Pages are read by office staff: what needs a command goes to the system administrator
+    through the operations manual, never as `python manage.py …` on a page."""
+    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    offenders = [
+        str(path)
+        for root in roots
+        for path in root.rglob("*.html")
+        if "manage.py" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -165,6 +165,11 @@ def test_system_index_lists_items_per_role(client_for: Any) -> None:
             assert (f"<h2>{item.label}</h2>" in body) is (item.label in expected)
 
 
+#: The actions as the audit page shows them: the test workflow's own transition names
+#: (tests/workflow_testapp, model "ticket") and the registry's name of the calendar action.
+CANCEL, ACCEPT, SET_DAY = "ticket：撤销", "ticket：受理", "设置工作日历调整"
+
+
 class TestAuditPage:
     @pytest.fixture
     def events(self, personas: dict[str, Any]) -> None:
@@ -180,35 +185,33 @@ class TestAuditPage:
         client = client_for("sysadmin")
         everything = self.rows(client.get("/system/audit/"))
         # Newest first; the persona fixtures wrote their own events before these.
-        assert everything[:3] == ["ticket.cancel", "ticket.accept", "calendar.set_day"]
+        assert everything[:3] == [CANCEL, ACCEPT, SET_DAY]
         assert len(everything) == min(AuditEvent.objects.count(), 25)
         assert self.rows(client.get("/system/audit/?action=ticket.")) == [
-            "ticket.cancel",
-            "ticket.accept",
+            CANCEL,
+            ACCEPT,
         ]
         assert self.rows(client.get("/system/audit/?action=ticket.&actor_label=district")) == [
-            "ticket.cancel"
+            CANCEL
         ]
-        assert self.rows(client.get("/system/audit/?object_type=core.calendarday")) == [
-            "calendar.set_day"
-        ]
-        assert self.rows(client.get("/system/audit/?q=撤回")) == ["ticket.cancel"]
+        assert self.rows(client.get("/system/audit/?object_type=core.calendarday")) == [SET_DAY]
+        assert self.rows(client.get("/system/audit/?q=撤回")) == [CANCEL]
         # The role is shown by its Chinese name, not its code.
         roles = [row[2][0] for row in client.get("/system/audit/?action=ticket.").context["rows"]]
         assert roles == [Role.DISTRICT_OFFICER.label, Role.COORDINATOR.label]
         assert self.rows(client.get("/system/audit/?action=ticket.&sort=action")) == [
-            "ticket.accept",
-            "ticket.cancel",
+            ACCEPT,
+            CANCEL,
         ]
         assert self.rows(client.get("/system/audit/?action=ticket.&sort=-action")) == [
-            "ticket.cancel",
-            "ticket.accept",
+            CANCEL,
+            ACCEPT,
         ]
         later = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
         assert self.rows(client.get(f"/system/audit/?since={later}")) == []
         assert self.rows(client.get(f"/system/audit/?action=ticket.&until={later}")) == [
-            "ticket.cancel",
-            "ticket.accept",
+            CANCEL,
+            ACCEPT,
         ]
 
     def test_bad_filter_input_shows_an_error_not_a_crash(
@@ -230,7 +233,7 @@ class TestAuditPage:
         values = list(sheet.iter_rows(values_only=True))
         assert sheet.title == "审计日志"
         assert values[0][:4] == ("时间", "操作人", "角色", "操作")
-        assert [row[3] for row in values[1:]] == ["ticket.cancel", "ticket.accept"]
+        assert [row[3] for row in values[1:]] == [CANCEL, ACCEPT]
         # A formula in the data comes out as text.
         assert values[2][7] == '\'=HYPERLINK("x")'
         assert sheet.cell(row=3, column=8).data_type == "s"

@@ -215,8 +215,8 @@ class TestImport:
         assert Ticket.objects.count() == 0
         assert AuditEvent.objects.filter(action="ticket.import").count() == 0
         values = read_back(report.error_workbook())
-        assert values[0] == ("行号", "列", "错误代码", "说明")
-        assert values[1] == (3, "标题", "required", "标题不能为空")
+        assert values[0] == ("行号", "列", "说明", "错误代码")
+        assert values[1] == (3, "标题", "标题不能为空", "required")
 
     def test_dry_run_and_fatal(self, personas: dict[str, Any]) -> None:
         actor = personas["coordinator"]
@@ -226,6 +226,6 @@ class TestImport:
         assert report.fatal == "文件中没有数据行"
         report = run_import(SPEC, b"garbage", actor=actor, action="t")
         assert report.fatal.startswith("文件不是有效的 Excel")
-        assert read_back(report.error_workbook())[1] == (0, None, "fatal", report.fatal)
+        assert read_back(report.error_workbook())[1] == (0, None, report.fatal, "fatal")
         assert Ticket.objects.count() == 0
         assert AuditEvent.objects.filter(action="t").count() == 0

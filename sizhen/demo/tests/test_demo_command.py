@@ -479,6 +479,9 @@ def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_pa
     settings.SIZHEN_ANALYTICS_DIR = tmp_path / "analytics"
     out = io.StringIO()
     call_command("demo", "--records", "3000", stdout=out)
+    # The summary names the datasets as people know them.
+    assert "已装入业务数据：政务服务办件 3000 条，" in out.getvalue()
+    assert "gov_service_cases" not in out.getvalue()
     assert Indicator.objects.filter(parent__code="BE").count() == 18
     assert sorted(LoadBatch.objects.values_list("dataset__code", "status")) == [
         ("bidding", "loaded"),

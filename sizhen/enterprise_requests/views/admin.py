@@ -103,7 +103,7 @@ def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 class CategoryListView(ScopedListView):
     model = RequestCategory
-    title = "诉求分类（诉求词条库）"
+    title = "诉求分类"
     roles = capability_roles("request_category.edit")
     default_sort = "code"
     export_name = "诉求分类"

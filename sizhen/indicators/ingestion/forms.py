@@ -85,8 +85,7 @@ class UploadForm(forms.Form):
         if upload.size is not None and upload.size > limit:
             raise forms.ValidationError(
                 f"文件过大（{_megabytes(upload.size)} MB），网页上传不能超过 "
-                f"{_megabytes(limit)} MB。更大的文件请由系统管理员在服务器上使用命令导入："
-                "python manage.py import_records 数据集编码 文件路径"
+                f"{_megabytes(limit)} MB。更大的文件请拆分后分批上传，或交给系统管理员在服务器上导入"
             )
         return upload
 

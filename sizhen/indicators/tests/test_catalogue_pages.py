@@ -316,8 +316,8 @@ def test_benchmark_import_page(client_for: Any, loaded: Any, persona: str) -> No
     report = client.get(reverse("indicators:benchmark_import_report"))
     rows = list(load_workbook(io.BytesIO(report.content)).worksheets[0].iter_rows(values_only=True))
     assert rows == [
-        ("行号", "列", "错误代码", "说明"),
-        (3, "期间", "invalid_period", "期间“2025-6x”格式不正确，应为年月，如 2025-06"),
+        ("行号", "列", "说明", "错误代码"),
+        (3, "期间", "期间“2025-6x”格式不正确，应为年月，如 2025-06", "invalid_period"),
     ]
     good = _xlsx(
         [["BE01.02", "深圳市", "2025-06", 0.5, ""], ["BE01.02", "广州市", "2025-06", 1, ""]]

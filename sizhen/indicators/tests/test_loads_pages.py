@@ -476,3 +476,10 @@ def test_a_new_schema_version_keeps_the_old_one(client_for):
         assert con.execute(
             "SELECT case_id, rating FROM records_gov_service_cases ORDER BY case_id"
         ).fetchall() == [("V1", None), ("V2", "好评")]
+
+
+def test_the_dataset_list_names_datasets_in_chinese(client_for):
+    page = client_for("coordinator").get("/monitoring/data/").content.decode()
+    row = page.split('data-dataset="gov_service_cases"', 1)[1].split("</tr>", 1)[0]
+    # The name is the link; the code follows it, for whoever writes the files.
+    assert row.index('">政务服务办件</a>') < row.index('<td class="muted">gov_service_cases</td>')

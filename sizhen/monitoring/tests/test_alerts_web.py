@@ -214,6 +214,28 @@ def test_transition_post_moves_the_alert(client_for: Any, alerts: dict[str, Aler
     assert Alert.objects.get(pk=alert.pk).status == "acknowledged"
 
 
+def test_history_and_audit_log_name_the_states_in_chinese(
+    client_for: Any, alerts: dict[str, Alert]
+) -> None:
+    alert = alerts["b"]
+    page = client_for("coordinator").post(
+        f"{PAGES}{alert.pk}/acknowledge/", {"status": "open"}, follow=True
+    )
+    body = page.content.decode()
+    assert "<td>待处理 → 已确认</td>" in body
+    assert "open → acknowledged" not in body
+
+    audit = client_for("sysadmin").get("/system/audit/?action=预警：确认&object_type=预警")
+    assert audit.status_code == 200
+    [row] = [[value for value, _link in r] for r in audit.context["rows"]]
+    assert row[3:5] == ["预警：确认", "预警"]
+    assert row[9] == "状态：待处理"
+    assert row[10].split("；")[0] == "状态：已确认"
+    text = audit.content.decode()
+    for code in ("alert.acknowledge", "acknowledged", "monitoring.alert", '"status"'):
+        assert code not in text
+
+
 @pytest.mark.parametrize(
     ("action", "data", "message"),
     [

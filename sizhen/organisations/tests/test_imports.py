@@ -404,8 +404,15 @@ def test_error_report_on_page_and_as_xlsx(client_for):
     assert response.status_code == 400
     body = response.content.decode()
     assert "校验未通过：2 处错误" in body
-    assert "<td>3</td><td>行业代码</td><td>invalid_industry</td>" in body
-    assert "<td>5</td><td>联系电话</td><td>invalid_phone</td>" in body
+    # The Chinese message first, the code after it.
+    assert (
+        "<td>3</td><td>行业代码</td><td>行业代码应为门类字母（A–T）加 2–4 位数字，如 C3971（当前值：X1）"
+        '</td><td class="muted">invalid_industry</td>'
+    ) in body
+    assert (
+        "<td>5</td><td>联系电话</td><td>电话号码格式不正确（手机 11 位，或区号-号码）（当前值：123）"
+        '</td><td class="muted">invalid_phone</td>'
+    ) in body
     assert org_state() == before
     token = response.context["token"]
     report = client.get(f"/org/enterprises/import/{token}/report/")
@@ -416,18 +423,18 @@ def test_error_report_on_page_and_as_xlsx(client_for):
     )
     sheet = load_workbook(io.BytesIO(report.content)).active
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
-        ["行号", "列", "错误代码", "说明"],
+        ["行号", "列", "说明", "错误代码"],
         [
             3,
             "行业代码",
-            "invalid_industry",
             "行业代码应为门类字母（A–T）加 2–4 位数字，如 C3971（当前值：X1）",
+            "invalid_industry",
         ],
         [
             5,
             "联系电话",
-            "invalid_phone",
             "电话号码格式不正确（手机 11 位，或区号-号码）（当前值：123）",
+            "invalid_phone",
         ],
     ]
 

@@ -337,7 +337,8 @@ def test_issue_page(city: Any, personas: Any, client_for: Any) -> None:
             "departments": [city["market"].pk],
             "regions": [city["district_a"].pk, city["district_b"].pk],
             "deadline": "2030-06-28",
-            "milestones_text": "制定方案:2030-03-31",
+            "milestones-title": "制定方案",
+            "milestones-deadline": "2030-03-31",
         },
     )
     assert response.status_code == 302

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sizhen.demo import builder
 from sizhen.demo.indicators_step import load_records
+from sizhen.indicators.ingestion.engine.schemas import BUILTIN_BY_CODE
 
 
 def _width(text: str) -> int:
@@ -101,7 +102,9 @@ class Command(BaseCommand):
             )
             counts = load_records(records)
             datasets = "，".join(
-                f"{code} {count} 条" for code, count in counts.items() if code not in NOT_DATASETS
+                f"{BUILTIN_BY_CODE[code]['name']} {count} 条"
+                for code, count in counts.items()
+                if code not in NOT_DATASETS
             )
             say(
                 f"已装入业务数据：{datasets}；计算指标值 {counts.get('values', 0)} 个，"

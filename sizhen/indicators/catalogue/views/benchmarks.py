@@ -239,8 +239,8 @@ def benchmark_import_report(request: HttpRequest) -> HttpResponse:
         [
             (
                 "错误报告",
-                ["行号", "列", "错误代码", "说明"],
-                ([e["row"], e["column"], e["code"], e["message"]] for e in errors),
+                ["行号", "列", "说明", "错误代码"],
+                ([e["row"], e["column"], e["message"], e["code"]] for e in errors),
             )
         ]
     )

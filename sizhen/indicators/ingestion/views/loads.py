@@ -112,7 +112,7 @@ class LoadBatchListView(ScopedListView):
         return super().base_queryset(action).select_related("dataset", "department")
 
     def page_actions(self) -> list[PageAction]:
-        actions = [PageAction("数据集与时效", reverse("indicator_data:dataset_list"))]
+        actions = [PageAction("数据集与数据时效", reverse("indicator_data:dataset_list"))]
         if has_capability(self.request.user, "data.upload"):
             actions.insert(
                 0, PageAction("上传数据文件", reverse("indicator_data:upload"), "primary")
@@ -247,9 +247,9 @@ def batch_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
         [
             (
                 "错误明细",
-                ["行号", "字段", "字段名称", "错误代码", "说明", "原值"],
+                ["行号", "字段名称", "说明", "原值", "字段", "错误代码"],
                 (
-                    [e.row, e.field, labels.get(e.field, e.field), e.code, e.message, e.value]
+                    [e.row, labels.get(e.field, e.field), e.message, e.value, e.field, e.code]
                     for e in errors.iterator(chunk_size=2000)
                 ),
             ),
