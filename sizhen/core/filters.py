@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 
-from sizhen.core.models import AuditEvent, Job, JobStatus
+from sizhen.core.models import NOTIFICATION_KINDS, AuditEvent, Job, JobStatus, Notification
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -40,3 +41,35 @@ class JobFilter(django_filters.FilterSet):
     class Meta:
         model = Job
         fields: ClassVar[list[str]] = []
+
+
+class NotificationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label="状态",
+        choices=[("unread", "未读"), ("read", "已读")],
+        empty_label="全部",
+        method="filter_status",
+    )
+    kind = django_filters.ChoiceFilter(
+        label="类别",
+        field_name="category",
+        choices=list(NOTIFICATION_KINDS.items()),
+        empty_label="全部",
+    )
+    since = django_filters.DateFilter(
+        label="起始日期", field_name="created_at", lookup_expr="date__gte", widget=DATE
+    )
+    until = django_filters.DateFilter(
+        label="截止日期", field_name="created_at", lookup_expr="date__lte", widget=DATE
+    )
+
+    class Meta:
+        model = Notification
+        fields: ClassVar[list[str]] = []
+
+    def filter_status(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "unread":
+            return qs.filter(read_at__isnull=True)
+        if value == "read":
+            return qs.filter(read_at__isnull=False)
+        return qs

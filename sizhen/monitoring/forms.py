@@ -27,6 +27,13 @@ class AlertFilter(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(
         label="区域", queryset=Region.objects.order_by("path")
     )
+    lead_department = django_filters.ModelChoiceFilter(
+        label="牵头部门",
+        field_name="indicator__lead_department",
+        queryset=Department.objects.filter(led_indicators__isnull=False)
+        .distinct()
+        .order_by("code"),
+    )
 
     class Meta:
         model = Alert
