@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
+from sizhen.core.numbers import rounded
 from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
@@ -121,7 +122,7 @@ class TaskPanel:
     def on_time_rate(self) -> float | None:
         """(early + on time) / (completed + open overdue), the statistics page's 按期完成率."""
         due = self.completed + self.overdue_open
-        return round((self.early + self.on_time) / due * 100, 1) if due else None
+        return rounded((self.early + self.on_time) / due * 100, 1) if due else None
 
     def rows(self) -> list[tuple[str, str, int]]:
         labels = dict(Timeliness.choices)

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW
+from sizhen.core.numbers import rounded
 from sizhen.indicators.catalogue.choices import Direction, SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.organisations.models import Region
@@ -44,7 +45,7 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 def rate(closed: int, total: int) -> float:
     """Completion rate in percent with one decimal (48 items, 33 closed → 68.8)."""
-    return round(closed * 100 / total, 1) if total else 0.0
+    return (rounded(closed * 100 / total, 1) or 0.0) if total else 0.0
 
 
 def overdue_q(today: dt.date | None = None) -> Q:

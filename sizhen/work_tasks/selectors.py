@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, role_of
+from sizhen.core.numbers import rounded
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
@@ -97,12 +98,12 @@ class StatRow:
     @property
     def on_time_rate(self) -> float | None:
         """(early + on time) / (completed + open overdue); None when nothing is due yet."""
-        return round((self.early + self.on_time) / self.due * 100, 1) if self.due else None
+        return rounded((self.early + self.on_time) / self.due * 100, 1) if self.due else None
 
     @property
     def average_delay(self) -> float | None:
         """Mean delay in working days of the assignments completed late."""
-        return round(self.delay_sum / self.late, 1) if self.late else None
+        return rounded(self.delay_sum / self.late, 1) if self.late else None
 
     def add(self, status: str, timeliness: str, delay: int | None, overdue: bool) -> None:
         self.total += 1
