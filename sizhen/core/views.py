@@ -27,6 +27,7 @@ from sizhen.core.notifications import unread_count
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
+from sizhen.core.workqueue import QueueItem, key_figures, work_queue
 
 
 @dataclass
@@ -67,8 +68,15 @@ def _local(value: dt.datetime | None) -> str:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's work queue (待办: what waits for me, with counts, the nearest deadline and a
+    link to the filtered list) and key figures, then the modules and the latest messages."""
     user = request.user
     role = role_of(user)
+    today = timezone.localdate()
+    items = work_queue(user, today)
+    groups: dict[str, list[QueueItem]] = {}
+    for item in items:
+        groups.setdefault(item.module, []).append(item)
     return render(
         request,
         "core/home.html",
@@ -76,6 +84,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "modules": modules_for(role),
             "recent_notifications": Notification.objects.visible_to(user)[:5],
             "home_role": role,
+            "today": today,
+            "queue_groups": list(groups.items()),
+            "queue_total": sum(item.count for item in items),
+            "figures": key_figures(user, today),
+            "can_cockpit": has_capability(user, "cockpit.view"),
         },
     )
 

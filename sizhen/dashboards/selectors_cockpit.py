@@ -15,7 +15,6 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
-from sizhen.core.numbers import rounded
 from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
@@ -121,8 +120,14 @@ class TaskPanel:
     @property
     def on_time_rate(self) -> float | None:
         """(early + on time) / (completed + open overdue), the statistics page's 按期完成率."""
-        due = self.completed + self.overdue_open
-        return rounded((self.early + self.on_time) / due * 100, 1) if due else None
+        return task_selectors.on_time_rate(
+            {
+                "early": self.early,
+                "on_time": self.on_time,
+                "late": self.late,
+                "overdue_open": self.overdue_open,
+            }
+        )
 
     def rows(self) -> list[tuple[str, str, int]]:
         labels = dict(Timeliness.choices)
