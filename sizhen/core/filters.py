@@ -17,17 +17,27 @@ class AddressFilter(django_filters.Filter):
     field_class = forms.GenericIPAddressField
 
 
+def date_from(field: str) -> django_filters.DateFilter:
+    """起始日期: the datetime ``field`` on or after the day (local time)."""
+    return django_filters.DateFilter(
+        label="起始日期", field_name=field, lookup_expr="date__gte", widget=DATE
+    )
+
+
+def date_until(field: str) -> django_filters.DateFilter:
+    """截止日期: the datetime ``field`` on or before the day (local time)."""
+    return django_filters.DateFilter(
+        label="截止日期", field_name=field, lookup_expr="date__lte", widget=DATE
+    )
+
+
 class AuditEventFilter(django_filters.FilterSet):
     actor_label = django_filters.CharFilter(label="操作人", lookup_expr="icontains")
     action = django_filters.CharFilter(label="操作", lookup_expr="istartswith")
     object_type = django_filters.CharFilter(label="对象类型", lookup_expr="iexact")
     client_address = AddressFilter(label="客户端地址")
-    since = django_filters.DateFilter(
-        label="起始日期", field_name="at", lookup_expr="date__gte", widget=DATE
-    )
-    until = django_filters.DateFilter(
-        label="截止日期", field_name="at", lookup_expr="date__lte", widget=DATE
-    )
+    since = date_from("at")
+    until = date_until("at")
 
     class Meta:
         model = AuditEvent
@@ -56,12 +66,8 @@ class NotificationFilter(django_filters.FilterSet):
         choices=list(NOTIFICATION_KINDS.items()),
         empty_label="全部",
     )
-    since = django_filters.DateFilter(
-        label="起始日期", field_name="created_at", lookup_expr="date__gte", widget=DATE
-    )
-    until = django_filters.DateFilter(
-        label="截止日期", field_name="created_at", lookup_expr="date__lte", widget=DATE
-    )
+    since = date_from("created_at")
+    until = date_until("created_at")
 
     class Meta:
         model = Notification

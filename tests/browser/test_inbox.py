@@ -15,22 +15,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
 from sizhen.core.models import AuditEvent, Notification
 from sizhen.core.notifications import notify
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LONG_SUBJECT = "关于东湖区市场监督管理局企业开办全程网办率连续三个月低于目标值的督办任务已下发"
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{base_url}/")
 
 
 def test_inbox_reads_filters_and_marks_selected_rows_read(
