@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from sizhen.core.audit_labels import all_action_labels
-from sizhen.core.models import AuditEvent, Job, JobStatus
+from sizhen.core.models import NOTIFICATION_KINDS, AuditEvent, Job, JobStatus, Notification
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -19,6 +19,20 @@ class AddressFilter(django_filters.Filter):
     field_class = forms.GenericIPAddressField
 
 
+def date_from(field: str) -> django_filters.DateFilter:
+    """起始日期: the datetime ``field`` on or after the day (local time)."""
+    return django_filters.DateFilter(
+        label="起始日期", field_name=field, lookup_expr="date__gte", widget=DATE
+    )
+
+
+def date_until(field: str) -> django_filters.DateFilter:
+    """截止日期: the datetime ``field`` on or before the day (local time)."""
+    return django_filters.DateFilter(
+        label="截止日期", field_name=field, lookup_expr="date__lte", widget=DATE
+    )
+
+
 class AuditEventFilter(django_filters.FilterSet):
     actor_label = django_filters.CharFilter(label="操作人", lookup_expr="icontains")
     #: The Chinese name as the page shows it ("登录", "预警：确认"), or the start of a code.
@@ -26,12 +40,8 @@ class AuditEventFilter(django_filters.FilterSet):
     #: The Chinese name as the page shows it ("承办任务"), or the code.
     object_type = django_filters.CharFilter(label="对象类型", method="filter_object_type")
     client_address = AddressFilter(label="客户端地址")
-    since = django_filters.DateFilter(
-        label="起始日期", field_name="at", lookup_expr="date__gte", widget=DATE
-    )
-    until = django_filters.DateFilter(
-        label="截止日期", field_name="at", lookup_expr="date__lte", widget=DATE
-    )
+    since = date_from("at")
+    until = date_until("at")
 
     class Meta:
         model = AuditEvent
@@ -59,3 +69,31 @@ class JobFilter(django_filters.FilterSet):
     class Meta:
         model = Job
         fields: ClassVar[list[str]] = []
+
+
+class NotificationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label="状态",
+        choices=[("unread", "未读"), ("read", "已读")],
+        empty_label="全部",
+        method="filter_status",
+    )
+    kind = django_filters.ChoiceFilter(
+        label="类别",
+        field_name="category",
+        choices=list(NOTIFICATION_KINDS.items()),
+        empty_label="全部",
+    )
+    since = date_from("created_at")
+    until = date_until("created_at")
+
+    class Meta:
+        model = Notification
+        fields: ClassVar[list[str]] = []
+
+    def filter_status(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "unread":
+            return qs.filter(read_at__isnull=True)
+        if value == "read":
+            return qs.filter(read_at__isnull=False)
+        return qs

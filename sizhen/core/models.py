@@ -240,6 +240,18 @@ class JobSchedule(models.Model):
         return self.name
 
 
+#: The kinds of message (``Notification.category``) by their Chinese name, for the inbox. The
+#: apps write these codes; a code missing here is shown as "其他".
+NOTIFICATION_KINDS: dict[str, str] = {
+    "alert_digest": "预警摘要",
+    "work_task": "工作任务",
+    "work_task_reminder": "任务期限提醒",
+    "enterprise_requests": "企业诉求",
+    "filling": "定期填报",
+    "reminder_letter": "提醒函",
+}
+
+
 class Notification(models.Model):
     """One message in a user's in-app inbox (站内消息)."""
 
@@ -250,6 +262,9 @@ class Notification(models.Model):
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容", blank=True)
     link = models.CharField("链接", max_length=300, blank=True)
+    #: A digest's entries as ``[{"text": ..., "link": ...}]``: the inbox shows them as a short
+    #: list of links (``body`` keeps the same lines as plain text for e-mail).
+    items = models.JSONField("条目", default=list, blank=True)
     created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -263,6 +278,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def category_label(self) -> str:
+        return NOTIFICATION_KINDS.get(self.category, "其他")
 
     @classmethod
     def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]

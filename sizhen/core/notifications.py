@@ -78,14 +78,21 @@ def notify(
     body: str = "",
     link: str = "",
     category: str = "",
+    items: list[dict[str, str]] | None = None,
 ) -> list[Notification]:
-    """Put a message in each recipient's inbox and schedule delivery through the channels."""
+    """Put a message in each recipient's inbox and schedule delivery through the channels.
+    ``items`` (``[{"text": ..., "link": ...}]``) are a digest's entries, shown as links."""
     unique = {r.pk: r for r in recipients if r is not None and r.pk is not None}
     with transaction.atomic():
         rows = Notification.objects.bulk_create(
             [
                 Notification(
-                    recipient=r, subject=subject[:200], body=body, link=link, category=category
+                    recipient=r,
+                    subject=subject[:200],
+                    body=body,
+                    link=link,
+                    category=category,
+                    items=items or [],
                 )
                 for r in unique.values()
             ]
@@ -104,12 +111,15 @@ def notify_after_commit(
     body: str = "",
     link: str = "",
     category: str = "",
+    items: list[dict[str, str]] | None = None,
 ) -> None:
     """``notify`` once the current transaction commits (at once outside a transaction). The
     recipients are read now, as the write saw them."""
     people = list(recipients)
     transaction.on_commit(
-        lambda: notify(people, subject=subject, body=body, link=link, category=category)
+        lambda: notify(
+            people, subject=subject, body=body, link=link, category=category, items=items
+        )
     )
 
 

@@ -34,3 +34,8 @@ STAFF_ROLES = frozenset(
     }
 )
 USER_ROLES = [choice for choice in Role if choice != Role.MACHINE]
+#: People who act for a department (部门账号): its lead and responsible officers.
+DEPARTMENT_STAFF_ROLES = frozenset({Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT})
+#: People who act for a unit (承办单位) that tasks and problems are addressed to: a department,
+#: or a district's (park's) office.
+UNIT_ROLES = DEPARTMENT_STAFF_ROLES | {Role.DISTRICT_OFFICER}

@@ -46,12 +46,26 @@ def confirm_calendar_year(*, actor: Any, year: int, source: str) -> CalendarYear
     return row
 
 
-def mark_notifications_read(user: Any, ids: list[int] | None = None) -> int:
-    # Reading one's own inbox is not a business change; it is not audited.
-    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+@transaction.atomic
+def mark_notifications_read(*, actor: Any, ids: list[int] | None = None) -> int:
+    """Mark the actor's own unread messages read: those with the given ids (ids of other
+    people's messages are ignored), or all of them when ``ids`` is None. Audited, so that
+    "I never saw that notice" can be checked."""
+    qs = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    marked = sorted(qs.values_list("pk", flat=True))
+    count = Notification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    if count:
+        record_event(
+            "notification.mark_read",
+            actor=actor,
+            object_type="core.notification",
+            message=f"将 {count} 条站内消息标为已读",
+            # The ids of a selection (a page at most); "all" may be thousands, so only counted.
+            after={"count": count, "ids": marked} if ids is not None else {"count": count},
+        )
+    return count
 
 
 M = TypeVar("M", bound=models.Model)

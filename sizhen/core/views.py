@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,14 +19,16 @@ from sizhen.core import services
 from sizhen.core.access import get_visible_or_404, require_role, role_of
 from sizhen.core.audit_labels import action_label, object_type_label, values_text
 from sizhen.core.errors import ServiceError
-from sizhen.core.filters import AuditEventFilter, JobFilter
+from sizhen.core.filters import AuditEventFilter, JobFilter, NotificationFilter
 from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
 from sizhen.core.listing import ListColumn, ScopedListView
 from sizhen.core.models import AuditEvent, CalendarDay, CalendarYear, Job, Notification
 from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
+from sizhen.core.notifications import unread_count
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
+from sizhen.core.workqueue import QueueItem, key_figures, work_queue
 
 
 @dataclass
@@ -66,8 +69,15 @@ def _local(value: dt.datetime | None) -> str:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's work queue (待办: what waits for me, with counts, the nearest deadline and a
+    link to the filtered list) and key figures, then the modules and the latest messages."""
     user = request.user
     role = role_of(user)
+    today = timezone.localdate()
+    items = work_queue(user, today)
+    groups: dict[str, list[QueueItem]] = {}
+    for item in items:
+        groups.setdefault(item.module, []).append(item)
     return render(
         request,
         "core/home.html",
@@ -75,6 +85,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "modules": modules_for(role),
             "recent_notifications": Notification.objects.visible_to(user)[:5],
             "home_role": role,
+            "today": today,
+            "queue_groups": list(groups.items()),
+            "queue_total": sum(item.count for item in items),
+            "figures": key_figures(user, today),
+            "can_cockpit": has_capability(user, "cockpit.view"),
         },
     )
 
@@ -171,21 +186,48 @@ class NotificationListView(ScopedListView):
     model = Notification
     title = "站内消息"
     default_sort = "-created_at"
+    filterset_class = NotificationFilter
+    search_fields = ("subject", "body")
+    search_placeholder = "标题或内容"
     template_name = "core/inbox.html"
     columns = (
         ListColumn("created_at", "时间", sort="created_at", render=lambda n: _local(n.created_at)),
+        ListColumn("category", "类别", render=lambda n: n.category_label),
         ListColumn("subject", "标题", link=lambda n: n.link or ""),
         ListColumn("body", "内容"),
         ListColumn("read_at", "状态", render=lambda n: "已读" if n.read_at else "未读"),
     )
 
+    def extra_context(self) -> dict[str, Any]:
+        return {"unread_total": unread_count(self.request.user)}
+
+
+#: At most this many selected messages are marked in one request (a page holds 25).
+MARK_READ_LIMIT = 500
+
 
 @login_required
 @require_POST
 def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    services.mark_notifications_read(request.user)
-    messages.success(request, "已全部标为已读")
-    return redirect("core:inbox")
+    """Mark the selected messages (``ids``) read, or all of one's messages (``scope=all``, also
+    when nothing says otherwise); then back to the inbox with its filters."""
+    selected = request.POST.get("scope") == "selected"
+    ids: list[int] | None = None
+    if selected:
+        ids = [int(v) for v in request.POST.getlist("ids")[:MARK_READ_LIMIT] if v.isdigit()]
+    target = reverse("core:inbox")
+    query = QueryDict(request.POST.get("query", "")[:1000]).urlencode()
+    if query:
+        target += f"?{query}"
+    if ids == []:
+        messages.error(request, "请先勾选要标为已读的消息")
+        return redirect(target)
+    count = services.mark_notifications_read(actor=request.user, ids=ids)
+    if selected:
+        messages.success(request, f"已将 {count} 条消息标为已读")
+    else:
+        messages.success(request, "已全部标为已读")
+    return redirect(target)
 
 
 @login_required

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from sizhen.core.numbers import fixed
 from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Direction, SourceKind
 from sizhen.indicators.catalogue.completeness import (
@@ -26,10 +27,7 @@ LAGGARD_COUNT = 3
 def fixed2(number: float | None) -> str:
     """Two decimals as the page shows them; the template's floatformat costs ~10 µs a cell and
     the series table has hundreds of cells."""
-    if number is None:
-        return ""
-    text = f"{number:.2f}"
-    return "0.00" if text == "-0.00" else text
+    return fixed(number, 2)
 
 
 class HasValue(Protocol):

@@ -120,8 +120,14 @@ class TaskPanel:
     @property
     def on_time_rate(self) -> float | None:
         """(early + on time) / (completed + open overdue), the statistics page's 按期完成率."""
-        due = self.completed + self.overdue_open
-        return round((self.early + self.on_time) / due * 100, 1) if due else None
+        return task_selectors.on_time_rate(
+            {
+                "early": self.early,
+                "on_time": self.on_time,
+                "late": self.late,
+                "overdue_open": self.overdue_open,
+            }
+        )
 
     def rows(self) -> list[tuple[str, str, int]]:
         labels = dict(Timeliness.choices)

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from sizhen.core.access import EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.numbers import fixed, rounded
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
@@ -117,10 +118,6 @@ def _work_list_urls(indicator: Indicator, region: Region) -> dict[str, str]:
     }
 
 
-def _fixed(number: float | None, places: int) -> str:
-    return "" if number is None else f"{number:.{places}f}"
-
-
 def _rank_text(rank: int | None, total: int | None) -> str:
     return f"{rank}/{total}" if rank else "—"
 
@@ -132,7 +129,7 @@ def _districts_table_body(overview: IndicatorOverview) -> SafeString:
         cells = (
             f"<td>{_rank_text(row.rank, row.rank_total)}</td>"
             f'<td><a href="?region={escape(row.region.code)}">{escape(row.region.name)}</a></td>'
-            f"<td>{_fixed(row.value, 2)}</td><td>{_fixed(row.score, 1)}</td>"
+            f"<td>{fixed(row.value, 2)}</td><td>{fixed(row.score, 1)}</td>"
             f"<td>{marks.get(row.flag, '')}</td>"
         )
         rows.append(f'<tr class="{escape(row.flag)}">{cells}</tr>')
@@ -145,8 +142,8 @@ def _children_table_body(overview: IndicatorOverview) -> SafeString:
     for child in overview.children:
         indicator, value = child["indicator"], child["value"]
         href = escape(reverse("dashboards:indicator", args=[indicator.code])) + f"?region={region}"
-        shown = f"{value.value:.2f}{escape(indicator.unit)}" if value else "—"
-        score = _fixed(value.score, 1) if value and value.score is not None else "—"
+        shown = f"{fixed(value.value, 2)}{escape(indicator.unit)}" if value else "—"
+        score = fixed(value.score, 1) if value and value.score is not None else "—"
         rank = _rank_text(value.rank, value.rank_total) if value else "—"
         provisional = "；".join(p.text for p in child["provisional"]) or "—"
         rows.append(
@@ -164,8 +161,15 @@ def _export(request: HttpRequest, overview: IndicatorOverview, kind: str) -> Htt
         headers = ["期间", f"{region.name}数值", "数据来源", "目标值"] + [
             f"标杆：{c}" for c in cities
         ]
+        # Rounded as the page shows them: values with two decimals, scores with one.
         rows = [
-            [r["label"], r["value"], r["source_kind"], r["target"], *r["benchmarks"]]
+            [
+                r["label"],
+                rounded(r["value"], 2),
+                r["source_kind"],
+                rounded(r["target"], 2),
+                *(rounded(b, 2) for b in r["benchmarks"]),
+            ]
             for r in overview.series_rows()
         ]
         title = "时间序列"
@@ -178,8 +182,8 @@ def _export(request: HttpRequest, overview: IndicatorOverview, kind: str) -> Htt
                 r.rank_total,
                 r.region.code,
                 r.region.name,
-                r.value,
-                r.score,
+                rounded(r.value, 2),
+                rounded(r.score, 1),
                 marks.get(r.flag, ""),
             ]
             for r in overview.districts

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from sizhen.core.audit import record_event
+from sizhen.core.numbers import rounded
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
@@ -90,6 +91,8 @@ def require_leadership(request: HttpRequest, target: str) -> None:
 
 
 Sheet = tuple[str, list[str], list[list[Any]]]
+# Figures are rounded as the page shows them: totals with two decimals, the grid's first-level
+# scores with one (the cockpit template's floatformat).
 
 
 def _heatmap_sheet(data: Cockpit) -> Sheet:
@@ -97,21 +100,31 @@ def _heatmap_sheet(data: Cockpit) -> Sheet:
         f"{i.code} {i.name}" for i in data.indicators
     ]
     rows = [
-        [d.rank, d.rank_total, d.region.code, d.region.name, d.score, *cells]
+        [
+            d.rank,
+            d.rank_total,
+            d.region.code,
+            d.region.name,
+            rounded(d.score, 2),
+            *(rounded(cell, 1) for cell in cells),
+        ]
         for d, cells in zip(data.districts, data.matrix, strict=True)
     ]
     return (f"各县市区一级指标得分{data.period_label}", headers, rows)
 
 
 def _history_sheet(data: Cockpit) -> Sheet:
-    return ("总分走势", ["期间", "总分"], [[p.label, p.score] for p in data.history])
+    return ("总分走势", ["期间", "总分"], [[p.label, rounded(p.score, 2)] for p in data.history])
 
 
 def _districts_sheet(data: Cockpit) -> Sheet:
     return (
         f"各县市区总分与排名{data.period_label}",
         ["排名", "参与排名数", "区划代码", "区划名称", "总分"],
-        [[d.rank, d.rank_total, d.region.code, d.region.name, d.score] for d in data.districts],
+        [
+            [d.rank, d.rank_total, d.region.code, d.region.name, rounded(d.score, 2)]
+            for d in data.districts
+        ],
     )
 
 

@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from sizhen.core.numbers import rounded
 from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
 from sizhen.enterprise_requests.choices import Channel, Satisfaction
@@ -309,7 +310,7 @@ class Figures:
 
     @staticmethod
     def _pct(num: int, den: int) -> float | None:
-        return round(100.0 * num / den, 1) if den else None
+        return rounded(100.0 * num / den, 1) if den else None
 
     @property
     def response_rate(self) -> float | None:
@@ -333,7 +334,7 @@ class Figures:
 
     @property
     def avg_handling_days(self) -> float | None:
-        return round(self.handling_days / self.handled, 1) if self.handled else None
+        return rounded(self.handling_days / self.handled, 1) if self.handled else None
 
     RATES = (
         ("response_rate", "响应率"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
 from sizhen.core.uploads import AttachmentsField
+from sizhen.core.workqueue import QueueFilter
 from sizhen.enterprise_requests.choices import (
     Channel,
     Difficulty,
@@ -20,7 +21,7 @@ from sizhen.enterprise_requests.choices import (
     Satisfaction,
 )
 from sizhen.enterprise_requests.models import EnterpriseRequest, Forum, RequestCategory
-from sizhen.enterprise_requests.selectors import leaf_categories
+from sizhen.enterprise_requests.selectors import FILTER_QUEUES, leaf_categories
 from sizhen.enterprise_requests.workflow import ON_THE_CLOCK, STATES
 from sizhen.organisations.models import Department, Enterprise, Region
 
@@ -57,6 +58,8 @@ class OverdueFilter(django_filters.ChoiceFilter):
 
 
 class RequestFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(FILTER_QUEUES)
     channel = django_filters.ChoiceFilter(label="渠道", choices=Channel.choices, empty_label="全部")
     status = django_filters.ChoiceFilter(
         label="状态", choices=list(STATES.items()), empty_label="全部"
@@ -102,6 +105,7 @@ class RequestFilter(django_filters.FilterSet):
 
 
 class MineFilter(django_filters.FilterSet):
+    queue = QueueFilter(FILTER_QUEUES)
     status = django_filters.ChoiceFilter(
         label="状态", choices=list(STATES.items()), empty_label="全部"
     )

@@ -5,6 +5,12 @@ class IndicatorsConfig(AppConfig):
     name = "sizhen.indicators"
     label = "indicators"
     verbose_name = "监测分析"
+    #: The home page's work queue and key figures (sizhen/core/workqueue.py).
+    work_queues = "sizhen.indicators.filling.selectors.WORK_QUEUES"
+    key_figures = (
+        "sizhen.indicators.catalogue.selectors.key_figures",
+        "sizhen.indicators.filling.selectors.key_figures",
+    )
 
     def ready(self) -> None:
         # Register the app's background jobs with the job runner, and the records and filling

@@ -10,14 +10,18 @@ from django import forms
 from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
+from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring.models import Alert, AlertKind, AlertRule, Severity
+from sizhen.monitoring.selectors import FILTER_QUEUES
 from sizhen.monitoring.services import RULE_FIELDS
 from sizhen.monitoring.workflow import STATES
 from sizhen.organisations.models import Department, Region
 
 
 class AlertFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(FILTER_QUEUES)
     severity = django_filters.ChoiceFilter(label="预警等级", choices=Severity.choices)
     status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
     kind = django_filters.ChoiceFilter(label="类型", choices=AlertKind.choices)
@@ -26,6 +30,13 @@ class AlertFilter(django_filters.FilterSet):
     )
     region = django_filters.ModelChoiceFilter(
         label="区域", queryset=Region.objects.order_by("path")
+    )
+    lead_department = django_filters.ModelChoiceFilter(
+        label="牵头部门",
+        field_name="indicator__lead_department",
+        queryset=Department.objects.filter(led_indicators__isnull=False)
+        .distinct()
+        .order_by("code"),
     )
 
     class Meta:

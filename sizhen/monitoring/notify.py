@@ -1,5 +1,7 @@
 """Alert digests (预警摘要): after a scan, each responsible person gets one message listing the
-alerts that scan created or re-opened, never one message per alert."""
+alerts that scan created or re-opened, never one message per alert. The message names the most
+impactful few, each with its link, and says how many more there are with a link to the alerts
+awaiting handling (a scan may find dozens: a message of dozens of lines is read by no one)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ from django.urls import reverse
 from sizhen.core.notifications import notify
 from sizhen.core.roles import Role
 from sizhen.monitoring.models import Alert, AlertKind, Severity
+from sizhen.monitoring.workflow import OPEN
 
 CATEGORY = "alert_digest"
+#: How many alerts a digest names; the rest are counted and linked.
+DIGEST_SHOWN = 5
 
 
 def _line(alert: Alert) -> str:
@@ -61,11 +66,39 @@ def send_alert_digest(alert_ids: Iterable[int]) -> int:
     recipients = digest_recipients(alerts)
     with transaction.atomic():
         for user, items in recipients.values():
+            entries = digest_entries(items, more_link=_more_link(user))
             notify(
                 [user],
                 subject=f"预警摘要：{len(items)} 条新预警",
-                body="\n".join(_line(a) for a in items),
+                body="\n".join(entry["text"] for entry in entries),
                 link=link,
                 category=CATEGORY,
+                items=entries,
             )
     return len(recipients)
+
+
+def _more_link(user: Any) -> str:
+    """The alerts awaiting handling; a lead department's, those of the indicators it leads."""
+    query = f"?status={OPEN}"
+    if user.role != Role.COORDINATOR and user.department_id is not None:
+        query += f"&lead_department={user.department_id}"
+    return reverse("monitoring:alert_list") + query
+
+
+def digest_entries(alerts: list[Alert], *, more_link: str) -> list[dict[str, str]]:
+    """The first ``DIGEST_SHOWN`` alerts (most impactful first), each with its page, then
+    "另有 M 条" linking to ``more_link``."""
+    entries = [
+        {"text": _line(a), "link": reverse("monitoring:alert_detail", args=[a.pk])}
+        for a in alerts[:DIGEST_SHOWN]
+    ]
+    more = len(alerts) - DIGEST_SHOWN
+    if more > 0:
+        entries.append(
+            {
+                "text": f"另有 {more} 条新预警，请在预警列表中查看",
+                "link": more_link,
+            }
+        )
+    return entries

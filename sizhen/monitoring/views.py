@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
+from sizhen.core.numbers import rounded
 from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
@@ -52,7 +53,7 @@ class AlertListView(ScopedListView):
         ListColumn("kind", "类型", sort="kind"),
         ListColumn("period", "期间", sort="period", render=lambda a: a.period_label),
         ListColumn("value", "数值", render=lambda a: "" if a.value is None else a.value_text),
-        ListColumn("impact", "影响度", sort="impact", render=lambda a: round(a.impact, 2)),
+        ListColumn("impact", "影响度", sort="impact", render=lambda a: rounded(a.impact, 2)),
         ListColumn("status", "状态", sort="status"),
         ListColumn("occurrences", "发现次数", sort="occurrences"),
     )

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from sizhen.core.access import is_city_wide
 from sizhen.core.uploads import AttachmentField
+from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Department, Region
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import RectificationItem
-from sizhen.rectification.selectors import overdue_q
+from sizhen.rectification.selectors import WORK_QUEUES, overdue_q
 from sizhen.rectification.workflow import STATES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,6 +28,8 @@ _YES_NO = (("yes", "是"), ("no", "否"))
 
 
 class ItemFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(WORK_QUEUES)
     source = django_filters.ChoiceFilter(label="问题来源", choices=Source.choices)
     lead_department = django_filters.ModelChoiceFilter(
         label="牵头部门", queryset=Department.objects.order_by("region__path", "code")

@@ -11,14 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import VIEW
+from sizhen.core.access import VIEW, role_of
+from sizhen.core.numbers import fixed, rounded
+from sizhen.core.roles import STAFF_ROLES, UNIT_ROLES, Role
+from sizhen.core.workqueue import KeyFigure, Queue
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
 from sizhen.rectification.choices import Source
 from sizhen.rectification.models import RectificationItem
-from sizhen.rectification.workflow import ACTIVE_STATES, CLOSED
+from sizhen.rectification.workflow import (
+    ACTIVE_STATES,
+    CLOSED,
+    IN_PROGRESS,
+    OPEN,
+    REOPENED,
+    SUBMITTED,
+)
 
 #: Two problem texts whose character-bigram Dice (Sørensen) coefficient reaches this are the same
 #: problem. Dice rather than Jaccard because ledger titles are short: "企业开办时间长" and
@@ -33,7 +44,7 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 def rate(closed: int, total: int) -> float:
     """Completion rate in percent with one decimal (48 items, 33 closed → 68.8)."""
-    return round(closed * 100 / total, 1) if total else 0.0
+    return (rounded(closed * 100 / total, 1) or 0.0) if total else 0.0
 
 
 def overdue_q(today: dt.date | None = None) -> Q:
@@ -170,3 +181,68 @@ def for_indicator(
         .order_by("deadline", "pk")[:limit]
     )
     return IndicatorItems(rows=rows, active=counts["active"], closed=counts["closed"])
+
+
+# --- the home page's work queue and key figures (sizhen/core/workqueue.py) -------------------
+
+MODULE = "整改清单"
+
+
+def list_led_by_unit(actor: Any) -> QuerySet[RectificationItem]:
+    """Items the actor's unit leads (workflow ``is_lead_unit``): its department's, or for a
+    district officer those in the district."""
+    led = Q(pk__in=[])
+    department_id = getattr(actor, "department_id", None)
+    if department_id is not None:
+        led |= Q(lead_department_id=department_id)
+    path = getattr(actor, "scope_path", None)
+    if role_of(actor) == Role.DISTRICT_OFFICER and path:
+        led |= Q(region__path__startswith=path)
+    return visible_items(actor).filter(led)
+
+
+WORK_QUEUES = (
+    Queue(
+        "accept",
+        "待接收的整改事项",
+        MODULE,
+        UNIT_ROLES,
+        lambda actor: list_led_by_unit(actor).filter(status__in=(OPEN, REOPENED)),
+        "rectification:item_list",
+    ),
+    Queue(
+        "progress",
+        "整改中待申请销号的事项",
+        MODULE,
+        UNIT_ROLES,
+        lambda actor: list_led_by_unit(actor).filter(status=IN_PROGRESS),
+        "rectification:item_list",
+    ),
+    Queue(
+        "review",
+        "待销号审核的事项",
+        MODULE,
+        frozenset({Role.COORDINATOR}),
+        lambda actor: visible_items(actor).filter(status=SUBMITTED),
+        "rectification:item_list",
+    ),
+)
+
+
+def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+    """The ledger's completion rate and the items past their deadline, as far as the actor may
+    see."""
+    if role_of(actor) not in STAFF_ROLES - {Role.SYSADMIN}:
+        return []
+    figures = ledger_summary(actor)
+    return [
+        KeyFigure(
+            "rectification.rate",
+            "整改完成率",
+            fixed(figures["rate"], 1) if figures["total"] else "—",
+            "%" if figures["total"] else "",
+            note=f"已销号 {figures['closed']}/{figures['total']} 项，逾期 {figures['overdue']} 项",
+            url=reverse("rectification:stats"),
+            tone="bad" if figures["overdue"] else "",
+        )
+    ]

@@ -5,3 +5,5 @@ class ReportsConfig(AppConfig):
     name = "sizhen.reports"
     label = "reports"
     verbose_name = "文书与报告"
+    #: The home page's work queue (sizhen/core/workqueue.py).
+    work_queues = "sizhen.reports.selectors.WORK_QUEUES"

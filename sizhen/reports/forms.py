@@ -5,13 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
 from sizhen.core.periods import Period
+from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
+from sizhen.reports.models import LetterStatus, ReminderLetter
+from sizhen.reports.selectors import WORK_QUEUES
 from sizhen.reports.services import MAX_DEADLINE_DAYS
+
+
+class LetterFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(WORK_QUEUES)
+    status = django_filters.ChoiceFilter(
+        label="状态", choices=LetterStatus.choices, empty_label="全部"
+    )
+
+    class Meta:
+        model = ReminderLetter
+        fields: tuple[str, ...] = ()
 
 
 class LetterForm(forms.Form):

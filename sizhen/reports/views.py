@@ -19,7 +19,7 @@ from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.reports import services
-from sizhen.reports.forms import LetterForm
+from sizhen.reports.forms import LetterFilter, LetterForm
 from sizhen.reports.models import (
     LetterStatus,
     ReminderLetter,
@@ -40,6 +40,7 @@ class LetterListView(ScopedListView):
     model = ReminderLetter
     title = "提醒函"
     roles = capability_roles("letter.view")
+    filterset_class = LetterFilter
     default_sort = "-created_at"
     export_name = "提醒函"
     search_fields = ("number", "indicator__name", "department__name")

@@ -16,12 +16,14 @@ from django.utils.safestring import SafeString
 from sizhen.core.access import is_city_wide
 from sizhen.core.roles import Role
 from sizhen.core.uploads import AttachmentsField
+from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness
 from sizhen.work_tasks.models import TaskAssignment
+from sizhen.work_tasks.selectors import WORK_QUEUES
 from sizhen.work_tasks.workflow import OPEN_STATES, STATES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,6 +38,8 @@ _YES_NO = (("1", "是"), ("0", "否"))
 
 
 class AssignmentFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(WORK_QUEUES)
     status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
     source = django_filters.ChoiceFilter(
         label="来源", field_name="task__source", choices=TaskSource.choices

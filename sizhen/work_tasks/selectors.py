@@ -14,13 +14,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, role_of
-from sizhen.core.roles import Role
+from sizhen.core.numbers import fixed, rounded
+from sizhen.core.permissions import has_capability
+from sizhen.core.roles import STAFF_ROLES, UNIT_ROLES, Role
+from sizhen.core.workqueue import KeyFigure, Queue
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
 from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness
 from sizhen.work_tasks.models import TaskAssignment, WorkTask
-from sizhen.work_tasks.workflow import APPROVED, CANCELLED, OPEN_STATES
+from sizhen.work_tasks.workflow import (
+    APPROVED,
+    CANCELLED,
+    ISSUED,
+    OPEN_STATES,
+    RECEIVED,
+    RETURNED,
+    SUBMITTED,
+)
 
 CITY_LEVEL_LABEL = "市直部门"
 
@@ -97,12 +108,12 @@ class StatRow:
     @property
     def on_time_rate(self) -> float | None:
         """(early + on time) / (completed + open overdue); None when nothing is due yet."""
-        return round((self.early + self.on_time) / self.due * 100, 1) if self.due else None
+        return rounded((self.early + self.on_time) / self.due * 100, 1) if self.due else None
 
     @property
     def average_delay(self) -> float | None:
         """Mean delay in working days of the assignments completed late."""
-        return round(self.delay_sum / self.late, 1) if self.late else None
+        return rounded(self.delay_sum / self.late, 1) if self.late else None
 
     def add(self, status: str, timeliness: str, delay: int | None, overdue: bool) -> None:
         self.total += 1
@@ -285,3 +296,102 @@ def for_indicator(
         for assignments in grouped.values()
     ]
     return IndicatorTasks(rows=rows, **{key: int(value or 0) for key, value in counts.items()})
+
+
+# --- the home page's work queue and key figures (sizhen/core/workqueue.py) -------------------
+
+MODULE = "工作任务"
+
+
+def _mine_in(status: str) -> Callable[[Any], QuerySet[TaskAssignment]]:
+    return lambda actor: list_my_assignments(actor).filter(status=status)
+
+
+def list_to_review(actor: Any) -> QuerySet[TaskAssignment]:
+    """Submitted assignments the actor reviews (workflow ``is_reviewer``): a lead unit's for the
+    office, a transferred sub-task for the unit that handed it on."""
+    mine = Q(parent__in=list_my_assignments(actor).values("pk"))
+    if has_capability(actor, "task.review"):
+        mine |= Q(parent__isnull=True)
+    return list_assignments(actor).filter(mine, status=SUBMITTED)
+
+
+def list_listed_for(actor: Any) -> QuerySet[TaskAssignment]:
+    """Open assignments under listed supervision (挂牌督办) with the actor as the leader."""
+    return list_assignments(actor).filter(
+        status__in=OPEN_STATES, listed=True, listed_leader_id=getattr(actor, "pk", None)
+    )
+
+
+WORK_QUEUES = (
+    Queue("receive", "待签收的任务", MODULE, UNIT_ROLES, _mine_in(ISSUED), "work_tasks:mine"),
+    Queue(
+        "submit",
+        "办理中待提交审核的任务",
+        MODULE,
+        UNIT_ROLES,
+        _mine_in(RECEIVED),
+        "work_tasks:mine",
+    ),
+    Queue(
+        "resubmit",
+        "被退回待重新提交的任务",
+        MODULE,
+        UNIT_ROLES,
+        _mine_in(RETURNED),
+        "work_tasks:mine",
+    ),
+    # A submitted assignment's deadline no longer runs against anyone (WORKING_STATES).
+    Queue(
+        "review",
+        "待审核的任务",
+        MODULE,
+        UNIT_ROLES | {Role.COORDINATOR},
+        list_to_review,
+        "work_tasks:list",
+        deadline="",
+    ),
+    Queue(
+        "listed",
+        "本人督办的挂牌任务",
+        MODULE,
+        frozenset({Role.LEADER}),
+        list_listed_for,
+        "work_tasks:list",
+    ),
+)
+
+
+def on_time_rate(counts: dict[str, int]) -> float | None:
+    """按期完成率: (early + on time) / (completed + open past the deadline), in percent."""
+    due = counts["early"] + counts["on_time"] + counts["late"] + counts["overdue_open"]
+    return rounded((counts["early"] + counts["on_time"]) / due * 100, 1) if due else None
+
+
+def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+    """Open assignments past their deadline and the on-time rate (transferred sub-tasks left
+    out, as the statistics count it), over the assignments the actor may see."""
+    if role_of(actor) not in STAFF_ROLES - {Role.SYSADMIN}:
+        return []
+    counts = completion_summary(actor, today, lead_only=True)
+    rate = on_time_rate(counts)
+    # Counted as the list behind the link shows them (transferred sub-tasks included).
+    overdue = overdue_assignments(actor, today).count()
+    return [
+        KeyFigure(
+            "tasks.overdue",
+            "逾期未完成任务",
+            str(overdue),
+            "项",
+            url=f"{reverse('work_tasks:list')}?overdue=1",
+            tone="bad" if overdue else "",
+        ),
+        KeyFigure(
+            "tasks.on_time_rate",
+            "任务按期完成率",
+            "—" if rate is None else fixed(rate, 1),
+            "" if rate is None else "%",
+            note=f"已完成 {counts['early'] + counts['on_time'] + counts['late']} 项",
+            url=reverse("work_tasks:statistics"),
+        ),
+    ]

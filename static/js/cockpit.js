@@ -11,15 +11,26 @@
     return { fontSize: fontSize };
   }
 
+  // Axis labels stay inside the chart (containLabel) and the unit has room above the plot,
+  // written rightwards from the axis: neither is cut off at the chart's edges.
+  function grid(top, bottom) {
+    return { left: 12, right: 24, top: top, bottom: bottom, containLabel: true };
+  }
+
+  function unitName(data) {
+    return { name: data.unit || "", nameGap: 12,
+             nameTextStyle: { align: "left", fontSize: dark ? fontSize - 4 : fontSize } };
+  }
+
   function lineOption(data) {
     return {
       backgroundColor: "transparent",
       tooltip: { trigger: "axis" },
-      grid: { left: 56, right: 24, top: 32, bottom: 40 },
+      grid: grid(dark ? 40 : 36, 8),
       xAxis: { type: "category", data: data.categories, axisLabel: textStyle() },
       // Fewer ticks on the big screen: its panels are short and its type is large.
-      yAxis: { type: "value", name: data.unit || "", scale: true, splitNumber: dark ? 3 : 5,
-               axisLabel: textStyle() },
+      yAxis: Object.assign({ type: "value", scale: true, splitNumber: dark ? 3 : 5,
+                             axisLabel: textStyle() }, unitName(data)),
       series: data.series.map(function (s) {
         return { name: s.name, type: "line", data: s.data, connectNulls: true, smooth: true,
                  areaStyle: { opacity: 0.15 } };
@@ -37,12 +48,13 @@
     return {
       backgroundColor: "transparent",
       tooltip: { trigger: "axis" },
-      grid: { left: 56, right: 24, top: 24, bottom: few ? 36 : 70 },
+      grid: grid(dark ? 40 : 36, 8),
       xAxis: { type: "category", data: data.categories,
                axisLabel: { interval: 0, rotate: few ? 0 : 30, fontSize: fontSize } },
       // Bars start at zero: a truncated axis would hide the last district's bar entirely.
-      yAxis: { type: "value", name: data.unit || "", min: 0, max: data.max,
-               splitNumber: few ? 3 : 5, axisLabel: textStyle() },
+      yAxis: Object.assign({ type: "value", min: 0, max: data.max, splitNumber: few ? 3 : 5,
+                             axisLabel: Object.assign({ showMinLabel: true }, textStyle()) },
+                           unitName(data)),
       series: data.series.map(function (s) {
         return {
           name: s.name,
@@ -79,7 +91,8 @@
             "：" + p.value[2].toFixed(1);
         }
       },
-      grid: { left: 110, right: 24, top: 16, bottom: dark ? 230 : 170 },
+      // The bottom holds the colour scale; the names fit themselves in (containLabel).
+      grid: grid(16, dark ? 80 : 64),
       xAxis: { type: "category", data: data.categories, splitArea: { show: true },
                axisLabel: { interval: 0, rotate: 50, fontSize: dark ? 15 : 12,
                             formatter: shorten } },

@@ -266,6 +266,33 @@ def test_every_chart_exports_its_table_and_all_of_them_in_one_workbook(tree, cli
     assert [k["export"] for k in kinds] == ["history", "districts", "tasks", "all", "history"]
 
 
+@pytest.mark.django_db
+def test_exports_round_as_the_cockpit_shows(tree, client_for):
+    """Totals with two decimals and the grid's first-level scores with one, as the page's
+    tables (floatformat), half away from zero."""
+    east = tree["district_a"]
+    IndicatorValue.objects.filter(indicator=tree["be"], region=east, period=MAR).update(
+        score=80.125
+    )
+    IndicatorValue.objects.filter(indicator=tree["be01"], region=east, period=MAR).update(
+        score=85.25
+    )
+    IndicatorValue.objects.filter(indicator=tree["be"], region=tree["root"], period=MAR).update(
+        score=75.004
+    )
+    leader = client_for("leader")
+    page = leader.get(COCKPIT).content.decode()
+    assert "<td>东湖区</td><td>80.13</td><td>85.3</td>" in page
+
+    def rows(kind: str) -> list[list[Any]]:
+        book = load_workbook(io.BytesIO(leader.get(COCKPIT + f"?export={kind}").content))
+        return [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+
+    assert rows("heatmap")[1] == [1, 3, "449901", "东湖区", 80.13, 85.3, 75]
+    assert rows("districts")[1] == [1, 3, "449901", "东湖区", 80.13]
+    assert rows("history")[-1] == ["2026-03", 75.0]
+
+
 # -- authorisation --------------------------------------------------------------------------
 
 

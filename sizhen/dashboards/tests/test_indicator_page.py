@@ -396,6 +396,31 @@ def test_districts_export_content_and_audit(tree, client_for):
     assert full[7] == [7, 7, "449902", "西山区", 60, 20, "落后"]
 
 
+@pytest.mark.django_db
+def test_exports_round_as_the_page_shows(tree, client_for):
+    """Values with two decimals and scores with one, rounded half away from zero as the
+    page's table: 2.675 shows as 2.68 (the float is 2.67499…), never 2.675 or 2.67."""
+    leaf, city, district = tree["leaf"], tree["root"], tree["districts"]["449901"]
+    IndicatorValue.objects.filter(indicator=leaf, region=district, period=MAR).update(
+        value=96.675, score=93.35
+    )
+    IndicatorValue.objects.filter(
+        indicator=leaf, region=city, period=MAR, source_kind=SourceKind.RECORDS
+    ).update(value=90.125)
+    Goalpost.objects.filter(indicator=leaf).update(target=92.005)
+    Benchmark.objects.filter(indicator=leaf, city="杭州").update(value=93.3349)
+    client = client_for("coordinator")
+
+    page = client.get(URL).content.decode()
+    assert "<td>96.68</td><td>93.4</td>" in page
+    districts = _sheet(client.get(URL + "?export=districts"))
+    assert districts[1] == [1, 7, "449901", "东湖区", 96.68, 93.4, "领先"]
+
+    series = _sheet(client.get(URL + "?export=series"))
+    assert series[-1] == ["2026-03", 90.13, "系统数据计算", 92.01, 93.33, 96]
+    assert series[1][3] == 92.01
+
+
 # -- authorisation --------------------------------------------------------------------------
 
 

@@ -7,9 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sizhen.core.access import VIEW
+from django.urls import reverse
+
+from sizhen.core.access import VIEW, role_of
+from sizhen.core.numbers import fixed
+from sizhen.core.periods import Period
+from sizhen.core.permissions import has_capability
+from sizhen.core.roles import Role
+from sizhen.core.workqueue import KeyFigure
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.defaults import NAME_SEPARATOR
 from sizhen.indicators.catalogue.models import (
     EvaluationCycle,
@@ -17,6 +25,7 @@ from sizhen.indicators.catalogue.models import (
     Indicator,
     IndicatorValue,
 )
+from sizhen.organisations.models import Region
 
 #: When a region has values of several source kinds for one period, the first one counts (the
 #: same order as the indicator pages).
@@ -176,3 +185,50 @@ def get_before_after(indicator: Indicator, region_id: int, since: dt.date) -> Be
         after_period=after[-1] if after else None,
         after=series[after[-1]] if after else None,
     )
+
+
+# --- the home page's key figures (sizhen/core/workqueue.py) --------------------------------
+
+#: The overall index (营商环境总分) at the root of the catalogue.
+ROOT_CODE = "BE"
+
+
+def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+    """The overall index of the actor's area (the city; a district officer's district) for its
+    newest complete period, with the district's rank among the city's districts."""
+    role = role_of(actor)
+    if role not in (Role.LEADER, Role.COORDINATOR, Role.DISTRICT_OFFICER):
+        return []
+    root = Indicator.objects.visible_to(actor).filter(code=ROOT_CODE).first()
+    regions = Region.objects.visible_to(actor)
+    region = (
+        regions.filter(pk=getattr(actor, "region_id", None)).first()
+        if role == Role.DISTRICT_OFFICER
+        else regions.filter(parent__isnull=True).order_by("path").first()
+    )
+    if root is None or region is None:
+        return []
+    headline = latest_complete_period(root, region, today=today)
+    value = (
+        IndicatorValue.objects.visible_to(actor)
+        .filter(indicator=root, region=region, period=headline.period, score__isnull=False)
+        .order_by("source_kind")
+        .first()
+        if headline.period
+        else None
+    )
+    url = reverse("dashboards:cockpit") if has_capability(actor, "cockpit.view") else ""
+    if value is None:
+        return [KeyFigure("indicators.index", f"{region.name}营商环境总分", "—", url=url)]
+    label = Period.containing(value.period, root.frequency).label
+    rank = f" · 排名 {value.rank}/{value.rank_total}" if value.rank and region.parent_id else ""
+    return [
+        KeyFigure(
+            "indicators.index",
+            f"{region.name}营商环境总分",
+            fixed(value.score, 2),
+            root.unit,
+            note=f"{label}{rank}",
+            url=url,
+        )
+    ]

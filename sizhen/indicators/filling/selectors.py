@@ -6,8 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from sizhen.core.access import CHANGE, role_of
+from sizhen.core.permissions import capability_roles
+from sizhen.core.roles import Role
+from sizhen.core.workqueue import KeyFigure, Queue
 from sizhen.indicators.catalogue import completeness
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.filling.choices import OPEN_STATES, FillingStatus
@@ -55,3 +60,82 @@ def complete_filled_periods(
 
 
 completeness.register_leaf_check(SourceKind.FILLING, complete_filled_periods)
+
+
+# --- the home page's work queue and key figures (sizhen/core/workqueue.py) -------------------
+
+MODULE = "定期填报"
+
+
+def list_to_fill(actor: Any) -> QuerySet[FillingTask]:
+    """Tasks the actor's unit fills (workflow ``can_fill``), whatever their state: a
+    department's own tasks, or a district officer's district tasks (not its departments')."""
+    role = role_of(actor)
+    qs = FillingTask.objects.visible_to(actor, CHANGE)
+    if role in (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT):
+        return qs.filter(department_id=getattr(actor, "department_id", None))
+    if role == Role.DISTRICT_OFFICER:
+        return qs.filter(department__isnull=True)
+    return qs.none()
+
+
+def list_to_review(actor: Any) -> QuerySet[FillingTask]:
+    """Submitted tasks the actor may approve or return (workflow ``can_review``): the office
+    all, a lead department those of the indicators it leads; never one they submitted."""
+    role = role_of(actor)
+    qs = (
+        FillingTask.objects.visible_to(actor, CHANGE)
+        .filter(status=FillingStatus.SUBMITTED)
+        .exclude(submitted_by_id=getattr(actor, "pk", None))
+    )
+    if role == Role.COORDINATOR:
+        return qs
+    if role == Role.LEAD_DEPARTMENT:
+        return qs.filter(indicator__lead_department_id=getattr(actor, "department_id", None))
+    return qs.none()
+
+
+WORK_QUEUES = (
+    Queue(
+        "fill",
+        "待填报的数据",
+        MODULE,
+        capability_roles("filling.fill"),
+        lambda actor: list_to_fill(actor).filter(status=FillingStatus.OPEN),
+        "indicator_filling:task_list",
+    ),
+    Queue(
+        "refill",
+        "被退回待重新填报的数据",
+        MODULE,
+        capability_roles("filling.fill"),
+        lambda actor: list_to_fill(actor).filter(status=FillingStatus.RETURNED),
+        "indicator_filling:task_list",
+    ),
+    Queue(
+        "review",
+        "待审核的填报数据",
+        MODULE,
+        capability_roles("filling.review"),
+        list_to_review,
+        "indicator_filling:task_list",
+        deadline="",
+    ),
+)
+
+
+def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+    """Tasks past their deadline and not submitted (逾期未报), as far as the actor may see."""
+    if role_of(actor) not in capability_roles("filling.fill") | {Role.COORDINATOR, Role.LEADER}:
+        return []
+    overdue = list_overdue(actor, today=today).count()
+    return [
+        KeyFigure(
+            "filling.overdue",
+            "逾期未报的填报任务",
+            str(overdue),
+            "项",
+            url=reverse("indicator_filling:overdue"),
+            tone="bad" if overdue else "",
+        )
+    ]

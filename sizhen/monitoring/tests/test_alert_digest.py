@@ -162,3 +162,50 @@ def test_no_recipients_means_no_message(city: dict[str, Any]) -> None:
 
     assert scan_indicator_values(now=NOW).created == 1
     assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_long_digest_names_five_alerts_with_links_and_counts_the_rest(
+    city: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    # Seven indicators of the market department, each below target in 西山区: seven alerts.
+    for number in range(1, 8):
+        indicator = breached(f"D1{number}", f"指标{number}", city["market"])
+        put(indicator, city["district_b"], 60.0 + number)
+
+    assert scan_indicator_values(now=NOW).created == 7
+
+    alerts = list(Alert.objects.order_by("-impact", "pk"))
+    [coordinator_message] = inbox(personas["coordinator"])
+    assert coordinator_message.subject == "预警摘要：7 条新预警"
+    lines = coordinator_message.body.split("\n")
+    assert len(lines) == 6
+    assert lines[0].startswith("【橙色·未达目标】指标1（西山区）：2025-06 西山区 指标1 61，")
+    assert lines[5] == "另有 2 条新预警，请在预警列表中查看"
+    assert [entry["link"] for entry in coordinator_message.items] == [
+        *[f"/monitoring/alerts/{a.pk}/" for a in alerts[:5]],
+        "/monitoring/alerts/?status=open",
+    ]
+    assert [entry["text"] for entry in coordinator_message.items] == lines
+    # The lead department's "more" link lists the alerts of the indicators it leads.
+    [department_message] = inbox(personas["lead_department"])
+    assert department_message.items[-1] == {
+        "text": "另有 2 条新预警，请在预警列表中查看",
+        "link": f"/monitoring/alerts/?status=open&lead_department={city['market'].pk}",
+    }
+
+
+@pytest.mark.django_db
+def test_the_lead_department_filter_of_the_alert_list(
+    city: dict[str, Any], personas: dict[str, Any], client_for: Any, three_alerts: dict[str, Any]
+) -> None:
+    scan_indicator_values(now=NOW)
+    client = client_for("coordinator")
+    response = client.get(f"/monitoring/alerts/?status=open&lead_department={city['tax'].pk}")
+    assert response.status_code == 200
+    assert [a.indicator.code for a in response.context["page"].object_list] == ["D02"]
+    response = client.get(f"/monitoring/alerts/?status=open&lead_department={city['market'].pk}")
+    assert sorted(a.region.code for a in response.context["page"].object_list) == [
+        "449901",
+        "449902",
+    ]

@@ -25,11 +25,13 @@ from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.periods import Period
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.workflow import history_of
+from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.filling import choices, services
 from sizhen.indicators.filling.choices import FillingStatus
 from sizhen.indicators.filling.forms import FillForm, ReviewForm
 from sizhen.indicators.filling.models import FillingRule, FillingTask
 from sizhen.indicators.filling.rules import reference_value
+from sizhen.indicators.filling.selectors import WORK_QUEUES
 from sizhen.indicators.filling.workflow import can_fill, can_review
 from sizhen.organisations.filters import RegionChoiceFilter
 
@@ -50,6 +52,8 @@ def _task_url(task: FillingTask) -> str:
 
 
 class FillingTaskFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(WORK_QUEUES)
     status = django_filters.ChoiceFilter(
         label="状态", choices=FillingStatus.choices, empty_label="全部"
     )
