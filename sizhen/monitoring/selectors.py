@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from sizhen.core.access import VIEW
 from sizhen.monitoring.models import Alert
+from sizhen.monitoring.workflow import ACTIVE_STATES
 
 
 def list_alerts(
@@ -33,3 +34,13 @@ def list_alerts(
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-impact", "pk")
+
+
+def list_active_alerts(ids: list[int], *, severity: str) -> QuerySet[Alert]:
+    """The still-active alerts among ``ids`` of one severity, for jobs that act for the system
+    on what a scan raised (no actor, so no scope)."""
+    return (
+        Alert.objects.filter(pk__in=ids, severity=severity, status__in=ACTIVE_STATES)
+        .select_related("indicator", "region")
+        .order_by("pk")
+    )

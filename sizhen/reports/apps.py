@@ -5,3 +5,7 @@ class ReportsConfig(AppConfig):
     name = "sizhen.reports"
     label = "reports"
     verbose_name = "文书与报告"
+
+    def ready(self) -> None:
+        # Register the letters' jobs and their subscription to the alert scan.
+        from sizhen.reports import jobs  # noqa: F401

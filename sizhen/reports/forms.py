@@ -1,16 +1,18 @@
-"""The reminder letter (提醒函) form."""
+"""The reminder letter (提醒函) forms: create, edit a draft, the list filter."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
+import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
 from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
+from sizhen.reports.models import PROPOSED_LABEL, LetterStatus, ReminderLetter
 from sizhen.reports.services import MAX_DEADLINE_DAYS
 
 
@@ -68,3 +70,35 @@ class LetterForm(forms.Form):
                 continue
             return Period.containing(day).start
         raise ValidationError("期间格式应为 年-月，如 2026-03")
+
+
+class LetterEditForm(LetterForm):
+    """A draft's period, request and time limit; its indicator and region stay."""
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        del self.fields["indicator"]
+        del self.fields["region"]
+
+
+#: The list's status filter: the system's proposals apart from the office's own drafts.
+PROPOSED = "proposed"
+
+
+class LetterFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label="状态",
+        choices=[(PROPOSED, PROPOSED_LABEL), *LetterStatus.choices],
+        method="filter_status",
+    )
+
+    class Meta:
+        model = ReminderLetter
+        fields: ClassVar[list[str]] = []
+
+    def filter_status(self, queryset: Any, name: str, value: str) -> Any:
+        if value == PROPOSED:
+            return queryset.filter(status=LetterStatus.DRAFT, proposed=True)
+        if value == LetterStatus.DRAFT:
+            return queryset.filter(status=value, proposed=False)
+        return queryset.filter(status=value)
