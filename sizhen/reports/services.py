@@ -264,9 +264,12 @@ def _compose(
     department = indicator.lead_department
     assert department is not None
     number = format_number(letter_prefix(region), letter.year, letter.sequence)
+    lead = department_title(department, _root_of(region))
+    if not content["is_district"]:
+        content["addressee"] = lead  # the city's own figure: the lead department answers
     content.update(
         number=number,
-        department=department_title(department, _root_of(region)),
+        department=lead,
         issued_on=today.isoformat(),
         requested_action=requested_action,
         deadline=deadline.date.isoformat(),

@@ -211,3 +211,100 @@ def test_benchmark_scores_use_the_cycles_goalposts(
     assert letter.content["city_score"] == 53.75
     rows = [[c.text for c in r.cells] for r in Document(io.BytesIO(letter.docx.read())).tables[0].rows]
     assert rows[1:3] == [["深圳市", "1.5", "97.5"], ["全市", "10.25", "53.8"]]
+
+
+# -- the sentences, on their own ---------------------------------------------------------------
+
+
+def _content(**overrides: Any) -> dict[str, Any]:
+    content = {
+        "indicator": {"code": "A01", "name": "获得电力", "unit": "天"},
+        "region": "南湾区",
+        "is_district": True,
+        "addressee": "南湾区",
+        "honorific": "贵区",
+        "period_label": "2026年10月",
+        "value": 3.5,
+        "score": 62.4,
+        "rank": 9,
+        "rank_total": 10,
+        "city_value": 2.0,
+        "peer_area": "全市",
+        "peer_mean_score": 70.5,
+        "department": "市发展和改革委员会",
+        "issuer": "市营商环境建设局",
+        "requested_action": "请分析原因，提出整改措施。",
+        "deadline": "2026-12-21",
+        "deadline_provisional": False,
+    }
+    return {**content, **overrides}
+
+
+def test_opening_reads_as_official_chinese() -> None:
+    from sizhen.reports.letters import opening
+
+    assert opening(_content()) == (
+        "经监测，2026年10月贵区“获得电力”指标得分62.4分，低于全市平均8.1分，"
+        "排名全市第9位（共10个地区）。现将有关情况函告如下。"
+    )
+    assert opening(_content(score=80.0, rank=1)) == (
+        "经监测，2026年10月贵区“获得电力”指标得分80.0分，高于全市平均9.5分，"
+        "排名全市第1位（共10个地区）。现将有关情况函告如下。"
+    )
+    # Without goalposts there is no score: the value, against the city's.
+    assert opening(_content(score=None, peer_mean_score=None, rank=None)) == (
+        "经监测，2026年10月贵区“获得电力”指标数值为3.5天，全市为2天。现将有关情况函告如下。"
+    )
+    # A park under a district is ranked among that district's regions.
+    assert opening(_content(peer_area="东湖区", honorific="贵区")) == (
+        "经监测，2026年10月贵区“获得电力”指标得分62.4分，低于东湖区平均8.1分，"
+        "在东湖区所辖地区中排名第9位（共10个）。现将有关情况函告如下。"
+    )
+
+
+def test_requirements_fold_a_one_sentence_request_into_the_sentence() -> None:
+    from sizhen.reports.letters import requirements
+
+    assert requirements(_content()) == [
+        "请贵区会同市发展和改革委员会（该指标牵头部门）分析原因，提出整改措施，"
+        "并于2026年12月21日前将整改情况书面反馈市营商环境建设局。"
+    ]
+    assert requirements(_content(deadline_provisional=True))[0].endswith(
+        "并于2026年12月21日（该年度节假日安排未公布，期限暂定）前将整改情况书面反馈市营商环境建设局。"
+    )
+
+
+def test_requirements_set_a_longer_request_as_paragraphs() -> None:
+    from sizhen.reports.letters import requirements
+
+    action = "一是梳理报装流程。二是压缩审批时限。"
+
+    assert requirements(_content(requested_action=action)) == [
+        "请贵区会同市发展和改革委员会（该指标牵头部门）按以下要求抓紧整改：",
+        "一是梳理报装流程。二是压缩审批时限。",
+        "请于2026年12月21日前将整改情况书面反馈市营商环境建设局。",
+    ]
+
+
+def test_a_city_wide_letter_goes_to_the_lead_department() -> None:
+    from sizhen.reports.letters import requirements, title
+
+    content = _content(is_district=False, region="示范市", honorific="全市")
+
+    assert title(content) == "关于“获得电力”指标情况的提醒函"
+    assert requirements(content) == [
+        "请贵单位作为该指标牵头部门，分析原因，提出整改措施，"
+        "并于2026年12月21日前将整改情况书面反馈市营商环境建设局。"
+    ]
+
+
+def test_regions_are_addressed_by_their_kind() -> None:
+    from sizhen.organisations.models import Region
+    from sizhen.reports.services import honorific
+
+    assert [honorific(Region(name=n)) for n in ("南湾区", "临江县", "海滨市", "高新园")] == [
+        "贵区",
+        "贵县",
+        "贵市",
+        "贵单位",
+    ]
