@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 from statistics import fmean
 from typing import Any
 
@@ -282,13 +283,13 @@ def _compose(
     letter.requested_action = requested_action
     letter.content = content
     stem = f"{letter.year}-{letter.sequence:04d}" if letter.sequence else "draft"
-    replaced = [(f.storage, f.name) for f in (letter.docx, letter.pdf) if f]
+    replaced = [(f.storage, str(f.name)) for f in (letter.docx, letter.pdf) if f]
     docx, pdf = letters.render(content)
     letter.docx.save(f"{stem}.docx", ContentFile(docx), save=False)
     letter.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
     # The files of the previous version go once the new ones are committed, not before.
     for storage, name in replaced:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def _take_number(letter: ReminderLetter) -> None:

@@ -5,7 +5,7 @@ from sizhen.reports import views
 app_name = "reports"
 
 urlpatterns = [
-    path("", views.LetterListView.as_view(), name="letter_list"),
+    path("", views.letter_list, name="letter_list"),
     path("new/", views.letter_create, name="letter_create"),
     path("<int:pk>/", views.letter_detail, name="letter_detail"),
     path("<int:pk>/download/<str:kind>/", views.letter_download, name="letter_download"),

@@ -90,7 +90,10 @@ def test_docx_head_number_title_and_signature_in_place(letter: Any) -> None:
     assert (number.text, number.style.name) == ("示范营商提醒〔2026〕1号", "发文字号")
     rule = number._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
     assert (rule.get(qn("w:color")), rule.get(qn("w:val"))) == ("FF0000", "single")
-    assert (title.text, title.style.name) == ("关于东湖区“开办企业时间”\n指标情况的提醒函", "公文标题")
+    assert (title.text, title.style.name) == (
+        "关于东湖区“开办企业时间”\n指标情况的提醒函",
+        "公文标题",
+    )
     assert addressee.text == "东湖区："
     assert texts[-5:] == [REQUEST, "特此函告。", "", "示范市营商环境建设局", "2026年3月2日"]
     signature, date = paragraphs[-2:]
@@ -209,7 +212,9 @@ def test_benchmark_scores_use_the_cycles_goalposts(
     # Lower is better: 1.5 days scores 100 × (21 − 1.5) / (21 − 1) = 97.5; the city 53.75.
     assert letter.content["benchmarks"] == [{"city": "深圳市", "value": 1.5, "score": 97.5}]
     assert letter.content["city_score"] == 53.75
-    rows = [[c.text for c in r.cells] for r in Document(io.BytesIO(letter.docx.read())).tables[0].rows]
+    rows = [
+        [c.text for c in r.cells] for r in Document(io.BytesIO(letter.docx.read())).tables[0].rows
+    ]
     assert rows[1:3] == [["深圳市", "1.5", "97.5"], ["全市", "10.25", "53.8"]]
 
 

@@ -129,9 +129,7 @@ def test_list_is_scoped(
 
 
 @pytest.mark.parametrize("persona", ["enterprise"])
-def test_list_refused_to_enterprise(
-    client_for: Any, letter: ReminderLetter, persona: str
-) -> None:
+def test_list_refused_to_enterprise(client_for: Any, letter: ReminderLetter, persona: str) -> None:
     assert client_for(persona).get(LIST_URL).status_code == 404
 
 
