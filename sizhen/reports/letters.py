@@ -2,7 +2,7 @@
 
 The content dict is the letter's snapshot (see ``services.gather_content``), so a document can be
 rebuilt later exactly as it was sent. Both formats follow the national format of official
-documents (GB/T 9704-2012) through ``core.documents`` and say the same sentences
+documents (GB/T 9704-2012) through ``core.documents.official`` and say the same sentences
 (``opening``, ``requirements``), with the indicator's trend over the last periods as a chart
 (matplotlib, PNG in both) and two tables: the benchmark cities, and the region's peers."""
 
@@ -14,19 +14,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sizhen.core.documents import (
+from sizhen.core.documents import chart_font, docx_bytes, docx_table
+from sizhen.core.documents.official import (
     GB_LINE_PITCH_PT,
     GB_TEXT_WIDTH_MM,
     MM_PER_PT,
     SIZE_2,
     build_official_pdf,
-    chart_font,
     docx_body,
-    docx_bytes,
     docx_official_head,
     docx_picture,
     docx_signature,
-    docx_table,
     heavy_paragraph,
     new_official_docx,
     official_closing,

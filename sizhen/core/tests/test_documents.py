@@ -7,8 +7,8 @@ import io
 
 from pypdf import PdfReader
 
-from sizhen.core import documents
-from sizhen.core.documents import (
+from sizhen.core.documents import official as documents
+from sizhen.core.documents.official import (
     GB_TEXT_HEIGHT_MM,
     GB_TEXT_WIDTH_MM,
     MM_PER_PT,

@@ -305,7 +305,7 @@ def test_a_city_wide_letter_goes_to_the_lead_department() -> None:
 
 def test_regions_are_addressed_by_their_kind() -> None:
     from sizhen.organisations.models import Region
-    from sizhen.reports.services import honorific
+    from sizhen.reports.content import honorific
 
     assert [honorific(Region(name=n)) for n in ("南湾区", "临江县", "海滨市", "高新园")] == [
         "贵区",
