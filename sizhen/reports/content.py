@@ -141,7 +141,8 @@ def gather_content(
         "city_value": city.value if city is not None else None,
         "city_score": city.score if city is not None and city.score is not None else scores["全市"],
         "peer_area": "全市" if parent is None or parent.pk == root.pk else parent.name,
-        "peer_mean_score": round(fmean(peer_scores), 4) if peer_scores else None,
+        # The city's own figure has no peers to be averaged with.
+        "peer_mean_score": round(fmean(peer_scores), 4) if peer_scores and is_district else None,
         "districts": [
             {
                 "region": v.region.name,

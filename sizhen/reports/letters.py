@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 from sizhen.core.documents import chart_font, docx_bytes, docx_table
 from sizhen.core.documents.official import (
@@ -29,6 +30,7 @@ from sizhen.core.documents.official import (
     new_official_docx,
     official_closing,
     official_head,
+    official_paragraph,
     official_pdf_styles,
     text_ems,
 )
@@ -374,8 +376,8 @@ def _pdf_table(section: Section, styles: dict[str, Any]) -> Any:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, Table, TableStyle
 
-    head = [Paragraph(text, styles["table_head"]) for text in section.headers]
-    body = [[Paragraph(text, styles["table"]) for text in row] for row in section.rows]
+    head = [Paragraph(escape(text), styles["table_head"]) for text in section.headers]
+    body = [[Paragraph(escape(text), styles["table"]) for text in row] for row in section.rows]
     width = GB_TEXT_WIDTH_MM * mm
     first = 0.4 if len(section.headers) == 3 else 0.15
     rest = (1 - first) / (len(section.headers) - 1)
@@ -397,32 +399,33 @@ def _pdf_table(section: Section, styles: dict[str, Any]) -> Any:
             ]
         )
     )
-    return KeepTogether([Paragraph(section.text, styles["caption"]), table])
+    return KeepTogether([official_paragraph(section.text, styles["caption"]), table])
 
 
 def build_pdf(content: dict[str, Any], *, chart: bytes | None = None) -> bytes:
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer
+    from reportlab.platypus import Image, KeepTogether, Spacer
 
     styles = official_pdf_styles()
     story: list[Any] = [
         official_head(content["organ"], content["number"]),
-        heavy_paragraph("<br/>".join(title_lines(content)), styles["title"]),
+        heavy_paragraph(title_lines(content), styles["title"]),
         Spacer(1, styles["body"].leading),
-        Paragraph(f"{content['addressee']}：", styles["addressee"]),
+        official_paragraph(f"{content['addressee']}：", styles["addressee"]),
     ]
     chart = chart if chart is not None else trend_chart(content)
     for section in sections(content):
         if section.kind == "chart":
             height = CHART_HEIGHT_IN * 25.4 * mm
             image = Image(io.BytesIO(chart), width=CHART_WIDTH_MM * mm, height=height)
-            story.append(KeepTogether([image, Paragraph(section.text, styles["caption"])]))
+            caption = official_paragraph(section.text, styles["caption"])
+            story.append(KeepTogether([image, caption]))
         elif section.kind == "table":
             story += [_pdf_table(section, styles), Spacer(1, styles["body"].leading / 2)]
         else:
-            story.append(Paragraph(section.text, styles[section.kind]))
-    paragraphs = [Paragraph(line, styles["body"]) for line in requirements(content)]
-    last = [*paragraphs[-1:], Paragraph(CLOSING, styles["body"])]
+            story.append(official_paragraph(section.text, styles[section.kind]))
+    paragraphs = [official_paragraph(line, styles["body"]) for line in requirements(content)]
+    last = [*paragraphs[-1:], official_paragraph(CLOSING, styles["body"])]
     story += paragraphs[:-1]
     story.append(official_closing(last, content["organ"], format_date(content["issued_on"])))
     return build_official_pdf(story, title=title(content))

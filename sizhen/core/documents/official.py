@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,23 +309,65 @@ GB_CHAR_PITCH_PT = (GB_TEXT_WIDTH_MM / MM_PER_PT - 0.01) / GB_CHARS
 HEAVY_STROKE = 0.03
 
 
-#: Marks that may not start a line (GB/T 15834 标点符号用法): reportlab's list has the
-#: Japanese ones but not the full-width Chinese comma, semicolon, colon, question and
-#: exclamation marks, closing book-title marks and quotes.
-CANNOT_START_A_LINE = "，。、；：？！）》”’」』】〕"
+#: Line-breaking rules of Chinese typesetting (禁则, after GB/T 15834 标点符号用法): marks that
+#: may not start a line and marks that may not end one.
+CANNOT_START_A_LINE = "，。、；：？！）》”’」』】〕…%"
+CANNOT_END_A_LINE = "（《“‘「『【〔"
+#: A run of Latin letters and digits (12.5, 2026) is not broken, up to this many characters.
+UNBROKEN_RUN = 12
 
 
-def _chinese_line_breaking() -> None:
-    """Teach reportlab's CJK line breaking the Chinese marks that may not start a line (it
-    hangs such a mark at the end of the line instead)."""
-    from reportlab.lib import textsplit
-    from reportlab.platypus import paragraph
+def _latin(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch in ".-")
 
-    # Plain paragraphs break in textsplit, marked-up ones in paragraph; each keeps a copy.
-    for module in (textsplit, paragraph):
-        missing = "".join(c for c in CANNOT_START_A_LINE if c not in module.ALL_CANNOT_START)
-        if missing:
-            module.ALL_CANNOT_START += missing  # type: ignore[attr-defined]
+
+def break_lines(text: str, font: str, size: float, first: float, rest: float) -> list[str]:
+    """``text`` in lines no wider than ``first`` (the first line) and ``rest`` points, by the
+    Chinese rules: a mark that may not start a line takes the character before it to the next
+    line, an opening mark goes down with what it opens, figures stay whole. (reportlab's own
+    CJK breaking hangs one mark in the margin and lets a second start the next line.)"""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    widths = [stringWidth(ch, font, size) for ch in text]
+    lines: list[str] = []
+    start, used, limit = 0, 0.0, first
+    for index, width in enumerate(widths):
+        if used + width > limit + 1e-6 and index > start:
+            cut = index
+            moved = True
+            while moved and cut > start + 1:
+                moved = (
+                    text[cut] in CANNOT_START_A_LINE
+                    or text[cut - 1] in CANNOT_END_A_LINE
+                    or (_latin(text[cut - 1]) and _latin(text[cut]) and index - cut < UNBROKEN_RUN)
+                )
+                cut -= moved
+            lines.append(text[start:cut])
+            start, used, limit = cut, sum(widths[cut:index]), rest
+        used += width
+    lines.append(text[start:])
+    return lines
+
+
+def _broken(text: str | Sequence[str], style: Any) -> str:
+    """Paragraph markup of ``text`` broken by ``break_lines``; a sequence is lines the caller
+    set apart already (a title), each broken further only if too long."""
+    from xml.sax.saxutils import escape
+
+    width = GB_TEXT_WIDTH_MM / MM_PER_PT - style.leftIndent - style.rightIndent
+    lines: list[str] = []
+    for part in [text] if isinstance(text, str) else text:
+        first = width - (0 if lines else style.firstLineIndent)
+        lines += break_lines(part, style.fontName, style.fontSize, first, width)
+    return "<br/>".join(escape(line) for line in lines)
+
+
+def official_paragraph(text: str | Sequence[str], style: Any) -> Any:
+    """A paragraph of the text block broken by ``break_lines`` (then each line fits, and
+    reportlab breaks nothing more)."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(_broken(text, style), style)
 
 
 def official_pdf_styles() -> dict[str, Any]:
@@ -336,7 +379,6 @@ def official_pdf_styles() -> dict[str, Any]:
     from reportlab.lib.styles import ParagraphStyle
 
     fonts = official_fonts()
-    _chinese_line_breaking()
     body = ParagraphStyle(
         "body",
         fontName=fonts[FANGSONG.standard],
@@ -405,8 +447,8 @@ def _heavy_text(canvas: Any, size: float, colour: Any) -> None:
     canvas.addLiteral("2 Tr")
 
 
-def heavy_paragraph(text: str, style: Any) -> Any:
-    """A paragraph in a heavy face (the title in 小标宋)."""
+def heavy_paragraph(text: str | Sequence[str], style: Any) -> Any:
+    """A paragraph in a heavy face (the title in 小标宋), broken as ``official_paragraph``."""
     from reportlab.platypus import Paragraph
 
     class HeavyParagraph(Paragraph):
@@ -416,7 +458,7 @@ def heavy_paragraph(text: str, style: Any) -> Any:
             super().draw()
             self.canv.restoreState()
 
-    return HeavyParagraph(text, style)
+    return HeavyParagraph(_broken(text, style), style)
 
 
 def official_head(organ: str, number: str) -> Any:
@@ -466,7 +508,7 @@ def official_head(organ: str, number: str) -> Any:
 def official_closing(last: list[Any], organ: str, date_text: str) -> Any:
     """The last paragraphs, a blank line, the signature and the date kept on one page
     (GB/T 9704 7.3.5: the signature never stands alone on a page)."""
-    from reportlab.platypus import KeepTogether, Paragraph, Spacer
+    from reportlab.platypus import KeepTogether, Spacer
 
     styles = official_pdf_styles()
     organ_indent, date_indent = signature_indents(organ, date_text)
@@ -475,8 +517,10 @@ def official_closing(last: list[Any], organ: str, date_text: str) -> Any:
         [
             *last,
             Spacer(1, GB_LINE_PITCH_PT),
-            Paragraph(organ, signature.clone("organ", rightIndent=organ_indent * SIZE_3)),
-            Paragraph(date_text, signature.clone("date", rightIndent=date_indent * SIZE_3)),
+            official_paragraph(organ, signature.clone("organ", rightIndent=organ_indent * SIZE_3)),
+            official_paragraph(
+                date_text, signature.clone("date", rightIndent=date_indent * SIZE_3)
+            ),
         ]
     )
 

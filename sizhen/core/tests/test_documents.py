@@ -12,7 +12,9 @@ from sizhen.core.documents.official import (
     GB_TEXT_HEIGHT_MM,
     GB_TEXT_WIDTH_MM,
     MM_PER_PT,
+    break_lines,
     build_official_pdf,
+    official_paragraph,
     official_pdf_styles,
     signature_indents,
     text_ems,
@@ -22,6 +24,7 @@ WIDTH = GB_TEXT_WIDTH_MM / MM_PER_PT
 
 
 def _lines(text: str, style: str = "addressee") -> list[str]:
+    """How reportlab sets ``text`` in a paragraph of the style, line by line."""
     from reportlab.platypus import Paragraph
 
     paragraph = Paragraph(text, official_pdf_styles()[style])
@@ -29,11 +32,18 @@ def _lines(text: str, style: str = "addressee") -> list[str]:
     return ["".join(line[1]) for line in paragraph.blPara.lines]
 
 
+def _broken(text: str, style: str = "addressee") -> list[str]:
+    chosen = official_pdf_styles()[style]
+    first = WIDTH - chosen.firstLineIndent
+    return break_lines(text, chosen.fontName, chosen.fontSize, first, WIDTH)
+
+
 def test_a_line_holds_28_characters_of_body_type() -> None:
     assert _lines("国" * 28) == ["国" * 28]
     assert _lines("国" * 29) == ["国" * 28, "国"]
+    assert _broken("国" * 29) == ["国" * 28, "国"]
     # A body paragraph starts two characters in (左空二字).
-    assert [len(line) for line in _lines("国" * 30, "body")] == [26, 4]
+    assert [len(line) for line in _broken("国" * 30, "body")] == [26, 4]
 
 
 def test_a_page_holds_22_lines() -> None:
@@ -48,10 +58,15 @@ def test_a_page_holds_22_lines() -> None:
     assert (pages(22), pages(23)) == (1, 2)
 
 
-def test_a_mark_that_may_not_start_a_line_hangs_at_its_end() -> None:
-    lines = _lines("国" * 28 + "，国")
-
-    assert lines == ["国" * 28 + "，", "国"]
+def test_lines_break_by_the_chinese_rules() -> None:
+    # Two closing marks after a full line: the character before them goes down with them.
+    assert _broken("国" * 27 + "）。国") == ["国" * 26, "国）。国"]
+    # An opening mark never ends a line; figures are not split.
+    assert _broken("国" * 27 + "“国”") == ["国" * 27, "“国”"]
+    assert _broken("国" * 26 + "2240.72元") == ["国" * 26, "2240.72元"]
+    paragraph = official_paragraph("国" * 27 + "）。国", official_pdf_styles()["addressee"])
+    paragraph.wrap(WIDTH, 10_000)
+    assert len(paragraph.blPara.lines) == 2
 
 
 def test_signature_indents_follow_the_standard() -> None:

@@ -313,3 +313,13 @@ def test_regions_are_addressed_by_their_kind() -> None:
         "贵市",
         "贵单位",
     ]
+
+
+def test_a_city_wide_letter_states_the_figure_without_comparing_it_with_itself() -> None:
+    from sizhen.reports.letters import opening
+
+    content = _content(is_district=False, honorific="全市", peer_mean_score=None, rank=None)
+
+    assert opening(content) == (
+        "经监测，2026年10月全市“获得电力”指标得分62.4分。现将有关情况函告如下。"
+    )

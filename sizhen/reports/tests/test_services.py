@@ -254,3 +254,22 @@ def test_mark_sent_twice_refused(
     assert AuditEvent.objects.filter(action="reminder_letter.send").count() == 1
     # The first sending told the district officer and the lead department; the refusal no one.
     assert Notification.objects.filter(category="reminder_letter").count() == 2
+
+
+def test_a_letter_on_the_city_figure_goes_to_the_lead_department(
+    personas: dict[str, Any], lagging: dict[str, Any], today: dt.date, city: dict[str, Any]
+) -> None:
+    letter = _create(personas, lagging, region=city["root"])
+
+    paragraphs, tables = _docx_text(letter.docx.read())
+    assert "市市场监督管理局：" in paragraphs
+    assert (
+        "经监测，2026年2月全市“开办企业时间”指标数值为10.25天。现将有关情况函告如下。"
+    ) in paragraphs
+    assert (
+        "请贵单位作为该指标牵头部门，分析开办企业时间偏长的原因，提出整改措施，"
+        "并于2026年3月16日前将整改情况书面反馈市营商环境建设局。"
+    ) in paragraphs
+    assert tables == [
+        [["城市（地区）", "数值（天）", "得分"], ["深圳市", "1.5", "—"], ["全市", "10.25", "—"]]
+    ]
