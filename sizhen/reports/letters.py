@@ -414,7 +414,11 @@ def build_pdf(content: dict[str, Any], *, chart: bytes | None = None) -> bytes:
         official_paragraph(f"{content['addressee']}：", styles["addressee"]),
     ]
     chart = chart if chart is not None else trend_chart(content)
-    for section in sections(content):
+    body = sections(content)
+    # The last heading goes with the request and the signature: reportlab's keep-with-next
+    # does not reach into a block kept together, so a heading there could end a page alone.
+    heading = body.pop()
+    for section in body:
         if section.kind == "chart":
             height = CHART_HEIGHT_IN * 25.4 * mm
             image = Image(io.BytesIO(chart), width=CHART_WIDTH_MM * mm, height=height)
@@ -424,8 +428,10 @@ def build_pdf(content: dict[str, Any], *, chart: bytes | None = None) -> bytes:
             story += [_pdf_table(section, styles), Spacer(1, styles["body"].leading / 2)]
         else:
             story.append(official_paragraph(section.text, styles[section.kind]))
-    paragraphs = [official_paragraph(line, styles["body"]) for line in requirements(content)]
-    last = [*paragraphs[-1:], official_paragraph(CLOSING, styles["body"])]
-    story += paragraphs[:-1]
+    last = [
+        official_paragraph(heading.text, styles[heading.kind]),
+        *[official_paragraph(line, styles["body"]) for line in requirements(content)],
+        official_paragraph(CLOSING, styles["body"]),
+    ]
     story.append(official_closing(last, content["organ"], format_date(content["issued_on"])))
     return build_official_pdf(story, title=title(content))
