@@ -28,9 +28,13 @@ command -v python3.11 >/dev/null 2>&1 || apt_packages+=(python3.11)
 if ! python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_packages+=(python3.11-venv)
 fi
-# The CJK font is embedded in generated PDF documents (reminder letters), so the platform
-# itself needs it, not only the browser tests.
+# The CJK fonts are embedded in generated PDF documents (reminder letters), so the platform
+# itself needs them, not only the browser tests: WenQuanYi Micro Hei (sans, for 黑体 and
+# charts) and the Arphic Ming and Kai faces standing in for 仿宋/小标宋 and 楷体 in official
+# documents (docs/decisions/0009-official-document-fonts.md).
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_packages+=(fonts-wqy-microhei fontconfig)
+[ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || apt_packages+=(fonts-arphic-uming)
+[ -f /usr/share/fonts/truetype/arphic/ukai.ttc ] || apt_packages+=(fonts-arphic-ukai)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 fi

@@ -163,6 +163,8 @@ OBJECT_URLS: dict[str, Finder] = {
     "reports:letter_detail": LETTER,
     "reports:letter_download": by(ReminderLetter, pk="pk", kind=lambda _: "docx"),
     "reports:letter_send": LETTER,
+    "reports:letter_edit": LETTER,
+    "reports:letter_discard": LETTER,
     "work_tasks:from_alert": by(Alert, alert_pk="pk"),
     "work_tasks:download": child(TaskFile, "task", WorkTask, pk="pk"),
     "work_tasks:detail": ASSIGNMENT,

@@ -57,6 +57,9 @@ class Schedule:
 
 REGISTRY: dict[str, RegisteredJob] = {}
 SCHEDULES: dict[str, Schedule] = {}
+#: Topic → the jobs enqueued when it is published: an app reacts to what a lower app announces
+#: without that app importing it (reports proposes letters when monitoring raises alerts).
+SUBSCRIPTIONS: dict[str, list[str]] = {}
 #: Run once when a worker starts, before it takes jobs: apps register here what they must put
 #: right after a crash (core does not know the apps; they append themselves).
 STARTUP_HOOKS: list[Callable[[], Any]] = []
@@ -74,6 +77,19 @@ def job(
 
 def schedule(job_name: str, *, every: dt.timedelta, kwargs: dict[str, Any] | None = None) -> None:
     SCHEDULES[job_name] = Schedule(job_name, every, kwargs)
+
+
+def subscribe(topic: str, job_name: str) -> None:
+    """Enqueue ``job_name`` whenever ``topic`` is published (register at import, like jobs)."""
+    names = SUBSCRIPTIONS.setdefault(topic, [])
+    if job_name not in names:
+        names.append(job_name)
+
+
+def publish(topic: str, **kwargs: Any) -> list[Job]:
+    """Enqueue every job subscribed to ``topic`` with ``kwargs`` (ids and plain values), in the
+    caller's transaction: the subscribers run only if the announced change commits."""
+    return [enqueue(name, **kwargs) for name in SUBSCRIPTIONS.get(topic, [])]
 
 
 def on_worker_start(function: Callable[[], Any]) -> Callable[[], Any]:

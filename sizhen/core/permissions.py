@@ -100,7 +100,11 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("dispatch_catalogue.edit", "维护派单目录", frozenset({Role.COORDINATOR})),
     # --- reminder letters (提醒函) --------------------------------------------------------------
     Capability("letter.write", "生成和发送提醒函", _OFFICE),
-    Capability("letter.view", "查看提醒函", _OFFICE | _DEPARTMENTS | {Role.LEADER}),
+    Capability(
+        "letter.view",
+        "查看提醒函",
+        _OFFICE | _DEPARTMENTS | {Role.LEADER, Role.DISTRICT_OFFICER},
+    ),
 )
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in CAPABILITIES}

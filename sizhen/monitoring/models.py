@@ -36,6 +36,10 @@ class Severity(models.TextChoices):
     BLUE = "blue", "蓝色"
 
 
+#: The most severe of the four colours (红色预警).
+HIGHEST_SEVERITY = Severity.RED
+
+
 class Alert(models.Model):
     """An explainable alert: the value, the expected range, the method, the points it used and
     a four-colour severity (四色预警)."""

@@ -12,7 +12,7 @@ from sizhen.core.access import VIEW, role_of
 from sizhen.core.roles import DEPARTMENT_ROLES, DEPARTMENT_STAFF_ROLES, STAFF_ROLES, Role
 from sizhen.core.workqueue import KeyFigure, Queue
 from sizhen.monitoring.models import Alert, Severity
-from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, OPEN
+from sizhen.monitoring.workflow import ACKNOWLEDGED, ACTIVE_STATES, ASSIGNED, OPEN
 
 
 def list_alerts(
@@ -126,3 +126,13 @@ def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
             tone="bad" if counts["red"] else "",
         )
     ]
+
+
+def list_active_alerts(ids: list[int], *, severity: str) -> QuerySet[Alert]:
+    """The still-active alerts among ``ids`` of one severity, for jobs that act for the system
+    on what a scan raised (no actor, so no scope)."""
+    return (
+        Alert.objects.filter(pk__in=ids, severity=severity, status__in=ACTIVE_STATES)
+        .select_related("indicator", "region")
+        .order_by("pk")
+    )

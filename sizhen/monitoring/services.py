@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from sizhen.core.audit import changed, record_event, snapshot
-from sizhen.core.jobs import enqueue
+from sizhen.core.jobs import enqueue, publish
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.monitoring import detection
@@ -80,6 +80,9 @@ class CheckedScope:
 
 
 RECURRENCE_JOB = "rectification.reopen_on_recurrence"
+#: Published (core.jobs.publish) with the ids of the alerts a scan created, re-opened or
+#: changed the severity of; apps acting on alerts subscribe to it (monitoring imports none).
+ALERTS_RAISED = "monitoring.alerts_raised"
 
 
 @dataclass
@@ -93,6 +96,8 @@ class ScanResult:
     fresh_ids: list[int] = field(default_factory=list)
     #: Alerts re-opened because their finding came back: items closed on them may be reopened.
     reopened_ids: list[int] = field(default_factory=list)
+    #: Alerts seen again with another severity (an orange one turning red, say).
+    regraded_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -281,6 +286,8 @@ def apply_scan_findings(
                 if _same(alert, fields):
                     seen_again.append(alert.pk)  # the usual rescan: only the counters move
                     continue
+                if alert.severity != fields["severity"]:
+                    result.regraded_ids.append(alert.pk)
                 for name, value in fields.items():
                     setattr(alert, name, value)
                 alert.last_seen_at = now
@@ -308,6 +315,9 @@ def apply_scan_findings(
             # A rectification item closed on a recurring alert is reopened (问题反弹) by the
             # rectification app's job, enqueued by name so monitoring does not import it.
             enqueue(RECURRENCE_JOB, alert_ids=result.reopened_ids)
+        raised = sorted({*result.fresh_ids, *result.regraded_ids})
+        if raised:
+            publish(ALERTS_RAISED, alert_ids=raised)
         record_event(
             "alert.scan",
             actor=actor,

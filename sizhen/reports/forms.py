@@ -1,9 +1,9 @@
-"""The reminder letter (提醒函) form."""
+"""The reminder letter (提醒函) forms: create, edit a draft, the list filter."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
@@ -13,21 +13,9 @@ from sizhen.core.periods import Period
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
-from sizhen.reports.models import LetterStatus, ReminderLetter
+from sizhen.reports.models import PROPOSED_LABEL, LetterStatus, ReminderLetter
 from sizhen.reports.selectors import WORK_QUEUES
 from sizhen.reports.services import MAX_DEADLINE_DAYS
-
-
-class LetterFilter(django_filters.FilterSet):
-    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
-    queue = QueueFilter(WORK_QUEUES)
-    status = django_filters.ChoiceFilter(
-        label="状态", choices=LetterStatus.choices, empty_label="全部"
-    )
-
-    class Meta:
-        model = ReminderLetter
-        fields: tuple[str, ...] = ()
 
 
 class LetterForm(forms.Form):
@@ -84,3 +72,37 @@ class LetterForm(forms.Form):
                 continue
             return Period.containing(day).start
         raise ValidationError("期间格式应为 年-月，如 2026-03")
+
+
+class LetterEditForm(LetterForm):
+    """A draft's period, request and time limit; its indicator and region stay."""
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        del self.fields["indicator"]
+        del self.fields["region"]
+
+
+#: The list's status filter: the system's proposals apart from the office's own drafts.
+PROPOSED = "proposed"
+
+
+class LetterFilter(django_filters.FilterSet):
+    #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
+    queue = QueueFilter(WORK_QUEUES)
+    status = django_filters.ChoiceFilter(
+        label="状态",
+        choices=[(PROPOSED, PROPOSED_LABEL), *LetterStatus.choices],
+        method="filter_status",
+    )
+
+    class Meta:
+        model = ReminderLetter
+        fields: ClassVar[list[str]] = []
+
+    def filter_status(self, queryset: Any, name: str, value: str) -> Any:
+        if value == PROPOSED:
+            return queryset.filter(status=LetterStatus.DRAFT, proposed=True)
+        if value == LetterStatus.DRAFT:
+            return queryset.filter(status=value, proposed=False)
+        return queryset.filter(status=value)

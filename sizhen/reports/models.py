@@ -1,4 +1,5 @@
-"""Reminder letters (提醒函) sent by the coordinating office to an indicator's lead department."""
+"""Reminder letters (提醒函) sent by the coordinating office to a region about one of its lagging
+indicators, with the indicator's lead department (牵头部门) acting with it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
+from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
@@ -22,14 +23,21 @@ ADDRESSEE_ROLES = frozenset({Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT})
 class LetterStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     SENT = "sent", "已发送"
+    DISCARDED = "discarded", "已作废"
+
+
+#: How a draft the system proposed (from a red alert) is shown until the coordinator adopts it.
+PROPOSED_LABEL = "草稿（建议）"
 
 
 class ReminderLetter(models.Model):
-    """A numbered reminder letter (提醒函) about a lagging indicator of one region."""
+    """A numbered reminder letter (提醒函) about a lagging indicator of one region. A draft the
+    system proposed from a red alert (``proposed``) has no number until the coordinator adopts
+    it (edits or sends it), so discarded proposals leave no gap in the year's numbers."""
 
     year = models.PositiveIntegerField("年度")
-    sequence = models.PositiveIntegerField("序号")
-    number = models.CharField("文号", max_length=60, unique=True)
+    sequence = models.PositiveIntegerField("序号", null=True, blank=True)
+    number = models.CharField("文号", max_length=60, unique=True, null=True, blank=True)
     indicator = models.ForeignKey(
         Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="reminder_letters"
     )
@@ -60,6 +68,15 @@ class ReminderLetter(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField("生成时间", default=timezone.now)
+    proposed = models.BooleanField("系统建议稿", default=False)
+    source_alert = models.ForeignKey(
+        "monitoring.Alert",
+        verbose_name="来源预警",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reminder_letters",
+    )
 
     objects = ScopedManager()
 
@@ -71,7 +88,17 @@ class ReminderLetter(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.number
+        return self.number or f"提醒函建议稿（{self.region.name}）"
+
+    @property
+    def status_label(self) -> str:
+        if self.status == LetterStatus.DRAFT and self.proposed:
+            return PROPOSED_LABEL
+        return self.get_status_display()
+
+    @property
+    def number_label(self) -> str:
+        return self.number or "（待编号）"
 
     @classmethod
     def scope_q(cls, actor: Any, action: str) -> Q | None:
@@ -80,9 +107,15 @@ class ReminderLetter(models.Model):
             return Q()
         if action in (CHANGE, DELETE):
             return None
+        # The system's proposals and discarded drafts are the office's own working papers.
+        issued = Q(proposed=False) & ~Q(status=LetterStatus.DISCARDED)
         if role == Role.LEADER:
-            return Q()
+            return issued
         if role in ADDRESSEE_ROLES:
             department_id = getattr(actor, "department_id", None)
-            return Q(department_id=department_id) if department_id else None
+            return Q(department_id=department_id) & issued if department_id else None
+        if role == Role.DISTRICT_OFFICER:
+            # A letter is addressed to its region: the district officers of that region's
+            # subtree read it, and no other district's.
+            return region_scope_q(actor, "region__path") & issued
         return None

@@ -1,16 +1,19 @@
-"""Reminder letter (提醒函) pages: list, create, detail, download through the scope, send.
+"""Reminder letter (提醒函) pages: list, create, detail, download through the scope, edit a
+draft, send, discard.
 
 Files are never served from a media URL: the download view fetches the letter through the scope
 first, so a department only ever receives its own letters."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,8 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
-from sizhen.reports import services
-from sizhen.reports.forms import LetterFilter, LetterForm
+from sizhen.core.views import run_service
+from sizhen.reports import letters, services
+from sizhen.reports.forms import LetterEditForm, LetterFilter, LetterForm
 from sizhen.reports.models import (
     LetterStatus,
     ReminderLetter,
@@ -36,6 +40,21 @@ def _detail_url(letter: ReminderLetter) -> str:
     return reverse("reports:letter_detail", args=[letter.pk])
 
 
+def _alert_url(letter: ReminderLetter) -> str:
+    if letter.source_alert_id is None:
+        return ""
+    return reverse("monitoring:alert_detail", args=[letter.source_alert_id])
+
+
+#: The source column, for the office (who sees every alert).
+SOURCE_COLUMN = ListColumn(
+    "source_alert",
+    "来源",
+    render=lambda x: "红色预警" if x.source_alert_id else "人工生成",
+    link=_alert_url,
+)
+
+
 class LetterListView(ScopedListView):
     model = ReminderLetter
     title = "提醒函"
@@ -45,14 +64,15 @@ class LetterListView(ScopedListView):
     export_name = "提醒函"
     search_fields = ("number", "indicator__name", "department__name")
     search_placeholder = "文号、指标或部门"
-    columns = (
-        ListColumn("number", "文号", sort="sequence", link=_detail_url),
+    filterset_class = LetterFilter
+    columns: ClassVar[Sequence[ListColumn]] = (
+        ListColumn("number_label", "文号", sort="sequence", link=_detail_url),
         ListColumn("indicator.name", "指标", sort="indicator__code"),
         ListColumn("region.name", "区划", sort="region__path"),
         ListColumn("department.name", "牵头部门", sort="department__code"),
         ListColumn("period", "期间", sort="period", render=lambda x: f"{x.period:%Y-%m}"),
         ListColumn("deadline", "反馈期限", sort="deadline"),
-        ListColumn("status", "状态", sort="status"),
+        ListColumn("status_label", "状态", sort="status"),
         ListColumn("created_at", "生成时间", sort="created_at"),
     )
 
@@ -63,6 +83,29 @@ class LetterListView(ScopedListView):
         if has_capability(self.request.user, "letter.write"):
             return [PageAction("生成提醒函", reverse("reports:letter_create"), "primary")]
         return []
+
+
+class OfficeLetterListView(LetterListView):
+    """The office's list also says where each letter came from, linking a red alert."""
+
+    columns: ClassVar[Sequence[ListColumn]] = (
+        *LetterListView.columns[:-1],
+        SOURCE_COLUMN,
+        LetterListView.columns[-1],
+    )
+
+
+def letter_list(request: HttpRequest) -> HttpResponseBase:
+    office = has_capability(request.user, "letter.write")
+    return (OfficeLetterListView if office else LetterListView).as_view()(request)
+
+
+def _form_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, field_messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_messages)
+    else:
+        form.add_error(None, error.messages)
 
 
 @login_required
@@ -86,11 +129,7 @@ def letter_create(request: HttpRequest) -> HttpResponse:
                 deadline_days=data["deadline_days"],
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, field_messages in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_messages)
-            else:
-                form.add_error(None, error.messages)
+            _form_errors(form, error)
         else:
             messages.success(request, f"已生成提醒函 {letter.number}")
             return redirect(_detail_url(letter))
@@ -110,17 +149,75 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     content = letter.content
-    can_send = letter.status == LetterStatus.DRAFT and has_capability(request.user, "letter.write")
+    can_write = has_capability(request.user, "letter.write")
+    can_send = letter.status == LetterStatus.DRAFT and can_write
+    # Letters written before the official format kept no trend, so no text is rebuilt for them.
+    text = letters.paragraphs(content) if "series" in content else []
     return render(
         request,
         "reports/letter_detail.html",
         {
-            "title": f"提醒函 {letter.number}",
+            "title": f"提醒函 {letter.number_label}",
             "letter": letter,
             "content": content,
+            "text": text,
             "can_send": can_send,
+            "alert_url": _alert_url(letter) if can_write else "",
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
+    if letter.status != LetterStatus.DRAFT:
+        messages.error(request, f"该提醒函{letter.get_status_display()}，不能修改")
+        return redirect(_detail_url(letter))
+    initial = {
+        "period": f"{letter.period:%Y-%m}",
+        "requested_action": letter.requested_action,
+        "deadline_days": letter.content.get("deadline_days", 10),
+    }
+    form = LetterEditForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            letter = services.update_letter(
+                letter,
+                actor=request.user,
+                period=data["period"],
+                requested_action=data["requested_action"],
+                deadline_days=data["deadline_days"],
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, f"已保存提醒函 {letter.number}")
+            return redirect(_detail_url(letter))
+    return render(
+        request,
+        "reports/letter_form.html",
+        {
+            "title": f"修改提醒函 {letter.number_label}",
+            "form": form,
+            "cancel_url": _detail_url(letter),
+            "submit_label": "保存",
+            "note": f"{letter.region.name}“{letter.indicator.name}”：保存后按最新数据重新生成文件。",
+        },
+    )
+
+
+@login_required
+@require_POST
+def letter_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
+    with run_service(request) as outcome:
+        services.discard_letter(letter, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, f"提醒函 {letter.number_label} 已作废")
+    if outcome.ok:
+        return redirect(reverse("reports:letter_list"))
+    return redirect(_detail_url(letter))
 
 
 @login_required
@@ -149,5 +246,8 @@ def letter_send(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     else:
-        messages.success(request, f"提醒函 {letter.number} 已发送，已通知{letter.department.name}")
+        messages.success(
+            request,
+            f"提醒函 {letter.number} 已发送，已通知{letter.region.name}和{letter.department.name}",
+        )
     return redirect(_detail_url(letter))

@@ -277,3 +277,31 @@ def test_run_worker_once(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     call_command("run_worker", "--once", stdout=out)
     assert out.getvalue() == "已运行 0 个任务\n"
+
+
+@pytest.mark.django_db
+class TestPublish:
+    def test_publish_enqueues_each_subscriber_once_and_only_on_commit(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(jobs, "SUBSCRIPTIONS", {})
+        jobs.subscribe("test.happened", "test.echo")
+        jobs.subscribe("test.happened", "test.echo")  # registering twice subscribes once
+        jobs.subscribe("test.happened", "test.counted")
+
+        class Abort(Exception):
+            pass
+
+        with pytest.raises(Abort), transaction.atomic():
+            jobs.publish("test.happened", total=2)
+            raise Abort
+        assert Job.objects.count() == 0
+
+        published = jobs.publish("test.happened", total=2)
+
+        assert [(j.name, j.kwargs) for j in published] == [
+            ("test.echo", {"total": 2}),
+            ("test.counted", {"total": 2}),
+        ]
+        assert jobs.publish("test.nobody_listens", total=1) == []
+        assert Job.objects.count() == 2

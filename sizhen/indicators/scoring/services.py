@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -21,7 +21,7 @@ from django.utils import timezone
 from sizhen.core.periods import Period
 from sizhen.core.sql import update_rows
 from sizhen.indicators.catalogue.choices import SourceKind
-from sizhen.indicators.catalogue.models import EvaluationCycle, IndicatorValue
+from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator, IndicatorValue
 from sizhen.indicators.scoring.evaluation import (
     LeafValues,
     _Cycles,
@@ -34,7 +34,26 @@ from sizhen.indicators.scoring.evaluation import (
     _Tree,
     _year_bounds,
 )
-from sizhen.indicators.scoring.formulas import _affected
+from sizhen.indicators.scoring.formulas import _affected, _round, dtf_score
+
+# ---------------------------------------------------------------------------------------------
+# Scoring values that belong to no region
+
+
+def score_outside_values(
+    indicator: Indicator, period: dt.date, values: Mapping[str, float | None]
+) -> dict[str, float | None]:
+    """Scores of values that are not a region's stored value (a benchmark city's, 标杆城市),
+    on the scale the regions are scored on: the goalposts of the cycle that applies to
+    ``period``. None where the indicator has no goalposts there."""
+    goalpost = _Cycles().goalpost(period, indicator.pk)
+    return {
+        key: None
+        if goalpost is None or value is None
+        else _round(dtf_score(value, goalpost[0], goalpost[1], indicator.direction))
+        for key, value in values.items()
+    }
+
 
 # ---------------------------------------------------------------------------------------------
 # Scoring stored values

@@ -50,20 +50,31 @@ def test_letter_docx_states_indicator_value_and_deadline(
     assert letter.deadline_provisional is False
     assert letter.status == LetterStatus.DRAFT
     paragraphs, tables = _docx_text(letter.docx.read())
-    text = "\n".join(paragraphs)
-    assert "开办企业时间" in text
-    assert "东湖区" in text
-    assert "数值为 12.50" in text
-    assert "在 2 个参评区划中排名第 2 位" in text
-    assert "全市数值为 10.25" in text
-    assert "2026年3月16日" in text
-    assert "市场监督管理局：" in paragraphs
+    # The letter is addressed to the region; the lead department acts with it.
+    assert "东湖区：" in paragraphs
+    assert (
+        "经监测，2026年2月贵区“开办企业时间”指标得分60.0分，低于全市平均15.0分，"
+        "排名全市第2位（共2个地区）。现将有关情况函告如下。"
+    ) in paragraphs
+    assert (
+        "2026年2月，贵区该指标数值为12.5天，全市为10.25天，标杆城市深圳市为1.5天。近12期走势见图1。"
+        in paragraphs
+    )
+    assert (
+        "请贵区会同市市场监督管理局（该指标牵头部门）分析开办企业时间偏长的原因，提出整改措施，"
+        "并于2026年3月16日前将整改情况书面反馈市营商环境建设局。"
+    ) in paragraphs
     assert tables[0] == [
-        ["排名", "区划", "数值", "得分"],
-        ["1", "西山区", "8.00", "90.00"],
-        ["2", "东湖区", "12.50", "60.00"],
+        ["城市（地区）", "数值（天）", "得分"],
+        ["深圳市", "1.5", "—"],
+        ["全市", "10.25", "—"],
+        ["东湖区", "12.5", "60.0"],
     ]
-    assert tables[1] == [["标杆城市", "数值"], ["深圳市", "1.50"], ["全市", "10.25"]]
+    assert tables[1] == [
+        ["排名", "地区", "数值（天）", "得分"],
+        ["1", "西山区", "8", "90.0"],
+        ["2", "东湖区", "12.5", "60.0"],
+    ]
 
 
 def test_letter_pdf_is_a_pdf_with_the_cjk_font_embedded(
@@ -74,8 +85,12 @@ def test_letter_pdf_is_a_pdf_with_the_cjk_font_embedded(
     data = letter.pdf.read()
     assert data.startswith(b"%PDF-")
     assert len(data) > 1024
-    # reportlab registers the face as "WQY" but embeds it under its PostScript name.
+    # reportlab embeds each face under its PostScript name: 黑体 is WenQuanYi Micro Hei,
+    # 仿宋/小标宋 the Arphic Ming face, 楷体 the Arphic Kai face (docs/decisions/0009).
     assert b"WenQuanYiMicroHei" in data
+    assert b"UMingCN" in data
+    assert b"UKaiCN" in data
+    assert b"Helvetica" not in data
     assert letter.pdf.name == "letters/2026-0001.pdf"
     assert letter.docx.name == "letters/2026-0001.docx"
 
@@ -94,7 +109,15 @@ def test_letter_snapshot_keeps_the_figures(
         2,
     )
     assert content["city_value"] == 10.25
-    assert content["benchmarks"] == [{"city": "深圳市", "value": 1.5}]
+    # No evaluation cycle holds goalposts for the indicator: the benchmark has no score.
+    assert content["benchmarks"] == [{"city": "深圳市", "value": 1.5, "score": None}]
+    assert (content["peer_area"], content["peer_mean_score"]) == ("全市", 75.0)
+    assert (content["addressee"], content["honorific"]) == ("东湖区", "贵区")
+    assert content["series"]["labels"][-2:] == ["2026-01", "2026-02"]
+    assert len(content["series"]["labels"]) == 12
+    assert content["series"]["region"][-1] == 12.5
+    assert content["series"]["city"][-1] == 10.25
+    assert content["series"]["benchmarks"] == {"深圳市": [None] * 11 + [1.5]}
     assert [(d["region"], d["rank"], d["is_addressed"]) for d in content["districts"]] == [
         ("西山区", 1, False),
         ("东湖区", 2, True),
@@ -200,11 +223,13 @@ def test_mark_sent_is_audited_and_notifies_the_department(
         "sent_by": personas["coordinator"].pk,
     }
     assert event.message == f"发送提醒函 {letter.number}"
-    notes = Notification.objects.filter(category="reminder_letter")
+    notes = Notification.objects.filter(category="reminder_letter").order_by("recipient__username")
+    # The region's officers read the letter addressed to them, the lead department acts with them.
     assert list(notes.values_list("recipient__username", "subject")) == [
-        ("lead_dept", "收到提醒函 示范营商提醒〔2026〕1号")
+        ("district_a", "收到提醒函 示范营商提醒〔2026〕1号"),
+        ("lead_dept", "收到提醒函 示范营商提醒〔2026〕1号"),
     ]
-    assert notes.get().link == f"/monitoring/letters/{letter.pk}/"
+    assert {note.link for note in notes} == {f"/monitoring/letters/{letter.pk}/"}
 
 
 def test_mark_sent_twice_refused(
@@ -227,4 +252,24 @@ def test_mark_sent_twice_refused(
     assert error.value.messages == ["该提醒函已发送，不能重复发送"]
     assert ReminderLetter.objects.get(pk=letter.pk).sent_at == sent_at
     assert AuditEvent.objects.filter(action="reminder_letter.send").count() == 1
-    assert Notification.objects.filter(category="reminder_letter").count() == 1
+    # The first sending told the district officer and the lead department; the refusal no one.
+    assert Notification.objects.filter(category="reminder_letter").count() == 2
+
+
+def test_a_letter_on_the_city_figure_goes_to_the_lead_department(
+    personas: dict[str, Any], lagging: dict[str, Any], today: dt.date, city: dict[str, Any]
+) -> None:
+    letter = _create(personas, lagging, region=city["root"])
+
+    paragraphs, tables = _docx_text(letter.docx.read())
+    assert "市市场监督管理局：" in paragraphs
+    assert (
+        "经监测，2026年2月全市“开办企业时间”指标数值为10.25天。现将有关情况函告如下。"
+    ) in paragraphs
+    assert (
+        "请贵单位作为该指标牵头部门，分析开办企业时间偏长的原因，提出整改措施，"
+        "并于2026年3月16日前将整改情况书面反馈市营商环境建设局。"
+    ) in paragraphs
+    assert tables == [
+        [["城市（地区）", "数值（天）", "得分"], ["深圳市", "1.5", "—"], ["全市", "10.25", "—"]]
+    ]

@@ -114,6 +114,9 @@ def test_bad_input_gives_chinese_errors_and_creates_nothing(
         ("leader", True),
         ("lead_department", True),
         ("responsible_department", False),
+        # The letter is about 东湖区: its district officer reads it, 西山区's does not.
+        ("district_a", True),
+        ("district_b", False),
     ],
 )
 def test_list_is_scoped(
@@ -125,10 +128,8 @@ def test_list_is_scoped(
     assert ("示范营商提醒〔2026〕1号" in response.content.decode()) is visible
 
 
-@pytest.mark.parametrize("persona", ["district_a", "enterprise"])
-def test_list_refused_to_district_and_enterprise(
-    client_for: Any, letter: ReminderLetter, persona: str
-) -> None:
+@pytest.mark.parametrize("persona", ["enterprise"])
+def test_list_refused_to_enterprise(client_for: Any, letter: ReminderLetter, persona: str) -> None:
     assert client_for(persona).get(LIST_URL).status_code == 404
 
 
@@ -146,7 +147,7 @@ def test_addressed_department_downloads_its_letter(client_for: Any, letter: Remi
     assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
 
 
-@pytest.mark.parametrize("persona", ["responsible_department", "district_a", "enterprise"])
+@pytest.mark.parametrize("persona", ["responsible_department", "district_b", "enterprise"])
 def test_others_cannot_open_or_download(
     client_for: Any, letter: ReminderLetter, persona: str
 ) -> None:
@@ -176,10 +177,10 @@ def test_coordinator_marks_sent(
     assert letter.status == LetterStatus.SENT
     assert AuditEvent.objects.filter(action="reminder_letter.send").count() == 1
     assert list(
-        Notification.objects.filter(category="reminder_letter").values_list(
-            "recipient__username", flat=True
-        )
-    ) == ["lead_dept"]
+        Notification.objects.filter(category="reminder_letter")
+        .order_by("recipient__username")
+        .values_list("recipient__username", flat=True)
+    ) == ["district_a", "lead_dept"]
 
 
 @pytest.mark.parametrize("persona", ["leader", "lead_department", "district_a"])
@@ -215,3 +216,17 @@ def test_form_prefilled_from_an_alert_link(client_for: Any, lagging: dict[str, A
     assert form["region"].value() == str(region.pk)
     assert form["period"].value() == "2026-02"
     assert ReminderLetter.objects.count() == 0
+
+
+def test_district_officer_reads_the_letter_to_their_district(
+    client_for: Any, letter: ReminderLetter
+) -> None:
+    client = client_for("district_a")
+
+    page = client.get(f"/monitoring/letters/{letter.pk}/")
+    pdf = client.get(f"/monitoring/letters/{letter.pk}/download/pdf/")
+
+    assert page.status_code == 200
+    assert "经监测，2026年2月贵区“开办企业时间”指标得分60.0分" in page.content.decode()
+    assert 'data-testid="send"' not in page.content.decode()
+    assert pdf.status_code == 200

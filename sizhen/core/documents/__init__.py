@@ -1,4 +1,6 @@
 """Generated documents (DOCX and PDF) set up once: A4 pages, the same margins, Chinese fonts.
+Official documents (公文) in the national format GB/T 9704-2012 are built on this in
+``documents.official``.
 
 Word documents name a font the reader's Word has (``DOCX_FONT``) for Latin and East Asian
 text alike; PDFs and charts embed the CJK font file that ``scripts/setup.sh`` installs, because
@@ -39,15 +41,28 @@ def new_docx(*, font_size: float = 11) -> Any:
     return document
 
 
-def docx_table(document: Any, headers: list[str], rows: Any) -> None:
-    """A gridded table: a header row, then one row per item of ``rows`` (values as text)."""
+def docx_table(
+    document: Any,
+    headers: list[str],
+    rows: Any,
+    *,
+    header_style: str | None = None,
+    cell_style: str | None = None,
+) -> Any:
+    """A gridded table: a header row, then one row per item of ``rows`` (values as text), the
+    cells' paragraphs in the given styles (else the body style)."""
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = text
+        if header_style:
+            cell.paragraphs[0].style = document.styles[header_style]
     for row in rows:
         for cell, value in zip(table.add_row().cells, row, strict=True):
             cell.text = str(value)
+            if cell_style:
+                cell.paragraphs[0].style = document.styles[cell_style]
+    return table
 
 
 def docx_bytes(document: Any) -> bytes:
