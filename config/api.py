@@ -38,5 +38,9 @@ api.add_router("/", dispatch_router)
 @api.exception_handler(ServiceError)
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     """A refused service call: ``{"detail": message}`` with the error's status (400; 409 for a
-    stale state or a refused rectification step), as docs/api.md describes."""
-    return api.create_response(request, {"detail": exc.message}, status=exc.status_code)
+    stale state or a refused rectification step; 422 for a questionnaire's answers, with
+    ``errors``), as docs/api.md describes."""
+    body: dict[str, object] = {"detail": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    return api.create_response(request, body, status=exc.status_code)

@@ -1,0 +1,1 @@
+"""Jobs of the surveys app (filled below)."""
