@@ -14,6 +14,7 @@ from sizhen.indicators.ingestion.api import router as records_router
 from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
 from sizhen.rectification.api import router as rectification_router
+from sizhen.surveys.api import router as surveys_router
 from sizhen.work_tasks.api import router as work_tasks_router
 
 api = NinjaAPI(
@@ -33,6 +34,7 @@ api.add_router("/", work_tasks_router)
 api.add_router("/", rectification_router)
 api.add_router("/", requests_router)
 api.add_router("/", dispatch_router)
+api.add_router("/", surveys_router)
 
 
 @api.exception_handler(ServiceError)
