@@ -482,7 +482,9 @@ def invite_enterprises(
             base = base.filter(industry_code__startswith=industry.strip().upper())
         if size:
             base = base.filter(size=size)
-        candidates = list(base.order_by("pk").values_list("pk", flat=True))
+        # A sample is drawn from the enterprises not invited yet.
+        invited = Invitation.objects.filter(round=survey_round).values("enterprise_id")
+        candidates = list(base.exclude(pk__in=invited).order_by("pk").values_list("pk", flat=True))
         if sample is not None:
             if not 1 <= sample <= MAX_SAMPLE:
                 raise SurveyError(f"抽样数量应为 1–{MAX_SAMPLE}")
