@@ -681,13 +681,25 @@ def _existing_by_key(survey_round: SurveyRound, source_key: str, key: str) -> Re
     ).first()
 
 
-def _target(survey_round: SurveyRound, enterprise: Enterprise) -> tuple[Response | None, int]:
-    """The enterprise's draft to continue (if any) and the sequence of a new response."""
+def _target(
+    survey_round: SurveyRound,
+    enterprise: Enterprise,
+    *,
+    key: str | None = None,
+    actor: Any = None,
+) -> tuple[Response | None, int]:
+    """The enterprise's draft to continue (if any) and the sequence of a new response; under
+    the lock, a response already stored with the same client key is returned as the "draft"
+    (submitted: the caller answers with it)."""
     rows = list(
         Response.objects.select_for_update()
         .filter(round=survey_round, enterprise=enterprise)
         .order_by("sequence")
     )
+    if key is not None:
+        same = _existing_by_key(survey_round, source_key_of(actor), key)
+        if same is not None:
+            return same, 0
     draft = next((r for r in rows if r.submitted_at is None), None)
     submitted = [r for r in rows if r.submitted_at is not None]
     if submitted and not survey_round.questionnaire.allow_multiple_responses:
@@ -795,7 +807,9 @@ def submit_response(
     now = timezone.now()
     try:
         with transaction.atomic():
-            draft, sequence = _target(survey_round, enterprise)
+            draft, sequence = _target(survey_round, enterprise, key=key, actor=actor)
+            if isinstance(draft, Response) and draft.submitted_at is not None:
+                return draft, False  # the same key arrived meanwhile: its response answers
             response = draft or _new_response(
                 survey_round,
                 enterprise,
