@@ -1,34 +1,25 @@
-"""XLSForm in and out (decision 0009).
-
-``read_xlsform(content, file_name)`` converts a workbook with pyxform (the rules of ODK and
-KoboToolbox) and walks pyxform's JSON form of it into a ``FormData``; every refusal, pyxform's
-or ours, is an ``XLSFormError`` whose messages are Chinese and name the row. Nothing is written
-here. ``write_xlsform(form)`` writes the survey, choices and settings sheets with openpyxl."""
+"""Reading an XLSForm workbook: pyxform converts it, the walker turns its JSON form into
+sections and questions and collects every refusal with its row."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
-from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from sizhen.core.errors import ServiceError
-from sizhen.core.xlsx import build_workbook
 from sizhen.surveys.choices import QuestionType as T
 from sizhen.surveys.expressions import ExpressionError, check
 from sizhen.surveys.models import NAME_PATTERN
 from sizhen.surveys.structure import ChoiceData, FormData, QuestionData, SectionData
+from sizhen.surveys.xlsform.common import MAX_BYTES, MAX_QUESTIONS, XLSFormError
+from sizhen.surveys.xlsform.messages import translate_error
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_QUESTIONS = 500
-LANGUAGE = "Chinese (zh)"
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,59}$")
 _NAME = re.compile(NAME_PATTERN)
-_ROW = re.compile(r"^\[row\s*:\s*(\d+)\]\s*")
 _TRUE = {"yes", "true", "true()", "1"}
 #: XLSForm metadata types: recorded by ODK clients, nothing to ask here.
 _METADATA = {
@@ -71,114 +62,6 @@ _TYPE_NAMES = {
     "rank": "排序题（rank）",
 }
 _CHOICE_KEYS = {"name", "label", "media", "image", "audio", "video", "list_name"}
-
-
-class XLSFormError(ServiceError):
-    """A workbook that cannot become a questionnaire; ``problems`` are Chinese, one per row."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        head = problems[0] if len(problems) == 1 else f"XLSForm 表单有 {len(problems)} 处错误"
-        super().__init__(
-            head, errors=[{"field": "xlsform", "message": problem} for problem in problems]
-        )
-
-
-# --- pyxform's messages in Chinese --------------------------------------------------------------
-
-_SHEETS = {"survey": "survey（题目）", "choices": "choices（选项）", "settings": "settings（设置）"}
-_COLUMNS = {
-    "name": "name（名称）",
-    "label": "label（标题）",
-    "type": "type（题型）",
-    "relevant": "relevant（显示条件）",
-    "constraint": "constraint（校验条件）",
-    "required": "required（必答）",
-    "choice_filter": "choice_filter（选项筛选）",
-    "parameters": "parameters（参数）",
-    "list_name": "list_name（列表名）",
-}
-
-#: (pattern on pyxform's message, Chinese template); groups fill the template.
-_TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE | re.DOTALL), template)
-    for pattern, template in (
-        (r"Unknown question type '([^']*)'", "未知的题型“{0}”"),
-        (r"List name not in choices sheet: (\S+)", "选项工作表 choices 中没有名为“{0}”的选项列表"),
-        (
-            r"There should be a choices sheet",
-            "缺少选项工作表 choices（须有 list_name、name、label 三列）",
-        ),
-        (
-            r"the 'name' value '([^']*)' is invalid\. Questions, groups, and repeats must be unique",
-            "名称“{0}”重复：同一组内的题目和分组名称必须唯一",
-        ),
-        (
-            r"The survey element named '([^']*)' has no label or hint",
-            "题目“{0}”缺少标题（label）",
-        ),
-        (
-            r"the 'name' value is invalid\. Names must begin with a letter",
-            "名称无效：须以字母或下划线开头，之后只能包含字母、数字、下划线、连字符或点",
-        ),
-        (
-            r"On the '(\w+)' sheet, the '(\w+)' value is invalid\. Reference variables must contain a name from the 'survey' sheet\. Could not find the name '([^']*)'",
-            "{1}列引用了不存在的题目 ${{{2}}}",
-        ),
-        (r"Unmatched 'begin_(group|repeat)'.*?name '([^']*)'", "begin_{0}“{1}”没有对应的 end_{0}"),
-        (r"Unmatched 'end_(group|repeat)'", "end_{0} 没有对应的 begin_{0}"),
-        (
-            r"On the 'choices' sheet, the 'name' value is invalid\. Choice names must be unique",
-            "选项名称重复：同一选项列表内的选项名称必须唯一",
-        ),
-        (
-            r"On the 'choices' sheet, the 'name' value is invalid",
-            "选项缺少名称（name）或名称无效",
-        ),
-        (
-            r"On the 'choices' sheet, the 'label' value is invalid",
-            "选项缺少标题（label）",
-        ),
-        (r"not recognized as a supported type", "文件不是有效的 XLSForm 工作簿（应为 .xlsx）"),
-        (r"must have a sheet named 'survey'", "缺少题目工作表 survey"),
-        (r"Question or group with no name", "题目或分组缺少名称（name）"),
-        (r"Missing calculation", "计算题（calculate）缺少 calculation 列（本平台暂不支持计算题）"),
-        (r"the 'parameters' value is invalid\.\s*(.*)", "参数（parameters）无效：{0}"),
-        (r"On the '(\w+)' sheet, the '(\w+)' value is invalid", "{0}工作表的{1}列取值无效"),
-    )
-)
-
-
-def _zh(value: str) -> str:
-    return _SHEETS.get(value, _COLUMNS.get(value, value))
-
-
-def translate_error(message: str, rows: Mapping[str, int] | None = None) -> str:
-    """pyxform's English message in Chinese, with its row (``第 N 行：…``). A message without a
-    row gets the row of the name or type it quotes, when ``rows`` knows it."""
-    text = " ".join(str(message).split())
-    row = None
-    match = _ROW.match(text)
-    if match:
-        row = int(match.group(1))
-        text = text[match.end() :]
-    translated = None
-    for pattern, template in _TRANSLATIONS:
-        found = pattern.search(text)
-        if found:
-            translated = template.format(*(_zh(g or "") for g in found.groups()))
-            if row is None and rows:
-                for quoted in found.groups():
-                    if quoted and quoted in rows:
-                        row = rows[quoted]
-                        break
-            break
-    if translated is None:
-        translated = f"XLSForm 表单有误（{text[:300]}）"
-    return f"第 {row} 行：{translated}" if row else translated
-
-
-# --- reading -----------------------------------------------------------------------------------
 
 
 def _text(value: Any) -> str:
@@ -540,135 +423,3 @@ class _Walker:
             check(text, names=names, allow_dot=dot, bare_names=bare, refused=refused)
         except ExpressionError as problem:
             self.refuse(row, f"{column}“{text[:80]}”不受支持：{problem.message}")
-
-
-# --- writing -----------------------------------------------------------------------------------
-
-SURVEY_HEADERS = [
-    "type",
-    "name",
-    f"label::{LANGUAGE}",
-    f"hint::{LANGUAGE}",
-    "required",
-    "relevant",
-    "constraint",
-    f"constraint_message::{LANGUAGE}",
-    "choice_filter",
-    "appearance",
-    "parameters",
-    "weight",
-    "bank",
-]
-
-
-def _list_names(form: FormData) -> dict[str, str]:
-    """Each choice question's list name; questions sharing a name with other choices get
-    their own."""
-    used: dict[str, list[tuple[str, str]]] = {}
-    names: dict[str, str] = {}
-    for q in form.questions():
-        if q.type not in (T.SINGLE, T.MULTIPLE, T.MATRIX):
-            continue
-        wanted = q.list_name or f"{q.name}_options"
-        signature = [(c.name, c.label) for c in q.choices]
-        if wanted in used and used[wanted] != signature:
-            wanted = f"{wanted}_{q.name}"
-        used.setdefault(wanted, signature)
-        names[q.name] = wanted
-    return names
-
-
-def write_xlsform(form: FormData, *, version_label: str = "") -> bytes:
-    """The form as an XLSForm workbook that ``read_xlsform`` (and ODK, Kobo) reads back."""
-    lists = _list_names(form)
-    survey: list[list[Any]] = []
-
-    def row(kind: str, name: str, label: str = "", **extra: Any) -> list[Any]:
-        values = {"type": kind, "name": name, f"label::{LANGUAGE}": label, **extra}
-        return [values.get(h, "") for h in SURVEY_HEADERS]
-
-    for index, section in enumerate(form.sections):
-        grouped = bool(section.name or section.label or section.relevant)
-        if grouped:
-            survey.append(
-                row(
-                    "begin_group",
-                    section.name or f"section_{index + 1}",
-                    section.label,
-                    relevant=section.relevant,
-                )
-            )
-        for q in section.questions:
-            common = {
-                f"hint::{LANGUAGE}": q.hint,
-                "required": "yes" if q.required else "",
-                "relevant": q.relevant,
-                "constraint": q.constraint,
-                f"constraint_message::{LANGUAGE}": q.constraint_message,
-                "choice_filter": q.choice_filter,
-                "weight": q.weight or "",
-                "bank": q.bank_code,
-            }
-            if q.type == T.MATRIX:
-                survey.append(
-                    row(
-                        "begin_group",
-                        q.name,
-                        q.label,
-                        appearance="table-list",
-                        relevant=q.relevant,
-                        weight=q.weight or "",
-                        **{f"hint::{LANGUAGE}": q.hint},
-                    )
-                )
-                for matrix_row in q.rows:
-                    survey.append(
-                        row(
-                            f"select_one {lists[q.name]}",
-                            matrix_row["name"],
-                            matrix_row.get("label", ""),
-                            required="yes" if q.required else "",
-                        )
-                    )
-                survey.append(row("end_group", ""))
-                continue
-            kind = {
-                T.SINGLE: f"select_one {lists.get(q.name, '')}",
-                T.MULTIPLE: f"select_multiple {lists.get(q.name, '')}",
-                T.RATING: "range",
-            }.get(q.type, q.type)
-            if q.type == T.RATING:
-                p = q.parameters
-                common["parameters"] = (
-                    f"start={p.get('start', 1)} end={p.get('end', 5)} step={p.get('step', 1)}"
-                )
-            survey.append(row(kind, q.name, q.label, **common))
-        if grouped:
-            survey.append(row("end_group", ""))
-    filter_columns = sorted(
-        {key for q in form.questions() for c in q.choices for key in c.filters if key != "name"}
-    )
-    choices: list[list[Any]] = []
-    written: set[str] = set()
-    for q in form.questions():
-        list_name = lists.get(q.name)
-        if list_name is None or list_name in written:
-            continue
-        written.add(list_name)
-        for c in q.choices:
-            choices.append(
-                [list_name, c.name, c.label, *(c.filters.get(k, "") for k in filter_columns)]
-            )
-    settings = {
-        "form_title": form.title,
-        "form_id": form.code,
-        "version": version_label or form.settings.get("version", ""),
-        "default_language": LANGUAGE,
-    }
-    return build_workbook(
-        [
-            ("survey", SURVEY_HEADERS, survey),
-            ("choices", ["list_name", "name", f"label::{LANGUAGE}", *filter_columns], choices),
-            ("settings", list(settings), [list(settings.values())]),
-        ]
-    )
