@@ -43,6 +43,6 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     stale state or a refused rectification step; 422 for a questionnaire's answers, with
     ``errors``), as docs/api.md describes."""
     body: dict[str, object] = {"detail": exc.message}
-    if exc.errors:
-        body["errors"] = exc.errors
+    if exc.error_list:
+        body["errors"] = exc.error_list
     return api.create_response(request, body, status=exc.status_code)

@@ -22,7 +22,7 @@ class ServiceError(Exception):
         message: str = "",
         *,
         code: str | None = None,
-        errors: list[dict[str, str]] | None = None,
+        error_list: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -30,7 +30,7 @@ class ServiceError(Exception):
             self.code = code
         #: Itemised reasons (each with at least ``field`` and ``message``), answered by the API
         #: beside ``detail`` as a 422's ``errors`` are (docs/api.md, "Errors").
-        self.errors = list(errors or [])
+        self.error_list = list(error_list or [])
 
     def __str__(self) -> str:
         return self.message

@@ -484,7 +484,7 @@ def _answers(rng: random.Random, mood: float) -> dict[str, Any]:
     return answers
 
 
-def _history(obj: Any, workflow: Any, steps: list[tuple[str, dt.datetime]]) -> list[Any]:
+def _history(obj: Any, workflow: Any, steps: list[tuple[str, Any]]) -> list[Any]:
     rows = []
     for action, at in steps:
         transition = next(t for t in workflow.transitions if t.action == action)
@@ -617,9 +617,10 @@ def build_surveys(ctx: Any) -> int:
 
     responses: list[Response] = []
     answer_sets: list[dict[str, Any]] = []
-    for invitation, survey_round, at in plans:
-        if at is None:
+    for invitation, survey_round, answered_at in plans:
+        if answered_at is None:
             continue
+        at = answered_at
         enterprise = invitation.enterprise
         responses.append(
             Response(

@@ -66,7 +66,7 @@ def _tokens(text: str) -> list[Token]:
         if match is None or match.end() == position:
             break
         position = match.end()
-        kind = match.lastgroup
+        kind = match.lastgroup or "other"
         if kind == "ref":
             name = match.group("refname").strip()
             if not _REF_NAME.match(name):

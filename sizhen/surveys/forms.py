@@ -4,7 +4,7 @@ answering form built from a questionnaire's section."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django import forms
@@ -171,8 +171,9 @@ class RoundForm(forms.Form):
     def __init__(self, *args: Any, questionnaire: Questionnaire, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         versions = questionnaire.versions.filter(status=PUBLISHED).order_by("-number")
-        self.fields["version"].queryset = versions
-        self.fields["version"].label_from_instance = lambda v: f"第 {v.number} 版"
+        version_field = cast(forms.ModelChoiceField, self.fields["version"])
+        version_field.queryset = versions
+        version_field.label_from_instance = lambda v: f"第 {v.number} 版"  # type: ignore[assignment]
         latest = versions.first()
         if latest is not None:
             self.fields["version"].initial = latest.pk
@@ -214,8 +215,10 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args: Any, survey_round: SurveyRound, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["region"]
-        field.queryset = field.queryset.filter(path__startswith=survey_round.region.path)
+        field = cast(forms.ModelChoiceField, self.fields["region"])
+        field.queryset = Region.objects.filter(
+            is_active=True, path__startswith=survey_round.region.path
+        ).order_by("path")
 
 
 class StepForm(forms.Form):

@@ -45,7 +45,7 @@ def region_in_scope(actor: Any, region: Region) -> bool:
     """Whether the actor may read figures of the region's subtree (its own subtree only)."""
     if is_city_wide(actor):
         return True
-    path = getattr(actor, "scope_path", None)
+    path: str = getattr(actor, "scope_path", None) or ""
     return bool(path) and region.path.startswith(path)
 
 

@@ -369,9 +369,9 @@ def check_answers(
         ):
             errors.append(AnswerError(name, Code.REQUIRED, "此题为必答题，请回答每一行"))
             continue
-        problem = _choice_errors(question, value, offered.get(name, ()))
-        if problem:
-            errors.append(AnswerError(name, Code.INVALID_CHOICE, problem))
+        not_offered = _choice_errors(question, value, offered.get(name, ()))
+        if not_offered:
+            errors.append(AnswerError(name, Code.INVALID_CHOICE, not_offered))
             continue
         if question.constraint and not evaluate(question.constraint, context, current=value):
             message = question.constraint_message or "答案不符合本题的填写要求"

@@ -169,20 +169,29 @@ def _write(
 ) -> tuple[dict[str, str], int] | None:
     """Save the draft or submit; None when it went through, else (errors by question,
     status)."""
-    arguments = {
-        "actor": request.user,
-        "enterprise": invitation.enterprise,
-        "answers": values,
-        "channel": channel,
-        "invitation": invitation,
-        "form": form,
-    }
     try:
         if action == "submit":
-            services.submit_response(invitation.round, strict=False, **arguments)
+            services.submit_response(
+                invitation.round,
+                actor=request.user,
+                enterprise=invitation.enterprise,
+                answers=values,
+                channel=channel,
+                invitation=invitation,
+                strict=False,
+                form=form,
+            )
             messages.success(request, "问卷已提交，感谢您的参与！")
         else:
-            services.save_draft(invitation.round, **arguments)
+            services.save_draft(
+                invitation.round,
+                actor=request.user,
+                enterprise=invitation.enterprise,
+                answers=values,
+                channel=channel,
+                invitation=invitation,
+                form=form,
+            )
             if action == "save":
                 messages.success(request, "已保存，可稍后继续填写")
     except services.AnswersRejected as rejected:

@@ -266,8 +266,10 @@ class InvitationListView(ScopedListView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.survey_round = _round(request, kwargs["pk"])
-        self.title = f"问卷发放：{self.survey_round.title}"
         return super().get(request, *args, **kwargs)
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"title": f"问卷发放：{self.survey_round.title}"}
 
     def base_queryset(self, action: str) -> QuerySet[Any]:
         return (
@@ -387,7 +389,7 @@ def _answer_text(question: Question, value: Any) -> Any:
         return ""
     labels = {c.name: c.label for c in question.choices.all()}
     if isinstance(value, list):
-        return "、".join(labels.get(v, v) for v in value)
+        return "、".join(str(labels.get(v, v)) for v in value)
     if isinstance(value, dict):
         rows = {r["name"]: r.get("label", r["name"]) for r in question.rows or []}
         return "；".join(f"{rows.get(k, k)}：{labels.get(v, v)}" for k, v in value.items())

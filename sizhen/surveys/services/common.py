@@ -29,7 +29,7 @@ class AnswersRejected(SurveyError):
         self.answer_errors = errors
         first = "；".join(f"{e.question}：{e.message}" for e in errors[:3])
         more = f" 等 {len(errors)} 处" if len(errors) > 3 else ""
-        super().__init__(f"答卷有误：{first}{more}", errors=[e.as_dict() for e in errors])
+        super().__init__(f"答卷有误：{first}{more}", error_list=[e.as_dict() for e in errors])
 
 
 def _user(actor: Any) -> Any:

@@ -16,5 +16,5 @@ class XLSFormError(ServiceError):
         self.problems = problems
         head = problems[0] if len(problems) == 1 else f"XLSForm 表单有 {len(problems)} 处错误"
         super().__init__(
-            head, errors=[{"field": "xlsform", "message": problem} for problem in problems]
+            head, error_list=[{"field": "xlsform", "message": problem} for problem in problems]
         )

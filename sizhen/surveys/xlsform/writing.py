@@ -98,11 +98,12 @@ def write_xlsform(form: FormData, *, version_label: str = "") -> bytes:
                     )
                 survey.append(row("end_group", ""))
                 continue
-            kind = {
+            kinds: dict[str, str] = {
                 T.SINGLE: f"select_one {lists.get(q.name, '')}",
                 T.MULTIPLE: f"select_multiple {lists.get(q.name, '')}",
                 T.RATING: "range",
-            }.get(q.type, q.type)
+            }
+            kind = kinds.get(q.type, q.type)
             if q.type == T.RATING:
                 p = q.parameters
                 common["parameters"] = (
