@@ -60,6 +60,22 @@ class FormData:
         return sum(1 for q in self.questions() if q.type != QuestionType.NOTE)
 
 
+#: The fields a question and its plain form share as they are.
+COPIED_FIELDS = (
+    "name",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "choice_filter",
+    "weight",
+    "list_name",
+)
+
+
 def structure_of(version: Any) -> FormData:
     """Read a version's sections, questions and choices."""
     from sizhen.surveys.models import Choice, Question, Section
@@ -77,19 +93,9 @@ def structure_of(version: Any) -> FormData:
     for q in questions.order_by("section__order", "order", "pk"):
         sections[q.section_id].questions.append(
             QuestionData(
-                name=q.name,
-                type=q.type,
-                label=q.label,
-                hint=q.hint,
-                required=q.required,
-                relevant=q.relevant,
-                constraint=q.constraint,
-                constraint_message=q.constraint_message,
-                choice_filter=q.choice_filter,
+                **{name: getattr(q, name) for name in COPIED_FIELDS},
                 parameters=dict(q.parameters or {}),
                 rows=[dict(r) for r in q.rows or []],
-                weight=q.weight,
-                list_name=q.list_name,
                 choices=choices.get(q.pk, []),
                 bank_code=q.bank_item.code if q.bank_item else "",
             )
@@ -122,19 +128,9 @@ def write_structure(version: Any, form: FormData, bank_ids: dict[str, int]) -> i
                 Question(
                     version=version,
                     section=section,
-                    name=q.name,
-                    type=q.type,
-                    label=q.label,
-                    hint=q.hint,
-                    required=q.required,
-                    relevant=q.relevant,
-                    constraint=q.constraint,
-                    constraint_message=q.constraint_message,
-                    choice_filter=q.choice_filter,
+                    **{name: getattr(q, name) for name in COPIED_FIELDS},
                     parameters=q.parameters,
                     rows=q.rows,
-                    weight=q.weight,
-                    list_name=q.list_name,
                     bank_item_id=bank_ids.get(q.bank_code) if q.bank_code else None,
                     order=order,
                 )

@@ -170,30 +170,18 @@ def _write(
     """Save the draft or submit; None when it went through, else (errors by question,
     status)."""
     try:
+        services.answer_invitation(
+            invitation,
+            actor=request.user,
+            answers=values,
+            channel=channel,
+            submit=action == "submit",
+            form=form,
+        )
         if action == "submit":
-            services.submit_response(
-                invitation.round,
-                actor=request.user,
-                enterprise=invitation.enterprise,
-                answers=values,
-                channel=channel,
-                invitation=invitation,
-                strict=False,
-                form=form,
-            )
             messages.success(request, "问卷已提交，感谢您的参与！")
-        else:
-            services.save_draft(
-                invitation.round,
-                actor=request.user,
-                enterprise=invitation.enterprise,
-                answers=values,
-                channel=channel,
-                invitation=invitation,
-                form=form,
-            )
-            if action == "save":
-                messages.success(request, "已保存，可稍后继续填写")
+        elif action == "save":
+            messages.success(request, "已保存，可稍后继续填写")
     except services.AnswersRejected as rejected:
         errors: dict[str, str] = {}
         for error in rejected.answer_errors:

@@ -13,7 +13,12 @@ from sizhen.surveys.services.questionnaires import (
     publish_version,
     remove_question,
 )
-from sizhen.surveys.services.responses import draft_answers, save_draft, submit_response
+from sizhen.surveys.services.responses import (
+    answer_invitation,
+    draft_answers,
+    save_draft,
+    submit_response,
+)
 from sizhen.surveys.services.rounds import (
     close_due_rounds,
     create_round,
@@ -30,6 +35,7 @@ __all__ = [
     "SurveyConflict",
     "SurveyError",
     "add_question",
+    "answer_invitation",
     "close_due_rounds",
     "create_bank_item",
     "create_round",

@@ -17,6 +17,7 @@ from sizhen.surveys.choices import VersionSource
 from sizhen.surveys.models import BankItem, Question, Questionnaire, QuestionnaireVersion
 from sizhen.surveys.services.common import SurveyError, _user
 from sizhen.surveys.structure import (
+    COPIED_FIELDS,
     ChoiceData,
     FormData,
     QuestionData,
@@ -140,16 +141,8 @@ def editable_version(questionnaire: Questionnaire, *, actor: Any) -> Questionnai
     return version
 
 
-_EDITABLE_FIELDS = {
-    "label",
-    "hint",
-    "required",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "choice_filter",
-    "weight",
-}
+#: What an edit may change: the copied fields but the identity of the question and its list.
+_EDITABLE_FIELDS = set(COPIED_FIELDS) - {"name", "type", "list_name"}
 
 
 def edit_question(question: Question, *, actor: Any, **fields: Any) -> Question:

@@ -271,3 +271,37 @@ def submit_response(
                 return existing, False
         raise SurveyConflict("该企业已提交过本轮问卷，不能重复提交") from None
     return response, True
+
+
+def answer_invitation(
+    invitation: Invitation,
+    *,
+    actor: Any,
+    answers: Mapping[str, Any],
+    channel: str,
+    submit: bool,
+    form: FormSpec | None = None,
+) -> Response:
+    """The answering pages' one write: save the invitation's draft part-way, or submit it
+    (non-relevant answers dropped, as ODK clears them)."""
+    if submit:
+        response, _created = submit_response(
+            invitation.round,
+            actor=actor,
+            enterprise=invitation.enterprise,
+            answers=answers,
+            channel=channel,
+            invitation=invitation,
+            strict=False,
+            form=form,
+        )
+        return response
+    return save_draft(
+        invitation.round,
+        actor=actor,
+        enterprise=invitation.enterprise,
+        answers=answers,
+        channel=channel,
+        invitation=invitation,
+        form=form,
+    )

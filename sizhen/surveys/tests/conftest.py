@@ -3,15 +3,13 @@ city-wide round open for the persona city's enterprises."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from sizhen.surveys import services
 from sizhen.surveys.models import Questionnaire, SurveyRound
-from sizhen.surveys.tests.support import sample_workbook
+from sizhen.surveys.tests.support import make_round, sample_workbook
 
 
 @pytest.fixture
@@ -28,12 +26,8 @@ def city_round(
 ) -> SurveyRound:
     """Open, over the whole city; enterprise_a and enterprise_b invited (the park's not)."""
     coordinator = personas["coordinator"]
-    survey_round = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="2026 年营商环境满意度调查",
-        region=city["root"],
-        deadline=timezone.localdate() + dt.timedelta(days=14),
+    survey_round = make_round(
+        questionnaire, coordinator, city["root"], "2026 年营商环境满意度调查", days=14
     )
     services.invite_enterprises(
         survey_round, actor=coordinator, enterprises=[city["enterprise_a"], city["enterprise_b"]]

@@ -3,11 +3,15 @@ logic, validation, a rating, a matrix and a choice filter that the tests share."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Any
 
 import openpyxl
+from django.utils import timezone
+
+from sizhen.surveys import services
 
 SURVEY_HEADER = [
     "type",
@@ -132,3 +136,25 @@ def good_answers(**overrides: Any) -> dict[str, Any]:
     }
     answers.update(overrides)
     return {k: v for k, v in answers.items() if v is not None}
+
+
+def make_round(
+    questionnaire: Any,
+    actor: Any,
+    region: Any,
+    title: str,
+    *,
+    days: int = 10,
+    open_it: bool = False,
+) -> Any:
+    """A round of the questionnaire over the region, closing in ``days`` days."""
+    survey_round = services.create_round(
+        questionnaire,
+        actor=actor,
+        title=title,
+        region=region,
+        deadline=timezone.localdate() + dt.timedelta(days=days),
+    )
+    if open_it:
+        services.transition_round(survey_round, "open", actor=actor)
+    return survey_round

@@ -3,7 +3,6 @@ logic on the server); an enterprise without an account through a one-time link."
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from sizhen.core.models import Notification
 from sizhen.surveys import services
 from sizhen.surveys.models import Invitation, Response
+from sizhen.surveys.tests.support import make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,8 @@ def test_opening_a_round_tells_the_invited_enterprises_accounts(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     coordinator = personas["coordinator"]
-    survey_round = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="2026 年营商环境满意度调查",
-        region=city["root"],
-        deadline=dt.date.today() + dt.timedelta(days=10),
+    survey_round = make_round(
+        questionnaire, coordinator, city["root"], "2026 年营商环境满意度调查", days=10
     )
     services.invite_enterprises(
         survey_round,

@@ -10,7 +10,7 @@ import pytest
 from sizhen.accounts.services import create_api_token
 from sizhen.core.models import AuditEvent
 from sizhen.surveys.models import Answer, Invitation, Response
-from sizhen.surveys.tests.support import good_answers
+from sizhen.surveys.tests.support import good_answers, make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -225,19 +225,12 @@ def test_tokens_need_the_surveys_write_scope(
 def test_enterprise_outside_the_rounds_region(
     questionnaire: Any, city: dict[str, Any], personas: dict[str, Any], client_for: Any
 ) -> None:
-    import datetime as dt
-
-    from django.utils import timezone
 
     from sizhen.surveys import services
 
     coordinator = personas["coordinator"]
-    district_round = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="西山区专项调查",
-        region=city["district_b"],
-        deadline=timezone.localdate() + dt.timedelta(days=7),
+    district_round = make_round(
+        questionnaire, coordinator, city["district_b"], "西山区专项调查", days=7
     )
     services.transition_round(district_round, "open", actor=coordinator)
     response = _post(

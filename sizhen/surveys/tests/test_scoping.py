@@ -3,17 +3,15 @@ change nothing; lists show each role its own; city rounds are seen by every dist
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.surveys import services
 from sizhen.surveys.choices import Channel
 from sizhen.surveys.models import Invitation, Response, SurveyRound
-from sizhen.surveys.tests.support import good_answers
+from sizhen.surveys.tests.support import good_answers, make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +20,8 @@ pytestmark = pytest.mark.django_db
 def east_round(questionnaire: Any, personas: dict[str, Any], city: dict[str, Any]) -> Any:
     """A round over 东湖区 only, open, with its enterprise's answers."""
     coordinator = personas["coordinator"]
-    survey_round = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="东湖区企业专项调查",
-        region=city["district_a"],
-        deadline=timezone.localdate() + dt.timedelta(days=10),
+    survey_round = make_round(
+        questionnaire, coordinator, city["district_a"], "东湖区企业专项调查", days=10
     )
     services.invite_enterprises(survey_round, actor=coordinator, enterprises=[city["enterprise_a"]])
     services.transition_round(survey_round, "open", actor=coordinator)

@@ -15,7 +15,7 @@ from sizhen.surveys import services
 from sizhen.surveys.choices import Channel
 from sizhen.surveys.jobs import send_deadline_reminders
 from sizhen.surveys.models import Invitation, Question, QuestionnaireVersion, SurveyRound
-from sizhen.surveys.tests.support import good_answers
+from sizhen.surveys.tests.support import good_answers, make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -99,20 +99,8 @@ def test_round_states_and_guards(
     questionnaire: Any, city: dict[str, Any], personas: dict[str, Any]
 ) -> None:
     coordinator = personas["coordinator"]
-    first = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="第一轮",
-        region=city["root"],
-        deadline=timezone.localdate() + dt.timedelta(days=5),
-    )
-    second = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="第二轮",
-        region=city["root"],
-        deadline=timezone.localdate() + dt.timedelta(days=5),
-    )
+    first = make_round(questionnaire, coordinator, city["root"], "第一轮", days=5)
+    second = make_round(questionnaire, coordinator, city["root"], "第二轮", days=5)
     with pytest.raises(TransitionNotAllowed, match="角色无权"):
         services.transition_round(first, "open", actor=personas["district_a"])
     services.transition_round(first, "open", actor=coordinator, seen_status="draft")
@@ -168,13 +156,7 @@ def test_sampling_by_region_and_size(
     questionnaire: Any, city: dict[str, Any], personas: dict[str, Any]
 ) -> None:
     coordinator = personas["coordinator"]
-    survey_round = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="抽样",
-        region=city["root"],
-        deadline=timezone.localdate() + dt.timedelta(days=5),
-    )
+    survey_round = make_round(questionnaire, coordinator, city["root"], "抽样", days=5)
     assert (
         services.invite_enterprises(
             survey_round, actor=coordinator, region=city["district_a"], size="medium", panel=True
@@ -189,13 +171,7 @@ def test_sampling_by_region_and_size(
     # A district officer may not distribute, nor reach outside the round.
     with pytest.raises(services.SurveyError):
         services.invite_enterprises(survey_round, actor=personas["district_a"], sample=1)
-    east = services.create_round(
-        questionnaire,
-        actor=coordinator,
-        title="东湖",
-        region=city["district_a"],
-        deadline=timezone.localdate() + dt.timedelta(days=5),
-    )
+    east = make_round(questionnaire, coordinator, city["district_a"], "东湖", days=5)
     with pytest.raises(services.SurveyError, match="不在本轮调查范围内"):
         services.invite_enterprises(east, actor=coordinator, enterprises=[city["enterprise_b"]])
     assert Invitation.objects.filter(round=east).count() == 0
