@@ -14,6 +14,7 @@ from sizhen.indicators.ingestion.api import router as records_router
 from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
 from sizhen.rectification.api import router as rectification_router
+from sizhen.surveys.api import router as surveys_router
 from sizhen.work_tasks.api import router as work_tasks_router
 
 api = NinjaAPI(
@@ -33,10 +34,15 @@ api.add_router("/", work_tasks_router)
 api.add_router("/", rectification_router)
 api.add_router("/", requests_router)
 api.add_router("/", dispatch_router)
+api.add_router("/", surveys_router)
 
 
 @api.exception_handler(ServiceError)
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     """A refused service call: ``{"detail": message}`` with the error's status (400; 409 for a
-    stale state or a refused rectification step), as docs/api.md describes."""
-    return api.create_response(request, {"detail": exc.message}, status=exc.status_code)
+    stale state or a refused rectification step; 422 for a questionnaire's answers, with
+    ``errors``), as docs/api.md describes."""
+    body: dict[str, object] = {"detail": exc.message}
+    if exc.error_list:
+        body["errors"] = exc.error_list
+    return api.create_response(request, body, status=exc.status_code)

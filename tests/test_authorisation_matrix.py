@@ -39,6 +39,7 @@ from sizhen.monitoring.models import Alert, AlertRule
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.rectification.models import Evidence, RectificationItem
 from sizhen.reports.models import ReminderLetter
+from sizhen.surveys.models import Invitation, QuestionnaireVersion, Response, SurveyRound
 from sizhen.work_tasks.models import TaskAssignment, TaskFile, WorkTask
 
 #: An id that names nothing: what a role refused before any lookup answers for it too.
@@ -126,6 +127,7 @@ LOAD = by(LoadBatch, pk="pk")
 ALERT = by(Alert, pk="pk")
 LETTER = by(ReminderLetter, pk="pk")
 DATASET = by(Dataset, code="code")
+SURVEY_ROUND = by(SurveyRound, pk="pk")
 
 #: URL name -> how to find an out-of-scope object and the URL's arguments for it.
 OBJECT_URLS: dict[str, Finder] = {
@@ -205,6 +207,16 @@ OBJECT_URLS: dict[str, Finder] = {
     "api:post_progress": by(RectificationItem, item_id="pk"),
     "api:post_step": by(RectificationItem, item_id="pk", action=lambda _: "accept"),
     "api:get_request": by(EnterpriseRequest, number="number"),
+    "surveys:round_detail": SURVEY_ROUND,
+    "surveys:round_rates": SURVEY_ROUND,
+    "surveys:round_step": by(SurveyRound, pk="pk", action=lambda _: "open"),
+    "surveys:round_invite": SURVEY_ROUND,
+    "surveys:round_remind": SURVEY_ROUND,
+    "surveys:round_links": SURVEY_ROUND,
+    "surveys:invitation_list": SURVEY_ROUND,
+    "surveys:round_results": SURVEY_ROUND,
+    "surveys:response_detail": by(Response, pk="pk"),
+    "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
 }
 
@@ -234,6 +246,15 @@ NOT_SCOPED: dict[str, str] = {
     "api:latest_indicator_value": "an indicator code; the region is a query parameter scoped "
     "inside, and so are its values",
     "core:module": "a navigation module's slug",
+    "surveys:questionnaire_detail": "questionnaires are city-wide reference data; its rounds are "
+    "scoped inside",
+    "surveys:preview": "questionnaires are city-wide reference data",
+    "surveys:export_xlsform": "questionnaires are city-wide reference data",
+    "surveys:publish": "questionnaire edits are gated by role, not by scope",
+    "surveys:round_create": "starting a round is gated by role, not by scope",
+    "surveys:answer_link": "a one-time secret token naming its own invitation",
+    "api:post_response": "a questionnaire code; the enterprise (body) is scoped inside",
+    "api:get_results": "a questionnaire code; the round and region are scoped inside",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
 }
 
@@ -323,6 +344,12 @@ def demo(db: Any, settings: Any, tmp_path: Any) -> dict[str, User]:
             TaskFile.objects.create(
                 task=task, file="", name="a.pdf", size=1, uploaded_by_label="矩阵测试"
             )
+        version = QuestionnaireVersion.objects.filter(status="published").order_by("pk").first()
+        assert version is not None
+        SurveyRound.objects.create(
+            questionnaire=version.questionnaire, form_version=version, title="矩阵测试",
+            region=region, deadline=dt.date(2026, 2, 13),
+        )  # fmt: skip
         request = EnterpriseRequest.objects.filter(region=region).order_by("pk").first()
         if request is not None:
             RequestAttachment.objects.create(request=request, file="", name="a.pdf")

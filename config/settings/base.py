@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "sizhen.work_tasks",
     "sizhen.rectification",
     "sizhen.enterprise_requests",
+    "sizhen.surveys",
     "sizhen.demo",
 ]
 

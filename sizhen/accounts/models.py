@@ -168,6 +168,7 @@ class ApiTokenScope(models.TextChoices):
     REQUESTS_READ = "requests:read", "读取企业诉求"
     TASKS_WRITE = "tasks:write", "反馈工作任务"
     RECTIFICATION_WRITE = "rectification:write", "反馈整改进展"
+    SURVEYS_WRITE = "surveys:write", "提交问卷答卷"
     READ = "read", "只读查询"
 
 

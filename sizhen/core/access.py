@@ -74,6 +74,17 @@ def region_scope_q(actor: Any, region_path_field: str) -> Q:
     return Q(**{f"{region_path_field}__startswith": path})
 
 
+def source_key_of(actor: Any) -> str:
+    """Who submits, as the namespace of idempotency keys: ``token:<id>`` for an API token,
+    ``user:<id>`` for a person, ``system`` otherwise."""
+    token = getattr(actor, "token", None)
+    if role_of(actor) == Role.MACHINE and token is not None:
+        return f"token:{token.pk}"
+    if getattr(actor, "pk", None) is not None:
+        return f"user:{actor.pk}"
+    return "system"
+
+
 class ScopedQuerySet(models.QuerySet):
     """QuerySet with the one mechanism of access scoping."""
 
@@ -162,4 +173,5 @@ __all__ = [
     "region_scope_q",
     "require_role",
     "role_of",
+    "source_key_of",
 ]

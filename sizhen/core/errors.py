@@ -1,6 +1,7 @@
 """The one service error (业务校验未通过): a service refuses with a message in Chinese, shown as
 is to the person (``core.views.run_service`` on pages) or to the client (the API's handler for
-``ServiceError`` in ``config/api.py``: ``{"detail": message}`` with ``status_code``).
+``ServiceError`` in ``config/api.py``: ``{"detail": message}`` with ``status_code``, and
+``errors`` when the refusal lists several reasons).
 
 Apps subclass it only to be caught apart (``TaskError``, ``FillingError`` …); the workflow
 engine's ``WorkflowError`` is one too, and a stale intent (``TransitionConflict``) answers 409.
@@ -16,11 +17,20 @@ class ServiceError(Exception):
     code = "refused"
     status_code = 400
 
-    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        error_list: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        #: Itemised reasons (each with at least ``field`` and ``message``), answered by the API
+        #: beside ``detail`` as a 422's ``errors`` are (docs/api.md, "Errors").
+        self.error_list = list(error_list or [])
 
     def __str__(self) -> str:
         return self.message

@@ -137,7 +137,14 @@ MODULES: tuple[Module, ...] = (
         "问",
         "题库、问卷、企业满意度调查与满意度指数。",
         EVERYONE,
-        planned="问卷调查（尚未立项）",
+        items=(
+            NavItem("我的问卷", "surveys:mine", frozenset({Role.ENTERPRISE})),
+            NavItem("问卷", "surveys:questionnaire_list", ALL_STAFF),
+            NavItem("调查轮次", "surveys:round_list", ALL_STAFF),
+            NavItem("答卷", "surveys:response_list", ALL_STAFF),
+            NavItem("题库", "surveys:bank_list", ALL_STAFF),
+            NavItem("导入 XLSForm", "surveys:import", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+        ),
     ),
     Module(
         "tasks",

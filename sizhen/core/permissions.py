@@ -98,6 +98,13 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("request_category.edit", "维护诉求分类", _OFFICE),
     # The catalogue is the coordinator's own work; administrators do not edit it.
     Capability("dispatch_catalogue.edit", "维护派单目录", frozenset({Role.COORDINATOR})),
+    # --- surveys (问卷调查) ---------------------------------------------------------------------
+    Capability("survey.design", "维护题库和问卷", _OFFICE),
+    Capability("survey.distribute", "发起调查、发放和催答问卷", _OFFICE),
+    # Paper questionnaires are entered where they are collected: the office and the districts.
+    Capability("survey.enter", "录入纸质问卷", _OFFICE | {Role.DISTRICT_OFFICER}),
+    Capability("survey.results", "查看调查结果", STAFF_ROLES),
+    Capability("survey.answer", "填写问卷", frozenset({Role.ENTERPRISE})),
     # --- reminder letters (提醒函) --------------------------------------------------------------
     Capability("letter.write", "生成和发送提醒函", _OFFICE),
     Capability(

@@ -32,6 +32,7 @@ from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_ca
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
 from sizhen.demo.rectification_step import build_rectification, wipe_rectification
 from sizhen.demo.requests_step import build_requests, publish_rates, wipe_rates, wipe_requests
+from sizhen.demo.surveys_step import build_surveys, wipe_surveys
 from sizhen.demo.tasks_step import build_tasks, wipe_tasks
 from sizhen.organisations.choices import DepartmentType, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
@@ -304,7 +305,8 @@ STEPS: list[DemoStep] = [
     # After the rates: the effect verification of closed items freezes the linked indicators'
     # values (the records step freezes them again once it has computed its own).
     DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
-    # Later modules append here (surveys, ...).
+    DemoStep("surveys", "份问卷答卷", build_surveys, wipe_surveys),
+    # Later modules append here.
 ]
 
 

@@ -307,6 +307,7 @@ def test_the_load_is_one_system_audit_event() -> None:
             "requests": 300,
             "rates": event.after["counts"]["rates"],
             "rectification": 48,
+            "surveys": 175,
         },
     }
     assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0

@@ -43,15 +43,6 @@ def review_required(kind: str) -> bool:
     return kind in kinds
 
 
-def source_key_of(actor: Any) -> str:
-    token = getattr(actor, "token", None)
-    if role_of(actor) == Role.MACHINE and token is not None:
-        return f"token:{token.pk}"
-    if getattr(actor, "pk", None) is not None:
-        return f"user:{actor.pk}"
-    return "system"
-
-
 def user_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "_meta", None) is not None else None
 

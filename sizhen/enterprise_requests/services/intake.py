@@ -12,7 +12,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.core.access import role_of, source_key_of
 from sizhen.core.audit import event_fields, record_event
 from sizhen.core.jobs import enqueue, job_fields
 from sizhen.core.models import AuditEvent, Job, JobStatus
@@ -38,7 +38,6 @@ from sizhen.enterprise_requests.services.common import (
     RequestError,
     check_file,
     require_party,
-    source_key_of,
     store_file,
     title_from,
     user_or_none,
