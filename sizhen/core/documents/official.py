@@ -389,6 +389,14 @@ def official_pdf_styles() -> dict[str, Any]:
         wordWrap="CJK",
         textColor=colors.black,
     )
+    table = ParagraphStyle(
+        "table",
+        parent=body,
+        fontSize=SIZE_4,
+        leading=SIZE_4 * 1.3,
+        firstLineIndent=0,
+        alignment=TA_CENTER,
+    )
     return {
         "body": body,
         "addressee": ParagraphStyle("addressee", parent=body, firstLineIndent=0, alignment=TA_LEFT),
@@ -410,32 +418,9 @@ def official_pdf_styles() -> dict[str, Any]:
         "signature": ParagraphStyle(
             "signature", parent=body, firstLineIndent=0, alignment=TA_RIGHT
         ),
-        "table": ParagraphStyle(
-            "table",
-            parent=body,
-            fontSize=SIZE_4,
-            leading=SIZE_4 * 1.3,
-            firstLineIndent=0,
-            alignment=TA_CENTER,
-        ),
-        "table_head": ParagraphStyle(
-            "table_head",
-            parent=body,
-            fontName=fonts[HEITI.standard],
-            fontSize=SIZE_4,
-            leading=SIZE_4 * 1.3,
-            firstLineIndent=0,
-            alignment=TA_CENTER,
-        ),
-        "caption": ParagraphStyle(
-            "caption",
-            parent=body,
-            fontName=fonts[HEITI.standard],
-            fontSize=SIZE_4,
-            leading=GB_LINE_PITCH_PT,
-            firstLineIndent=0,
-            alignment=TA_CENTER,
-        ),
+        "table": table,
+        "table_head": table.clone("table_head", fontName=fonts[HEITI.standard]),
+        "caption": table.clone("caption", fontName=fonts[HEITI.standard], leading=GB_LINE_PITCH_PT),
     }
 
 
