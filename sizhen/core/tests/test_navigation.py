@@ -41,9 +41,9 @@ def crumbs(body: str) -> list[str]:
 @pytest.mark.parametrize(
     ("persona", "role", "expected"),
     [
-        ("coordinator", Role.COORDINATOR, 38),
-        ("sysadmin", Role.SYSADMIN, 39),
-        ("enterprise", Role.ENTERPRISE, 3),
+        ("coordinator", Role.COORDINATOR, 43),
+        ("sysadmin", Role.SYSADMIN, 44),
+        ("enterprise", Role.ENTERPRISE, 4),
     ],
 )
 def test_every_menu_entry_opens_a_page_of_its_name(
