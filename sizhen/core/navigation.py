@@ -143,7 +143,9 @@ MODULES: tuple[Module, ...] = (
             NavItem("调查轮次", "surveys:round_list", ALL_STAFF),
             NavItem("答卷", "surveys:response_list", ALL_STAFF),
             NavItem("题库", "surveys:bank_list", ALL_STAFF),
-            NavItem("导入 XLSForm 问卷", "surveys:import", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+            NavItem(
+                "导入 XLSForm 问卷", "surveys:import", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+            ),
         ),
     ),
     Module(
