@@ -26,6 +26,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import jsonable
 from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobSchedule, JobStatus
 
@@ -113,7 +114,7 @@ def job_fields(
     key: str | None = None,
     label: str = "",
     run_after: dt.datetime | None = None,
-    created_by: Any = None,
+    created_by: Actor | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """The field values of a new queued job (unknown names are refused)."""
@@ -140,7 +141,7 @@ def enqueue(
     key: str | None = None,
     label: str = "",
     run_after: dt.datetime | None = None,
-    created_by: Any = None,
+    created_by: Actor | None = None,
     **kwargs: Any,
 ) -> Job:
     fields = job_fields(

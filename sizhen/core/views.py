@@ -19,6 +19,7 @@ from sizhen.core.access import get_visible_or_404, require_role, role_of
 from sizhen.core.errors import ServiceError
 from sizhen.core.filters import AuditEventFilter, JobFilter
 from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, ScopedListView
 from sizhen.core.models import AuditEvent, CalendarDay, CalendarYear, Job, Notification
 from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
@@ -64,7 +65,7 @@ def _local(value: dt.datetime | None) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     role = role_of(user)
     return render(
@@ -79,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
+def module_placeholder(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     module = MODULES_BY_SLUG.get(slug)
     if module is None:
         raise Http404("未找到该模块")
@@ -93,7 +94,7 @@ def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def system_index(request: HttpRequest) -> HttpResponse:
+def system_index(request: AuthenticatedRequest) -> HttpResponse:
     module = MODULES_BY_SLUG["system"]
     require_role(request.user, *module.roles, target="系统管理")
     items = [item for item in module.items if role_of(request.user) in item.roles]
@@ -169,7 +170,7 @@ def _progress(job: Job) -> str:
 
 
 @login_required
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A fragment the pages poll (htmx) to show a long job's progress bar."""
     job = get_visible_or_404(Job, request.user, pk=pk)
     return render(request, "core/_job_progress.html", {"job": job})
@@ -190,14 +191,14 @@ class NotificationListView(ScopedListView):
 
 @login_required
 @require_POST
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+def notifications_mark_read(request: AuthenticatedRequest) -> HttpResponse:
     services.mark_notifications_read(request.user)
     messages.success(request, "已全部标为已读")
     return redirect("core:inbox")
 
 
 @login_required
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.view", target="工作日历")
     calendar = get_calendar()
     query = WorkdayQueryForm(request.GET or None)
@@ -241,7 +242,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_set_day(request: HttpRequest) -> HttpResponse:
+def calendar_set_day(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarDayForm(request.POST)
     if form.is_valid():
@@ -257,7 +258,7 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar_delete_day(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     day = CalendarDay.objects.filter(pk=pk).first()
     if day is None:
@@ -269,7 +270,7 @@ def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_confirm_year(request: HttpRequest) -> HttpResponse:
+def calendar_confirm_year(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarYearForm(request.POST)
     if form.is_valid():

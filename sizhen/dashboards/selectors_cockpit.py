@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
@@ -308,7 +309,7 @@ class Cockpit:
         }
 
 
-def _composite(actor: Any) -> Any:
+def _composite(actor: Actor) -> Any:
     return IndicatorValue.objects.visible_to(actor).filter(source_kind=SourceKind.COMPOSITE)
 
 
@@ -337,7 +338,7 @@ def alert_model() -> Any:
         return None
 
 
-def get_alert_counts(actor: Any) -> AlertPanel | None:
+def get_alert_counts(actor: Actor) -> AlertPanel | None:
     """Open alerts by severity and the number converted, in one query; None while the
     monitoring app has no Alert model."""
     model = alert_model()
@@ -361,7 +362,7 @@ def get_alert_counts(actor: Any) -> AlertPanel | None:
     )
 
 
-def get_task_panel(actor: Any, today: dt.date) -> TaskPanel:
+def get_task_panel(actor: Actor, today: dt.date) -> TaskPanel:
     """Two queries: the counts in one aggregate, the most overdue open assignments."""
     counts = task_selectors.completion_summary(actor, today, lead_only=True)
     overdue = (
@@ -372,11 +373,11 @@ def get_task_panel(actor: Any, today: dt.date) -> TaskPanel:
     return TaskPanel(**counts, overdue=[OverdueTask(a, (today - a.deadline).days) for a in overdue])
 
 
-def get_ledger_panel(actor: Any) -> LedgerPanel:
+def get_ledger_panel(actor: Actor) -> LedgerPanel:
     return LedgerPanel(**ledger_summary(actor))
 
 
-def get_request_panel(actor: Any, today: dt.date) -> RequestPanel:
+def get_request_panel(actor: Actor, today: dt.date) -> RequestPanel:
     month = today.replace(day=1)
     figures = request_analysis.totals(
         actor, request_analysis.AnalysisFilter(first=month, last=month), today=today
@@ -391,7 +392,7 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def get_cockpit(actor: Any) -> Cockpit:
+def get_cockpit(actor: Actor) -> Cockpit:
     """The whole picture for one screen: the overall index of the city for its newest complete
     period (newer provisional periods beside it, marked 暂定 with their coverage), its history, the
     districts' scores and ranks, the district x first-level indicator grid and what moved; and

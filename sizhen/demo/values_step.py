@@ -184,6 +184,7 @@ def _fillers(regions: list[Region]) -> dict[int, Any]:
     officers = {
         u.region_id: u
         for u in User.objects.filter(role=Role.DISTRICT_OFFICER, region__in=regions).order_by("pk")
+        if u.region_id is not None
     }
     rng = random.Random("demo:fillers")  # noqa: S311 - fictional names
     now = timezone.now()

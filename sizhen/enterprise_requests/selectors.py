@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sizhen.core.access import VIEW
+from sizhen.core.access import VIEW, Actor
 from sizhen.core.refcache import ReferenceCache
 from sizhen.core.workcalendar import add_working_days
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
@@ -18,8 +18,8 @@ from sizhen.enterprise_requests.workflow import ON_THE_CLOCK
 SOON_DUE_WORKING_DAYS = 2
 
 
-def requests_visible_to(actor: Any, action: str = VIEW) -> QuerySet[EnterpriseRequest]:
-    qs = EnterpriseRequest.objects.visible_to(actor, action)  # type: ignore[attr-defined]
+def requests_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[EnterpriseRequest]:
+    qs = EnterpriseRequest.objects.visible_to(actor, action)
     return qs.select_related("category", "enterprise", "region", "lead_department")
 
 

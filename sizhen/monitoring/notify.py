@@ -35,7 +35,8 @@ def digest_recipients(alerts: Iterable[Alert]) -> dict[int, tuple[Any, list[Aler
     lead_ids = {a.indicator.lead_department_id for a in alerts if a.indicator.lead_department_id}
     by_department: dict[int, list[Any]] = defaultdict(list)
     for user in User.objects.filter(department_id__in=lead_ids, is_active=True).order_by("pk"):
-        by_department[user.department_id].append(user)
+        if user.department_id is not None:
+            by_department[user.department_id].append(user)
     out: dict[int, tuple[Any, list[Alert]]] = {}
     for alert in alerts:
         lead_id = alert.indicator.lead_department_id

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import QuerySet
 
-from sizhen.core.access import VIEW
+from sizhen.core.access import VIEW, Actor
 from sizhen.monitoring.models import Alert
 
 
 def list_alerts(
-    actor: Any,
+    actor: Actor,
     *,
     indicator: str = "",
     region: str = "",

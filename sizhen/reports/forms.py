@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
@@ -50,7 +51,7 @@ class LetterForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         indicators = self.fields["indicator"]
         regions = self.fields["region"]

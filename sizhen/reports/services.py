@@ -12,6 +12,8 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify_after_commit
 from sizhen.core.numbering import next_number
@@ -109,7 +111,7 @@ def gather_content(
     }
 
 
-def default_period(prefill: dict[str, str], *, actor: Any) -> dict[str, str]:
+def default_period(prefill: dict[str, str], *, actor: Actor) -> dict[str, str]:
     """The period a new letter proposes for a prefilled indicator and region: the newest
     complete one (a letter never leads with a provisional period)."""
     ids = [prefill.get(key, "") for key in ("indicator", "region")]
@@ -145,7 +147,7 @@ def _require_complete(
 @transaction.atomic
 def create_letter(
     *,
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     region: Region,
     period: dt.date,
@@ -192,7 +194,7 @@ def create_letter(
         deadline_provisional=deadline.provisional,
         requested_action=requested_action,
         content=content,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     stem = f"{year}-{sequence:04d}"
     letter.docx.save(f"{stem}.docx", ContentFile(letters.build_docx(content)), save=False)
@@ -215,7 +217,7 @@ def create_letter(
 
 
 @transaction.atomic
-def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
+def mark_sent(letter: ReminderLetter, *, actor: Actor) -> ReminderLetter:
     """Mark a draft letter as sent and tell the lead department's users."""
     # The workflow engine locks the row: two clicks at once send (and notify) only once.
     try:
@@ -227,7 +229,7 @@ def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
             note=f"发送提醒函 {letter.number}",
             changes={
                 "sent_at": timezone.now(),
-                "sent_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "sent_by": acting_user(actor),
             },
         )
     except WorkflowError as exc:

@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.reports import services
@@ -66,7 +67,7 @@ class LetterListView(ScopedListView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def letter_create(request: HttpRequest) -> HttpResponse:
+def letter_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "letter.write", action=CHANGE, target="生成提醒函")
     # An alert or a dashboard links here with ?indicator=&region=&period= to prefill the form.
     prefill = {key: request.GET[key] for key in PREFILL_KEYS if request.GET.get(key)}
@@ -101,7 +102,7 @@ def letter_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(
         ReminderLetter.objects.select_related("indicator", "region", "department"),
         request.user,
@@ -123,7 +124,7 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def letter_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def letter_download(request: AuthenticatedRequest, pk: int, kind: str) -> FileResponse:
     if kind not in DOWNLOADS:
         raise Http404("未找到该文件")
     letter = get_visible_or_404(ReminderLetter, request.user, EXPORT, pk=pk)
@@ -141,7 +142,7 @@ def letter_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 
 @login_required
 @require_POST
-def letter_send(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
     try:
         services.mark_sent(letter, actor=request.user)

@@ -13,7 +13,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Region
@@ -25,13 +25,13 @@ from sizhen.work_tasks.workflow import APPROVED, CANCELLED, OPEN_STATES
 CITY_LEVEL_LABEL = "市直部门"
 
 
-def list_assignments(actor: Any, *, action: str = VIEW) -> QuerySet[TaskAssignment]:
+def list_assignments(actor: Actor, *, action: str = VIEW) -> QuerySet[TaskAssignment]:
     return TaskAssignment.objects.visible_to(actor, action).select_related(
         "task", "department", "region", "parent"
     )
 
 
-def list_my_assignments(actor: Any) -> QuerySet[TaskAssignment]:
+def list_my_assignments(actor: Actor) -> QuerySet[TaskAssignment]:
     """The assignments addressed to the actor's own unit (my tasks / my department's tasks)."""
     qs = list_assignments(actor)
     department_id = getattr(actor, "department_id", None)
@@ -52,7 +52,7 @@ def task_is_complete(task: WorkTask) -> bool:
 
 
 def completion_summary(
-    actor: Any, today: dt.date | None = None, *, lead_only: bool = False
+    actor: Actor, today: dt.date | None = None, *, lead_only: bool = False
 ) -> dict[str, int]:
     """For the leaders' cockpit: completed assignments by timeliness, open ones, and open ones
     past their deadline, among the assignments the actor may see, in one aggregate query.
@@ -137,7 +137,7 @@ def _district_of(path: str, names: dict[str, str]) -> tuple[str, str]:
 
 
 def statistics(
-    actor: Any,
+    actor: Actor,
     *,
     issued_from: dt.date | None = None,
     issued_to: dt.date | None = None,
@@ -191,12 +191,12 @@ def statistics(
     )
 
 
-def overdue_assignments(actor: Any, today: dt.date | None = None) -> QuerySet[TaskAssignment]:
+def overdue_assignments(actor: Actor, today: dt.date | None = None) -> QuerySet[TaskAssignment]:
     day = today or timezone.localdate()
     return list_assignments(actor).filter(status__in=OPEN_STATES, deadline__lt=day)
 
 
-def by_status(actor: Any, qs: QuerySet[TaskAssignment] | None = None) -> dict[str, int]:
+def by_status(actor: Actor, qs: QuerySet[TaskAssignment] | None = None) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for status in (qs if qs is not None else list_assignments(actor)).values_list(
         "status", flat=True
@@ -241,7 +241,7 @@ class IndicatorTasks:
 
 
 def for_indicator(
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     *,
     region: Region | None = None,

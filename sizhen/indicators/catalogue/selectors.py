@@ -4,9 +4,8 @@ export."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sizhen.core.access import VIEW
+from sizhen.core.access import VIEW, Actor
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue.defaults import NAME_SEPARATOR
 from sizhen.indicators.catalogue.models import (
@@ -37,7 +36,7 @@ class CatalogueRow:
     goalpost: Goalpost | None
 
 
-def list_catalogue(actor: Any, cycle: EvaluationCycle | None = None) -> list[CatalogueRow]:
+def list_catalogue(actor: Actor, cycle: EvaluationCycle | None = None) -> list[CatalogueRow]:
     """The visible indicators in tree order (depth first), with the cycle's goalposts."""
     indicators = list(
         Indicator.objects.visible_to(actor, VIEW)
@@ -87,7 +86,7 @@ CATALOGUE_EXPORT_HEADERS = (
 )
 
 
-def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
+def catalogue_workbook(actor: Actor) -> tuple[bytes, int]:
     """The visible catalogue as XLSX (one row per indicator) and the number of rows."""
     cycle = get_current_cycle()
     rows = list_catalogue(actor, cycle)
@@ -99,9 +98,9 @@ def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
             r.indicator.parent.code if r.indicator.parent_id else "",  # type: ignore[union-attr]
             r.indicator.level,
             r.indicator.unit,
-            r.indicator.get_direction_display(),  # type: ignore[attr-defined]
-            r.indicator.get_frequency_display(),  # type: ignore[attr-defined]
-            r.indicator.get_source_kind_display(),  # type: ignore[attr-defined]
+            r.indicator.get_direction_display(),
+            r.indicator.get_frequency_display(),
+            r.indicator.get_source_kind_display(),
             r.indicator.lead_department.name if r.indicator.lead_department_id else "",  # type: ignore[union-attr]
             NAME_SEPARATOR.join(d.name for d in r.indicator.responsible_departments.all()),
             r.indicator.weight,

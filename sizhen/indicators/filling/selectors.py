@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.indicators.catalogue import completeness
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.filling.choices import OPEN_STATES, FillingStatus
@@ -15,7 +15,7 @@ from sizhen.indicators.filling.models import FillingTask
 from sizhen.organisations.models import Region
 
 
-def list_overdue(actor: Any, *, today: dt.date | None = None) -> QuerySet[FillingTask]:
+def list_overdue(actor: Actor, *, today: dt.date | None = None) -> QuerySet[FillingTask]:
     """Tasks past their deadline and not submitted (逾期未报), as far as the actor may see."""
     today = today or timezone.localdate()
     return FillingTask.objects.visible_to(actor).filter(status__in=OPEN_STATES, deadline__lt=today)
