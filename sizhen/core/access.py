@@ -29,7 +29,7 @@ class Actor(Protocol):
     """Who acts: a logged-in user (``accounts.User``) or an API token's machine client
     (``accounts.TokenActor``). Read-only properties, so that model fields, class attributes and
     properties all satisfy it. Services that store the actor in a foreign key need a ``User``
-    and ask for one (``accounts.selectors.acting_user``)."""
+    and ask for one (``accounts.models.acting_user``)."""
 
     @property
     def is_authenticated(self) -> bool: ...

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
 from sizhen.core.access import Actor
@@ -22,6 +21,7 @@ from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.monitoring.models import Alert, Severity
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
 from sizhen.rectification.selectors import ledger_summary
@@ -41,12 +41,6 @@ CHANGE_COUNT = 5
 OPEN_ALERT_STATUSES = (OPEN, ACKNOWLEDGED, ASSIGNED)
 #: How many overdue work tasks the cockpit lists by name (the most overdue first).
 OVERDUE_TASK_COUNT = 5
-ALERT_SEVERITIES: tuple[tuple[str, str], ...] = (
-    ("red", "红色"),
-    ("orange", "橙色"),
-    ("yellow", "黄色"),
-    ("blue", "蓝色"),
-)
 
 
 @dataclass
@@ -222,7 +216,6 @@ class Cockpit:
     #: Newer periods whose sources have not all reported (暂定): shown beside the headline with
     #: their index and coverage, never as the headline (``catalogue.completeness``).
     provisional: list[ProvisionalPeriod] = field(default_factory=list)
-    #: None while the monitoring app has no Alert model.
     alert_panel: AlertPanel | None = None
     tasks: TaskPanel | None = None
     ledger: LedgerPanel | None = None
@@ -328,24 +321,9 @@ def _changes(
     return up[:CHANGE_COUNT], down[:CHANGE_COUNT]
 
 
-def alert_model() -> Any:
-    """The monitoring app's Alert model, looked up in the app registry at run time: without the
-    app installed the cockpit still works and says so (the lifecycle's state names above are
-    plain constants and import without it)."""
-    try:
-        return apps.get_model("monitoring", "Alert")
-    except LookupError:
-        return None
-
-
-def get_alert_counts(actor: Actor) -> AlertPanel | None:
-    """Open alerts by severity and the number converted, in one query; None while the
-    monitoring app has no Alert model."""
-    model = alert_model()
-    if model is None:
-        return None
-    manager = model.objects
-    queryset = manager.visible_to(actor) if hasattr(manager, "visible_to") else manager.all()
+def get_alert_counts(actor: Actor) -> AlertPanel:
+    """Open alerts by severity and the number converted, in one query."""
+    queryset = Alert.objects.visible_to(actor)
     counts = Counter(
         queryset.filter(status__in=(*OPEN_ALERT_STATUSES, CONVERTED))
         .order_by()
@@ -357,7 +335,7 @@ def get_alert_counts(actor: Actor) -> AlertPanel | None:
             open_counts[severity] += n
     converted = sum(n for (_, status), n in counts.items() if status == CONVERTED)
     return AlertPanel(
-        [AlertCount(code, label, open_counts.get(code, 0)) for code, label in ALERT_SEVERITIES],
+        [AlertCount(code, label, open_counts.get(code, 0)) for code, label in Severity.choices],
         converted,
     )
 

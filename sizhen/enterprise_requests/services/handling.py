@@ -19,6 +19,7 @@ from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import execute_transition
+from sizhen.dispatch import services as dispatch_services
 from sizhen.enterprise_requests.choices import (
     DEFAULT_LIMITS,
     UNSATISFIED_AT_MOST,
@@ -168,11 +169,7 @@ def dispatch_request(
 def _record_dispatch_choice(
     text: str, department: Department, code: str, suggestion: Any, actor: Actor
 ) -> None:
-    # The suggester learns from confirmed dispatches; it is optional, a missing module is no fault.
-    try:
-        from sizhen.dispatch import services as dispatch_services
-    except ImportError:  # pragma: no cover
-        return
+    # The suggester learns from confirmed dispatches.
     dispatch_services.record_choice(
         text=text, department=department, category_code=code, suggestion=suggestion, actor=actor
     )

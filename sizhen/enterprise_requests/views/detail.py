@@ -17,6 +17,8 @@ from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
+from sizhen.dispatch.catalogue import category_name
+from sizhen.dispatch.services import suggest
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     ENTERPRISE_VISIBLE_MESSAGES,
@@ -183,10 +185,6 @@ def _timeline(req: EnterpriseRequest, *, enterprise_view: bool) -> list[dict[str
 
 def _suggestions(req: EnterpriseRequest) -> Any:
     try:
-        from sizhen.dispatch.services import suggest
-    except ImportError:  # pragma: no cover
-        return None
-    try:
         return suggest(req.text, top=3)
     except Exception:
         # A failing suggester must not block dispatching by hand.
@@ -195,10 +193,6 @@ def _suggestions(req: EnterpriseRequest) -> Any:
 
 def _suggester_category_name(code: str) -> str:
     # The suggester may label categories with its own codes; show its name for them.
-    try:
-        from sizhen.dispatch.catalogue import category_name
-    except ImportError:  # pragma: no cover
-        return code
     return category_name(code)
 
 
