@@ -6,9 +6,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
+from sizhen.accounts.models import TokenActor, User
 from sizhen.accounts.services import authenticate_token
 from sizhen.core import context
 from sizhen.core.access import role_of
@@ -16,14 +17,14 @@ from sizhen.core.api import actor_of
 
 
 class BearerTokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> TokenActor | None:
         return authenticate_token(token, client_address=context.current().client_address)
 
 
 class HeaderTokenAuth(APIKeyHeader):
     param_name = "X-Api-Key"
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def authenticate(self, request: HttpRequest, key: str | None) -> TokenActor | None:
         if not key:
             return None
         return authenticate_token(key, client_address=context.current().client_address)
@@ -75,7 +76,7 @@ class MeOut(Schema):
 def me(request: HttpRequest) -> dict[str, Any]:
     actor = actor_of(request)
     role = role_of(actor) or ""
-    if role == "machine":
+    if isinstance(actor, TokenActor):
         return {
             "kind": "token",
             "name": actor.audit_label,
@@ -85,6 +86,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
             "department_code": actor.department.code,
             "region_code": actor.department.region.code,
         }
+    if not isinstance(actor, User):  # pragma: no cover - the API authenticates these two only
+        raise AuthenticationError
     region = actor.scope_region
     return {
         "kind": "user",
@@ -92,6 +95,6 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "role": role,
         "role_label": actor.role_label,
         "scope": actor.scope_label,
-        "department_code": actor.department.code if actor.department_id else None,
+        "department_code": actor.department.code if actor.department is not None else None,
         "region_code": region.code if region else None,
     }

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.accounts.models import ApiTokenScope, User
+from sizhen.core.access import Actor
 from sizhen.core.roles import USER_ROLES, Role
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import validate_phone
@@ -110,7 +111,7 @@ class UserForm(forms.Form):
         label="电子邮箱", required=False, error_messages={"invalid": "电子邮箱格式不正确"}
     )
 
-    def __init__(self, *args: Any, actor: Any, instance: User | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, instance: User | None = None, **kwargs: Any):
         self.actor = actor
         self.instance = instance
         if instance is not None:
@@ -210,7 +211,7 @@ class ApiTokenForm(forms.Form):
 
     FIELD_FOR_ERROR: ClassVar[dict[str, str]] = {"expires_at": "expires_on"}
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = (  # type: ignore[attr-defined]
             Department.objects.visible_to(actor).filter(is_active=True).select_related("region")

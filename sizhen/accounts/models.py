@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, ScopedQuerySet, has_role
+from sizhen.core.access import (
+    CHANGE,
+    DELETE,
+    EXPORT,
+    VIEW,
+    Actor,
+    ScopedManager,
+    ScopedQuerySet,
+    has_role,
+)
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, USER_ROLES, Role
 from sizhen.organisations.models import Department, Enterprise, Region
 
+_UserManagerWithScope = UserManager.from_queryset(ScopedQuerySet)
 
-class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
-    pass
+
+# django-stubs' plugin builds the ``from_queryset`` class, and types the manager and its
+# querysets from it, but mypy still calls the variable "not valid as a type" in a base list.
+class ScopedUserManager(_UserManagerWithScope["User"]):  # type: ignore[valid-type]
+    """Django's user manager (``create_user`` …) with ``visible_to``; a named class, because
+    migrations refer to it."""
 
 
 class User(AbstractUser):
@@ -53,7 +67,7 @@ class User(AbstractUser):
     must_change_password = models.BooleanField("首次登录须改密", default=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
-    objects = ScopedUserManager()  # type: ignore[misc]
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
 
     class Meta:
         verbose_name = "用户"
@@ -103,7 +117,7 @@ class User(AbstractUser):
         return str(region) if region else "未设置管辖区划"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if has_role(actor, Role.SYSADMIN):
             return Q()
         if action in (VIEW, EXPORT) and has_role(actor, Role.COORDINATOR, Role.LEADER):
@@ -191,7 +205,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     last_used_address = models.GenericIPAddressField("最近使用地址", null=True, blank=True)
 
-    objects = models.Manager.from_queryset(ScopedQuerySet)()
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = "接口令牌"
@@ -214,7 +228,7 @@ class ApiToken(models.Model):
         return "有效"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return Q() if has_role(actor, Role.SYSADMIN) else None
 
 
@@ -246,3 +260,10 @@ class TokenActor:
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+def acting_user(actor: Actor | None) -> User | None:
+    """The user to record in a foreign key (created by, reviewed by, author …): the actor when
+    it is a person. A machine client (API token) and the system (None) record none; the audit
+    event carries their label."""
+    return actor if isinstance(actor, User) else None

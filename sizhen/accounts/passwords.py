@@ -28,7 +28,7 @@ class ChineseMinimumLengthValidator(MinimumLengthValidator):
 
 
 def _in_chinese(base: type[Any], message: str, code: str, help_text: str) -> type[Any]:
-    class Validator(base):  # type: ignore[valid-type,misc]
+    class Validator(base):
         def validate(self, password: str, user: Any = None) -> None:
             try:
                 super().validate(password, user)

@@ -28,8 +28,10 @@ from sizhen.accounts.models import (
     PasswordHistory,
     TokenActor,
     User,
+    acting_user,
     hash_token,
 )
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.roles import DEPARTMENT_ROLES, Role
 from sizhen.core.sql import select_one_with_chain
@@ -189,7 +191,7 @@ def record_logout(user: Any, *, reason: str = "") -> None:
 
 @transaction.atomic
 def change_password(
-    user: User, *, actor: Any, new_password: str, old_password: str | None = None
+    user: User, *, actor: Actor, new_password: str, old_password: str | None = None
 ) -> None:
     """Set a new password under the policy. Set by someone else (a reset), it must be changed
     by its owner at the next login."""
@@ -210,7 +212,7 @@ def change_password(
     )
 
 
-def reset_password(user: User, *, actor: Any) -> str:
+def reset_password(user: User, *, actor: Actor) -> str:
     """An administrator's reset: a generated password, shown once, to be changed at next login."""
     if getattr(actor, "pk", None) == user.pk:
         raise ValidationError("不能重置自己的密码，请使用“修改密码”")
@@ -257,7 +259,9 @@ def _check_editable(fields: dict[str, Any], extra: frozenset[str] = frozenset())
 
 
 @transaction.atomic
-def create_user(*, actor: Any, password: str | None = None, **fields: Any) -> tuple[User, str]:
+def create_user(
+    *, actor: Actor | None, password: str | None = None, **fields: Any
+) -> tuple[User, str]:
     """Create a user; returns (user, initial password). The user must change it on first login."""
     _check_editable(fields, frozenset({"username"}))
     _check_user_binding(fields)
@@ -279,7 +283,7 @@ def create_user(*, actor: Any, password: str | None = None, **fields: Any) -> tu
 
 
 @transaction.atomic
-def update_user(user: User, *, actor: Any, **fields: Any) -> User:
+def update_user(user: User, *, actor: Actor, **fields: Any) -> User:
     _check_editable(fields)
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.pk == getattr(actor, "pk", None) and fields.get("role", locked.role) != locked.role:
@@ -304,7 +308,7 @@ def update_user(user: User, *, actor: Any, **fields: Any) -> User:
 
 
 @transaction.atomic
-def set_user_active(user: User, *, actor: Any, active: bool) -> User:
+def set_user_active(user: User, *, actor: Actor, active: bool) -> User:
     """Disable (停用) or enable a user. A disabled user's sessions stop working at once: the
     authentication backend refuses inactive users on every request."""
     locked = User.objects.select_for_update().get(pk=user.pk)
@@ -343,7 +347,7 @@ def generate_initial_password() -> str:
 @transaction.atomic
 def create_api_token(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     department: Any,
     scopes: list[str],
@@ -375,7 +379,7 @@ def create_api_token(
         prefix=prefix,
         key_hash=hash_token(secret),
         scopes=sorted(scopes),
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting_user(actor),
         expires_at=expires_at,
     )
     token.full_clean()
@@ -390,7 +394,7 @@ def create_api_token(
 
 
 @transaction.atomic
-def revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
+def revoke_api_token(token: ApiToken, *, actor: Actor) -> ApiToken:
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()

@@ -32,6 +32,7 @@ from sizhen.accounts.forms import ApiTokenForm, LoginForm, PasswordChangeForm, U
 from sizhen.accounts.models import ApiToken, ApiTokenScope, User
 from sizhen.core import context
 from sizhen.core.access import CHANGE, VIEW
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.organisations.validators import mask_phone
@@ -121,12 +122,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("old_password", "new_password", "new_password_again")
 @never_cache
 @login_required
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: AuthenticatedRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 actor=request.user,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
@@ -134,7 +135,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc, default_field="new_password")
         else:
-            update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+            update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")
             return redirect("core:home")
     return render(
@@ -143,7 +144,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "title": "修改密码",
-            "must_change": request.user.must_change_password,  # type: ignore[union-attr]
+            "must_change": request.user.must_change_password,
             "min_length": _password_min_length(),
             "history": _password_history(),
         },
@@ -205,7 +206,7 @@ def _active_label(user: User) -> str:
 
 
 @login_required
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "user.view", action=VIEW, target="用户")
     user = selectors.get_user(request.user, pk)
     return render(
@@ -223,7 +224,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sensitive_variables("initial")
 @login_required
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "user.admin", action=CHANGE, target="新建用户")
     form = UserForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -253,7 +254,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "user.admin", action=CHANGE, target="编辑用户")
     user = selectors.get_user(request.user, pk, CHANGE)
     form = UserForm(request.POST or None, actor=request.user, instance=user)
@@ -278,7 +279,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _user_state_change(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
+def _user_state_change(request: AuthenticatedRequest, pk: int, *, active: bool) -> HttpResponse:
     label = "启用" if active else "停用"
     require_capability(request.user, "user.admin", action=CHANGE, target=f"{label}用户")
     user = selectors.get_user(request.user, pk, CHANGE)
@@ -309,18 +310,18 @@ def _user_state_change(request: HttpRequest, pk: int, *, active: bool) -> HttpRe
 
 
 @login_required
-def user_disable(request: HttpRequest, pk: int) -> HttpResponse:
+def user_disable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _user_state_change(request, pk, active=False)
 
 
 @login_required
-def user_enable(request: HttpRequest, pk: int) -> HttpResponse:
+def user_enable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _user_state_change(request, pk, active=True)
 
 
 @sensitive_variables("new_password")
 @login_required
-def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def user_reset_password(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "user.admin", action=CHANGE, target="重置密码")
     user = selectors.get_user(request.user, pk, CHANGE)
     if request.method == "POST":
@@ -409,7 +410,7 @@ class ApiTokenListView(ScopedListView):
 
 @sensitive_variables("secret")
 @login_required
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "user.admin", action=CHANGE, target="新建接口令牌")
     form = ApiTokenForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -445,7 +446,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "user.admin", action=CHANGE, target="吊销接口令牌")
     token = selectors.get_api_token(request.user, pk, CHANGE)
     if token.revoked_at is not None:

@@ -7,16 +7,13 @@ not exist; the attempt is written to the audit log (``access.denied``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeGuard, TypeVar
 
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
 from sizhen.core.roles import CITY_WIDE_ROLES, Role
-
-if TYPE_CHECKING:
-    from django.db.models import Model
 
 VIEW = "view"
 CHANGE = "change"
@@ -29,11 +26,22 @@ NOTHING = Q(pk__in=[])
 
 
 class Actor(Protocol):
-    """Who acts: a logged-in user or an API token's machine client."""
+    """Who acts: a logged-in user (``accounts.User``) or an API token's machine client
+    (``accounts.TokenActor``). Read-only properties, so that model fields, class attributes and
+    properties all satisfy it. Services that store the actor in a foreign key need a ``User``
+    and ask for one (``accounts.models.acting_user``)."""
 
-    is_authenticated: bool
-    role: str
-    pk: Any
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def pk(self) -> int | None: ...
 
     @property
     def scope_path(self) -> str | None: ...
@@ -44,8 +52,26 @@ class Actor(Protocol):
     @property
     def enterprise_id(self) -> int | None: ...
 
+    @property
+    def audit_label(self) -> str: ...
 
-def role_of(actor: Any) -> str | None:
+
+class MachineActor(Actor, Protocol):
+    """An API token's machine client (``accounts.TokenActor``, role ``machine``): an actor
+    that also holds the token's scopes (people are governed by their role instead)."""
+
+    def has_scope(self, scope: str) -> bool: ...
+
+
+def is_machine(actor: Actor | None) -> TypeGuard[MachineActor]:
+    """Whether the actor is an API token's machine client. Only tokens have the role
+    ``machine`` (users are given one of ``USER_ROLES``)."""
+    return role_of(actor) == Role.MACHINE
+
+
+def role_of(actor: Actor | None) -> str | None:
+    """The actor's role, or None for nobody (no actor, logged out, disabled): every check
+    built on it fails closed."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
     if not getattr(actor, "is_active", True):
@@ -53,15 +79,15 @@ def role_of(actor: Any) -> str | None:
     return getattr(actor, "role", None)
 
 
-def is_city_wide(actor: Any) -> bool:
+def is_city_wide(actor: Actor | None) -> bool:
     return role_of(actor) in CITY_WIDE_ROLES
 
 
-def has_role(actor: Any, *roles: str) -> bool:
+def has_role(actor: Actor | None, *roles: str) -> bool:
     return role_of(actor) in roles
 
 
-def region_scope_q(actor: Any, region_path_field: str) -> Q:
+def region_scope_q(actor: Actor | None, region_path_field: str) -> Q:
     """Objects whose region lies in the actor's region subtree (materialised path prefix)."""
     role = role_of(actor)
     if role is None:
@@ -74,21 +100,26 @@ def region_scope_q(actor: Any, region_path_field: str) -> Q:
     return Q(**{f"{region_path_field}__startswith": path})
 
 
-def source_key_of(actor: Any) -> str:
+def source_key_of(actor: Actor | None) -> str:
     """Who submits, as the namespace of idempotency keys: ``token:<id>`` for an API token,
     ``user:<id>`` for a person, ``system`` otherwise."""
     token = getattr(actor, "token", None)
     if role_of(actor) == Role.MACHINE and token is not None:
         return f"token:{token.pk}"
-    if getattr(actor, "pk", None) is not None:
-        return f"user:{actor.pk}"
+    pk = getattr(actor, "pk", None)
+    if pk is not None:
+        return f"user:{pk}"
     return "system"
 
 
-class ScopedQuerySet(models.QuerySet):
-    """QuerySet with the one mechanism of access scoping."""
+M = TypeVar("M", bound=models.Model)
 
-    def visible_to(self, actor: Any, action: str = VIEW) -> ScopedQuerySet:
+
+class ScopedQuerySet(models.QuerySet[M]):
+    """QuerySet with the one mechanism of access scoping. Generic over the model, so that
+    ``Indicator.objects.visible_to(actor)`` is a queryset of indicators to the type checker."""
+
+    def visible_to(self, actor: Actor | None, action: str = VIEW) -> Self:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         if role_of(actor) is None:
@@ -103,20 +134,25 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+#: The manager of every scoped model (``objects = ScopedManager()``): the plain manager with
+#: ``visible_to`` and the other queryset methods, typed by the model it is attached to.
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
-
-M = TypeVar("M", bound="Model")
 
 
 def get_visible_or_404(
-    queryset: models.QuerySet[M] | type[M], actor: Any, action: str = VIEW, **lookup: Any
+    queryset: models.QuerySet[M] | type[M],
+    actor: Actor | None,
+    action: str = VIEW,
+    **lookup: Any,
 ) -> M:
     """Fetch one object through the scope; 404 for missing and for not visible alike."""
     from sizhen.core.audit import record_event
 
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     model: Any = qs.model
-    visible = qs.visible_to(actor, action)  # type: ignore[attr-defined]
+    if not isinstance(qs, ScopedQuerySet):
+        raise TypeError(f"{model.__name__} has no ScopedManager: it cannot be fetched by scope")
+    visible = qs.visible_to(actor, action)
     try:
         return visible.get(**lookup)
     except (model.DoesNotExist, ValueError, TypeError) as exc:
@@ -138,7 +174,9 @@ def get_visible_or_404(
         raise Http404("未找到该记录") from exc
 
 
-def require_role(actor: Any, *roles: str, action: str = "access", target: str = "") -> None:
+def require_role(
+    actor: Actor | None, *roles: str, action: str = "access", target: str = ""
+) -> None:
     """Refuse (404, audited) unless the actor holds one of the roles."""
     from sizhen.core.audit import record_event
 
@@ -164,12 +202,14 @@ __all__ = [
     "NOTHING",
     "VIEW",
     "Actor",
+    "MachineActor",
     "Role",
     "ScopedManager",
     "ScopedQuerySet",
     "get_visible_or_404",
     "has_role",
     "is_city_wide",
+    "is_machine",
     "region_scope_q",
     "require_role",
     "role_of",

@@ -6,15 +6,21 @@ import datetime as dt
 import decimal
 import ipaddress
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from sizhen.core import context
+from sizhen.core.access import Actor
 from sizhen.core.models import AuditEvent
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def actor_fields(actor: Any) -> dict[str, Any]:
+
+def actor_fields(actor: Actor | AnonymousUser | None) -> dict[str, Any]:
+    """Who, for an event or a history row: None is the system, an anonymous visitor (a
+    refused login) is recorded as such, a token by its label without a user."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {
             "actor": None,
@@ -74,7 +80,7 @@ def valid_address(value: str | None) -> str | None:
 def event_fields(
     action: str,
     *,
-    actor: Any,
+    actor: Actor | AnonymousUser | None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",
@@ -107,7 +113,7 @@ def event_fields(
 def record_event(
     action: str,
     *,
-    actor: Any,
+    actor: Actor | AnonymousUser | None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",

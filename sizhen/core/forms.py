@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 
@@ -14,8 +15,8 @@ class WorkdayQueryForm(forms.Form):
         label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("days") is None and data.get("end") is None:
             raise forms.ValidationError("请填写工作日数或截止日期")
         return data

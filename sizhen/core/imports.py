@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.xlsx import ImportFileError, ImportReport, ImportSpec, read_xlsx_rows
 
@@ -15,7 +16,7 @@ def run_import(
     spec: ImportSpec,
     data: bytes,
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     dry_run: bool = False,
     context: dict[str, Any] | None = None,

@@ -26,6 +26,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import jsonable
 from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobSchedule, JobStatus
 
@@ -129,7 +130,7 @@ def job_fields(
     key: str | None = None,
     label: str = "",
     run_after: dt.datetime | None = None,
-    created_by: Any = None,
+    created_by: Actor | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """The field values of a new queued job (unknown names are refused)."""
@@ -156,7 +157,7 @@ def enqueue(
     key: str | None = None,
     label: str = "",
     run_after: dt.datetime | None = None,
-    created_by: Any = None,
+    created_by: Actor | None = None,
     **kwargs: Any,
 ) -> Job:
     fields = job_fields(

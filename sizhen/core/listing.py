@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from sizhen.core.access import EXPORT, VIEW, require_role
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.xlsx import build_workbook, xlsx_response
 
 MAX_EXPORT_ROWS = 100_000
@@ -56,6 +57,7 @@ class PageAction:
 
 
 class ScopedListView(LoginRequiredMixin, View):
+    request: AuthenticatedRequest
     model: ClassVar[Any]
     title: ClassVar[str] = ""
     columns: ClassVar[Sequence[ListColumn]] = ()
@@ -75,7 +77,7 @@ class ScopedListView(LoginRequiredMixin, View):
     def page_actions(self) -> list[PageAction]:
         return []
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if self.roles is not None:
             require_role(request.user, *self.roles, target=self.title)
         exporting = request.GET.get("export") == "xlsx" and bool(self.export_name)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import ScopedManager, ScopedQuerySet, has_role
+from sizhen.core.access import Actor, ScopedManager, ScopedQuerySet, has_role
 from sizhen.core.audit_labels import state_label
 from sizhen.core.roles import Role
 
@@ -16,13 +18,13 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class AuditEventQuerySet(ScopedQuerySet):
+class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
     """Bulk update and delete bypass ``Model.save``/``delete``; refuse them here too."""
 
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("审计日志只能追加，不能修改")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("审计日志只能追加，不能删除")
 
 
@@ -63,16 +65,16 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("审计日志只能追加，不能修改")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("审计日志只能追加，不能删除")
 
     @classmethod
-    def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         # The audit log is read by the system administrator only (三员分立: 审计员 role later).
         return Q() if has_role(actor, Role.SYSADMIN) else None
 
@@ -216,7 +218,7 @@ class Job(models.Model):
         return f"{self.name}#{self.pk}"
 
     @classmethod
-    def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if has_role(actor, Role.SYSADMIN, Role.COORDINATOR):
             return Q()
         if action == "view" and getattr(actor, "pk", None) is not None:
@@ -284,7 +286,7 @@ class Notification(models.Model):
         return NOTIFICATION_KINDS.get(self.category, "其他")
 
     @classmethod
-    def scope_q(cls, actor, action):  # type: ignore[no-untyped-def]
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return Q(recipient_id=actor.pk) if getattr(actor, "pk", None) is not None else None
 
 

@@ -16,9 +16,8 @@ in Chinese, roles from ``sizhen.core.roles``), then ask for it by name; an unkno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sizhen.core.access import require_role, role_of
+from sizhen.core.access import Actor, require_role, role_of
 from sizhen.core.roles import CITY_WIDE_ROLES, STAFF_ROLES, Role
 
 #: The coordinating office (营商办) and the system administrators who stand in for it.
@@ -122,17 +121,19 @@ def capability_roles(name: str) -> frozenset[str]:
     return REGISTRY[name].roles
 
 
-def has_capability(actor: Any, name: str) -> bool:
+def has_capability(actor: Actor | None, name: str) -> bool:
     """Whether the actor (an active, logged-in user or a token) holds the capability."""
     return role_of(actor) in capability_roles(name)
 
 
-def require_capability(actor: Any, name: str, *, action: str = "access", target: str = "") -> None:
+def require_capability(
+    actor: Actor | None, name: str, *, action: str = "access", target: str = ""
+) -> None:
     """Refuse (404, audited ``access.denied``) unless the actor holds the capability."""
     require_role(actor, *capability_roles(name), action=action, target=target)
 
 
-def ensure_capability(actor: Any, name: str, refusal: Exception) -> None:
+def ensure_capability(actor: Actor | None, name: str, refusal: Exception) -> None:
     """For services: raise ``refusal`` (the service's own error, its message shown to the user)
     unless the actor holds the capability."""
     if not has_capability(actor, name):

@@ -4,11 +4,10 @@ everyone, failed background jobs and the job queue for the system administrator.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.urls import reverse
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.models import Job, JobStatus, Notification
 from sizhen.core.roles import USER_ROLES, Role
 from sizhen.core.workqueue import KeyFigure, Queue
@@ -37,7 +36,7 @@ WORK_QUEUES = (
 )
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     if role_of(actor) != Role.SYSADMIN:
         return []
     queued = Job.objects.visible_to(actor).filter(status=JobStatus.QUEUED).count()

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.models import CalendarDay, CalendarDayKind, CalendarYear, Notification
 
 
 @transaction.atomic
 def set_calendar_day(
-    *, actor: Any, date: dt.date, kind: str, name: str = "", note: str = ""
+    *, actor: Actor, date: dt.date, kind: str, name: str = "", note: str = ""
 ) -> CalendarDay:
     if kind not in CalendarDayKind.values:
         raise ValidationError({"kind": "类型须为工作日或休息日"})
@@ -29,14 +30,14 @@ def set_calendar_day(
 
 
 @transaction.atomic
-def delete_calendar_day(day: CalendarDay, *, actor: Any) -> None:
+def delete_calendar_day(day: CalendarDay, *, actor: Actor) -> None:
     before = snapshot(day)
     record_event("calendar.delete_day", actor=actor, obj=day, before=before)
     CalendarDay.objects.filter(pk=day.pk).delete()
 
 
 @transaction.atomic
-def confirm_calendar_year(*, actor: Any, year: int, source: str) -> CalendarYear:
+def confirm_calendar_year(*, actor: Actor, year: int, source: str) -> CalendarYear:
     if not source.strip():
         raise ValidationError({"source": "请填写依据（如国务院办公厅通知文号）"})
     row, _ = CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
@@ -47,7 +48,7 @@ def confirm_calendar_year(*, actor: Any, year: int, source: str) -> CalendarYear
 
 
 @transaction.atomic
-def mark_notifications_read(*, actor: Any, ids: list[int] | None = None) -> int:
+def mark_notifications_read(*, actor: Actor, ids: list[int] | None = None) -> int:
     """Mark the actor's own unread messages read: those with the given ids (ids of other
     people's messages are ignored), or all of them when ``ids`` is None. Audited, so that
     "I never saw that notice" can be checked."""
@@ -71,7 +72,7 @@ def mark_notifications_read(*, actor: Any, ids: list[int] | None = None) -> int:
 M = TypeVar("M", bound=models.Model)
 
 
-def create_validated(model: type[M], *, actor: Any, action: str, **fields: Any) -> M:
+def create_validated(model: type[M], *, actor: Actor, action: str, **fields: Any) -> M:
     """Create a row after full validation and write its audit event (call inside the
     caller's transaction). The plain create service of every simple model."""
     instance = model(**fields)
@@ -81,7 +82,7 @@ def create_validated(model: type[M], *, actor: Any, action: str, **fields: Any) 
     return instance
 
 
-def update_validated(instance: M, *, actor: Any, action: str, **fields: Any) -> M:
+def update_validated(instance: M, *, actor: Actor, action: str, **fields: Any) -> M:
     """Lock the row, apply the changes, validate, save and audit only what changed (call
     inside the caller's transaction)."""
     model = type(instance)

@@ -21,6 +21,7 @@ from sizhen.core.audit_labels import action_label, object_type_label, values_tex
 from sizhen.core.errors import ServiceError
 from sizhen.core.filters import AuditEventFilter, JobFilter, NotificationFilter
 from sizhen.core.forms import CalendarDayForm, CalendarYearForm, WorkdayQueryForm
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, ScopedListView
 from sizhen.core.models import AuditEvent, CalendarDay, CalendarYear, Job, Notification
 from sizhen.core.navigation import MODULES_BY_SLUG, modules_for
@@ -68,7 +69,7 @@ def _local(value: dt.datetime | None) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role's work queue (待办: what waits for me, with counts, the nearest deadline and a
     link to the filtered list) and key figures, then the modules and the latest messages."""
     user = request.user
@@ -95,7 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
+def module_placeholder(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     module = MODULES_BY_SLUG.get(slug)
     if module is None:
         raise Http404("未找到该模块")
@@ -109,7 +110,7 @@ def module_placeholder(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def system_index(request: HttpRequest) -> HttpResponse:
+def system_index(request: AuthenticatedRequest) -> HttpResponse:
     module = MODULES_BY_SLUG["system"]
     require_role(request.user, *module.roles, target="系统管理")
     items = [item for item in module.items if role_of(request.user) in item.roles]
@@ -176,7 +177,7 @@ def _progress(job: Job) -> str:
 
 
 @login_required
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A fragment the pages poll (htmx) to show a long job's progress bar."""
     job = get_visible_or_404(Job, request.user, pk=pk)
     return render(request, "core/_job_progress.html", {"job": job})
@@ -208,7 +209,7 @@ MARK_READ_LIMIT = 500
 
 @login_required
 @require_POST
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+def notifications_mark_read(request: AuthenticatedRequest) -> HttpResponse:
     """Mark the selected messages (``ids``) read, or all of one's messages (``scope=all``, also
     when nothing says otherwise); then back to the inbox with its filters."""
     selected = request.POST.get("scope") == "selected"
@@ -231,7 +232,7 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.view", target="工作日历")
     calendar = get_calendar()
     query = WorkdayQueryForm(request.GET or None)
@@ -275,7 +276,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_set_day(request: HttpRequest) -> HttpResponse:
+def calendar_set_day(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarDayForm(request.POST)
     if form.is_valid():
@@ -291,7 +292,7 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar_delete_day(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     day = CalendarDay.objects.filter(pk=pk).first()
     if day is None:
@@ -303,7 +304,7 @@ def calendar_delete_day(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_confirm_year(request: HttpRequest) -> HttpResponse:
+def calendar_confirm_year(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "calendar.edit", target="工作日历维护")
     form = CalendarYearForm(request.POST)
     if form.is_valid():

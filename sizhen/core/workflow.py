@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models, transaction
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import actor_fields, event_fields, jsonable, record_event
 from sizhen.core.errors import ServiceError
 from sizhen.core.models import AuditEvent, TransitionHistory
@@ -38,8 +38,11 @@ class TransitionConflict(WorkflowError):
     status_code = 409
 
 
-#: A guard returns None when the transition may proceed, else the reason (Chinese).
-Guard = Callable[[Any, Any, dict[str, Any]], str | None]
+#: A guard returns None when the transition may proceed, else the reason (Chinese). It is given
+#: the object, the actor (None: the system) and the caller's context.
+Guard = Callable[[Any, Actor | None, dict[str, Any]], str | None]
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class Workflow:
         return self._by_action.keys()
 
     def available(
-        self, obj: Any, actor: Any, context: dict[str, Any] | None = None
+        self, obj: Any, actor: Actor | None, context: dict[str, Any] | None = None
     ) -> list[Transition]:
         """Transitions the actor could take now (for buttons); the engine re-checks on execution."""
         state = getattr(obj, self.state_field)
@@ -116,19 +119,27 @@ class Workflow:
         return result
 
 
+def workflow_of(model: type[models.Model]) -> Workflow:
+    """The transition table a stateful model declares (``workflow = ...`` on the class)."""
+    wf = getattr(model, "workflow", None)
+    if not isinstance(wf, Workflow):
+        raise TypeError(f"{model.__name__} declares no workflow")
+    return wf
+
+
 def execute_transition(
-    obj: models.Model,
+    obj: _M,
     action: str,
     *,
-    actor: Any,
+    actor: Actor | None,
     note: str = "",
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
     workflow: Workflow | None = None,
-) -> models.Model:
+) -> _M:
     """Run ``action`` on ``obj``. ``obj`` carries the state the caller saw; if it moved in the
     meantime the call fails with ``TransitionConflict`` rather than acting on stale intent."""
-    wf: Workflow = workflow or type(obj).workflow  # type: ignore[attr-defined]
+    wf = workflow or workflow_of(type(obj))
     model = type(obj)
     if changes and ({wf.state_field, "version"} & set(changes)):
         # The state moves only by the table; letting ``changes`` set it would bypass it.
@@ -194,7 +205,7 @@ def _allowed(
     locked: models.Model,
     seen_state: str,
     action: str,
-    actor: Any,
+    actor: Actor | None,
     note: str,
     ctx: dict[str, Any],
 ) -> Transition:
@@ -223,15 +234,15 @@ def _allowed(
 
 
 def execute_transitions(
-    objs: Sequence[models.Model],
+    objs: Sequence[_M],
     action: str,
     *,
-    actor: Any,
+    actor: Actor | None,
     note: str = "",
-    changes: Callable[[Any], dict[str, Any]] | None = None,
-    context: Callable[[Any], dict[str, Any]] | None = None,
+    changes: Callable[[_M], dict[str, Any]] | None = None,
+    context: Callable[[_M], dict[str, Any]] | None = None,
     related: Sequence[str] = (),
-) -> list[models.Model]:
+) -> list[_M]:
     """Run ``action`` on many objects of one model at once (批量办理), each checked as
     ``execute_transition`` checks it (the state its caller saw, terminal states, the table, the
     role, the reason, the guard), all or nothing. The rows are locked by one query (with the
@@ -241,7 +252,7 @@ def execute_transitions(
     if not objs:
         return []
     model = type(objs[0])
-    wf: Workflow = model.workflow  # type: ignore[attr-defined]
+    wf = workflow_of(model)
     labels = actor_fields(actor)
     planned = [(obj, dict(changes(obj)) if changes else {}) for obj in objs]
     fields = list(dict.fromkeys(name for _obj, change in planned for name in change))

@@ -25,7 +25,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class KeyFigure:
     tone: str = ""
 
 
-def count_queue(queue: Queue, actor: Any, today: dt.date) -> QueueItem:
+def count_queue(queue: Queue, actor: Actor, today: dt.date) -> QueueItem:
     """One aggregate query: how many items, the nearest deadline, how many past it."""
     aggregates: dict[str, Any] = {"count": Count("pk")}
     if queue.deadline:
@@ -113,18 +113,18 @@ def _declared(attribute: str) -> list[Any]:
     return found
 
 
-def queues_for(actor: Any) -> list[Queue]:
+def queues_for(actor: Actor) -> list[Queue]:
     role = role_of(actor)
     return [q for queues in _declared("work_queues") for q in queues if role in q.roles]
 
 
-def work_queue(actor: Any, today: dt.date) -> list[QueueItem]:
+def work_queue(actor: Actor, today: dt.date) -> list[QueueItem]:
     """The actor's waiting work: every queue of their role that holds something."""
     items = (count_queue(queue, actor, today) for queue in queues_for(actor))
     return [item for item in items if item.count]
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     return [figure for provider in _declared("key_figures") for figure in provider(actor, today)]
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from sizhen.core.access import Actor
 from sizhen.core.numbers import fixed
 from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Direction, SourceKind
@@ -256,7 +257,7 @@ class IndicatorOverview:
         }
 
 
-def default_region(actor: Any) -> Region | None:
+def default_region(actor: Actor) -> Region | None:
     """The city (root region) if the actor sees it, else the actor's own scope region."""
     root = Region.objects.visible_to(actor).filter(parent__isnull=True).order_by("path").first()
     return root or getattr(actor, "scope_region", None)
@@ -272,12 +273,12 @@ def current_target(indicator: Indicator) -> float | None:
     return target
 
 
-def _visible_values(actor: Any, indicator: Indicator) -> Any:
+def _visible_values(actor: Actor, indicator: Indicator) -> Any:
     return IndicatorValue.objects.visible_to(actor).filter(indicator=indicator)
 
 
 def get_indicator_overview(
-    indicator: Indicator, region: Region, *, actor: Any
+    indicator: Indicator, region: Region, *, actor: Actor
 ) -> IndicatorOverview:
     region_values = [
         ValuePoint(*row)
@@ -311,7 +312,7 @@ def get_indicator_overview(
     overview.provisional = _provisional(overview.headline, overview.series, indicator.frequency)
     if overview.headline.period not in overview.series:
         return overview
-    current = overview.series[overview.headline.period]  # type: ignore[index]
+    current = overview.series[overview.headline.period]
     overview.current = current
     frequency = indicator.frequency
     assert current.value is not None  # preferred_by_period keeps only values
@@ -343,7 +344,7 @@ def _sources(overview: IndicatorOverview, values: list[ValuePoint]) -> None:
     ]
 
 
-def _districts(indicator: Indicator, current: ValuePoint, actor: Any) -> list[DistrictRow]:
+def _districts(indicator: Indicator, current: ValuePoint, actor: Actor) -> list[DistrictRow]:
     """The city's districts for the current period and source kind, best rank first."""
     values = (
         _visible_values(actor, indicator)
@@ -368,14 +369,14 @@ def _districts(indicator: Indicator, current: ValuePoint, actor: Any) -> list[Di
     return rows
 
 
-def _children(indicator: Indicator, region: Region, actor: Any) -> list[dict[str, Any]]:
+def _children(indicator: Indicator, region: Region, actor: Actor) -> list[dict[str, Any]]:
     """Each active child indicator with its value at ``region`` for its newest complete period,
     and its newer provisional periods."""
     children = list(indicator.children.filter(is_active=True).order_by("sort_order", "code"))
     return latest_rows(children, region, actor)
 
 
-def latest_rows(indicators: list[Indicator], region: Region, actor: Any) -> list[dict[str, Any]]:
+def latest_rows(indicators: list[Indicator], region: Region, actor: Actor) -> list[dict[str, Any]]:
     """One row per indicator: its value at ``region`` for the newest complete period (the
     source kind first in ``SOURCE_PREFERENCE``), that period's label, and the newer provisional
     periods (暂定). A few queries whatever the number of indicators: the completeness checks,
@@ -434,7 +435,7 @@ ALERT_FIELDS = (
 )
 
 
-def list_open_alerts(indicator: Indicator, region: Region, *, actor: Any) -> list[Any]:
+def list_open_alerts(indicator: Indicator, region: Region, *, actor: Actor) -> list[Any]:
     """Open alerts (预警) on this indicator in the region's subtree that the actor may see, most
     impactful first."""
     from sizhen.monitoring.selectors import list_alerts
@@ -455,7 +456,7 @@ def list_open_alerts(indicator: Indicator, region: Region, *, actor: Any) -> lis
     return list(alerts[:ALERT_LIMIT])
 
 
-def list_first_level(actor: Any) -> list[dict[str, Any]]:
+def list_first_level(actor: Actor) -> list[dict[str, Any]]:
     """First-level indicators (一级指标) with the city's value, score and rank for their newest
     complete period, and the newer provisional periods beside it."""
     indicators = list(

@@ -12,15 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.monitoring.models import Alert, Severity
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
 from sizhen.rectification.selectors import ledger_summary
@@ -40,12 +41,6 @@ CHANGE_COUNT = 5
 OPEN_ALERT_STATUSES = (OPEN, ACKNOWLEDGED, ASSIGNED)
 #: How many overdue work tasks the cockpit lists by name (the most overdue first).
 OVERDUE_TASK_COUNT = 5
-ALERT_SEVERITIES: tuple[tuple[str, str], ...] = (
-    ("red", "红色"),
-    ("orange", "橙色"),
-    ("yellow", "黄色"),
-    ("blue", "蓝色"),
-)
 
 
 @dataclass
@@ -227,7 +222,6 @@ class Cockpit:
     #: Newer periods whose sources have not all reported (暂定): shown beside the headline with
     #: their index and coverage, never as the headline (``catalogue.completeness``).
     provisional: list[ProvisionalPeriod] = field(default_factory=list)
-    #: None while the monitoring app has no Alert model.
     alert_panel: AlertPanel | None = None
     tasks: TaskPanel | None = None
     ledger: LedgerPanel | None = None
@@ -314,7 +308,7 @@ class Cockpit:
         }
 
 
-def _composite(actor: Any) -> Any:
+def _composite(actor: Actor) -> Any:
     return IndicatorValue.objects.visible_to(actor).filter(source_kind=SourceKind.COMPOSITE)
 
 
@@ -333,24 +327,9 @@ def _changes(
     return up[:CHANGE_COUNT], down[:CHANGE_COUNT]
 
 
-def alert_model() -> Any:
-    """The monitoring app's Alert model, looked up in the app registry at run time: without the
-    app installed the cockpit still works and says so (the lifecycle's state names above are
-    plain constants and import without it)."""
-    try:
-        return apps.get_model("monitoring", "Alert")
-    except LookupError:
-        return None
-
-
-def get_alert_counts(actor: Any) -> AlertPanel | None:
-    """Open alerts by severity and the number converted, in one query; None while the
-    monitoring app has no Alert model."""
-    model = alert_model()
-    if model is None:
-        return None
-    manager = model.objects
-    queryset = manager.visible_to(actor) if hasattr(manager, "visible_to") else manager.all()
+def get_alert_counts(actor: Actor) -> AlertPanel:
+    """Open alerts by severity and the number converted, in one query."""
+    queryset = Alert.objects.visible_to(actor)
     counts = Counter(
         queryset.filter(status__in=(*OPEN_ALERT_STATUSES, CONVERTED))
         .order_by()
@@ -362,12 +341,12 @@ def get_alert_counts(actor: Any) -> AlertPanel | None:
             open_counts[severity] += n
     converted = sum(n for (_, status), n in counts.items() if status == CONVERTED)
     return AlertPanel(
-        [AlertCount(code, label, open_counts.get(code, 0)) for code, label in ALERT_SEVERITIES],
+        [AlertCount(code, label, open_counts.get(code, 0)) for code, label in Severity.choices],
         converted,
     )
 
 
-def get_task_panel(actor: Any, today: dt.date) -> TaskPanel:
+def get_task_panel(actor: Actor, today: dt.date) -> TaskPanel:
     """Two queries: the counts in one aggregate, the most overdue open assignments."""
     counts = task_selectors.completion_summary(actor, today, lead_only=True)
     overdue = (
@@ -378,11 +357,11 @@ def get_task_panel(actor: Any, today: dt.date) -> TaskPanel:
     return TaskPanel(**counts, overdue=[OverdueTask(a, (today - a.deadline).days) for a in overdue])
 
 
-def get_ledger_panel(actor: Any) -> LedgerPanel:
+def get_ledger_panel(actor: Actor) -> LedgerPanel:
     return LedgerPanel(**ledger_summary(actor))
 
 
-def get_request_panel(actor: Any, today: dt.date) -> RequestPanel:
+def get_request_panel(actor: Actor, today: dt.date) -> RequestPanel:
     month = today.replace(day=1)
     figures = request_analysis.totals(
         actor, request_analysis.AnalysisFilter(first=month, last=month), today=today
@@ -397,7 +376,7 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def get_cockpit(actor: Any) -> Cockpit:
+def get_cockpit(actor: Actor) -> Cockpit:
     """The whole picture for one screen: the overall index of the city for its newest complete
     period (newer provisional periods beside it, marked 暂定 with their coverage), its history, the
     districts' scores and ranks, the district x first-level indicator grid and what moved; and

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from sizhen.core.access import EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.numbers import fixed, rounded
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
@@ -30,7 +31,7 @@ EXPORTS = ("series", "districts")
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="指标看板")
     return render(
         request,
@@ -40,7 +41,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def indicator(request: HttpRequest, code: str) -> HttpResponse:
+def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="指标页面")
     export = request.GET.get("export", "")
     action = EXPORT if export else "view"
@@ -92,7 +93,7 @@ def _series_table_body(rows: list[dict[str, Any]]) -> SafeString:
     return mark_safe("".join(cells))  # noqa: S308 - every cell is escaped above
 
 
-def _records_url(request: HttpRequest, overview: IndicatorOverview) -> str:
+def _records_url(request: AuthenticatedRequest, overview: IndicatorOverview) -> str:
     """The drill-down to the records behind the current value, when the indicator is computed
     from records and the region lies in the viewer's own subtree."""
     if overview.current is None or drill_source(overview.indicator) is None:
@@ -154,7 +155,7 @@ def _children_table_body(overview: IndicatorOverview) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped or numeric above
 
 
-def _export(request: HttpRequest, overview: IndicatorOverview, kind: str) -> HttpResponse:
+def _export(request: AuthenticatedRequest, overview: IndicatorOverview, kind: str) -> HttpResponse:
     item, region = overview.indicator, overview.region
     if kind == "series":
         cities = list(overview.benchmarks)

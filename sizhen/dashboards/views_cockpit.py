@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.numbers import rounded
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
@@ -59,7 +60,7 @@ def _context(cockpit: Cockpit) -> dict[str, Any]:
 
 
 @login_required
-def cockpit(request: HttpRequest) -> HttpResponse:
+def cockpit(request: AuthenticatedRequest) -> HttpResponse:
     require_leadership(request, "领导驾驶舱")
     export = request.GET.get("export", "")
     if export and export not in EXPORTS:
@@ -71,7 +72,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def bigscreen(request: HttpRequest) -> HttpResponse:
+def bigscreen(request: AuthenticatedRequest) -> HttpResponse:
     require_leadership(request, "大屏")
     context = _context(get_cockpit(request.user))
     context.update(
@@ -86,7 +87,7 @@ def bigscreen(request: HttpRequest) -> HttpResponse:
 #: requests and alerts). Everyone else gets a 404.
 
 
-def require_leadership(request: HttpRequest, target: str) -> None:
+def require_leadership(request: AuthenticatedRequest, target: str) -> None:
     require_capability(request.user, "cockpit.view", target=target)
 
 
@@ -157,7 +158,7 @@ SHEETS = {
 }
 
 
-def _export(request: HttpRequest, data: Cockpit, kind: str) -> HttpResponse:
+def _export(request: AuthenticatedRequest, data: Cockpit, kind: str) -> HttpResponse:
     """A chart's table as XLSX (its table view, the same figures), or all of them."""
     names = list(SHEETS) if kind == "all" else [kind]
     sheets = [SHEETS[name](data) for name in names]

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -16,8 +16,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
-from sizhen.core.access import EXPORT, VIEW, get_visible_or_404
+from sizhen.core.access import EXPORT, VIEW, Actor, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import xlsx_response
@@ -38,7 +39,7 @@ PAGE_ROWS = 500
 REFRESH_SECONDS = 3
 
 
-def drillable_region_or_404(actor: Any, code: str) -> Region:
+def drillable_region_or_404(actor: Actor, code: str) -> Region:
     """The region if the actor may open its records: a region outside their own subtree answers
     404 (audited) even when they may see its figures, like the city for a district officer."""
     region = get_visible_or_404(Region, actor, code=code)
@@ -55,14 +56,14 @@ def drillable_region_or_404(actor: Any, code: str) -> Region:
     return region
 
 
-def _default_region_code(actor: Any) -> str:
+def _default_region_code(actor: Actor) -> str:
     region = drillable_regions(actor).order_by("depth", "path").first()
     if region is None:
         raise Http404("未设置管辖区划")
     return region.code
 
 
-def _period(raw: str, indicator: Indicator, region: Region, actor: Any) -> dt.date:
+def _period(raw: str, indicator: Indicator, region: Region, actor: Actor) -> dt.date:
     if raw:
         try:
             return Period.parse(raw, "month", loose=True).start
@@ -87,7 +88,7 @@ def _url(indicator: Indicator, region: Region, period: dt.date, **extra: str) ->
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def records(request: HttpRequest, code: str) -> HttpResponse:
+def records(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="明细记录")
     export = request.GET.get("export", "")
     if export and export != "xlsx":
@@ -130,7 +131,7 @@ def records(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _breadcrumb(
-    actor: Any, indicator: Indicator, region: Region, period: dt.date
+    actor: Actor, indicator: Indicator, region: Region, period: dt.date
 ) -> list[dict[str, str]]:
     allowed = set(
         drillable_regions(actor)
@@ -145,7 +146,7 @@ def _breadcrumb(
 
 
 def _sub_regions(
-    actor: Any, indicator: Indicator, region: Region, period: dt.date
+    actor: Actor, indicator: Indicator, region: Region, period: dt.date
 ) -> list[dict[str, Any]]:
     """The next level down (city → districts, district → parks) with this period's value."""
     children = list(drillable_regions(actor).filter(parent=region).order_by("code"))
@@ -175,7 +176,7 @@ def _table_body(extract: RecordExtract) -> SafeString:
 
 
 def _export(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     item: Indicator,
     region: Region,
     period: dt.date,

@@ -25,6 +25,7 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
 from sizhen.accounts.models import ApiToken, User
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
@@ -56,7 +57,7 @@ class DemoContext:
     """What the steps share while building: the seed, and the rows built so far by code."""
 
     seed: int
-    actor: Any = None
+    actor: Actor | None = None
     regions: dict[str, Region] = field(default_factory=dict)
     departments: dict[str, Department] = field(default_factory=dict)
     enterprises: list[Enterprise] = field(default_factory=list)
@@ -326,7 +327,7 @@ def _check_no_other_city() -> None:
 
 
 @transaction.atomic
-def load_demo_city(*, actor: Any = None, seed: int = DEFAULT_SEED) -> DemoResult:
+def load_demo_city(*, actor: Actor | None = None, seed: int = DEFAULT_SEED) -> DemoResult:
     """Build the whole demo city in one transaction; refuses when it (or another city) exists."""
     started = time.monotonic()
     if get_city() is not None:
@@ -347,7 +348,7 @@ def load_demo_city(*, actor: Any = None, seed: int = DEFAULT_SEED) -> DemoResult
 
 
 @transaction.atomic
-def wipe_demo_city(*, actor: Any = None) -> bool:
+def wipe_demo_city(*, actor: Actor | None = None) -> bool:
     """Remove the demo city and everything the steps built in it; False if there was none."""
     city = get_city()
     if city is None:

@@ -89,10 +89,7 @@ def window_periods(frequency: str) -> list[dt.date]:
 
 def _period_quality(code: str, period: dt.date, frequency: str) -> float:
     window = set(month_starts())
-    months = [
-        dt.date(period.year + (period.month - 1 + i) // 12, (period.month - 1 + i) % 12 + 1, 1)
-        for i in range(MONTHS[frequency])
-    ]
+    months = [Period.containing(period).shift(i).start for i in range(MONTHS[frequency])]
     inside = [m for m in months if m in window] or [period]
     return sum(region_quality(code, m) for m in inside) / len(inside)
 
@@ -184,6 +181,7 @@ def _fillers(regions: list[Region]) -> dict[int, Any]:
     officers = {
         u.region_id: u
         for u in User.objects.filter(role=Role.DISTRICT_OFFICER, region__in=regions).order_by("pk")
+        if u.region_id is not None
     }
     rng = random.Random("demo:fillers")  # noqa: S311 - fictional names
     now = timezone.now()
@@ -273,8 +271,7 @@ def run_filling_rounds() -> int:
 
 
 def _next_period(period: dt.date, frequency: str) -> dt.date:
-    index = period.year * 12 + period.month - 1 + MONTHS[frequency]
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return Period(period, frequency).shift(1).start
 
 
 def _date_the_rounds(dates: dict[int, tuple[dt.datetime, dt.datetime]], started: Any) -> None:

@@ -3,13 +3,11 @@ trained suggester models."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from sizhen.core.access import NOTHING, ScopedManager
+from sizhen.core.access import NOTHING, Actor, ScopedManager
 from sizhen.core.permissions import has_capability
 
 
@@ -55,7 +53,7 @@ class DispatchCatalogueEntry(models.Model):
         return f"派单目录：{self.department.name}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         # The catalogue is the coordinator's tool; nobody else reads or edits it on pages.
         if has_capability(actor, "dispatch_catalogue.edit"):
             return Q()

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event, snapshot
 from sizhen.dispatch import catalogue, engine
 from sizhen.dispatch.models import (
@@ -140,7 +142,7 @@ def record_choice(
     department: Department | None,
     category_code: str,
     suggestion: Suggestion | None,
-    actor: Any,
+    actor: Actor,
     dept_label: str = "",
 ) -> None:
     """Record the dispatch staff chose (主办 lead unit) so the next training learns from it."""
@@ -152,7 +154,7 @@ def record_choice(
         suggested = first.department.code if first.department is not None else first.label
     chosen = department.code if department is not None else dept_label.strip()
     source = ExampleSource.CONFIRMED if suggested and suggested == chosen else ExampleSource.CHANGED
-    user = actor if getattr(actor, "_meta", None) is not None else None
+    user = acting_user(actor)
     with transaction.atomic():
         example = DispatchExample.objects.create(
             text=text.strip(),
@@ -189,14 +191,14 @@ def _apply_entry(
     typical_matters: str,
     keywords: str,
     is_active: bool,
-    actor: Any,
+    actor: Actor | None,
 ) -> None:
     entry.responsibilities = responsibilities.strip()
     entry.typical_matters = _clean_lines(typical_matters)
     entry.keywords = _clean_lines(keywords)
     entry.is_active = is_active
     entry.version += 1
-    entry.updated_by = actor if getattr(actor, "_meta", None) is not None else None
+    entry.updated_by = acting_user(actor)
     entry.save()
 
 
@@ -207,7 +209,7 @@ def save_catalogue_entry(
     typical_matters: str,
     keywords: str,
     is_active: bool,
-    actor: Any,
+    actor: Actor,
 ) -> DispatchCatalogueEntry:
     """Create or update one department's catalogue entry (versioned, audited before/after)."""
     with transaction.atomic():
@@ -252,7 +254,7 @@ class CatalogueLoad:
     unmatched: list[str]
 
 
-def load_default_catalogue(*, actor: Any, overwrite: bool = False) -> CatalogueLoad:
+def load_default_catalogue(*, actor: Actor | None, overwrite: bool = False) -> CatalogueLoad:
     """Load the shipped default catalogue for the usual city departments, matched to the
     platform's city-level departments by full or short name. Existing entries are kept unless
     ``overwrite``; departments the platform lacks are reported, not created."""
@@ -303,7 +305,7 @@ def load_default_catalogue(*, actor: Any, overwrite: bool = False) -> CatalogueL
     return result
 
 
-def request_training(*, actor: Any) -> Any:
+def request_training(*, actor: Actor) -> Any:
     """Queue a retraining now (the page's button); one at a time."""
     from sizhen.core.jobs import enqueue
 
@@ -364,7 +366,7 @@ class TrainResult:
     reason: str
 
 
-def train_model(*, actor: Any, force: bool = False) -> TrainResult:
+def train_model(*, actor: Actor | None, force: bool = False) -> TrainResult:
     """Train on every recorded example plus the catalogue; store the model and activate it only
     if its cross-validated top-1 is not worse than the active model's (see docs/dispatch.md)."""
     texts, departments, categories = training_examples()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.dispatch.forms import CatalogueEntryForm
@@ -75,7 +76,7 @@ def _form_page(request: HttpRequest, form: CatalogueEntryForm, title: str) -> Ht
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_new(request: HttpRequest) -> HttpResponse:
+def entry_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     form = CatalogueEntryForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +96,7 @@ def entry_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     entry = get_visible_or_404(
         DispatchCatalogueEntry.objects.select_related("department"), request.user, CHANGE, pk=pk
@@ -118,7 +119,7 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def load_defaults(request: HttpRequest) -> HttpResponse:
+def load_defaults(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     result = load_default_catalogue(actor=request.user)
     text = f"已载入默认派单目录：新建 {result.created} 条，保留已有 {result.unchanged} 条"
@@ -130,7 +131,7 @@ def load_defaults(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def model_status(request: HttpRequest) -> HttpResponse:
+def model_status(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     models = list(DispatchModel.objects.defer("blob")[:20])
     return render(
@@ -148,7 +149,7 @@ def model_status(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def train(request: HttpRequest) -> HttpResponse:
+def train(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "dispatch_catalogue.edit", target=TARGET)
     request_training(actor=request.user)
     messages.success(request, "已提交训练任务，完成后若交叉验证准确率不低于现有模型将自动启用")

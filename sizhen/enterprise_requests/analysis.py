@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.db.models import (
@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.numbers import rounded
 from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
@@ -164,12 +165,19 @@ class _System:
         return "SYSTEM"
 
 
-SYSTEM: Any = _System()
+SYSTEM = _System()
+
+#: For whom an analysis is made: an actor (their scope) or ``SYSTEM`` (the whole city).
+Viewer: TypeAlias = Actor | _System
 
 
-def filtered(actor: Any, f: AnalysisFilter) -> QuerySet[EnterpriseRequest]:
+def filtered(actor: Viewer, f: AnalysisFilter) -> QuerySet[EnterpriseRequest]:
     """The requests the actor may see that the filter selects, without the excluded states."""
-    base = EnterpriseRequest.objects.all() if actor is SYSTEM else requests_visible_to(actor)
+    base = (
+        EnterpriseRequest.objects.all()
+        if isinstance(actor, _System)
+        else requests_visible_to(actor)
+    )
     qs = base.filter(
         submitted_at__gte=local_midnight(f.first),
         submitted_at__lt=local_midnight(Period.containing(f.last).shift(1).start),
@@ -416,7 +424,7 @@ CUBE_KEYS = {
 }
 
 
-def cube(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+def cube(actor: Viewer, f: AnalysisFilter, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     """All counts grouped by channel × lead unit × region × first-level category × month, in
     one query; every figure of the page rolls up from these rows (at most one per
     combination, far fewer than the requests)."""
@@ -437,7 +445,7 @@ class Summary:
     groups: dict[str, list[Figures]]
 
 
-def summarise(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Summary:
+def summarise(actor: Viewer, f: AnalysisFilter, *, today: dt.date | None = None) -> Summary:
     """The overall figures and every dimension from one cube query."""
     rows = cube(actor, f, today=today)
     total = Figures(label="合计")
@@ -446,11 +454,11 @@ def summarise(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) ->
     return Summary(total, {d: _roll_up(rows, d, f) for d in DIMENSIONS})
 
 
-def overall(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
+def overall(actor: Viewer, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
     return summarise(actor, f, today=today).overall
 
 
-def totals(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
+def totals(actor: Viewer, f: AnalysisFilter, *, today: dt.date | None = None) -> Figures:
     """The overall figures of ``f`` alone (the same as ``overall``) without the dimension
     roll-ups and their label look-ups: one aggregate query after the first submission date and
     the work calendar that the working-day index is built from. For the leaders' cockpit."""
@@ -462,7 +470,7 @@ def totals(actor: Any, f: AnalysisFilter, *, today: dt.date | None = None) -> Fi
 
 
 def by_dimension(
-    actor: Any, f: AnalysisFilter, dimension: str, *, today: dt.date | None = None
+    actor: Viewer, f: AnalysisFilter, dimension: str, *, today: dt.date | None = None
 ) -> list[Figures]:
     """Figures per channel / department / district / category (first level) / month."""
     if dimension not in DIMENSIONS:
@@ -603,7 +611,7 @@ class MonthTopics:
     words: list[tuple[str, int]] = field(default_factory=list)
 
 
-def hot_keywords(actor: Any, f: AnalysisFilter) -> list[MonthTopics]:
+def hot_keywords(actor: Viewer, f: AnalysisFilter) -> list[MonthTopics]:
     """Top keywords of each of the last ``keyword_months`` months of the range."""
     conf = rate_settings()
     qs = filtered(actor, f)
@@ -631,7 +639,7 @@ class CategoryTrend:
     rising: bool
 
 
-def category_trend(actor: Any, f: AnalysisFilter) -> tuple[list[dt.date], list[CategoryTrend]]:
+def category_trend(actor: Viewer, f: AnalysisFilter) -> tuple[list[dt.date], list[CategoryTrend]]:
     """Month × first-level category counts; a category is flagged rising (上升) when its last
     month is at least ``rising_min`` and ``rising_ratio`` times its mean over the window before."""
     conf = rate_settings()
@@ -674,7 +682,7 @@ def category_trend(actor: Any, f: AnalysisFilter) -> tuple[list[dt.date], list[C
 
 
 def overdue_requests(
-    actor: Any, f: AnalysisFilter, *, today: dt.date | None = None
+    actor: Viewer, f: AnalysisFilter, *, today: dt.date | None = None
 ) -> QuerySet[EnterpriseRequest]:
     """The requests counted as overdue (handled after the deadline or open past it)."""
     today = today or timezone.localdate()
@@ -692,7 +700,7 @@ def overdue_requests(
     )
 
 
-def second_assignment_requests(actor: Any, f: AnalysisFilter) -> QuerySet[EnterpriseRequest]:
+def second_assignment_requests(actor: Viewer, f: AnalysisFilter) -> QuerySet[EnterpriseRequest]:
     return (
         filtered(actor, f)
         .filter(second_assignment=True)
@@ -701,7 +709,7 @@ def second_assignment_requests(actor: Any, f: AnalysisFilter) -> QuerySet[Enterp
     )
 
 
-def top_leaf_categories(actor: Any, f: AnalysisFilter, top: int = 5) -> list[dict[str, Any]]:
+def top_leaf_categories(actor: Viewer, f: AnalysisFilter, top: int = 5) -> list[dict[str, Any]]:
     """The most frequent second-level categories (突出问题) with their counts."""
     rows = (
         filtered(actor, f)

@@ -17,7 +17,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from sizhen.core.access import VIEW, get_visible_or_404, role_of
+from sizhen.core.access import VIEW, get_visible_or_404, is_machine, role_of
 from sizhen.core.api import (
     ErrorOut,
     Limit,
@@ -157,7 +157,7 @@ def _require_write(request: HttpRequest) -> Any:
 
 def _require_read(request: HttpRequest) -> Any:
     actor = actor_of(request)
-    if role_of(actor) == Role.MACHINE:
+    if is_machine(actor):
         if not actor.has_scope(WRITE_SCOPE):
             require_token_scope(request, READ_SCOPE)
     else:
@@ -250,7 +250,7 @@ def get_request(request: HttpRequest, number: str) -> Any:
 @router.get("/request-categories", response=list[CategoryOut], summary="诉求分类")
 def list_categories(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _require_read(request)
-    qs = RequestCategory.objects.visible_to(actor).filter(active=True).select_related("parent")  # type: ignore[attr-defined]
+    qs = RequestCategory.objects.visible_to(actor).filter(active=True).select_related("parent")
     return [
         {
             "code": c.code,

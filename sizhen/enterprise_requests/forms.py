@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sizhen.core.access import is_city_wide
+from sizhen.core.access import Actor, is_city_wide
 from sizhen.core.uploads import AttachmentsField
 from sizhen.core.workqueue import QueueFilter
 from sizhen.enterprise_requests.choices import (
@@ -178,7 +178,7 @@ class StaffIntakeForm(PortalForm):
         "attachments",
     )
 
-    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order_fields(self.FIELD_ORDER)
         self.fields["enterprise"].queryset = Enterprise.objects.visible_to(actor).order_by("name")  # type: ignore[attr-defined]
@@ -332,7 +332,7 @@ class ForumForm(forms.Form):
     )
     note = forms.CharField(label="纪要", required=False, widget=forms.Textarea)
 
-    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         regions = Region.objects.order_by("path")
         if not is_city_wide(actor):

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.jobs import JobContext, job, schedule
 from sizhen.core.notifications import notify
@@ -26,7 +27,9 @@ SOON = "soon"
 OVERDUE = "overdue"
 
 
-def send_deadline_notices(*, actor: Any = None, today: dt.date | None = None) -> dict[str, int]:
+def send_deadline_notices(
+    *, actor: Actor | None = None, today: dt.date | None = None
+) -> dict[str, int]:
     """Mark and notify each request that became soon due or overdue since the last run. The
     mark is a conditional update, so two runs at once notify each request once."""
     today = today or timezone.localdate()

@@ -4,14 +4,13 @@ attachments, extensions and revisits."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, ScopedManager, role_of
+from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, Actor, ScopedManager, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.enterprise_requests.choices import (
@@ -34,7 +33,7 @@ from sizhen.enterprise_requests.workflow import (
 from sizhen.organisations.models import Department, Enterprise, Region
 
 
-def _staff_scope(actor: Any) -> Q | None:
+def _staff_scope(actor: Actor) -> Q | None:
     """Who sees what among staff: the city-wide roles all; a district officer the requests of
     the district's subtree; a department (or its API token) what it leads or co-handles."""
     role = role_of(actor)
@@ -97,7 +96,7 @@ class RequestCategory(models.Model):
         return f"{self.parent.name}/{self.name}" if self.parent_id and self.parent else self.name
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         # The taxonomy is public reading for anyone logged in; the office edits it.
         if action in (VIEW, EXPORT):
             return Q() if role_of(actor) is not None else None
@@ -138,7 +137,7 @@ class Forum(models.Model):
         return f"{self.held_on:%Y-%m-%d} {self.topic}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role in CITY_WIDE_ROLES:
             return Q() if action != DELETE else None
@@ -298,7 +297,7 @@ class EnterpriseRequest(models.Model):
         return f"{self.number} {self.title}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role == Role.ENTERPRISE:
             enterprise_id = getattr(actor, "enterprise_id", None)

@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from sizhen.accounts.models import TokenActor
 from sizhen.accounts.services import authenticate_token
 from sizhen.core import context
 from sizhen.core.audit import record_event
@@ -146,7 +147,7 @@ def _raw_key(request: HttpRequest) -> str:
     ).strip()
 
 
-def _token_actor(request: HttpRequest) -> Any:
+def _token_actor(request: HttpRequest) -> TokenActor | None:
     """The TokenActor of the api_key (same hashed-token check as /api/v1), or None."""
     raw = _raw_key(request)
     if not raw:

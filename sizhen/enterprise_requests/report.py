@@ -27,6 +27,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.accounts.models import User
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
 from sizhen.core.errors import ServiceError
@@ -36,7 +38,7 @@ from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.xlsx import build_workbook
 from sizhen.enterprise_requests import analysis
-from sizhen.enterprise_requests.analysis import SYSTEM, AnalysisFilter, Figures
+from sizhen.enterprise_requests.analysis import SYSTEM, AnalysisFilter, Figures, Viewer
 from sizhen.enterprise_requests.choices import Satisfaction
 from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.organisations.models import Region
@@ -188,7 +190,7 @@ def _examples(qs: Any, category_id: int) -> list[str]:
     return out
 
 
-def build_report(month: dt.date, *, actor: Any = SYSTEM, ctx: JobContext | None = None) -> bytes:
+def build_report(month: dt.date, *, actor: Viewer = SYSTEM, ctx: JobContext | None = None) -> bytes:
     """The DOCX of one month for what ``actor`` may see (the job: the whole city)."""
     from docx.shared import Cm
 
@@ -358,7 +360,7 @@ def definitions_text() -> list[str]:
 # --- services and jobs ---------------------------------------------------------------------
 
 
-def request_monthly_report(*, actor: Any, month: dt.date) -> Job:
+def request_monthly_report(*, actor: Actor, month: dt.date) -> Job:
     """Queue the generation of one month's report (while one is queued it is returned)."""
     if not has_capability(actor, "request_report.write"):
         raise ReportError("只有营商办或系统管理员可以生成诉求分析报告")
@@ -475,7 +477,7 @@ def rate_rows(month: dt.date, *, today: dt.date | None = None) -> list[list[Any]
     return rows
 
 
-def publish_rates(*, actor: Any, month: dt.date, today: dt.date | None = None) -> dict:
+def publish_rates(*, actor: Actor | None, month: dt.date, today: dt.date | None = None) -> dict:
     """Publish one month's rates through the aggregate import of the indicators app (all or
     nothing; it re-scores the month and writes the audit event
     ``indicator_value.import_aggregate``). ``actor=None``: the system (the scheduled job)."""
@@ -504,7 +506,7 @@ class PublishAccountError(ReportError):
         super().__init__("发布账号不存在或已停用（SIZHEN_REQUEST_RATES['publish_as']）")
 
 
-def publishing_actor(actor_id: int | None = None) -> Any:
+def publishing_actor(actor_id: int | None = None) -> User | None:
     """Who the import runs as: the user who asked, else ``publish_as`` of the settings, else
     the system (None). A named account that does not exist (or is inactive) raises."""
     users = get_user_model().objects.filter(is_active=True)
@@ -520,7 +522,7 @@ def publishing_actor(actor_id: int | None = None) -> Any:
     return user
 
 
-def request_publication(*, actor: Any, month: dt.date) -> Job:
+def request_publication(*, actor: Actor, month: dt.date) -> Job:
     if not has_capability(actor, "request_report.write"):
         raise ReportError("只有营商办或系统管理员可以发布诉求指标")
     if not _mapping():

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.refcache import ReferenceCache
 from sizhen.core.roles import DEPARTMENT_STAFF_ROLES, STAFF_ROLES, Role
 from sizhen.core.workcalendar import add_working_days
@@ -34,8 +34,8 @@ from sizhen.enterprise_requests.workflow import (
 SOON_DUE_WORKING_DAYS = 2
 
 
-def requests_visible_to(actor: Any, action: str = VIEW) -> QuerySet[EnterpriseRequest]:
-    qs = EnterpriseRequest.objects.visible_to(actor, action)  # type: ignore[attr-defined]
+def requests_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[EnterpriseRequest]:
+    qs = EnterpriseRequest.objects.visible_to(actor, action)
     return qs.select_related("category", "enterprise", "region", "lead_department")
 
 
@@ -181,7 +181,7 @@ OPEN_REQUESTS = Queue(
 FILTER_QUEUES = (*WORK_QUEUES, OPEN_REQUESTS)
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """Requests still being handled and those past their deadline, as far as the actor may
     see (an enterprise: its own)."""
     role = role_of(actor)

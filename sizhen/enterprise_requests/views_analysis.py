@@ -9,13 +9,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.roles import Role
@@ -84,7 +85,7 @@ class AnalysisForm(forms.Form):
         error_messages={"invalid_choice": "请选择有效的诉求分类"},
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel_field: Any = self.fields["channel"]
         channel_field.choices = [("", "全部渠道"), *Channel.choices]
@@ -172,8 +173,8 @@ def _chart(rows: list[Figures], *, kind: str = "bar") -> dict[str, Any]:
     }
 
 
-def _export(request: HttpRequest, f: AnalysisFilter, what: str) -> HttpResponse:
-    actor: Any = request.user
+def _export(request: AuthenticatedRequest, f: AnalysisFilter, what: str) -> HttpResponse:
+    actor = request.user
     if what in DIMENSIONS:
         rows = analysis.by_dimension(actor, f, what)
         headers = [DIMENSIONS[what], *[label for _, label in RATE_COLUMNS + COUNT_COLUMNS]]
@@ -210,8 +211,8 @@ def _export(request: HttpRequest, f: AnalysisFilter, what: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def index(request: HttpRequest) -> HttpResponseBase:
-    actor: Any = request.user
+def index(request: AuthenticatedRequest) -> HttpResponseBase:
+    actor = request.user
     require_capability(actor, "request.analysis", target="诉求分析")
     form = AnalysisForm(request.GET or None, actor=actor)
     if request.GET and not form.is_valid():
@@ -266,8 +267,8 @@ def index(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_http_methods(["GET"])
-def reports(request: HttpRequest) -> HttpResponse:
-    actor: Any = request.user
+def reports(request: AuthenticatedRequest) -> HttpResponse:
+    actor = request.user
     require_capability(actor, "request_report.read", target="诉求分析报告")
     context = {
         "reports": report.stored_reports(),
@@ -280,8 +281,8 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_generate(request: HttpRequest) -> HttpResponse:
-    actor: Any = request.user
+def report_generate(request: AuthenticatedRequest) -> HttpResponse:
+    actor = request.user
     require_capability(actor, "request_report.write", target="生成诉求分析报告")
     try:
         month = Period.parse(request.POST.get("month", ""), "month").start
@@ -298,8 +299,8 @@ def report_generate(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest) -> HttpResponse:
-    actor: Any = request.user
+def publish(request: AuthenticatedRequest) -> HttpResponse:
+    actor = request.user
     require_capability(actor, "request_report.write", target="发布诉求指标")
     try:
         month = Period.parse(request.POST.get("month", ""), "month").start
@@ -314,8 +315,8 @@ def publish(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def report_download(request: HttpRequest, month: str) -> FileResponse:
-    actor: Any = request.user
+def report_download(request: AuthenticatedRequest, month: str) -> FileResponse:
+    actor = request.user
     require_capability(actor, "request_report.read", target="诉求分析报告")
     try:
         day = Period.parse(month, "month").start

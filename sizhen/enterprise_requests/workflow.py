@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
@@ -58,7 +58,7 @@ def is_closed(status: str) -> bool:
     return status in TERMINAL
 
 
-def _lead_unit(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _lead_unit(request: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if has_capability(actor, "request.manage"):
         return None
     department_id = getattr(actor, "department_id", None)
@@ -67,11 +67,11 @@ def _lead_unit(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
     return "只有主办单位可以办理该诉求"
 
 
-def _department_given(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _department_given(request: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     return None if context.get("department") is not None else "请选择主办单位"
 
 
-def _own_enterprise(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _own_enterprise(request: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if has_capability(actor, "request.manage"):
         return None
     enterprise_id = getattr(actor, "enterprise_id", None)
@@ -80,12 +80,14 @@ def _own_enterprise(request: Any, actor: Any, context: dict[str, Any]) -> str | 
     return "只能撤回本企业的诉求"
 
 
-def _after_second_assignment(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _after_second_assignment(
+    request: Any, actor: Actor | None, context: dict[str, Any]
+) -> str | None:
     # Referral is for a request still unsatisfied after it was assigned a second time.
     return None if request.second_assignment else "请先二次交办；二次交办后仍不满意方可转纪委监委"
 
 
-def _revisitor(request: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _revisitor(request: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if has_capability(actor, "request.manage"):
         return None
     if role_of(actor) == Role.ENTERPRISE and getattr(actor, "enterprise_id", None) == (

@@ -18,6 +18,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 
+from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring import series
 from sizhen.organisations.models import Region
@@ -65,8 +66,7 @@ def history_start(wanted: list[dt.date] | None, today: dt.date) -> dt.date:
     or before today less a year when the scan checks each indicator's latest month (a
     source may lag)."""
     anchor = min(wanted) if wanted else today
-    months = anchor.year * 12 + anchor.month - 1 - HISTORY_MONTHS - (0 if wanted else 12)
-    return dt.date(months // 12, months % 12 + 1, 1)
+    return Period.containing(anchor).shift(-HISTORY_MONTHS - (0 if wanted else 12)).start
 
 
 def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -> pd.DataFrame:

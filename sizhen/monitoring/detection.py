@@ -167,7 +167,7 @@ def _subject(period: datetime.date | None, freq: Freq, region_name: str, indicat
 
 
 def _as_date(stamp: object) -> datetime.date:
-    return pd.Timestamp(stamp).date()  # type: ignore[arg-type]
+    return pd.Timestamp(stamp).date()
 
 
 def _direction_word(deviation: float) -> str:

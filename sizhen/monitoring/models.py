@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
@@ -118,7 +116,7 @@ class Alert(models.Model):
         return f"{self.indicator_id}/{self.region_id}/{self.kind}{suffix}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role is None or role == Role.ENTERPRISE:
             return None
@@ -236,6 +234,6 @@ class AlertRule(models.Model):
         return f"预警规则：{self.indicator.name}" if self.indicator else "默认预警规则"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         # Rules are the coordinating office's (营商办) configuration; nobody else sees them.
         return Q() if has_capability(actor, "alert_rule.edit") else None

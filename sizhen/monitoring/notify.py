@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
-from sizhen.core.notifications import notify
+from sizhen.core.notifications import coordinators, notify
 from sizhen.core.roles import Role
 from sizhen.monitoring.models import Alert, AlertKind, Severity
 from sizhen.monitoring.workflow import OPEN
@@ -36,16 +36,17 @@ def digest_recipients(alerts: Iterable[Alert]) -> dict[int, tuple[Any, list[Aler
     of an indicator's lead department (牵头部门) the alerts of their indicators."""
     User = get_user_model()
     alerts = list(alerts)
-    coordinators = list(User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
+    office = coordinators()
     lead_ids = {a.indicator.lead_department_id for a in alerts if a.indicator.lead_department_id}
     by_department: dict[int, list[Any]] = defaultdict(list)
     for user in User.objects.filter(department_id__in=lead_ids, is_active=True).order_by("pk"):
-        by_department[user.department_id].append(user)
+        if user.department_id is not None:
+            by_department[user.department_id].append(user)
     out: dict[int, tuple[Any, list[Alert]]] = {}
     for alert in alerts:
         lead_id = alert.indicator.lead_department_id
         leads = by_department[lead_id] if lead_id is not None else []
-        for user in [*coordinators, *leads]:
+        for user in [*office, *leads]:
             _, items = out.setdefault(user.pk, (user, []))
             if alert not in items:
                 items.append(alert)

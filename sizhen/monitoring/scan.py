@@ -12,6 +12,7 @@ from typing import Any, cast
 import pandas as pd
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.jobs import JobContext, job, schedule
 from sizhen.core.periods import MONTHS, Period
 from sizhen.indicators.catalogue.choices import Frequency
@@ -473,7 +474,7 @@ def _worth_telling(alert_ids: list[int], rules: RuleBook) -> list[int]:
 def scan_indicator_values(
     periods: Iterable[dt.date] | None = None,
     *,
-    actor: Any = None,
+    actor: Actor | None = None,
     ctx: JobContext | None = None,
     now: dt.datetime | None = None,
 ) -> ScanResult:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.roles import DEPARTMENT_ROLES, DEPARTMENT_STAFF_ROLES, STAFF_ROLES, Role
 from sizhen.core.workqueue import KeyFigure, Queue
 from sizhen.monitoring.models import Alert, Severity
@@ -16,7 +15,7 @@ from sizhen.monitoring.workflow import ACKNOWLEDGED, ACTIVE_STATES, ASSIGNED, OP
 
 
 def list_alerts(
-    actor: Any,
+    actor: Actor,
     *,
     indicator: str = "",
     region: str = "",
@@ -46,7 +45,7 @@ MODULE = "预警"
 UNDISPOSED = (OPEN, ACKNOWLEDGED, ASSIGNED)
 
 
-def list_assigned_to_unit(actor: Any) -> QuerySet[Alert]:
+def list_assigned_to_unit(actor: Actor) -> QuerySet[Alert]:
     """Alerts assigned (交办) to the actor's department, still to be dealt with."""
     department_id = getattr(actor, "department_id", None)
     if department_id is None:
@@ -78,7 +77,7 @@ WORK_QUEUES = (
 )
 
 
-def list_undisposed_of_department(actor: Any) -> QuerySet[Alert]:
+def list_undisposed_of_department(actor: Actor) -> QuerySet[Alert]:
     """Undisposed alerts of the indicators the actor's department leads or assigned to it."""
     department_id = getattr(actor, "department_id", None)
     if department_id is None:
@@ -102,7 +101,7 @@ DEPARTMENT_ALERTS = Queue(
 FILTER_QUEUES = (*WORK_QUEUES, DEPARTMENT_ALERTS)
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """Undisposed alerts, the red ones named: those the actor may see, or for a department
     those of the indicators it leads and those assigned to it."""
     role = role_of(actor)

@@ -114,7 +114,7 @@ def check_series(
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS)
     periods = pd.DatetimeIndex(frame["period"])
-    end = periods.max() if at is None else pd.Timestamp(at)  # type: ignore[arg-type]
+    end = periods.max() if at is None else pd.Timestamp(at)
     start = end - pd.DateOffset(months=HISTORY_MONTHS)
     inside = (periods >= start) & (periods <= end)
     if inside.any():

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.jobs import enqueue, publish
 from sizhen.core.workflow import TransitionConflict, execute_transition
@@ -170,7 +171,7 @@ def _auto_resolve(
     checked: Iterable[CheckedScope],
     seen: set[tuple[int, int, str, str]],
     *,
-    actor: Any,
+    actor: Actor | None,
     now: dt.datetime,
 ) -> int:
     scopes: dict[tuple[int, str], list[CheckedScope]] = defaultdict(list)
@@ -221,7 +222,7 @@ def _inside(alert: Alert, scope: CheckedScope) -> bool:
 def apply_scan_findings(
     findings: Iterable[ScanFinding],
     *,
-    actor: Any = None,
+    actor: Actor | None = None,
     checked: Iterable[CheckedScope] = (),
 ) -> ScanResult:
     """Upsert one alert per (indicator, region, kind, subject): a finding seen again updates
@@ -336,7 +337,7 @@ def transition_alert(
     alert: Alert,
     action: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     department: Department | None = None,
     seen_status: str | None = None,
@@ -377,7 +378,7 @@ def convert_alert(
     *,
     target_kind: str,
     target_id: int,
-    actor: Any,
+    actor: Actor,
     department: Department | None = None,
     note: str = "",
 ) -> Alert:
@@ -424,11 +425,11 @@ RULE_FIELDS = (
 )
 
 
-def _actor_label(actor: Any) -> str:
+def _actor_label(actor: Actor) -> str:
     return str(getattr(actor, "audit_label", None) or actor or "系统")[:200]
 
 
-def create_alert_rule(*, actor: Any, **values: Any) -> AlertRule:
+def create_alert_rule(*, actor: Actor, **values: Any) -> AlertRule:
     """A new rule: the default one (indicator None) or an indicator's own override."""
     unknown = set(values) - set(RULE_FIELDS)
     if unknown:
@@ -447,7 +448,7 @@ def create_alert_rule(*, actor: Any, **values: Any) -> AlertRule:
     return rule
 
 
-def update_alert_rule(rule: AlertRule, *, actor: Any, **values: Any) -> AlertRule:
+def update_alert_rule(rule: AlertRule, *, actor: Actor, **values: Any) -> AlertRule:
     """Change a rule; the version goes up and the audit event keeps the before and after of
     every changed field, so any past scan's settings can be reconstructed."""
     unknown = set(values) - set(RULE_FIELDS)
@@ -479,7 +480,7 @@ def update_alert_rule(rule: AlertRule, *, actor: Any, **values: Any) -> AlertRul
     return rule
 
 
-def delete_alert_rule(rule: AlertRule, *, actor: Any) -> None:
+def delete_alert_rule(rule: AlertRule, *, actor: Actor) -> None:
     """Remove a rule; the indicator falls back to the default rule (or the built-in values)."""
     with transaction.atomic():
         before = snapshot(rule)

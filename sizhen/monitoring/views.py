@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.numbers import rounded
 from sizhen.core.permissions import capability_roles, require_capability
@@ -64,7 +65,7 @@ class AlertListView(ScopedListView):
 
 @login_required
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="预警")
     alert = get_visible_or_404(Alert, request.user, pk=pk)
     can_change = Alert.objects.visible_to(request.user, CHANGE).filter(pk=pk).exists()
@@ -94,7 +95,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def alert_transition(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="预警")
     alert = get_visible_or_404(Alert, request.user, CHANGE, pk=pk)
     form = TransitionForm(request.POST)
@@ -208,7 +209,7 @@ def _rule_form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_new(request: HttpRequest) -> HttpResponse:
+def rule_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "alert_rule.edit", target="预警规则")
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -220,7 +221,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "alert_rule.edit", target="预警规则")
     rule = get_visible_or_404(
         AlertRule.objects.select_related("indicator"), request.user, CHANGE, pk=pk
@@ -242,7 +243,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "alert_rule.edit", target="预警规则")
     rule = get_visible_or_404(AlertRule, request.user, CHANGE, pk=pk)
     delete_alert_rule(rule, actor=request.user)

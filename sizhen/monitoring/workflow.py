@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sizhen.core.access import Actor
 from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.workflow import Transition, Workflow
 
@@ -35,7 +36,9 @@ SYSTEM_ACTIONS = frozenset({"reopen", "auto_resolve"})
 CONDITION_CLEARED = "条件已消除"
 
 
-def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _manager_or_assigned_department(
+    alert: Any, actor: Actor | None, context: dict[str, Any]
+) -> str | None:
     if has_capability(actor, "alert.manage"):
         return None
     department_id = getattr(actor, "department_id", None)
@@ -44,20 +47,20 @@ def _manager_or_assigned_department(alert: Any, actor: Any, context: dict[str, A
     return "只有营商办或被指派的部门可以确认该预警"
 
 
-def _department_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _department_given(alert: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     return None if context.get("department") is not None else "请选择承办部门"
 
 
-def _target_given(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _target_given(alert: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     return None if context.get("target_kind") else "请指明转成的工作任务或整改事项"
 
 
-def _by_scan(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _by_scan(alert: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     # Only the scan re-opens, when the finding is seen again: a person closes or dismisses.
     return None if context.get("recurrence") else "预警只能在异常再次出现时由系统重新打开"
 
 
-def _condition_cleared(alert: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _condition_cleared(alert: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     # A person resolves with "resolve"; only the scan knows the condition is gone.
     if context.get("condition_cleared"):
         return None

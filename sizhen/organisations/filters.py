@@ -32,7 +32,7 @@ class RegionChoiceFilter(django_filters.ModelChoiceFilter):
     @property
     def field(self) -> forms.Field:
         field = super().field
-        field.label_from_instance = region_label  # type: ignore[attr-defined]
+        field.label_from_instance = region_label
         return field
 
     def filter(self, qs: QuerySet[Any], value: Region | None) -> QuerySet[Any]:

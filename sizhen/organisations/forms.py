@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from sizhen.core.access import Actor
 from sizhen.organisations.choices import DepartmentType, EnterpriseSize, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.selectors import list_assignable_regions, region_label
@@ -76,7 +77,7 @@ class RegionForm(forms.Form):
     )
     is_active = forms.BooleanField(label="启用", required=False, initial=True, widget=CHECKBOX)
 
-    def __init__(self, *args: Any, actor: Any, instance: Region | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, instance: Region | None = None, **kwargs: Any):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -136,7 +137,7 @@ class DepartmentForm(forms.Form):
     )
     is_active = forms.BooleanField(label="启用", required=False, initial=True, widget=CHECKBOX)
 
-    def __init__(self, *args: Any, actor: Any, instance: Department | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, instance: Department | None = None, **kwargs: Any):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -212,7 +213,7 @@ class EnterpriseForm(forms.Form):
     )
     is_active = forms.BooleanField(label="存续", required=False, initial=True, widget=CHECKBOX)
 
-    def __init__(self, *args: Any, actor: Any, instance: Enterprise | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, instance: Enterprise | None = None, **kwargs: Any):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {

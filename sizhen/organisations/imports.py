@@ -23,7 +23,7 @@ from django.db import IntegrityError, models
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from sizhen.core.access import CHANGE, region_scope_q
+from sizhen.core.access import CHANGE, Actor, region_scope_q
 from sizhen.core.imports import run_import
 from sizhen.core.xlsx import (
     Column,
@@ -377,7 +377,7 @@ def _load_by(model: type[models.Model], field_name: str, keys: list[str]) -> dic
     return found
 
 
-def _changeable_ids(model: type[models.Model], actor: Any, objects: Iterable[Any]) -> set[int]:
+def _changeable_ids(model: type[models.Model], actor: Actor, objects: Iterable[Any]) -> set[int]:
     ids = [o.pk for o in objects]
     allowed: set[int] = set()
     for start in range(0, len(ids), _CHUNK):
@@ -386,7 +386,7 @@ def _changeable_ids(model: type[models.Model], actor: Any, objects: Iterable[Any
     return allowed
 
 
-def _context(actor: Any, model: type[models.Model]) -> dict[str, Any]:
+def _context(actor: Actor, model: type[models.Model]) -> dict[str, Any]:
     return {
         "regions": {r.code: r for r in Region.objects.all()},
         "allowed_region_ids": set(
@@ -402,7 +402,7 @@ def _run(
     spec: ImportSpec,
     data: bytes,
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     model: type[models.Model],
     dry_run: bool,
@@ -493,7 +493,7 @@ def _validate_enterprise(
 _ENTERPRISE_FIELD_KEYS = {"region": "region_code"}
 
 
-def _save_enterprises(items: list[PlannedRow], report: ImportReport, actor: Any) -> None:
+def _save_enterprises(items: list[PlannedRow], report: ImportReport, actor: Actor) -> None:
     now = timezone.now()
     for item in items:
         if not item.is_new and item.fields:
@@ -511,7 +511,7 @@ ENTERPRISE_SPEC = ImportSpec(
 )
 
 
-def import_enterprises(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_enterprises(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Create or update enterprises (企业) from an XLSX file, keyed by USCC."""
     context = _context(actor, Enterprise)
     existing = _load_by(Enterprise, "uscc", _keys_in_file(data, ENTERPRISE_COLUMNS, "uscc"))
@@ -590,7 +590,7 @@ def _validate_department(
     return None if row.failed else planned
 
 
-def _save_departments(items: list[PlannedRow], report: ImportReport, actor: Any) -> None:
+def _save_departments(items: list[PlannedRow], report: ImportReport, actor: Actor) -> None:
     _bulk_save(Department, items, report)
 
 
@@ -603,7 +603,7 @@ DEPARTMENT_SPEC = ImportSpec(
 )
 
 
-def import_departments(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_departments(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Create or update departments (部门) from an XLSX file, keyed by department code."""
     context = _context(actor, Department)
     existing = _load_by(Department, "code", _keys_in_file(data, DEPARTMENT_COLUMNS, "code"))
@@ -703,7 +703,7 @@ def _validate_region(
     return None if row.failed else planned
 
 
-def _save_regions(items: list[PlannedRow], report: ImportReport, actor: Any) -> None:
+def _save_regions(items: list[PlannedRow], report: ImportReport, actor: Actor) -> None:
     new = sorted((i for i in items if i.is_new), key=lambda i: i.obj.depth)
     # Parents first, one depth at a time, so children get their parent's primary key.
     for depth in sorted({i.obj.depth for i in new}):
@@ -726,7 +726,7 @@ REGION_SPEC = ImportSpec(
 )
 
 
-def import_regions(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_regions(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Create regions (行政区划) or update their names, levels, order and state from XLSX."""
     context = _context(actor, Region)
     context["existing"] = dict(context["regions"])
@@ -768,7 +768,7 @@ def _with_region_sheet(content: bytes, regions: Iterable[Region]) -> bytes:
     return buffer.getvalue()
 
 
-def enterprise_template(actor: Any) -> bytes:
+def enterprise_template(actor: Actor) -> bytes:
     regions = list(list_assignable_regions(actor, Enterprise).select_related("parent"))
     example_region = regions[0].code if regions else ""
     example = [
@@ -786,7 +786,7 @@ def enterprise_template(actor: Any) -> bytes:
     return _with_region_sheet(template_workbook(ENTERPRISE_COLUMNS, example, _NOTES), regions)
 
 
-def department_template(actor: Any) -> bytes:
+def department_template(actor: Actor) -> bytes:
     regions = list(list_assignable_regions(actor, Department).select_related("parent"))
     example = [
         EXAMPLE_DEPARTMENT_CODE,
@@ -801,7 +801,7 @@ def department_template(actor: Any) -> bytes:
     return _with_region_sheet(template_workbook(DEPARTMENT_COLUMNS, example, _NOTES), regions)
 
 
-def region_template(actor: Any) -> bytes:
+def region_template(actor: Actor) -> bytes:
     regions = list(list_assignable_regions(actor, Region).select_related("parent"))
     example = [
         EXAMPLE_REGION_CODE,

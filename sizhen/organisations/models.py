@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 
@@ -11,6 +9,7 @@ from sizhen.core.access import (
     CHANGE,
     DELETE,
     NOTHING,
+    Actor,
     ScopedManager,
     has_role,
     is_city_wide,
@@ -66,7 +65,7 @@ class Region(models.Model):
         return f"{prefix}{self.code}/"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if action in (CHANGE, DELETE):
             return Q() if has_role(actor, Role.SYSADMIN) else None
         if is_city_wide(actor):
@@ -121,7 +120,7 @@ class Department(models.Model):
         return self.name
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if action in (CHANGE, DELETE):
             return Q() if has_role(actor, Role.SYSADMIN) else None
         if role_of(actor) == Role.ENTERPRISE:
@@ -164,7 +163,7 @@ class Enterprise(models.Model):
         return self.name
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role is None:
             return None

@@ -5,29 +5,27 @@ Permission to change is never a list of roles here: it is each model's
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Model, Q, QuerySet
 
-from sizhen.core.access import CHANGE, region_scope_q, role_of
+from sizhen.core.access import CHANGE, Actor, region_scope_q, role_of
 from sizhen.core.refcache import ReferenceCache
 from sizhen.organisations.models import Region
 
 
-def can_change_any(actor: Any, model: type[Model]) -> bool:
+def can_change_any(actor: Actor, model: type[Model]) -> bool:
     """True when the actor may change at least some objects of ``model`` (create, import)."""
     if role_of(actor) is None:
         return False
     return model.scope_q(actor, CHANGE) is not None  # type: ignore[attr-defined]
 
 
-def can_change(actor: Any, obj: Model) -> bool:
+def can_change(actor: Actor, obj: Model) -> bool:
     manager = type(obj)._default_manager
     return manager.visible_to(actor, CHANGE).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
 
 
 def list_assignable_regions(
-    actor: Any, model: type[Model], *, keep: Region | None = None
+    actor: Actor, model: type[Model], *, keep: Region | None = None
 ) -> QuerySet[Region]:
     """Regions in which the actor may place an object of ``model``: the actor's own region
     subtree when the model lets them change anything at all. Inactive regions are offered only
@@ -40,7 +38,7 @@ def list_assignable_regions(
     return Region.objects.filter(region_scope_q(actor, "path")).filter(active).order_by("path")
 
 
-def list_filter_regions(actor: Any) -> QuerySet[Region]:
+def list_filter_regions(actor: Actor | None) -> QuerySet[Region]:
     """Regions offered in list filters: only those the actor may see."""
     return Region.objects.visible_to(actor).order_by("path")
 

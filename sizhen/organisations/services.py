@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.services import create_validated, update_validated
 from sizhen.organisations.models import Department, Enterprise, Region
@@ -30,7 +31,7 @@ def _validate_region(region: Region) -> None:
 
 
 @transaction.atomic
-def create_region(*, actor: Any, **fields: Any) -> Region:
+def create_region(*, actor: Actor, **fields: Any) -> Region:
     region = Region(**fields)
     _validate_region(region)
     region.path = region.compute_path()
@@ -42,7 +43,7 @@ def create_region(*, actor: Any, **fields: Any) -> Region:
 
 
 @transaction.atomic
-def update_region(region: Region, *, actor: Any, **fields: Any) -> Region:
+def update_region(region: Region, *, actor: Actor, **fields: Any) -> Region:
     locked = Region.objects.select_for_update().get(pk=region.pk)
     before = snapshot(locked)
     old_path = locked.path
@@ -65,20 +66,20 @@ def update_region(region: Region, *, actor: Any, **fields: Any) -> Region:
 
 
 @transaction.atomic
-def create_department(*, actor: Any, **fields: Any) -> Department:
+def create_department(*, actor: Actor, **fields: Any) -> Department:
     return create_validated(Department, actor=actor, action="department.create", **fields)
 
 
 @transaction.atomic
-def update_department(department: Department, *, actor: Any, **fields: Any) -> Department:
+def update_department(department: Department, *, actor: Actor, **fields: Any) -> Department:
     return update_validated(department, actor=actor, action="department.update", **fields)
 
 
 @transaction.atomic
-def create_enterprise(*, actor: Any, **fields: Any) -> Enterprise:
+def create_enterprise(*, actor: Actor, **fields: Any) -> Enterprise:
     return create_validated(Enterprise, actor=actor, action="enterprise.create", **fields)
 
 
 @transaction.atomic
-def update_enterprise(enterprise: Enterprise, *, actor: Any, **fields: Any) -> Enterprise:
+def update_enterprise(enterprise: Enterprise, *, actor: Actor, **fields: Any) -> Enterprise:
     return update_validated(enterprise, actor=actor, action="enterprise.update", **fields)

@@ -5,7 +5,7 @@ from sizhen.organisations import views
 app_name = "organisations"
 
 
-def _import_urls(prefix: str, slug: str) -> list:  # type: ignore[type-arg]
+def _import_urls(prefix: str, slug: str) -> list:
     # Fixed paths come before <code>/ so that “import” and “new” never read as a code.
     return [
         path(f"{slug}/import/", views.import_page, {"slug": slug}, name=f"{prefix}_import"),

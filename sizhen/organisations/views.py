@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from sizhen.core.access import CHANGE, get_visible_or_404, require_role
+from sizhen.core.access import CHANGE, Actor, get_visible_or_404, require_role
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.core.xlsx import xlsx_response
@@ -51,18 +52,18 @@ STAGED_PER_SESSION = 10
 _SESSION_KEY = "organisations_imports"
 
 
-def _require_page(actor: Any, target: str) -> None:
+def _require_page(actor: Actor, target: str) -> None:
     # Enterprises use the API and their own modules; the list scope narrows what staff see.
     require_capability(actor, "staff.pages", target=target)
 
 
-def _require_change_any(actor: Any, model: type[Model], target: str) -> None:
+def _require_change_any(actor: Actor, model: type[Model], target: str) -> None:
     """404 (audited) unless the model's scope lets the actor change at least something."""
     if not can_change_any(actor, model):
         require_role(actor, action=CHANGE, target=target)
 
 
-def _change_actions(actor: Any, model: type[Model], prefix: str) -> list[PageAction]:
+def _change_actions(actor: Actor, model: type[Model], prefix: str) -> list[PageAction]:
     if not can_change_any(actor, model):
         return []
     return [
@@ -176,7 +177,7 @@ class EnterpriseListView(ScopedListView):
 
 
 def _detail(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     *,
     title: str,
     obj: Model,
@@ -202,7 +203,7 @@ def _detail(
 
 
 @login_required
-def region_detail(request: HttpRequest, code: str) -> HttpResponse:
+def region_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_page(request.user, "行政区划")
     region = get_visible_or_404(Region.objects.select_related("parent"), request.user, code=code)
     children = Region.objects.visible_to(request.user).filter(parent=region).order_by("path")
@@ -258,7 +259,7 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def department_detail(request: HttpRequest, code: str) -> HttpResponse:
+def department_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_page(request.user, "部门")
     department = get_visible_or_404(
         Department.objects.select_related("region"), request.user, code=code
@@ -284,7 +285,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
+def enterprise_detail(request: AuthenticatedRequest, uscc: str) -> HttpResponse:
     _require_page(request.user, "企业")
     enterprise = get_visible_or_404(
         Enterprise.objects.select_related("region"), request.user, uscc=uscc
@@ -360,7 +361,7 @@ def _enterprise_url(obj: Model) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def region_new(request: HttpRequest) -> HttpResponse:
+def region_new(request: AuthenticatedRequest) -> HttpResponse:
     _require_change_any(request.user, Region, "新增行政区划")
     return _form_page(
         request,
@@ -375,7 +376,7 @@ def region_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def region_edit(request: HttpRequest, code: str) -> HttpResponse:
+def region_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     region = get_visible_or_404(Region, request.user, CHANGE, code=code)
     return _form_page(
         request,
@@ -390,7 +391,7 @@ def region_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def department_new(request: HttpRequest) -> HttpResponse:
+def department_new(request: AuthenticatedRequest) -> HttpResponse:
     _require_change_any(request.user, Department, "新增部门")
     return _form_page(
         request,
@@ -405,7 +406,7 @@ def department_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def department_edit(request: HttpRequest, code: str) -> HttpResponse:
+def department_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     department = get_visible_or_404(Department, request.user, CHANGE, code=code)
     return _form_page(
         request,
@@ -420,7 +421,7 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_new(request: HttpRequest) -> HttpResponse:
+def enterprise_new(request: AuthenticatedRequest) -> HttpResponse:
     _require_change_any(request.user, Enterprise, "新增企业")
     return _form_page(
         request,
@@ -435,7 +436,7 @@ def enterprise_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
+def enterprise_edit(request: AuthenticatedRequest, uscc: str) -> HttpResponse:
     enterprise = get_visible_or_404(Enterprise, request.user, CHANGE, uscc=uscc)
     return _form_page(
         request,
@@ -451,7 +452,7 @@ def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
 # --- imports ------------------------------------------------------------------------------
 
 
-def _import_kind(request: HttpRequest, slug: str) -> ImportKind:
+def _import_kind(request: AuthenticatedRequest, slug: str) -> ImportKind:
     kind = IMPORT_KINDS[slug]
     _require_change_any(request.user, kind.model, f"{kind.title}导入")
     return kind
@@ -479,7 +480,7 @@ def _owns(request: HttpRequest, slug: str, token: str) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+def import_page(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     kind = _import_kind(request, slug)
     form = ImportUploadForm()
     report = None
@@ -536,13 +537,13 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def import_template(request: HttpRequest, slug: str) -> HttpResponse:
+def import_template(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     kind = _import_kind(request, slug)
     return xlsx_response(kind.template(request.user), f"{kind.title}导入模板")
 
 
 @login_required
-def import_report(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+def import_report(request: AuthenticatedRequest, slug: str, token: str) -> HttpResponse:
     kind = _import_kind(request, slug)
     content = read_staged_report(token) if _owns(request, slug, token) else None
     if content is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.imports import run_import
 from sizhen.core.permissions import has_capability
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
@@ -171,7 +172,7 @@ def _validate(
     }
 
 
-def _save(rows: list[dict[str, Any]], report: ImportReport, actor: Any) -> None:
+def _save(rows: list[dict[str, Any]], report: ImportReport, actor: Actor) -> None:
     # Earlier years first, so that a file holding several years flags its own repetitions.
     for row in sorted(rows, key=lambda r: (r["year"], r["_row"])):
         values = {k: v for k, v in row.items() if k != "_row"}
@@ -182,7 +183,7 @@ def _save(rows: list[dict[str, Any]], report: ImportReport, actor: Any) -> None:
 SPEC = ImportSpec(columns=COLUMNS, validate=_validate, save=_save)
 
 
-def import_items(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_items(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Import ledger items from an XLSX file (all or nothing)."""
     if not has_capability(actor, "rectification.register"):
         report = ImportReport()

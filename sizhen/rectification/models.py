@@ -4,7 +4,6 @@ reports (进展), and the reviews that verify the effect (效果核验) before c
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -12,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, EXPORT, VIEW, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import CHANGE, EXPORT, VIEW, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
@@ -30,7 +29,7 @@ from sizhen.rectification.workflow import (
 evidence_storage = FileSystemStorage()
 
 
-def _department_q(actor: Any) -> Q | None:
+def _department_q(actor: Actor) -> Q | None:
     department_id = getattr(actor, "department_id", None)
     if department_id is None:
         return None
@@ -120,7 +119,7 @@ class RectificationItem(models.Model):
         return self.status not in ACTIVE_STATES
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role is None or role == Role.ENTERPRISE:
             return None
@@ -148,7 +147,7 @@ class ItemScoped:
     """Children of an item are visible exactly when their item is."""
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         q = RectificationItem.scope_q(actor, VIEW if action == EXPORT else action)
         if q is None:
             return None

@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.numbers import fixed, rounded
 from sizhen.core.roles import STAFF_ROLES, UNIT_ROLES, Role
 from sizhen.core.workqueue import KeyFigure, Queue
@@ -51,8 +51,8 @@ def overdue_q(today: dt.date | None = None) -> Q:
     return Q(status__in=ACTIVE_STATES, deadline__lt=today or timezone.localdate())
 
 
-def visible_items(actor: Any, action: str = VIEW) -> QuerySet[RectificationItem]:
-    return RectificationItem.objects.visible_to(actor, action)  # type: ignore[no-any-return]
+def visible_items(actor: Actor, action: str = VIEW) -> QuerySet[RectificationItem]:
+    return RectificationItem.objects.visible_to(actor, action)
 
 
 def summarise(qs: QuerySet[RectificationItem]) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def summarise(qs: QuerySet[RectificationItem]) -> dict[str, Any]:
     return figures
 
 
-def ledger_summary(actor: Any) -> dict[str, Any]:
+def ledger_summary(actor: Actor) -> dict[str, Any]:
     """The ledger in five figures for the cockpit: total, closed, rate (%), repeated, overdue,
     over the items the actor may see."""
     return summarise(visible_items(actor))
@@ -87,7 +87,7 @@ def completion_by(qs: QuerySet[RectificationItem], field: str) -> list[dict[str,
     return [{**row, "key": row[field], "rate": rate(row["closed"], row["total"])} for row in rows]
 
 
-def completion_stats(actor: Any, qs: QuerySet[RectificationItem] | None = None) -> dict[str, Any]:
+def completion_stats(actor: Actor, qs: QuerySet[RectificationItem] | None = None) -> dict[str, Any]:
     """Completion rate (完成率) of the visible ledger (or of ``qs``, already scoped) by lead
     department and by source."""
     qs = visible_items(actor) if qs is None else qs
@@ -159,7 +159,7 @@ class IndicatorItems:
 
 
 def for_indicator(
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     *,
     region: Region | None = None,
@@ -188,7 +188,7 @@ def for_indicator(
 MODULE = "整改清单"
 
 
-def list_led_by_unit(actor: Any) -> QuerySet[RectificationItem]:
+def list_led_by_unit(actor: Actor) -> QuerySet[RectificationItem]:
     """Items the actor's unit leads (workflow ``is_lead_unit``): its department's, or for a
     district officer those in the district."""
     led = Q(pk__in=[])
@@ -229,7 +229,7 @@ WORK_QUEUES = (
 )
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """The ledger's completion rate and the items past their deadline, as far as the actor may
     see."""
     if role_of(actor) not in STAFF_ROLES - {Role.SYSADMIN}:

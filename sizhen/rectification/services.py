@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import actor_fields, record_event, snapshot
 from sizhen.core.deadlines import resolve_deadline
 from sizhen.core.permissions import ensure_capability, has_capability
@@ -57,7 +59,7 @@ class RectificationError(WorkflowError):
     status_code = 409
 
 
-def _require_lead_unit(item: RectificationItem, actor: Any, what: str) -> None:
+def _require_lead_unit(item: RectificationItem, actor: Actor, what: str) -> None:
     if has_capability(actor, "rectification.manage") or is_lead_unit(item, actor):
         return
     raise RectificationError(f"只有牵头单位或营商办可以{what}")
@@ -105,7 +107,7 @@ def validate_item_fields(
 
 def _new_item(
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     description: str,
     source: str,
@@ -134,7 +136,7 @@ def _new_item(
         year=year,
         cycle=cycle,
         source_alert_id=source_alert_id,
-        created_by=actor if getattr(actor, "_meta", None) is not None else None,
+        created_by=acting_user(actor),
     )
     item.responsible_departments.set(list(responsible_departments))
     item.indicators.set(indicator_list)
@@ -155,7 +157,7 @@ def _new_item(
 
 def create_item(
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     source: str,
     region: Region | None,
@@ -214,7 +216,7 @@ def create_item(
     return item
 
 
-def create_item_from_alert(alert: Any, *, actor: Any, **fields: Any) -> RectificationItem:
+def create_item_from_alert(alert: Any, *, actor: Actor, **fields: Any) -> RectificationItem:
     """Turn an alert (预警) into a ledger item and mark the alert converted, both or neither."""
     from sizhen.monitoring.services import convert_alert
 
@@ -242,7 +244,7 @@ def transition_item(
     item: RectificationItem,
     action: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     seen_status: str | None = None,
 ) -> RectificationItem:
@@ -269,7 +271,7 @@ def transition_item(
 
 
 def reopen_item(
-    item: RectificationItem, *, actor: Any, reason: str, recurrence: bool = False
+    item: RectificationItem, *, actor: Actor | None, reason: str, recurrence: bool = False
 ) -> RectificationItem:
     """Reopen a closed item whose problem recurred (问题反弹): a new round starts, with its own
     evidence and review; the earlier rounds stay in the history. The alert scan passes
@@ -286,7 +288,7 @@ def reopen_item(
 
 
 def report_progress(
-    item: RectificationItem, *, actor: Any, note: str, percent: int | None = None
+    item: RectificationItem, *, actor: Actor, note: str, percent: int | None = None
 ) -> ProgressReport:
     """Report progress (报送整改进展): the lead unit's people, or its department's token."""
     note = (note or "").strip()
@@ -328,7 +330,7 @@ def validate_evidence_file(upload: UploadedFile) -> None:
 
 
 def add_evidence(
-    item: RectificationItem, *, actor: Any, upload: UploadedFile, description: str = ""
+    item: RectificationItem, *, actor: Actor, upload: UploadedFile, description: str = ""
 ) -> Evidence:
     """Attach a supporting file (佐证材料) to the current round of an item in progress."""
     validate_evidence_file(upload)
@@ -359,7 +361,7 @@ def add_evidence(
 
 
 def verify_effect(
-    item: RectificationItem, *, actor: Any, judgement: str, comment: str = ""
+    item: RectificationItem, *, actor: Actor, judgement: str, comment: str = ""
 ) -> Review:
     """Verify the effect (整改效果核验): freeze the linked indicators' values before and after
     with the reviewer's judgement (有效/部分有效/无效). Close-off needs this record. A linked
@@ -394,7 +396,7 @@ def verify_effect(
             judgement=judgement,
             comment=comment.strip(),
             snapshot=rows,
-            reviewer=actor if getattr(actor, "_meta", None) is not None else None,
+            reviewer=acting_user(actor),
             reviewer_label=actor_fields(actor)["actor_label"],
         )
         record_event(
@@ -415,7 +417,7 @@ def verify_effect(
 # --- public exposure --------------------------------------------------------------------------
 
 
-def publish_item(item: RectificationItem, *, actor: Any, summary: str = "") -> RectificationItem:
+def publish_item(item: RectificationItem, *, actor: Actor, summary: str = "") -> RectificationItem:
     """Put an item on the public exposure list (曝光台). The published text is the summary the
     coordinator writes (no names or phone numbers belong there), or the problem title."""
     ensure_capability(
@@ -442,7 +444,7 @@ def publish_item(item: RectificationItem, *, actor: Any, summary: str = "") -> R
     return item
 
 
-def unpublish_item(item: RectificationItem, *, actor: Any) -> RectificationItem:
+def unpublish_item(item: RectificationItem, *, actor: Actor) -> RectificationItem:
     ensure_capability(actor, "rectification.publish", RectificationError("只有营商办可以撤销曝光"))
     with transaction.atomic():
         locked = _locked(item)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
 from sizhen.core.errors import ServiceError
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -157,13 +158,13 @@ def _timeline(item: RectificationItem) -> list[dict[str, Any]]:
 
 @login_required
 @require_GET
-def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def item_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="整改事项")
     return _item_page(request, pk)
 
 
 def _item_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     pk: int,
     *,
     evidence_form: EvidenceForm | None = None,
@@ -218,7 +219,7 @@ def _item_page(
 
 
 def _item_form_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     *,
     initial: dict[str, Any],
     save: Callable[[dict[str, Any]], Any],
@@ -249,7 +250,7 @@ def _item_form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def item_create(request: HttpRequest) -> HttpResponse:
+def item_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "rectification.register", target="登记整改事项")
     return _item_form_page(
         request,
@@ -262,7 +263,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def item_from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
+def item_from_alert(request: AuthenticatedRequest, alert_pk: int) -> HttpResponse:
     """Register an item from an alert (预警转整改); the alert becomes “converted”."""
     from sizhen.monitoring.models import Alert
 
@@ -296,7 +297,7 @@ def item_from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
     )
 
 
-def _changeable(request: HttpRequest, pk: int) -> RectificationItem:
+def _changeable(request: AuthenticatedRequest, pk: int) -> RectificationItem:
     require_capability(request.user, "staff.pages", target="整改事项")
     return get_visible_or_404(
         RectificationItem.objects.select_related("region"), request.user, CHANGE, pk=pk
@@ -305,7 +306,7 @@ def _changeable(request: HttpRequest, pk: int) -> RectificationItem:
 
 @login_required
 @require_POST
-def item_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def item_step(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     item = _changeable(request, pk)
     form = StepForm(request.POST)
     if not form.is_valid():
@@ -325,7 +326,7 @@ def item_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def item_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = ProgressForm(request.POST)
     if form.is_valid():
@@ -339,7 +340,7 @@ def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def item_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
@@ -362,7 +363,7 @@ def item_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     require_capability(request.user, "staff.pages", target="整改佐证材料")
     evidence = get_visible_or_404(Evidence, request.user, pk=pk)
     try:
@@ -380,7 +381,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def item_review(request: HttpRequest, pk: int) -> HttpResponse:
+def item_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = _changeable(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
@@ -399,7 +400,7 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_publish(request: HttpRequest, pk: int, publish: bool) -> HttpResponse:
+def item_publish(request: AuthenticatedRequest, pk: int, publish: bool) -> HttpResponse:
     item = _changeable(request, pk)
     if not publish:
         with run_service(request):
@@ -416,15 +417,15 @@ def item_publish(request: HttpRequest, pk: int, publish: bool) -> HttpResponse:
     return redirect("rectification:item_detail", pk=item.pk)
 
 
-def _filtered(request: HttpRequest, action: str) -> QuerySet[RectificationItem]:
+def _filtered(request: AuthenticatedRequest, action: str) -> QuerySet[RectificationItem]:
     qs = RectificationItem.objects.visible_to(request.user, action)
     filterset = ItemFilter(request.GET, queryset=qs, request=request)
-    return filterset.qs if filterset.is_valid() else qs.none()  # type: ignore[no-any-return]
+    return filterset.qs if filterset.is_valid() else qs.none()
 
 
 @login_required
 @require_GET
-def stats(request: HttpRequest) -> HttpResponse:
+def stats(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="整改统计")
     exporting = request.GET.get("export") == "xlsx"
     figures = completion_stats(request.user, _filtered(request, EXPORT if exporting else "view"))
@@ -447,7 +448,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 STATS_HEADERS = ["名称", "事项数", "已销号", "完成率（%）", "反复出现", "逾期"]
 
 
-def _stats_xlsx(request: HttpRequest, figures: dict[str, Any]) -> HttpResponse:
+def _stats_xlsx(request: AuthenticatedRequest, figures: dict[str, Any]) -> HttpResponse:
     """The completion tables by lead department and by source, with the total as last row."""
     summary = figures["summary"]
     total = [
@@ -484,7 +485,7 @@ def _stats_xlsx(request: HttpRequest, figures: dict[str, Any]) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_docx(request: HttpRequest) -> HttpResponse:
+def export_docx(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="整改清单导出")
     qs = (
         _filtered(request, EXPORT)
@@ -509,7 +510,7 @@ def export_docx(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "rectification.register", target="整改清单导入")
     form = ImportUploadForm()
     report = None
@@ -543,7 +544,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_template_download(request: HttpRequest) -> HttpResponse:
+def import_template_download(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "rectification.register", target="整改清单导入")
     return xlsx_response(import_template(), "整改清单导入模板")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
@@ -30,7 +30,7 @@ STATES = {
 ACTIVE_STATES = frozenset({OPEN, IN_PROGRESS, SUBMITTED, REOPENED})
 
 
-def is_lead_unit(item: Any, actor: Any) -> bool:
+def is_lead_unit(item: Any, actor: Actor | None) -> bool:
     """The lead unit (牵头单位): the lead department's people and tokens, or the officers of the
     district the problem is in (they organise the district's own rectification)."""
     role = role_of(actor)
@@ -45,13 +45,13 @@ def is_lead_unit(item: Any, actor: Any) -> bool:
     return False
 
 
-def _lead_unit_or_manager(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _lead_unit_or_manager(item: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if has_capability(actor, "rectification.manage") or is_lead_unit(item, actor):
         return None
     return "只有牵头单位或营商办可以办理该整改事项"
 
 
-def _submission_ready(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _submission_ready(item: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     reason = _lead_unit_or_manager(item, actor, context)
     if reason:
         return reason
@@ -60,7 +60,7 @@ def _submission_ready(item: Any, actor: Any, context: dict[str, Any]) -> str | N
     return None
 
 
-def close_refusal(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def close_refusal(item: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     from sizhen.rectification.choices import Judgement
 
     if not item.evidence.filter(round=item.round).exists():
@@ -75,7 +75,7 @@ def close_refusal(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
     return None
 
 
-def _manager_or_recurrence(item: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _manager_or_recurrence(item: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     # The coordinator reopens by hand; the system reopens when a linked alert recurs.
     if has_capability(actor, "rectification.review") or context.get("recurrence"):
         return None

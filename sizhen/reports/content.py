@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.indicators.scoring.services import score_outside_values
@@ -91,7 +92,7 @@ def organ_name(department: Department | None, root: Region) -> str:
     return name if name.startswith(root.name) else f"{root.name}{name}"
 
 
-def _issuing_department(actor: Any, root: Region) -> Department | None:
+def _issuing_department(actor: Actor | None, root: Region) -> Department | None:
     """The actor's department, or for the system the city's coordinating office (营商办)."""
     department = getattr(actor, "department", None)
     if department is not None:
@@ -104,7 +105,7 @@ def _issuing_department(actor: Any, root: Region) -> Department | None:
 
 
 def gather_content(
-    *, indicator: Indicator, region: Region, period: dt.date, actor: Any
+    *, indicator: Indicator, region: Region, period: dt.date, actor: Actor | None
 ) -> dict[str, Any]:
     """The figures a letter states, as a JSON-ready snapshot kept with the letter."""
     values = _values(indicator, period)

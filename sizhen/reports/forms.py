@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
+from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
@@ -54,7 +55,7 @@ class LetterForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         indicators = self.fields["indicator"]
         regions = self.fields["region"]
@@ -77,7 +78,7 @@ class LetterForm(forms.Form):
 class LetterEditForm(LetterForm):
     """A draft's period, request and time limit; its indicator and region stay."""
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
         del self.fields["indicator"]
         del self.fields["region"]

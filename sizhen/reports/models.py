@@ -3,14 +3,12 @@ indicators, with the indicator's lead department (牵头部门) acting with it."
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
@@ -101,7 +99,7 @@ class ReminderLetter(models.Model):
         return self.number or "（待编号）"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if has_capability(actor, "letter.write"):
             return Q()

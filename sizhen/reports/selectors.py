@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.roles import DEPARTMENT_STAFF_ROLES, Role
 from sizhen.core.workqueue import Queue
 from sizhen.reports.models import LetterStatus, ReminderLetter
@@ -14,12 +13,14 @@ from sizhen.reports.models import LetterStatus, ReminderLetter
 MODULE = "提醒函"
 
 
-def list_to_answer(actor: Any) -> QuerySet[ReminderLetter]:
+def list_to_answer(actor: Actor) -> QuerySet[ReminderLetter]:
     """Letters sent to the actor's department whose feedback deadline (反馈期限) has not
     passed: the department owes an answer."""
+    if actor.department_id is None:
+        return ReminderLetter.objects.none()
     return ReminderLetter.objects.visible_to(actor).filter(
         status=LetterStatus.SENT,
-        department_id=getattr(actor, "department_id", None),
+        department_id=actor.department_id,
         deadline__gte=timezone.localdate(),
     )
 

@@ -15,6 +15,8 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import coordinators, notify_after_commit, unit_users
 from sizhen.core.numbering import next_number
@@ -63,7 +65,7 @@ def next_sequence(year: int) -> int:
     return next_number(LETTER_SCHEME, year, start_after=highest_in_use)
 
 
-def default_period(prefill: dict[str, str], *, actor: Any) -> dict[str, str]:
+def default_period(prefill: dict[str, str], *, actor: Actor) -> dict[str, str]:
     """The period a new letter proposes for a prefilled indicator and region: the newest
     complete one (a letter never leads with a provisional period)."""
     ids = [prefill.get(key, "") for key in ("indicator", "region")]
@@ -108,7 +110,7 @@ def _check_request(indicator: Indicator, requested_action: str, deadline_days: i
 
 
 def _compose(
-    letter: ReminderLetter, *, actor: Any, requested_action: str, deadline_days: int
+    letter: ReminderLetter, *, actor: Actor | None, requested_action: str, deadline_days: int
 ) -> None:
     """Gather the figures, set the deadline from today and render both documents onto
     ``letter`` (not saved); the number, if any, is already on it."""
@@ -156,7 +158,7 @@ def _take_number(letter: ReminderLetter) -> None:
 @transaction.atomic
 def create_letter(
     *,
-    actor: Any,
+    actor: Actor | None,
     indicator: Indicator,
     region: Region,
     period: dt.date,
@@ -175,7 +177,7 @@ def create_letter(
         period=period,
         proposed=proposed,
         source_alert=source_alert,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     # A refusal below rolls the number back with the rest of the transaction.
     if not proposed:
@@ -215,7 +217,7 @@ def _locked_draft(letter: ReminderLetter) -> ReminderLetter:
 def update_letter(
     letter: ReminderLetter,
     *,
-    actor: Any,
+    actor: Actor,
     period: dt.date,
     requested_action: str,
     deadline_days: int,
@@ -255,7 +257,7 @@ def update_letter(
 
 
 @transaction.atomic
-def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
+def mark_sent(letter: ReminderLetter, *, actor: Actor) -> ReminderLetter:
     """Mark a draft letter as sent (numbering a proposal sent as it stands) and tell the
     region's officers and the lead department's users."""
     locked = ReminderLetter.objects.select_for_update().get(pk=letter.pk)
@@ -283,7 +285,7 @@ def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
             note=f"发送提醒函 {locked.number}",
             changes={
                 "sent_at": timezone.now(),
-                "sent_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "sent_by": acting_user(actor),
             },
         )
     except TransitionConflict as exc:
@@ -305,7 +307,7 @@ def mark_sent(letter: ReminderLetter, *, actor: Any) -> ReminderLetter:
 
 
 @transaction.atomic
-def discard_letter(letter: ReminderLetter, *, actor: Any, reason: str) -> ReminderLetter:
+def discard_letter(letter: ReminderLetter, *, actor: Actor, reason: str) -> ReminderLetter:
     """Discard (作废) a draft with a reason; a numbered draft keeps its number, recorded as void."""
     try:
         execute_transition(

@@ -12,13 +12,14 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, EXPORT, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -95,7 +96,8 @@ class OfficeLetterListView(LetterListView):
     )
 
 
-def letter_list(request: HttpRequest) -> HttpResponseBase:
+@login_required
+def letter_list(request: AuthenticatedRequest) -> HttpResponseBase:
     office = has_capability(request.user, "letter.write")
     return (OfficeLetterListView if office else LetterListView).as_view()(request)
 
@@ -110,7 +112,7 @@ def _form_errors(form: Any, error: ValidationError) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def letter_create(request: HttpRequest) -> HttpResponse:
+def letter_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "letter.write", action=CHANGE, target="生成提醒函")
     # An alert or a dashboard links here with ?indicator=&region=&period= to prefill the form.
     prefill = {key: request.GET[key] for key in PREFILL_KEYS if request.GET.get(key)}
@@ -141,7 +143,7 @@ def letter_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(
         ReminderLetter.objects.select_related("indicator", "region", "department"),
         request.user,
@@ -169,7 +171,7 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def letter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
     if letter.status != LetterStatus.DRAFT:
         messages.error(request, f"该提醒函{letter.get_status_display()}，不能修改")
@@ -210,7 +212,7 @@ def letter_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def letter_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_discard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
     with run_service(request) as outcome:
         services.discard_letter(letter, actor=request.user, reason=request.POST.get("reason", ""))
@@ -221,7 +223,7 @@ def letter_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def letter_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def letter_download(request: AuthenticatedRequest, pk: int, kind: str) -> FileResponse:
     if kind not in DOWNLOADS:
         raise Http404("未找到该文件")
     letter = get_visible_or_404(ReminderLetter, request.user, EXPORT, pk=pk)
@@ -239,7 +241,7 @@ def letter_download(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 
 @login_required
 @require_POST
-def letter_send(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     letter = get_visible_or_404(ReminderLetter, request.user, CHANGE, pk=pk)
     try:
         services.mark_sent(letter, actor=request.user)

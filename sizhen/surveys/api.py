@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from sizhen.core.access import VIEW, get_visible_or_404, role_of
+from sizhen.core.access import VIEW, Actor, get_visible_or_404, role_of
 from sizhen.core.api import ErrorOut, actor_of, bounded_by, require_token_scope
 from sizhen.core.permissions import require_capability
 from sizhen.core.roles import Role
@@ -102,7 +102,7 @@ class ResultFilters(Schema):
     round: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
-def _questionnaire(actor: Any, code: str) -> Questionnaire:
+def _questionnaire(actor: Actor, code: str) -> Questionnaire:
     return get_visible_or_404(Questionnaire, actor, VIEW, code=code)
 
 

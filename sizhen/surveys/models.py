@@ -19,6 +19,7 @@ from sizhen.core.access import (
     EXPORT,
     NOTHING,
     VIEW,
+    Actor,
     ScopedManager,
     region_scope_q,
     role_of,
@@ -48,7 +49,7 @@ validate_code = RegexValidator(
 )
 
 
-def _reference_q(actor: Any, action: str, capability: str, enterprise_q: Any) -> Q | None:
+def _reference_q(actor: Actor, action: str, capability: str, enterprise_q: Any) -> Q | None:
     """Questionnaires and the bank are city-wide reference data for staff and tokens; an
     enterprise sees only what its invitations name; changes need the design capability."""
     role = role_of(actor)
@@ -104,7 +105,7 @@ class BankItem(models.Model):
         return f"{self.code} {self.label}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return _reference_q(actor, action, "survey.design", lambda _enterprise: NOTHING)
 
 
@@ -134,7 +135,7 @@ class Questionnaire(models.Model):
         return f"{self.title}（{self.code}）"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return _reference_q(actor, action, "survey.design", _invited_questionnaires)
 
     def latest_version(self) -> QuestionnaireVersion | None:
@@ -198,7 +199,7 @@ class QuestionnaireVersion(models.Model):
         return self.status == PUBLISHED
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         q = Questionnaire.scope_q(actor, action)
         if q is None:
             return None
@@ -352,7 +353,7 @@ class SurveyRound(models.Model):
         return self.status == OPEN
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role is None:
             return None
@@ -376,7 +377,9 @@ class SurveyRound(models.Model):
         return Q(region__in=Region.objects.filter(regions).values("pk"))
 
 
-def _enterprise_scope(actor: Any, action: str, path_field: str, enterprise_field: str) -> Q | None:
+def _enterprise_scope(
+    actor: Actor, action: str, path_field: str, enterprise_field: str
+) -> Q | None:
     """Invitations and responses: the enterprise its own, staff and tokens by region subtree."""
     role = role_of(actor)
     if role is None:
@@ -432,7 +435,7 @@ class Invitation(models.Model):
         return "待发放"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return _enterprise_scope(actor, action, "enterprise__region__path", "enterprise_id")
 
 
@@ -508,7 +511,7 @@ class Response(models.Model):
         return self.submitted_at is not None
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return _enterprise_scope(actor, action, "region__path", "enterprise_id")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from sizhen.core.access import VIEW, is_city_wide
+from sizhen.core.access import VIEW, Actor, is_city_wide
 from sizhen.organisations.models import Region
 from sizhen.surveys.choices import NUMERIC_TYPES, QuestionType
 from sizhen.surveys.models import (
@@ -24,7 +24,7 @@ from sizhen.surveys.models import (
 from sizhen.surveys.workflow import CLOSED, DRAFT, OPEN
 
 
-def rounds_of(questionnaire: Questionnaire, actor: Any) -> QuerySet[SurveyRound]:
+def rounds_of(questionnaire: Questionnaire, actor: Actor) -> QuerySet[SurveyRound]:
     return (
         SurveyRound.objects.visible_to(actor, VIEW)
         .filter(questionnaire=questionnaire)
@@ -33,7 +33,7 @@ def rounds_of(questionnaire: Questionnaire, actor: Any) -> QuerySet[SurveyRound]
     )
 
 
-def results_round(questionnaire: Questionnaire, actor: Any, round_id: int | None) -> Any:
+def results_round(questionnaire: Questionnaire, actor: Actor, round_id: int | None) -> Any:
     """The round whose results are asked for: the given one, else the latest that has opened."""
     rounds = rounds_of(questionnaire, actor)
     if round_id is not None:
@@ -41,7 +41,7 @@ def results_round(questionnaire: Questionnaire, actor: Any, round_id: int | None
     return rounds.filter(status__in=[OPEN, CLOSED]).order_by("-opened_at", "-pk").first()
 
 
-def region_in_scope(actor: Any, region: Region) -> bool:
+def region_in_scope(actor: Actor, region: Region) -> bool:
     """Whether the actor may read figures of the region's subtree (its own subtree only)."""
     if is_city_wide(actor):
         return True
@@ -49,7 +49,7 @@ def region_in_scope(actor: Any, region: Region) -> bool:
     return bool(path) and region.path.startswith(path)
 
 
-def default_region(actor: Any, survey_round: SurveyRound) -> Region | None:
+def default_region(actor: Actor, survey_round: SurveyRound) -> Region | None:
     """The caller's own scope within the round, or the round's region."""
     if is_city_wide(actor):
         return survey_round.region
@@ -147,7 +147,7 @@ def survey_results(survey_round: SurveyRound, region: Region) -> dict[str, Any]:
     }
 
 
-def response_rates(survey_round: SurveyRound, actor: Any) -> dict[str, Any]:
+def response_rates(survey_round: SurveyRound, actor: Actor) -> dict[str, Any]:
     """Invitations and submitted answers per region directly below the round's region (or the
     caller's own region, for a district officer), with the total: live, one grouped query."""
     top = default_region(actor, survey_round) or survey_round.region
@@ -198,8 +198,8 @@ def response_rates(survey_round: SurveyRound, actor: Any) -> dict[str, Any]:
         row = row_for(bucket(entry["enterprise__region__path"]))
         for field in ("invited", "answered", "panel"):
             row[field] += entry[field]
-    for entry in submitted:
-        row_for(bucket(entry["region__path"]))["responses"] += entry["n"]
+    for count in submitted:
+        row_for(bucket(count["region__path"]))["responses"] += count["n"]
     ordered = [rows[c.pk] for c in children] + ([rows[None]] if None in rows else [])
     total = {
         "label": "合计",
@@ -210,7 +210,7 @@ def response_rates(survey_round: SurveyRound, actor: Any) -> dict[str, Any]:
     return {"top": top, "rows": ordered, "total": total}
 
 
-def enterprise_invitations(actor: Any) -> QuerySet[Invitation]:
+def enterprise_invitations(actor: Actor) -> QuerySet[Invitation]:
     """The enterprise's invitations to rounds that have opened (问卷 menu)."""
     return (
         Invitation.objects.visible_to(actor, VIEW)

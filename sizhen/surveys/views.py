@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -49,7 +50,7 @@ def _questionnaire_url(q: Questionnaire) -> str:
     return reverse("surveys:questionnaire_detail", args=[q.code])
 
 
-def _questionnaire(request: HttpRequest, code: str) -> Questionnaire:
+def _questionnaire(request: AuthenticatedRequest, code: str) -> Questionnaire:
     require_capability(request.user, "staff.pages", target="问卷")
     return get_visible_or_404(Questionnaire, request.user, VIEW, code=code)
 
@@ -102,7 +103,7 @@ class QuestionnaireListView(ScopedListView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "survey.design", target="导入问卷")
     form = XLSFormUploadForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
@@ -136,7 +137,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
+def questionnaire_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(request, code)
     versions = list(questionnaire.versions.order_by("-number"))
     shown = _version_from(request, questionnaire, versions)
@@ -166,7 +167,9 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _version_from(
-    request: HttpRequest, questionnaire: Questionnaire, versions: list[QuestionnaireVersion]
+    request: AuthenticatedRequest,
+    questionnaire: Questionnaire,
+    versions: list[QuestionnaireVersion],
 ) -> QuestionnaireVersion | None:
     number = request.GET.get("version", "")
     if number.isdigit():
@@ -179,7 +182,7 @@ def _version_from(
 
 @login_required
 @require_GET
-def export_xlsform(request: HttpRequest, code: str) -> HttpResponse:
+def export_xlsform(request: AuthenticatedRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(request, code)
     version = _version_from(
         request, questionnaire, list(questionnaire.versions.order_by("-number"))
@@ -199,7 +202,7 @@ def export_xlsform(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def publish(request: AuthenticatedRequest, code: str, number: int) -> HttpResponse:
     require_capability(request.user, "survey.design", target="发布问卷")
     questionnaire = get_visible_or_404(Questionnaire, request.user, CHANGE, code=code)
     version = questionnaire.versions.filter(number=number).first()
@@ -213,7 +216,7 @@ def publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def round_create(request: HttpRequest, code: str) -> HttpResponse:
+def round_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "survey.distribute", target="发起调查")
     questionnaire = get_visible_or_404(Questionnaire, request.user, VIEW, code=code)
     form = RoundForm(request.POST or None, questionnaire=questionnaire)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import require_capability
 from sizhen.surveys import services
 from sizhen.surveys.choices import Channel, QuestionType
@@ -172,7 +173,7 @@ def _write(
     try:
         services.answer_invitation(
             invitation,
-            actor=request.user,
+            actor=request.user if request.user.is_authenticated else None,
             answers=values,
             channel=channel,
             submit=action == "submit",
@@ -199,7 +200,7 @@ def _write(
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "survey.answer", target="我的问卷")
     invitations = list(enterprise_invitations(request.user))
     submitted = {
@@ -228,7 +229,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def answer(request: HttpRequest, pk: int) -> HttpResponse:
+def answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "survey.answer", target="填写问卷")
     invitation = get_visible_or_404(
         Invitation.objects.select_related(
@@ -294,7 +295,7 @@ def answer_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preview(request: HttpRequest, code: str) -> HttpResponse:
+def preview(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The questionnaire as the respondent sees it, every section on one page; skip logic and
     validation work (``action=check`` runs the full check), nothing is saved."""
     require_capability(request.user, "staff.pages", target="问卷预览")

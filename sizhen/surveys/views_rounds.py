@@ -10,13 +10,14 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -101,7 +102,7 @@ class RoundListView(ScopedListView):
         )
 
 
-def _round(request: HttpRequest, pk: int, action: str = VIEW) -> SurveyRound:
+def _round(request: AuthenticatedRequest, pk: int, action: str = VIEW) -> SurveyRound:
     require_capability(request.user, "staff.pages", target="调查轮次")
     return get_visible_or_404(
         SurveyRound.objects.select_related("questionnaire", "form_version", "region"),
@@ -113,7 +114,7 @@ def _round(request: HttpRequest, pk: int, action: str = VIEW) -> SurveyRound:
 
 @login_required
 @require_GET
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     survey_round = _round(request, pk)
     actor = request.user
     can_distribute = (
@@ -142,7 +143,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def round_rates(request: HttpRequest, pk: int) -> HttpResponse:
+def round_rates(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The response-rate table alone: the round page polls it (htmx) to stay live."""
     survey_round = _round(request, pk)
     return render(
@@ -154,7 +155,7 @@ def round_rates(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def round_step(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     survey_round = _round(request, pk, CHANGE)
     form = StepForm(request.POST)
     if not form.is_valid():
@@ -170,7 +171,7 @@ def round_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def round_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     survey_round = _round(request, pk, CHANGE)
     form = InviteForm(request.POST, survey_round=survey_round)
     if not form.is_valid():
@@ -194,7 +195,7 @@ def round_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_remind(request: HttpRequest, pk: int) -> HttpResponse:
+def round_remind(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     survey_round = _round(request, pk, CHANGE)
     with run_service(request):
         count = services.remind_non_responders(survey_round, actor=request.user)
@@ -209,7 +210,7 @@ def qr_svg(url: str) -> str:
 
 @login_required
 @require_POST
-def round_links(request: HttpRequest, pk: int) -> HttpResponse:
+def round_links(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """New one-time links for the unanswered invitations (only enterprises without an account
     unless asked), shown once as a printable sheet with QR codes."""
     survey_round = _round(request, pk, CHANGE)
@@ -264,7 +265,7 @@ class InvitationListView(ScopedListView):
         ),
     )
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.survey_round = _round(request, kwargs["pk"])
         return super().get(request, *args, **kwargs)
 
@@ -285,7 +286,7 @@ class InvitationListView(ScopedListView):
 
 @login_required
 @require_GET
-def round_results(request: HttpRequest, pk: int) -> HttpResponse:
+def round_results(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     survey_round = _round(request, pk)
     require_capability(request.user, "survey.results", target="调查结果")
     code = request.GET.get("region", "")
@@ -354,7 +355,7 @@ class ResponseListView(ScopedListView):
 
 @login_required
 @require_GET
-def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def response_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = request.user
     if not (has_capability(actor, "staff.pages") or has_capability(actor, "survey.answer")):
         raise Http404("未找到该页面")

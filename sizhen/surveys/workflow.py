@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.workflow import Transition, Workflow
 
@@ -25,7 +26,7 @@ ROUND_STATES = {DRAFT: "未开始", OPEN: "进行中", CLOSED: "已结束"}
 VERSION_STATES = {DRAFT: "草稿", PUBLISHED: "已发布"}
 
 
-def open_refusal(survey_round: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def open_refusal(survey_round: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     """Why the round may not open now, or None."""
     version = survey_round.form_version
     if version.status != PUBLISHED:
@@ -45,7 +46,9 @@ def open_refusal(survey_round: Any, actor: Any, context: dict[str, Any]) -> str 
     return None
 
 
-def _distributor_or_system(survey_round: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _distributor_or_system(
+    survey_round: Any, actor: Actor | None, context: dict[str, Any]
+) -> str | None:
     # The close_due_rounds job acts as the system (no actor) once the deadline has passed.
     if actor is None and context.get("deadline_passed"):
         return None
@@ -54,7 +57,7 @@ def _distributor_or_system(survey_round: Any, actor: Any, context: dict[str, Any
     return "只有营商办可以结束调查"
 
 
-def publish_refusal(version: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def publish_refusal(version: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     # ``manage.py import_survey --publish`` acts as the system (no actor).
     if not (actor is None and context.get("system")) and not has_capability(actor, "survey.design"):
         return "只有营商办可以发布问卷"

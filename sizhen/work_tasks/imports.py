@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sizhen.core.access import Actor
 from sizhen.core.imports import run_import
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
 from sizhen.organisations.models import Department, Region
@@ -63,7 +64,9 @@ def _date(value: Any) -> dt.date | None:
         raise TaskError(f"日期“{str(value)[:20]}”格式应为 年-月-日") from exc
 
 
-def _validate(number: int, record: dict[str, Any], report: ImportReport, ctx: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _validate(
+    number: int, record: dict[str, Any], report: ImportReport, ctx: dict[str, Any]
+) -> PlanRow | None:
     errors_before = len(report.errors)
     title = str(record.get("title") or "").strip()
     content = str(record.get("content") or "").strip()
@@ -131,7 +134,7 @@ def _validate(number: int, record: dict[str, Any], report: ImportReport, ctx: di
     return PlanRow(title, content, source, units, deadline, working_days, milestones)
 
 
-def _save(rows: list[PlanRow], report: ImportReport, actor: Any) -> None:
+def _save(rows: list[PlanRow], report: ImportReport, actor: Actor) -> None:
     issued_on = services.today()
     for row in rows:
         _create_task(
@@ -161,7 +164,7 @@ PLAN_SPEC = ImportSpec(
 )
 
 
-def import_task_plan(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_task_plan(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Import an annual task plan; each row becomes a task issued today to its units."""
     context = {
         "departments": {d.code: d for d in Department.objects.select_related("region")},

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, role_of
+from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.models import Indicator
@@ -26,7 +25,7 @@ from sizhen.work_tasks.choices import ReminderKind, TaskSource, Timeliness
 from sizhen.work_tasks.workflow import ASSIGNMENT_WORKFLOW, ISSUED, OPEN_STATES, STATES
 
 
-def assignment_scope_q(actor: Any, action: str, prefix: str = "") -> Q | None:
+def assignment_scope_q(actor: Actor, action: str, prefix: str = "") -> Q | None:
     """Which assignments the actor may see (VIEW/EXPORT) or act on (CHANGE)."""
     role = role_of(actor)
     if role is None or role == Role.ENTERPRISE:
@@ -92,7 +91,7 @@ class WorkTask(models.Model):
         return f"{self.number} {self.title}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if role in CITY_WIDE_ROLES:
             if action in (CHANGE, DELETE) and not has_capability(actor, "task.issue"):
@@ -200,7 +199,7 @@ class TaskAssignment(models.Model):
         return f"{self.task.number} · {self.unit_name}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         return assignment_scope_q(actor, action)
 
     @property

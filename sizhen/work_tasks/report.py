@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
 
 from docx.shared import Cm
 from matplotlib.figure import Figure
 
+from sizhen.core.access import Actor
 from sizhen.core.documents import chart_font, docx_bytes, docx_table, new_docx
 from sizhen.core.periods import Period
 from sizhen.work_tasks.selectors import StatRow, overdue_assignments, statistics
@@ -63,7 +63,7 @@ def district_chart(rows: list[StatRow]) -> bytes:
     return buffer.getvalue()
 
 
-def build_monthly_report(actor: Any, period: Period, *, today: dt.date) -> bytes:
+def build_monthly_report(actor: Actor, period: Period, *, today: dt.date) -> bytes:
     """The report for ``month``: tasks issued from 1 January to the month's end, in the state
     they are in on ``today`` (or the month's last day, when the report is for a past month,
     open tasks count as overdue by that day)."""

@@ -13,7 +13,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.numbers import fixed, rounded
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import STAFF_ROLES, UNIT_ROLES, Role
@@ -36,13 +36,13 @@ from sizhen.work_tasks.workflow import (
 CITY_LEVEL_LABEL = "市直部门"
 
 
-def list_assignments(actor: Any, *, action: str = VIEW) -> QuerySet[TaskAssignment]:
+def list_assignments(actor: Actor, *, action: str = VIEW) -> QuerySet[TaskAssignment]:
     return TaskAssignment.objects.visible_to(actor, action).select_related(
         "task", "department", "region", "parent"
     )
 
 
-def list_my_assignments(actor: Any) -> QuerySet[TaskAssignment]:
+def list_my_assignments(actor: Actor) -> QuerySet[TaskAssignment]:
     """The assignments addressed to the actor's own unit (my tasks / my department's tasks)."""
     qs = list_assignments(actor)
     department_id = getattr(actor, "department_id", None)
@@ -63,7 +63,7 @@ def task_is_complete(task: WorkTask) -> bool:
 
 
 def completion_summary(
-    actor: Any, today: dt.date | None = None, *, lead_only: bool = False
+    actor: Actor, today: dt.date | None = None, *, lead_only: bool = False
 ) -> dict[str, int]:
     """For the leaders' cockpit: completed assignments by timeliness, open ones, and open ones
     past their deadline, among the assignments the actor may see, in one aggregate query.
@@ -148,7 +148,7 @@ def _district_of(path: str, names: dict[str, str]) -> tuple[str, str]:
 
 
 def statistics(
-    actor: Any,
+    actor: Actor,
     *,
     issued_from: dt.date | None = None,
     issued_to: dt.date | None = None,
@@ -202,12 +202,12 @@ def statistics(
     )
 
 
-def overdue_assignments(actor: Any, today: dt.date | None = None) -> QuerySet[TaskAssignment]:
+def overdue_assignments(actor: Actor, today: dt.date | None = None) -> QuerySet[TaskAssignment]:
     day = today or timezone.localdate()
     return list_assignments(actor).filter(status__in=OPEN_STATES, deadline__lt=day)
 
 
-def by_status(actor: Any, qs: QuerySet[TaskAssignment] | None = None) -> dict[str, int]:
+def by_status(actor: Actor, qs: QuerySet[TaskAssignment] | None = None) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for status in (qs if qs is not None else list_assignments(actor)).values_list(
         "status", flat=True
@@ -252,7 +252,7 @@ class IndicatorTasks:
 
 
 def for_indicator(
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     *,
     region: Region | None = None,
@@ -307,7 +307,7 @@ def _mine_in(status: str) -> Callable[[Any], QuerySet[TaskAssignment]]:
     return lambda actor: list_my_assignments(actor).filter(status=status)
 
 
-def list_to_review(actor: Any) -> QuerySet[TaskAssignment]:
+def list_to_review(actor: Actor) -> QuerySet[TaskAssignment]:
     """Submitted assignments the actor reviews (workflow ``is_reviewer``): a lead unit's for the
     office, a transferred sub-task for the unit that handed it on."""
     mine = Q(parent__in=list_my_assignments(actor).values("pk"))
@@ -316,7 +316,7 @@ def list_to_review(actor: Any) -> QuerySet[TaskAssignment]:
     return list_assignments(actor).filter(mine, status=SUBMITTED)
 
 
-def list_listed_for(actor: Any) -> QuerySet[TaskAssignment]:
+def list_listed_for(actor: Actor) -> QuerySet[TaskAssignment]:
     """Open assignments under listed supervision (挂牌督办) with the actor as the leader."""
     return list_assignments(actor).filter(
         status__in=OPEN_STATES, listed=True, listed_leader_id=getattr(actor, "pk", None)
@@ -368,7 +368,7 @@ def on_time_rate(counts: dict[str, int]) -> float | None:
     return rounded((counts["early"] + counts["on_time"]) / due * 100, 1) if due else None
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """Open assignments past their deadline and the on-time rate (transferred sub-tasks left
     out, as the statistics count it), over the assignments the actor may see."""
     if role_of(actor) not in STAFF_ROLES - {Role.SYSADMIN}:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.deadlines import Deadline
 from sizhen.core.deadlines import resolve_deadline as resolve_given_deadline
@@ -92,7 +93,7 @@ def _check_uploads(files: Sequence[UploadedFile]) -> None:
 
 
 def _save_files(
-    files: Sequence[UploadedFile], *, task: WorkTask, actor: Any, report: ProgressReport | None
+    files: Sequence[UploadedFile], *, task: WorkTask, actor: Actor, report: ProgressReport | None
 ) -> list[TaskFile]:
     label = actor_fields(actor)["actor_label"]
     saved = []
@@ -147,7 +148,7 @@ def _unit_key(unit: Unit) -> tuple[str, int]:
 
 def _create_task(
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     content: str,
     source: str,
@@ -225,7 +226,7 @@ def _create_task(
 
 def issue_task(
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     content: str,
     source: str,
@@ -278,7 +279,7 @@ def _issue_summary(task: WorkTask) -> dict[str, Any]:
 def create_task_from_alert(
     alert: Any,
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     content: str,
     units: Sequence[Unit],
@@ -336,7 +337,7 @@ def _transition(
     assignment: TaskAssignment,
     action: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     changes: dict[str, Any] | None = None,
     seen_status: str | None = None,
@@ -348,7 +349,7 @@ def _transition(
 
 
 def receive_assignment(
-    assignment: TaskAssignment, *, actor: Any, note: str = "", seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Actor, note: str = "", seen_status: str | None = None
 ) -> TaskAssignment:
     """Receive (签收) the assignment."""
     return _transition(
@@ -362,7 +363,7 @@ def receive_assignment(
 
 
 def submit_assignment(
-    assignment: TaskAssignment, *, actor: Any, note: str = "", seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Actor, note: str = "", seen_status: str | None = None
 ) -> TaskAssignment:
     """Submit (提交审核) the work for review, or resubmit it after a return."""
     action = "resubmit" if assignment.status == RETURNED else "submit"
@@ -386,7 +387,7 @@ def submit_assignment(
 
 
 def approve_assignment(
-    assignment: TaskAssignment, *, actor: Any, note: str = "", seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Actor, note: str = "", seen_status: str | None = None
 ) -> TaskAssignment:
     """Approve (审核通过): the assignment is complete and classed early / on time / late
     by the date of the submission approved. Work the unit's reports leave unfinished (progress
@@ -418,7 +419,7 @@ def approve_assignment(
 
 
 def return_assignment(
-    assignment: TaskAssignment, *, actor: Any, reason: str, seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Actor, reason: str, seen_status: str | None = None
 ) -> TaskAssignment:
     """Return (退回) the submission with a reason; the unit resubmits."""
     with transaction.atomic():
@@ -441,7 +442,7 @@ def return_assignment(
 
 
 def cancel_assignment(
-    assignment: TaskAssignment, *, actor: Any, reason: str, seen_status: str | None = None
+    assignment: TaskAssignment, *, actor: Actor, reason: str, seen_status: str | None = None
 ) -> TaskAssignment:
     """Cancel (撤销) an open assignment with a reason."""
     return _transition(
@@ -459,7 +460,7 @@ def _lock_open(assignment: TaskAssignment, states: Iterable[str], what: str) -> 
 def transfer_assignment(
     assignment: TaskAssignment,
     *,
-    actor: Any,
+    actor: Actor,
     units: Sequence[Unit],
     note: str,
     deadline: dt.date | None = None,
@@ -524,7 +525,7 @@ def transfer_assignment(
 def report_progress(
     assignment: TaskAssignment,
     *,
-    actor: Any,
+    actor: Actor,
     content: str,
     percent: int,
     milestone: Milestone | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.notifications import notify_after_commit
 from sizhen.core.permissions import ensure_capability, has_capability
@@ -24,7 +25,7 @@ from sizhen.work_tasks.services import (
 from sizhen.work_tasks.workflow import OPEN_STATES, is_reviewer
 
 
-def urge_assignment(assignment: TaskAssignment, *, actor: Any, content: str) -> UrgeNote:
+def urge_assignment(assignment: TaskAssignment, *, actor: Actor, content: str) -> UrgeNote:
     """Send an urging note (催办) to the unit and keep it on record."""
     if not (has_capability(actor, "task.supervise") or is_reviewer(assignment, actor)):
         raise TaskError("只有营商办或转办单位可以催办")
@@ -48,7 +49,7 @@ def urge_assignment(assignment: TaskAssignment, *, actor: Any, content: str) -> 
 
 
 def list_for_supervision(
-    assignment: TaskAssignment, *, actor: Any, leader: Any, reason: str
+    assignment: TaskAssignment, *, actor: Actor, leader: Any, reason: str
 ) -> TaskAssignment:
     """Listed supervision (挂牌督办): escalate the assignment to a leader's attention."""
     ensure_capability(actor, "task.supervise", TaskError("只有营商办可以挂牌督办"))
@@ -85,7 +86,7 @@ def list_for_supervision(
 def record_meeting(
     assignment: TaskAssignment,
     *,
-    actor: Any,
+    actor: Actor,
     held_on: dt.date,
     attendees: str,
     minutes: str,

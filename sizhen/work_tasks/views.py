@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.errors import ServiceError
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.views import run_service
@@ -106,7 +107,7 @@ BOARD_DONE_CARDS = 12
 
 @login_required
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="任务看板")
     mine = request.GET.get("mine") == "1"
     qs = (
@@ -212,12 +213,12 @@ def _timeline(assignment: TaskAssignment) -> list[dict[str, Any]]:
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="工作任务")
     return _detail_page(request, pk, progress_form=forms.ProgressForm())
 
 
-def _detail_page(request: HttpRequest, pk: int, *, progress_form: Any) -> HttpResponse:
+def _detail_page(request: AuthenticatedRequest, pk: int, *, progress_form: Any) -> HttpResponse:
     """The assignment's page; a refused progress report comes back in ``progress_form`` with
     what the user typed and the error beside its field."""
     assignment = get_visible_or_404(
@@ -274,7 +275,7 @@ def _errors(request: HttpRequest, form: Any) -> None:
             messages.error(request, str(error))
 
 
-def _fetch_for_change(request: HttpRequest, pk: int) -> TaskAssignment:
+def _fetch_for_change(request: AuthenticatedRequest, pk: int) -> TaskAssignment:
     require_capability(request.user, "staff.pages", target="工作任务")
     return get_visible_or_404(TaskAssignment, request.user, CHANGE, pk=pk)
 
@@ -303,7 +304,7 @@ STEP_SERVICES: dict[str, Callable[..., Any]] = {
 
 @login_required
 @require_POST
-def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def step(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     assignment = _fetch_for_change(request, pk)
     run = STEP_SERVICES.get(action)
     if run is None:
@@ -320,7 +321,7 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def transfer(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assignment = _fetch_for_change(request, pk)
     form = forms.TransferForm(request.POST)
     if not form.is_valid():
@@ -341,7 +342,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def progress(request: HttpRequest, pk: int) -> HttpResponse:
+def progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assignment = _fetch_for_change(request, pk)
     form = forms.ProgressForm(request.POST, request.FILES)
     if form.is_valid():
@@ -375,7 +376,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def urge(request: HttpRequest, pk: int) -> HttpResponse:
+def urge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="工作任务")
     assignment = get_visible_or_404(TaskAssignment, request.user, pk=pk)
     form = forms.UrgeForm(request.POST)
@@ -392,7 +393,7 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
+def list_supervision(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "task.supervise", target="挂牌督办")
     assignment = _fetch_for_change(request, pk)
     form = forms.ListForm(request.POST)
@@ -412,7 +413,7 @@ def list_supervision(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def meeting(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "task.supervise", target="协调会")
     assignment = _fetch_for_change(request, pk)
     form = forms.MeetingForm(request.POST)
@@ -434,7 +435,7 @@ def meeting(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def issue(request: HttpRequest) -> HttpResponse:
+def issue(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "task.issue", action=CHANGE, target="下发任务")
     form = forms.IssueForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -467,7 +468,7 @@ def issue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
+def from_alert(request: AuthenticatedRequest, alert_pk: int) -> HttpResponse:
     from sizhen.monitoring.models import Alert
 
     require_capability(request.user, "task.issue", action=CHANGE, target="预警转任务")
@@ -508,7 +509,7 @@ def from_alert(request: HttpRequest, alert_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def download(request: HttpRequest, pk: int) -> FileResponse:
+def download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     require_capability(request.user, "staff.pages", target="任务附件")
     row = TaskFile.objects.filter(pk=pk).select_related("report").first()
     if row is None:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import CHANGE
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
@@ -28,7 +29,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_import(request: HttpRequest) -> HttpResponse:
+def plan_import(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "task.issue", action=CHANGE, target="导入年度计划")
     if request.GET.get("template") == "1":
         return xlsx_response(plan_template(), "年度任务计划导入模板")
@@ -66,7 +67,7 @@ def _year_range(request: HttpRequest) -> tuple[int, dt.date, dt.date]:
 
 @login_required
 @require_GET
-def statistics(request: HttpRequest) -> HttpResponse:
+def statistics(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="任务统计")
     year, first, last = _year_range(request)
     stats = selectors.statistics(
@@ -116,7 +117,9 @@ def _stat_row(row: selectors.StatRow) -> list[Any]:
     ]
 
 
-def _statistics_xlsx(request: HttpRequest, year: int, stats: selectors.Statistics) -> HttpResponse:
+def _statistics_xlsx(
+    request: AuthenticatedRequest, year: int, stats: selectors.Statistics
+) -> HttpResponse:
     """The three tables of the statistics page, one sheet each, with the total as last row."""
     total = _stat_row(stats.total)
     sheets = [
@@ -139,7 +142,7 @@ def _statistics_xlsx(request: HttpRequest, year: int, stats: selectors.Statistic
 
 @login_required
 @require_GET
-def monthly_report(request: HttpRequest) -> HttpResponse:
+def monthly_report(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="督办月报")
     form = forms.MonthForm(request.GET)
     if not form.is_valid():

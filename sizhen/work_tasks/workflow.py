@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.permissions import capability_roles, has_capability
 from sizhen.core.roles import DEPARTMENT_ROLES, Role
 from sizhen.core.workflow import Transition, Workflow
@@ -39,7 +39,7 @@ OPEN_STATES = frozenset({ISSUED, RECEIVED, SUBMITTED, RETURNED})
 WORKING_STATES = frozenset({ISSUED, RECEIVED, RETURNED})
 
 
-def is_unit_member(actor: Any, department_id: int | None, region_id: int | None) -> bool:
+def is_unit_member(actor: Actor | None, department_id: int | None, region_id: int | None) -> bool:
     """Whether the actor acts for the unit (a department, or a district's office)."""
     role = role_of(actor)
     if department_id is not None:
@@ -49,17 +49,19 @@ def is_unit_member(actor: Any, department_id: int | None, region_id: int | None)
     return False
 
 
-def acts_for_unit(assignment: Any, actor: Any) -> bool:
+def acts_for_unit(assignment: Any, actor: Actor | None) -> bool:
     return is_unit_member(actor, assignment.department_id, assignment.region_id)
 
 
-def _unit(assignment: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _unit(assignment: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if acts_for_unit(assignment, actor):
         return None
     return "只有承办单位可以办理该任务"
 
 
-def _unit_with_subtasks_done(assignment: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _unit_with_subtasks_done(
+    assignment: Any, actor: Actor | None, context: dict[str, Any]
+) -> str | None:
     reason = _unit(assignment, actor, context)
     if reason:
         return reason
@@ -69,14 +71,14 @@ def _unit_with_subtasks_done(assignment: Any, actor: Any, context: dict[str, Any
     return None
 
 
-def is_reviewer(assignment: Any, actor: Any) -> bool:
+def is_reviewer(assignment: Any, actor: Actor | None) -> bool:
     if assignment.parent_id is None:
         return has_capability(actor, "task.review")
     parent = assignment.parent
     return is_unit_member(actor, parent.department_id, parent.region_id)
 
 
-def _reviewer(assignment: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _reviewer(assignment: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if is_reviewer(assignment, actor):
         return None
     return "只有营商办（或转办的牵头单位）可以审核该任务"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.template import Context, Template
 
@@ -99,6 +100,8 @@ def test_template_filter_asks_the_registry(personas):
     template = Template('{% load permissions %}{% if user|can:"task.review" %}可审核{% endif %}')
     assert template.render(Context({"user": personas["coordinator"]})) == "可审核"
     assert template.render(Context({"user": personas["leader"]})) == ""
+    assert template.render(Context({"user": AnonymousUser()})) == ""
+    assert template.render(Context({"user": None})) == ""
 
 
 #: A role rule defined again outside the registry: the scatter this registry replaced — a

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pytest
 from django.db import connection
 
+from sizhen.core.access import get_visible_or_404
 from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.core.workflow import (
     Transition,
@@ -17,6 +18,7 @@ from sizhen.core.workflow import (
     execute_transition,
     execute_transitions,
     history_of,
+    workflow_of,
 )
 from tests.workflow_testapp.models import TICKET_WORKFLOW, Ticket
 from tests.workflow_testapp.services import answer_ticket, create_ticket
@@ -355,3 +357,36 @@ class TestExecuteTransitions:
         assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
         assert Ticket.objects.get(pk=other.pk).status == "new"
         assert TransitionHistory.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_model_without_a_workflow_is_refused_before_anything_is_written(
+    personas: dict[str, Any],
+) -> None:
+    coordinator = personas["coordinator"]
+    ticket = create_ticket(actor=coordinator, title="工单")
+    assert workflow_of(Ticket) is TICKET_WORKFLOW
+    row = TransitionHistory.objects.create(
+        object_type="x", object_id="1", workflow="x", action="a", from_state="s", to_state="t"
+    )
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(TypeError, match=r"^TransitionHistory declares no workflow$"):
+        execute_transition(row, "accept", actor=coordinator)
+    with pytest.raises(TypeError, match=r"^TransitionHistory declares no workflow$"):
+        execute_transitions([row], "accept", actor=coordinator)
+
+    assert AuditEvent.objects.count() == before
+    assert TransitionHistory.objects.count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).status == "new"
+
+
+@pytest.mark.django_db
+def test_a_model_without_a_scoped_manager_cannot_be_fetched_by_scope(
+    personas: dict[str, Any],
+) -> None:
+    ticket = create_ticket(actor=personas["coordinator"], title="工单")
+    before = AuditEvent.objects.count()
+    with pytest.raises(TypeError, match=r"^Ticket has no ScopedManager"):
+        get_visible_or_404(Ticket, personas["sysadmin"], pk=ticket.pk)
+    assert AuditEvent.objects.count() == before

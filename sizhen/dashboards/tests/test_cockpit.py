@@ -362,24 +362,6 @@ def test_big_screen_has_no_navigation_and_refreshes(tree, client_for):
     assert "尚未上线" not in text
 
 
-def test_alert_model_is_looked_up_in_the_registry(monkeypatch):
-    from django.apps import apps
-
-    def missing(app_label: str, model_name: str) -> Any:
-        assert (app_label, model_name) == ("monitoring", "Alert")
-        raise LookupError(model_name)
-
-    monkeypatch.setattr(selectors_cockpit.apps, "get_model", missing)
-    assert selectors_cockpit.alert_model() is None
-    assert selectors_cockpit.get_alert_counts(None) is None
-    monkeypatch.undo()
-    try:
-        expected = apps.get_model("monitoring", "Alert")
-    except LookupError:
-        expected = None
-    assert selectors_cockpit.alert_model() is expected
-
-
 @pytest.mark.django_db
 def test_coverage_warns_when_fewer_indicators_are_scored(tree, client_for):
     """A yearly-reported first-level indicator does not hold the monthly index back, so a
@@ -747,14 +729,6 @@ def test_open_alert_states_follow_the_monitoring_lifecycle():
 
     assert set(selectors_cockpit.OPEN_ALERT_STATUSES) == ACTIVE_STATES - {CONVERTED}
     assert set(selectors_cockpit.OPEN_ALERT_STATUSES) <= set(STATES)
-
-
-@pytest.mark.django_db
-def test_alert_placeholder_without_the_alert_model(tree, client_for, monkeypatch):
-    monkeypatch.setattr(selectors_cockpit, "alert_model", lambda: None)
-    response = client_for("leader").get(COCKPIT)
-    assert response.context["c"].alerts is None
-    assert "预警模块尚未上线" in response.content.decode()
 
 
 @pytest.mark.django_db

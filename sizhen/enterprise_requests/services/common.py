@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from sizhen.core.access import role_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor, role_of
 from sizhen.core.notifications import coordinators, unit_users
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
@@ -43,11 +44,7 @@ def review_required(kind: str) -> bool:
     return kind in kinds
 
 
-def user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "_meta", None) is not None else None
-
-
-def actor_label(actor: Any) -> str:
+def actor_label(actor: Actor | None) -> str:
     if actor is None:
         return "系统"
     return (getattr(actor, "audit_label", None) or str(actor))[:200]
@@ -64,17 +61,17 @@ def check_file(f: Any) -> None:
         raise RequestError(error)
 
 
-def store_file(request: EnterpriseRequest, f: Any, actor: Any) -> RequestAttachment:
+def store_file(request: EnterpriseRequest, f: Any, actor: Actor) -> RequestAttachment:
     return RequestAttachment.objects.create(
         request=request,
         file=f,
         name=(getattr(f, "name", "") or "附件")[:200],
         size=getattr(f, "size", 0) or 0,
-        uploaded_by=user_or_none(actor),
+        uploaded_by=acting_user(actor),
     )
 
 
-def require_party(request: EnterpriseRequest, actor: Any) -> None:
+def require_party(request: EnterpriseRequest, actor: Actor) -> None:
     if has_capability(actor, "request.manage"):
         return
     if (

@@ -12,12 +12,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.accounts.models import User, acting_user
+from sizhen.core.access import Actor, role_of
 from sizhen.core.notifications import notify
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workflow import execute_transition, history_of
+from sizhen.dispatch import services as dispatch_services
 from sizhen.enterprise_requests.choices import (
     DEFAULT_LIMITS,
     UNSATISFIED_AT_MOST,
@@ -41,7 +43,6 @@ from sizhen.enterprise_requests.services.common import (
     enterprise_users,
     managers,
     review_required,
-    user_or_none,
 )
 from sizhen.enterprise_requests.workflow import (
     MERGEABLE,
@@ -55,7 +56,7 @@ from sizhen.organisations.models import Department
 def register_request(
     request: EnterpriseRequest,
     *,
-    actor: Any,
+    actor: Actor,
     category: RequestCategory,
     kind: str,
     difficulty: str | None = None,
@@ -72,7 +73,7 @@ def register_request(
     changes: dict[str, Any] = {"category": category, "kind": kind, "difficulty": difficulty}
     if title.strip():
         changes["title"] = title.strip()[:200]
-    return execute_transition(request, "register", actor=actor, changes=changes)  # type: ignore[return-value]
+    return execute_transition(request, "register", actor=actor, changes=changes)
 
 
 def time_limit_for(
@@ -90,7 +91,7 @@ def time_limit_for(
 def dispatch_request(
     request: EnterpriseRequest,
     *,
-    actor: Any,
+    actor: Actor,
     department: Department,
     co_departments: Iterable[Department] = (),
     category: RequestCategory | None = None,
@@ -166,31 +167,27 @@ def dispatch_request(
 
 
 def _record_dispatch_choice(
-    text: str, department: Department, code: str, suggestion: Any, actor: Any
+    text: str, department: Department, code: str, suggestion: Any, actor: Actor
 ) -> None:
-    # The suggester learns from confirmed dispatches; it is optional, a missing module is no fault.
-    try:
-        from sizhen.dispatch import services as dispatch_services
-    except ImportError:  # pragma: no cover
-        return
+    # The suggester learns from confirmed dispatches.
     dispatch_services.record_choice(
         text=text, department=department, category_code=code, suggestion=suggestion, actor=actor
     )
 
 
-def accept_request(request: EnterpriseRequest, *, actor: Any, note: str = "") -> EnterpriseRequest:
+def accept_request(
+    request: EnterpriseRequest, *, actor: Actor, note: str = ""
+) -> EnterpriseRequest:
     """The lead unit signs for the request (签收) and starts handling. The first acceptance is
     kept (``first_accepted_at``): re-dispatch (改派) and second assignment do not reset it."""
     now = timezone.now()
     changes: dict[str, Any] = {"accepted_at": now}
     if request.first_accepted_at is None:
         changes["first_accepted_at"] = now
-    return execute_transition(  # type: ignore[return-value]
-        request, "accept", actor=actor, note=note.strip(), changes=changes
-    )
+    return execute_transition(request, "accept", actor=actor, note=note.strip(), changes=changes)
 
 
-def return_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> EnterpriseRequest:
+def return_request(request: EnterpriseRequest, *, actor: Actor, reason: str) -> EnterpriseRequest:
     """Return (退单) to the office with a reason, for re-dispatch (改派)."""
     if not reason.strip():
         raise RequestError("退单须填写理由")
@@ -215,7 +212,7 @@ def return_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> En
     return request
 
 
-def reply_request(request: EnterpriseRequest, *, actor: Any, text: str) -> EnterpriseRequest:
+def reply_request(request: EnterpriseRequest, *, actor: Actor, text: str) -> EnterpriseRequest:
     """The lead unit replies to the enterprise (答复); complaints (configurable) first go to the
     office for review."""
     text = (text or "").strip()
@@ -236,11 +233,13 @@ def reply_request(request: EnterpriseRequest, *, actor: Any, text: str) -> Enter
                 actor=actor,
                 changes={"reply_text": text, "replied_at": timezone.now()},
             )
-            _reply_message(request, user_or_none(actor), actor_label(actor), text)
+            _reply_message(request, acting_user(actor), actor_label(actor), text)
     return request
 
 
-def _reply_message(request: EnterpriseRequest, author: Any, author_label: str, text: str) -> None:
+def _reply_message(
+    request: EnterpriseRequest, author: User | None, author_label: str, text: str
+) -> None:
     RequestMessage.objects.create(
         request=request,
         kind=MessageKind.REPLY,
@@ -260,7 +259,7 @@ def _reply_message(request: EnterpriseRequest, author: Any, author_label: str, t
     )
 
 
-def approve_reply(request: EnterpriseRequest, *, actor: Any, note: str = "") -> EnterpriseRequest:
+def approve_reply(request: EnterpriseRequest, *, actor: Actor, note: str = "") -> EnterpriseRequest:
     """The office approves a reviewed reply; it then reaches the enterprise. The reply stays
     the unit's: its author is who submitted it for review, the office is the approver."""
     with transaction.atomic():
@@ -280,8 +279,8 @@ def approve_reply(request: EnterpriseRequest, *, actor: Any, note: str = "") -> 
     return request
 
 
-def send_back_reply(request: EnterpriseRequest, *, actor: Any, note: str) -> EnterpriseRequest:
-    return execute_transition(request, "send_back_reply", actor=actor, note=note.strip())  # type: ignore[return-value]
+def send_back_reply(request: EnterpriseRequest, *, actor: Actor, note: str) -> EnterpriseRequest:
+    return execute_transition(request, "send_back_reply", actor=actor, note=note.strip())
 
 
 # --- revisit, second assignment, referral ------------------------------------------------------
@@ -290,7 +289,7 @@ def send_back_reply(request: EnterpriseRequest, *, actor: Any, note: str) -> Ent
 def record_revisit(
     request: EnterpriseRequest,
     *,
-    actor: Any,
+    actor: Actor,
     method: str,
     satisfaction: int,
     resolved: bool = True,
@@ -334,7 +333,7 @@ def record_revisit(
             satisfaction=satisfaction,
             resolved=bool(resolved),
             note=note.strip(),
-            by=user_or_none(actor),
+            by=acting_user(actor),
             by_label=actor_label(actor),
             at=now,
         )
@@ -363,7 +362,7 @@ def _has_explanation_since_revisit(request: EnterpriseRequest) -> bool:
 def assign_second_time(
     request: EnterpriseRequest,
     *,
-    actor: Any,
+    actor: Actor,
     note: str,
     time_limit_days: int | None = None,
     today: dt.date | None = None,
@@ -378,7 +377,7 @@ def assign_second_time(
     if time_limit_days is None and request.time_limit_days is not None:
         limit = request.time_limit_days
     due = add_working_days(today or timezone.localdate(), limit)
-    return execute_transition(  # type: ignore[return-value]
+    return execute_transition(
         request,
         "second_assignment",
         actor=actor,
@@ -396,11 +395,13 @@ def assign_second_time(
     )
 
 
-def refer_to_discipline(request: EnterpriseRequest, *, actor: Any, note: str) -> EnterpriseRequest:
+def refer_to_discipline(
+    request: EnterpriseRequest, *, actor: Actor, note: str
+) -> EnterpriseRequest:
     """Refer to the discipline inspection commission (转纪委监委) a request still unsatisfied
     after the second assignment because of shirking, perfunctory handling or delay."""
     now = timezone.now()
-    return execute_transition(  # type: ignore[return-value]
+    return execute_transition(
         request,
         "refer_discipline",
         actor=actor,
@@ -409,8 +410,8 @@ def refer_to_discipline(request: EnterpriseRequest, *, actor: Any, note: str) ->
     )
 
 
-def close_unsatisfied(request: EnterpriseRequest, *, actor: Any, note: str) -> EnterpriseRequest:
-    return execute_transition(  # type: ignore[return-value]
+def close_unsatisfied(request: EnterpriseRequest, *, actor: Actor, note: str) -> EnterpriseRequest:
+    return execute_transition(
         request,
         "close_unsatisfied",
         actor=actor,
@@ -419,21 +420,21 @@ def close_unsatisfied(request: EnterpriseRequest, *, actor: Any, note: str) -> E
     )
 
 
-def withdraw_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> EnterpriseRequest:
-    return execute_transition(  # type: ignore[return-value]
+def withdraw_request(request: EnterpriseRequest, *, actor: Actor, reason: str) -> EnterpriseRequest:
+    return execute_transition(
         request, "withdraw", actor=actor, note=reason.strip(), changes={"closed_at": timezone.now()}
     )
 
 
-def reject_request(request: EnterpriseRequest, *, actor: Any, reason: str) -> EnterpriseRequest:
+def reject_request(request: EnterpriseRequest, *, actor: Actor, reason: str) -> EnterpriseRequest:
     """Refuse to accept (不予受理), e.g. a matter outside government competence."""
-    return execute_transition(  # type: ignore[return-value]
+    return execute_transition(
         request, "reject", actor=actor, note=reason.strip(), changes={"closed_at": timezone.now()}
     )
 
 
 def merge_requests(
-    duplicate: EnterpriseRequest, *, main: EnterpriseRequest, actor: Any
+    duplicate: EnterpriseRequest, *, main: EnterpriseRequest, actor: Actor
 ) -> EnterpriseRequest:
     """Merge (并单) a duplicate into its main request; the duplicate follows the main one."""
     if duplicate.pk == main.pk:
@@ -444,7 +445,7 @@ def merge_requests(
         raise RequestError("主单本身已被并单，请选择其主单")
     if duplicate.merged_requests.exists():
         raise RequestError("该诉求已有并入的诉求，不能再并入其他诉求")
-    return execute_transition(  # type: ignore[return-value]
+    return execute_transition(
         duplicate,
         "merge",
         actor=actor,

@@ -12,7 +12,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of, source_key_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor, role_of, source_key_of
 from sizhen.core.audit import event_fields, record_event
 from sizhen.core.jobs import enqueue, job_fields
 from sizhen.core.models import AuditEvent, Job, JobStatus
@@ -40,7 +41,6 @@ from sizhen.enterprise_requests.services.common import (
     require_party,
     store_file,
     title_from,
-    user_or_none,
 )
 from sizhen.enterprise_requests.workflow import (
     TERMINAL,
@@ -181,7 +181,7 @@ def _existing(source_key: str, key: str) -> EnterpriseRequest | None:
 
 def submit_request(
     *,
-    actor: Any,
+    actor: Actor,
     channel: str,
     text: str,
     category: RequestCategory | None = None,
@@ -286,7 +286,7 @@ def submit_request(
         "lon": lon,
         "publishable": bool(publishable),
         "submitted_at": now,
-        "submitted_by": user_or_none(actor),
+        "submitted_by": acting_user(actor),
         "source_token": getattr(actor, "token", None) if role == Role.MACHINE else None,
         "source_key": source_key,
         "idempotency_key": key,
@@ -387,7 +387,7 @@ def _one_statement_sql(flag: bool) -> str:
 def _insert_in_one_statement(
     fields: dict[str, Any],
     *,
-    actor: Any,
+    actor: Actor,
     audit_after: dict[str, Any],
     prefix: str,
     flag: bool,
@@ -447,7 +447,7 @@ def request_duplicate_check() -> None:
         enqueue(FLAG_DUPLICATES_JOB)
 
 
-def add_attachments(request: EnterpriseRequest, *, actor: Any, files: Iterable[Any]) -> int:
+def add_attachments(request: EnterpriseRequest, *, actor: Actor, files: Iterable[Any]) -> int:
     """Attach further files (e.g. the supplementary material an enterprise was asked for)."""
     files = list(files)
     if not files:

@@ -10,7 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import record_event, snapshot
 from sizhen.core.notifications import notify
 from sizhen.core.permissions import has_capability
@@ -34,7 +35,6 @@ from sizhen.enterprise_requests.services.common import (
     enterprise_users,
     managers,
     store_file,
-    user_or_none,
 )
 from sizhen.enterprise_requests.workflow import (
     UNSATISFIED,
@@ -55,7 +55,7 @@ _MESSAGE_ROLES: dict[str, str] = {
 
 
 def add_message(
-    request: EnterpriseRequest, *, actor: Any, kind: str, text: str, files: Iterable[Any] = ()
+    request: EnterpriseRequest, *, actor: Actor, kind: str, text: str, files: Iterable[Any] = ()
 ) -> RequestMessage:
     """Add a timeline entry: a question for more material (补充材料) and the enterprise's answer,
     a handling note, a co-handler's opinion (协办意见), the lead unit's explanation of a
@@ -98,7 +98,7 @@ def add_message(
             request=request,
             kind=kind,
             text=text,
-            author=user_or_none(actor),
+            author=acting_user(actor),
             author_label=actor_label(actor),
             department_id=department_id if role != Role.ENTERPRISE else None,
         )
@@ -121,7 +121,7 @@ def add_message(
     return message
 
 
-def urge_request(request: EnterpriseRequest, *, actor: Any, note: str) -> RequestMessage:
+def urge_request(request: EnterpriseRequest, *, actor: Actor, note: str) -> RequestMessage:
     """Urge (催办) the lead unit; recorded and sent to its users."""
     if not has_capability(actor, "request.urge"):
         raise RequestError("只有营商办或市领导可以催办")
@@ -133,7 +133,7 @@ def urge_request(request: EnterpriseRequest, *, actor: Any, note: str) -> Reques
             request=request,
             kind=MessageKind.URGE,
             text=note,
-            author=user_or_none(actor),
+            author=acting_user(actor),
             author_label=actor_label(actor),
         )
         record_event("enterprise_request.urge", actor=actor, obj=request, after={"note": note})
@@ -150,7 +150,9 @@ def urge_request(request: EnterpriseRequest, *, actor: Any, note: str) -> Reques
     return message
 
 
-def list_for_supervision(request: EnterpriseRequest, *, actor: Any, note: str) -> EnterpriseRequest:
+def list_for_supervision(
+    request: EnterpriseRequest, *, actor: Actor, note: str
+) -> EnterpriseRequest:
     """Listed supervision (挂牌督办) of a hard cross-department request."""
     if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以挂牌督办")
@@ -175,7 +177,7 @@ def list_for_supervision(request: EnterpriseRequest, *, actor: Any, note: str) -
     return request
 
 
-def request_extension(request: EnterpriseRequest, *, actor: Any, days: int, reason: str) -> Any:
+def request_extension(request: EnterpriseRequest, *, actor: Actor, days: int, reason: str) -> Any:
     """The lead unit asks for more time (延期申请); the office decides."""
     from sizhen.enterprise_requests.models import DeadlineExtension
 
@@ -196,7 +198,7 @@ def request_extension(request: EnterpriseRequest, *, actor: Any, days: int, reas
             days=int(days),
             reason=reason.strip(),
             old_deadline=request.deadline,
-            requested_by=user_or_none(actor),
+            requested_by=acting_user(actor),
         )
         record_event(
             "enterprise_request.extension_request",
@@ -216,7 +218,7 @@ def request_extension(request: EnterpriseRequest, *, actor: Any, days: int, reas
     return extension
 
 
-def decide_extension(extension: Any, *, actor: Any, approve: bool, note: str = "") -> Any:
+def decide_extension(extension: Any, *, actor: Actor, approve: bool, note: str = "") -> Any:
     """Approve (extend the deadline by the working days asked) or refuse an extension."""
     from sizhen.enterprise_requests.models import DeadlineExtension
 
@@ -229,7 +231,7 @@ def decide_extension(extension: Any, *, actor: Any, approve: bool, note: str = "
         request = EnterpriseRequest.objects.select_for_update().get(pk=extension.request_id)
         before = snapshot(request, ["deadline", "deadline_provisional"])
         extension.status = "approved" if approve else "rejected"
-        extension.decided_by = user_or_none(actor)
+        extension.decided_by = acting_user(actor)
         extension.decided_at = timezone.now()
         extension.decision_note = note.strip()
         if approve:
@@ -258,7 +260,9 @@ def decide_extension(extension: Any, *, actor: Any, approve: bool, note: str = "
     return extension
 
 
-def set_published(request: EnterpriseRequest, *, actor: Any, published: bool) -> EnterpriseRequest:
+def set_published(
+    request: EnterpriseRequest, *, actor: Actor, published: bool
+) -> EnterpriseRequest:
     """Publish (公开) the masked result of a closed request the enterprise agreed to publish."""
     if not has_capability(actor, "request.manage"):
         raise RequestError("只有营商办可以公开办理结果")
@@ -284,7 +288,7 @@ def set_published(request: EnterpriseRequest, *, actor: Any, published: bool) ->
 
 def create_forum(
     *,
-    actor: Any,
+    actor: Actor,
     held_on: dt.date,
     topic: str,
     region: Region,
@@ -311,7 +315,7 @@ def create_forum(
             leaders=leaders.strip()[:300],
             location=location.strip()[:200],
             note=note.strip(),
-            created_by=user_or_none(actor),
+            created_by=acting_user(actor),
         )
         forum.enterprises.set(list(enterprises))
         record_event(
@@ -334,7 +338,7 @@ CATEGORY_FIELDS = [
 
 
 def save_category(
-    *, actor: Any, category: RequestCategory | None = None, **values: Any
+    *, actor: Actor, category: RequestCategory | None = None, **values: Any
 ) -> RequestCategory:
     """Create or edit an entry of the taxonomy (诉求词条库); codes never change once issued."""
     if not has_capability(actor, "request.manage"):

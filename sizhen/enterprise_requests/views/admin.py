@@ -7,12 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.enterprise_requests import services
@@ -64,7 +65,7 @@ class ForumListView(ScopedListView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def forum_create(request: HttpRequest) -> HttpResponse:
+def forum_create(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "request.intake", target="登记座谈会")
     form = ForumForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -80,7 +81,7 @@ def forum_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def forum_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def forum_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="座谈会")
     forum = get_visible_or_404(Forum, request.user, pk=pk)
     return render(
@@ -134,7 +135,7 @@ class CategoryListView(ScopedListView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def category_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     require_capability(request.user, "request_category.edit", target="诉求分类")
     category = get_visible_or_404(RequestCategory, request.user, CHANGE, pk=pk) if pk else None
     form = CategoryForm(request.POST or None, instance=category)

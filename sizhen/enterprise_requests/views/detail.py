@@ -11,11 +11,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from sizhen.core.access import CHANGE, VIEW, get_visible_or_404, role_of
+from sizhen.core.access import CHANGE, VIEW, Actor, get_visible_or_404, role_of
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
+from sizhen.dispatch.catalogue import category_name
+from sizhen.dispatch.services import suggest
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     ENTERPRISE_VISIBLE_MESSAGES,
@@ -61,7 +64,7 @@ _NOT_ON_OFFICE_PAGE = frozenset({"accept", "return", "reply", "reply_for_review"
 _DISPATCH_FORM_CONTEXT = {"department": "chosen in the dispatch form"}
 
 
-def workflow_actions(req: EnterpriseRequest, actor: Any) -> set[str]:
+def workflow_actions(req: EnterpriseRequest, actor: Actor) -> set[str]:
     """The page actions backed by a workflow step: the steps ``available()`` allows the viewer
     now (on the office's page, less those it leaves to the unit and the enterprise)."""
     office = has_capability(actor, "request.manage")
@@ -74,7 +77,7 @@ def workflow_actions(req: EnterpriseRequest, actor: Any) -> set[str]:
     return acts
 
 
-def _available(req: EnterpriseRequest, actor: Any) -> set[str]:
+def _available(req: EnterpriseRequest, actor: Actor) -> set[str]:
     """The actions the viewer may take now; services and the workflow check again on POST."""
     office = has_capability(actor, "request.manage")
     department_id = getattr(actor, "department_id", None)
@@ -103,7 +106,7 @@ def _available(req: EnterpriseRequest, actor: Any) -> set[str]:
     return acts
 
 
-def _message_kinds(req: EnterpriseRequest, actor: Any) -> list[tuple[str, str]]:
+def _message_kinds(req: EnterpriseRequest, actor: Actor) -> list[tuple[str, str]]:
     role = role_of(actor)
     office = has_capability(actor, "request.manage")
     department_id = getattr(actor, "department_id", None)
@@ -182,10 +185,6 @@ def _timeline(req: EnterpriseRequest, *, enterprise_view: bool) -> list[dict[str
 
 def _suggestions(req: EnterpriseRequest) -> Any:
     try:
-        from sizhen.dispatch.services import suggest
-    except ImportError:  # pragma: no cover
-        return None
-    try:
         return suggest(req.text, top=3)
     except Exception:
         # A failing suggester must not block dispatching by hand.
@@ -194,24 +193,22 @@ def _suggestions(req: EnterpriseRequest) -> Any:
 
 def _suggester_category_name(code: str) -> str:
     # The suggester may label categories with its own codes; show its name for them.
-    try:
-        from sizhen.dispatch.catalogue import category_name
-    except ImportError:  # pragma: no cover
-        return code
     return category_name(code)
 
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail_page(request, pk, message_form=MessageForm())
 
 
-def _detail_page(request: HttpRequest, pk: int, *, message_form: MessageForm) -> HttpResponse:
+def _detail_page(
+    request: AuthenticatedRequest, pk: int, *, message_form: MessageForm
+) -> HttpResponse:
     """The request's page; a refused message (补充材料) comes back in ``message_form`` with its
     text kept and the error beside the attachments."""
     req = get_visible_or_404(request_base(), request.user, pk=pk)
-    actor: Any = request.user
+    actor = request.user
     enterprise_view = role_of(actor) == Role.ENTERPRISE
     acts = _available(req, actor)
     main = req.duplicate_of
@@ -276,7 +273,7 @@ def _detail_page(request: HttpRequest, pk: int, *, message_form: MessageForm) ->
     )
 
 
-def _act_register(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_register(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = RegisterForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -292,7 +289,7 @@ def _act_register(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "已登记分类"
 
 
-def _act_dispatch(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_dispatch(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = DispatchForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -318,7 +315,7 @@ def _note(request: HttpRequest) -> str:
     return form.cleaned_data["note"]
 
 
-def _act_reply(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_reply(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = ReplyForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -326,7 +323,7 @@ def _act_reply(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "答复已提交营商办审核" if req.status == "reply_review" else "已答复企业"
 
 
-def _act_revisit(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_revisit(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = RevisitForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -343,7 +340,7 @@ def _act_revisit(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "感谢您的评价" if method == "rating" else "回访已记录"
 
 
-def _act_message(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_message(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -361,7 +358,7 @@ def _act_message(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "已记录"
 
 
-def _act_merge(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_merge(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = MergeForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -376,7 +373,7 @@ def _act_merge(req: EnterpriseRequest, request: HttpRequest) -> str:
     return f"已并入 {main.number}"
 
 
-def _act_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_extension(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = ExtensionForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -386,7 +383,7 @@ def _act_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "延期申请已提交营商办"
 
 
-def _act_decide_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_decide_extension(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     form = DecisionForm(request.POST)
     if not form.is_valid():
         raise _FormInvalid(form)
@@ -404,7 +401,7 @@ def _act_decide_extension(req: EnterpriseRequest, request: HttpRequest) -> str:
     return "已审批延期申请"
 
 
-def _act_publish(req: EnterpriseRequest, request: HttpRequest) -> str:
+def _act_publish(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
     publish = request.POST.get("published") == "1"
     services.set_published(req, actor=request.user, published=publish)
     return "已公开办理结果" if publish else "已取消公开"
@@ -495,7 +492,7 @@ _NOT_STEPS = frozenset({"message", "extension", "decide_extension", "urge", "sup
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     """One step on a request; the service decides whether the viewer may take it."""
     if action not in _NOTE_ACTIONS and action not in _FORM_ACTIONS:
         raise Http404("未找到该操作")
@@ -529,7 +526,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+def attachment(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
     req = get_visible_or_404(request_base(), request.user, pk=pk)
     item = RequestAttachment.objects.filter(request=req, pk=attachment_pk).first()
     if item is None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sizhen.core.access import role_of
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
@@ -137,7 +138,7 @@ class MyRequestsView(ScopedListView):
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponseBase:
+def index(request: AuthenticatedRequest) -> HttpResponseBase:
     if role_of(request.user) == Role.ENTERPRISE:
         return redirect("enterprise_requests:mine")
     return RequestListView.as_view()(request)
@@ -145,7 +146,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def submit(request: HttpRequest) -> HttpResponse:
+def submit(request: AuthenticatedRequest) -> HttpResponse:
     """The enterprise portal's submission page (PC and phone width)."""
     require_capability(request.user, "request.submit", target="提交诉求")
     user: Any = request.user
@@ -184,7 +185,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedRequest) -> HttpResponse:
     """Staff registration of a request from a forum, a window, a WeChat group or the hotline."""
     require_capability(request.user, "request.intake", target="登记诉求")
     initial: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from sizhen.core.access import get_visible_or_404
+from sizhen.core.access import Actor, get_visible_or_404
 from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
@@ -132,7 +132,7 @@ def _serialise(indicators: list[Indicator]) -> list[dict[str, Any]]:
     return [_indicator(i, parents, goalposts, cycle.code if cycle else "") for i in indicators]
 
 
-def _indicators(actor: Any) -> Any:
+def _indicators(actor: Actor) -> Any:
     return (
         Indicator.objects.visible_to(actor)
         .select_related("parent", "lead_department")

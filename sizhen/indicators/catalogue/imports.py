@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from sizhen.core.access import VIEW
+from sizhen.core.access import VIEW, Actor
 from sizhen.core.audit import record_event
 from sizhen.core.imports import run_import
 from sizhen.core.periods import Period
@@ -81,7 +81,7 @@ def _edited_by_person(indicator: Indicator) -> bool:
 
 @transaction.atomic
 def load_default_catalogue(
-    cycle_code: str | None = None, *, actor: Any, path: Path | None = None
+    cycle_code: str | None = None, *, actor: Actor | None, path: Path | None = None
 ) -> CatalogueLoadReport:
     """Load the default catalogue (18 national first-level indicators and their leaves).
 
@@ -170,7 +170,7 @@ def _fill_departments(
     lead: Department | None,
     responsible: list[Department],
     *,
-    actor: Any,
+    actor: Actor | None,
     report: CatalogueLoadReport,
 ) -> None:
     current = set(indicator.responsible_departments.values_list("pk", flat=True))
@@ -249,7 +249,7 @@ def _validate_benchmark_row(
     return _BenchmarkRow(indicator, city, period, value, source)  # type: ignore[arg-type]
 
 
-def _save_benchmark_rows(rows: list[_BenchmarkRow], report: ImportReport, actor: Any) -> None:
+def _save_benchmark_rows(rows: list[_BenchmarkRow], report: ImportReport, actor: Actor) -> None:
     existing = {
         (b.indicator_id, b.city, b.period): b
         for b in Benchmark.objects.filter(indicator__in={r.indicator for r in rows})
@@ -286,7 +286,7 @@ BENCHMARK_SPEC = ImportSpec(
 )
 
 
-def import_benchmarks(data: bytes, *, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_benchmarks(data: bytes, *, actor: Actor, dry_run: bool = False) -> ImportReport:
     """Create or update benchmark values from XLSX, all or nothing, keyed by
     (indicator, city, period)."""
     indicators = {i.code: i for i in Indicator.objects.visible_to(actor, VIEW)}

@@ -3,14 +3,12 @@ benchmarks, and the computed values (指标值) every page reads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.choices import (
@@ -27,7 +25,7 @@ SIGNED_PERCENT_WORDS = ("增速", "增长率", "增幅", "变化率")
 UNCAPPED_PERCENT_WORDS = ("依存度",)
 
 
-def _staff_view_coordinator_change(actor: Any, action: str) -> Q | None:
+def _staff_view_coordinator_change(actor: Actor, action: str) -> Q | None:
     if action in (CHANGE, DELETE):
         return Q() if has_capability(actor, "catalogue.edit") else None
     return Q() if has_capability(actor, "staff.pages") else None
@@ -248,7 +246,7 @@ class IndicatorValue(models.Model):
         return f"{self.indicator_id}/{self.region_id}/{self.period:%Y-%m}={self.value}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if action in (CHANGE, DELETE):
             return None
         role = role_of(actor)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.urls import reverse
 
-from sizhen.core.access import VIEW, role_of
+from sizhen.core.access import VIEW, Actor, role_of
 from sizhen.core.numbers import fixed
 from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
@@ -59,7 +58,7 @@ class CatalogueRow:
     goalpost: Goalpost | None
 
 
-def list_catalogue(actor: Any, cycle: EvaluationCycle | None = None) -> list[CatalogueRow]:
+def list_catalogue(actor: Actor, cycle: EvaluationCycle | None = None) -> list[CatalogueRow]:
     """The visible indicators in tree order (depth first), with the cycle's goalposts."""
     indicators = list(
         Indicator.objects.visible_to(actor, VIEW)
@@ -109,7 +108,7 @@ CATALOGUE_EXPORT_HEADERS = (
 )
 
 
-def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
+def catalogue_workbook(actor: Actor) -> tuple[bytes, int]:
     """The visible catalogue as XLSX (one row per indicator) and the number of rows."""
     cycle = get_current_cycle()
     rows = list_catalogue(actor, cycle)
@@ -121,9 +120,9 @@ def catalogue_workbook(actor: Any) -> tuple[bytes, int]:
             r.indicator.parent.code if r.indicator.parent_id else "",  # type: ignore[union-attr]
             r.indicator.level,
             r.indicator.unit,
-            r.indicator.get_direction_display(),  # type: ignore[attr-defined]
-            r.indicator.get_frequency_display(),  # type: ignore[attr-defined]
-            r.indicator.get_source_kind_display(),  # type: ignore[attr-defined]
+            r.indicator.get_direction_display(),
+            r.indicator.get_frequency_display(),
+            r.indicator.get_source_kind_display(),
             r.indicator.lead_department.name if r.indicator.lead_department_id else "",  # type: ignore[union-attr]
             NAME_SEPARATOR.join(d.name for d in r.indicator.responsible_departments.all()),
             r.indicator.weight,
@@ -193,7 +192,7 @@ def get_before_after(indicator: Indicator, region_id: int, since: dt.date) -> Be
 ROOT_CODE = "BE"
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """The overall index of the actor's area (the city; a district officer's district) for its
     newest complete period, with the district's rank among the city's districts."""
     role = role_of(actor)
@@ -201,8 +200,9 @@ def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
         return []
     root = Indicator.objects.visible_to(actor).filter(code=ROOT_CODE).first()
     regions = Region.objects.visible_to(actor)
+    own_region: int | None = getattr(actor, "region_id", None)
     region = (
-        regions.filter(pk=getattr(actor, "region_id", None)).first()
+        (regions.filter(pk=own_region).first() if own_region is not None else None)
         if role == Role.DISTRICT_OFFICER
         else regions.filter(parent__isnull=True).order_by("path").first()
     )

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event
 from sizhen.indicators.catalogue.choices import SourceKind, Weighting
 from sizhen.indicators.catalogue.defaults import CatalogueError, goalpost_problem, read_catalogue
@@ -108,7 +109,7 @@ def _copy_goalposts(cycle: EvaluationCycle, source: EvaluationCycle | None) -> i
 @transaction.atomic
 def create_cycle(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     starts_on: dt.date,
@@ -151,7 +152,7 @@ def create_cycle(
 
 
 @transaction.atomic
-def set_current_cycle(cycle: EvaluationCycle, *, actor: Any) -> EvaluationCycle:
+def set_current_cycle(cycle: EvaluationCycle, *, actor: Actor) -> EvaluationCycle:
     previous = get_current_cycle()
     EvaluationCycle.objects.filter(is_current=True).exclude(pk=cycle.pk).update(is_current=False)
     EvaluationCycle.objects.filter(pk=cycle.pk).update(is_current=True)
@@ -201,7 +202,7 @@ def indicator_snapshot(indicator: Indicator) -> dict[str, Any]:
 
 
 def write_revision(
-    indicator: Indicator, before: dict[str, Any], *, reason: str, actor: Any
+    indicator: Indicator, before: dict[str, Any], *, reason: str, actor: Actor | None
 ) -> IndicatorRevision:
     """Keep the previous version and move the indicator to the next one."""
     revision = IndicatorRevision.objects.create(
@@ -246,7 +247,9 @@ def _check_indicator(indicator: Indicator, responsible: list[Department] | None)
 
 
 @transaction.atomic
-def update_indicator(indicator: Indicator, *, actor: Any, reason: str, **fields: Any) -> Indicator:
+def update_indicator(
+    indicator: Indicator, *, actor: Actor, reason: str, **fields: Any
+) -> Indicator:
     """Edit an indicator (coordinator): the previous version is kept as a revision."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
@@ -284,7 +287,7 @@ def update_goalpost(
     indicator: Indicator,
     cycle: EvaluationCycle,
     *,
-    actor: Any,
+    actor: Actor,
     best: float,
     worst: float,
     target: float | None = None,
@@ -356,7 +359,7 @@ def _benchmark_state(b: Benchmark) -> dict[str, Any]:
 @transaction.atomic
 def create_benchmark(
     *,
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     city: str,
     period: dt.date,
@@ -373,7 +376,7 @@ def create_benchmark(
 
 
 @transaction.atomic
-def update_benchmark(benchmark: Benchmark, *, actor: Any, **fields: Any) -> Benchmark:
+def update_benchmark(benchmark: Benchmark, *, actor: Actor, **fields: Any) -> Benchmark:
     locked = Benchmark.objects.select_for_update().select_related("indicator").get(pk=benchmark.pk)
     before = _benchmark_state(locked)
     for name, value in fields.items():
@@ -388,7 +391,7 @@ def update_benchmark(benchmark: Benchmark, *, actor: Any, **fields: Any) -> Benc
 
 
 @transaction.atomic
-def delete_benchmark(benchmark: Benchmark, *, actor: Any) -> None:
+def delete_benchmark(benchmark: Benchmark, *, actor: Actor) -> None:
     state = _benchmark_state(benchmark)
     record_event("benchmark.delete", actor=actor, obj=benchmark, before=state)
     benchmark.delete()

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.periods import Period
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
@@ -84,7 +84,7 @@ class RoundForm(forms.Form):
         label="填报说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         leaves = Indicator.objects.filter(is_active=True, children__isnull=True).order_by("code")
         if role_of(actor) == Role.LEAD_DEPARTMENT:
@@ -142,7 +142,7 @@ class RuleForm(forms.Form):
         label="提示信息", required=False, max_length=200, help_text="不填则使用默认提示"
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any):
         super().__init__(*args, **kwargs)
         leaves = Indicator.objects.filter(is_active=True, children__isnull=True).order_by("code")
         if role_of(actor) == Role.LEAD_DEPARTMENT:

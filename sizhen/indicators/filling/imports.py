@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.imports import run_import
 from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
@@ -59,7 +59,7 @@ class _AggregateRow:
 
 @dataclass
 class _AggregateContext:
-    actor: Any
+    actor: Actor | None
     indicators: dict[str, Indicator | None] = field(default_factory=dict)
     regions: dict[str, Region | None] = field(default_factory=dict)
     #: Whether each indicator met so far has children (asked once per indicator, not per row).
@@ -97,8 +97,10 @@ def _aggregate_validate(
             add("指标编码", "inactive_indicator", f"指标 {code} 已停用")
         elif _has_children(ctx, indicator):
             add("指标编码", "not_leaf", f"指标 {code} 不是末级指标，其数值由下级指标合成")
-        elif role_of(ctx.actor) == Role.LEAD_DEPARTMENT and (
-            indicator.lead_department_id != ctx.actor.department_id
+        elif (
+            ctx.actor is not None
+            and role_of(ctx.actor) == Role.LEAD_DEPARTMENT
+            and indicator.lead_department_id != ctx.actor.department_id
         ):
             add("指标编码", "not_lead", f"您不是指标 {code} 的牵头部门，不能导入其数值")
     region_code = str(record.get("region_code") or "").strip()
@@ -135,7 +137,7 @@ def _aggregate_validate(
     return _AggregateRow(indicator, region, period, value)
 
 
-def _aggregate_save(rows: list[_AggregateRow], report: ImportReport, actor: Any) -> None:
+def _aggregate_save(rows: list[_AggregateRow], report: ImportReport, actor: Actor) -> None:
     existing = {
         (v.indicator_id, v.region_id, v.period): v
         for v in IndicatorValue.objects.filter(
@@ -203,7 +205,7 @@ def aggregate_template() -> bytes:
 
 
 def import_aggregate_values(
-    data: bytes, *, actor: Any, dry_run: bool = False, system: bool = False
+    data: bytes, *, actor: Actor | None, dry_run: bool = False, system: bool = False
 ) -> ImportReport:
     """Import aggregate values (汇总数据) from the XLSX template, all or nothing.
 

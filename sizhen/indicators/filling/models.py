@@ -15,7 +15,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import (
+    CHANGE,
+    DELETE,
+    EXPORT,
+    VIEW,
+    Actor,
+    ScopedManager,
+    region_scope_q,
+    role_of,
+)
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.indicators.filling.choices import FillingStatus, FillingTarget, RuleKind, RuleSeverity
@@ -59,7 +68,7 @@ class FillingRound(models.Model):
         return self.title
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if action in (CHANGE, DELETE):
             return Q() if role == Role.COORDINATOR else None
@@ -151,7 +160,7 @@ class FillingTask(models.Model):
         return self.status in (FillingStatus.OPEN, FillingStatus.RETURNED) and self.deadline < today
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         """VIEW/EXPORT: who may see a task. CHANGE: who may fill or review it (the services
         check which of the two)."""
         if action == DELETE:
@@ -218,7 +227,7 @@ class FillingRule(models.Model):
         return f"{self.indicator.code} {self.get_kind_display()}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         if action in (CHANGE, DELETE):
             if role == Role.COORDINATOR:

@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import record_event
 from sizhen.core.notifications import notify
 from sizhen.core.periods import Period
@@ -94,7 +95,7 @@ def _check_indicators(indicators: Iterable[Indicator], period: dt.date) -> list[
 
 def _create_round(
     *,
-    actor: Any,
+    actor: Actor | None,
     indicators: list[Indicator],
     period: dt.date,
     working_days: int,
@@ -143,7 +144,7 @@ def _create_round(
         deadline=deadline.date,
         deadline_provisional=deadline.provisional,
         instructions=instructions,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting_user(actor),
     )
     filling_round.indicators.set(indicators)
     try:
@@ -218,7 +219,7 @@ def _notify_fillers(tasks: list[FillingTask], filling_round: FillingRound) -> No
 @transaction.atomic
 def open_filling_round(
     *,
-    actor: Any,
+    actor: Actor,
     indicators: Iterable[Indicator],
     period: dt.date,
     working_days: int = DEFAULT_WORKING_DAYS,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, role_of
+from sizhen.core.access import CHANGE, Actor, role_of
 from sizhen.core.permissions import capability_roles
 from sizhen.core.roles import Role
 from sizhen.core.workqueue import KeyFigure, Queue
@@ -20,7 +19,7 @@ from sizhen.indicators.filling.models import FillingTask
 from sizhen.organisations.models import Region
 
 
-def list_overdue(actor: Any, *, today: dt.date | None = None) -> QuerySet[FillingTask]:
+def list_overdue(actor: Actor, *, today: dt.date | None = None) -> QuerySet[FillingTask]:
     """Tasks past their deadline and not submitted (逾期未报), as far as the actor may see."""
     today = today or timezone.localdate()
     return FillingTask.objects.visible_to(actor).filter(status__in=OPEN_STATES, deadline__lt=today)
@@ -67,19 +66,21 @@ completeness.register_leaf_check(SourceKind.FILLING, complete_filled_periods)
 MODULE = "定期填报"
 
 
-def list_to_fill(actor: Any) -> QuerySet[FillingTask]:
+def list_to_fill(actor: Actor) -> QuerySet[FillingTask]:
     """Tasks the actor's unit fills (workflow ``can_fill``), whatever their state: a
     department's own tasks, or a district officer's district tasks (not its departments')."""
     role = role_of(actor)
     qs = FillingTask.objects.visible_to(actor, CHANGE)
     if role in (Role.LEAD_DEPARTMENT, Role.RESPONSIBLE_DEPARTMENT):
-        return qs.filter(department_id=getattr(actor, "department_id", None))
+        if actor.department_id is None:
+            return qs.none()
+        return qs.filter(department_id=actor.department_id)
     if role == Role.DISTRICT_OFFICER:
         return qs.filter(department__isnull=True)
     return qs.none()
 
 
-def list_to_review(actor: Any) -> QuerySet[FillingTask]:
+def list_to_review(actor: Actor) -> QuerySet[FillingTask]:
     """Submitted tasks the actor may approve or return (workflow ``can_review``): the office
     all, a lead department those of the indicators it leads; never one they submitted."""
     role = role_of(actor)
@@ -124,7 +125,7 @@ WORK_QUEUES = (
 )
 
 
-def key_figures(actor: Any, today: dt.date) -> list[KeyFigure]:
+def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     """Tasks past their deadline and not submitted (逾期未报), as far as the actor may see."""
     if role_of(actor) not in capability_roles("filling.fill") | {Role.COORDINATOR, Role.LEADER}:
         return []

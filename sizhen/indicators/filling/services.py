@@ -21,7 +21,8 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from sizhen.core.access import role_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import record_event, snapshot
 from sizhen.core.errors import ServiceError
 from sizhen.core.notifications import notify
@@ -77,7 +78,7 @@ def task_link(task: FillingTask) -> str:
 @transaction.atomic
 def create_filling_rule(
     *,
-    actor: Any,
+    actor: Actor,
     indicator: Indicator,
     kind: str,
     parameters: dict[str, Any],
@@ -103,14 +104,14 @@ def create_filling_rule(
         severity=severity,
         parameters=parameters,
         message=message[:200],
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting_user(actor),
     )
     record_event("filling_rule.create", actor=actor, obj=rule, after=snapshot(rule))
     return rule
 
 
 @transaction.atomic
-def set_filling_rule_active(rule: FillingRule, *, actor: Any, active: bool) -> FillingRule:
+def set_filling_rule_active(rule: FillingRule, *, actor: Actor, active: bool) -> FillingRule:
     if not FillingRule.objects.visible_to(actor, "change").filter(pk=rule.pk).exists():
         raise FillingError("只有营商办或该指标的牵头部门可以修改校验规则")
     FillingRule.objects.filter(pk=rule.pk).update(is_active=active)
@@ -137,7 +138,7 @@ def _clean_value(value: Any) -> float | None:
     return number
 
 
-def _locked_for_filling(task: FillingTask, actor: Any) -> FillingTask:
+def _locked_for_filling(task: FillingTask, actor: Actor) -> FillingTask:
     locked = (
         FillingTask.objects.select_for_update()
         .select_related("indicator", "region")
@@ -156,7 +157,7 @@ def _locked_for_filling(task: FillingTask, actor: Any) -> FillingTask:
 def save_draft(
     task: FillingTask,
     *,
-    actor: Any,
+    actor: Actor,
     value: Any,
     note: str = "",
     expected_version: int | None = None,
@@ -187,7 +188,7 @@ def save_draft(
 def submit_filling(
     task: FillingTask,
     *,
-    actor: Any,
+    actor: Actor,
     value: Any,
     note: str = "",
     explanation: str = "",
@@ -239,7 +240,7 @@ def _reviewers(task: FillingTask) -> list[Any]:
 
 
 @transaction.atomic
-def approve_filling(task: FillingTask, *, actor: Any, note: str = "") -> FillingTask:
+def approve_filling(task: FillingTask, *, actor: Actor, note: str = "") -> FillingTask:
     """Approve (审核通过): the task locks and its value becomes the period's filled value."""
     _approve(task, actor=actor, note=note)
     # The filled value feeds the scores of its indicator's parents and the overall index.
@@ -249,7 +250,7 @@ def approve_filling(task: FillingTask, *, actor: Any, note: str = "") -> Filling
 
 @transaction.atomic
 def submit_filling_tasks(
-    entries: Sequence[tuple[FillingTask, Any]], *, actor: Any, note: str = ""
+    entries: Sequence[tuple[FillingTask, Any]], *, actor: Actor, note: str = ""
 ) -> list[FillingTask]:
     """Submit several figures at once (批量提交), each validated as ``submit_filling`` validates
     it; any error or warning refuses the whole batch (a warning needs its own explanation, so
@@ -263,7 +264,7 @@ def submit_filling_tasks(
             )
         number[task.pk] = parse_number(value)
     now = timezone.now()
-    tasks: list[FillingTask] = execute_transitions(  # type: ignore[assignment]
+    tasks: list[FillingTask] = execute_transitions(
         [task for task, _value in entries],
         "submit",
         actor=actor,
@@ -298,14 +299,14 @@ def submit_filling_tasks(
 
 @transaction.atomic
 def approve_filling_tasks(
-    tasks: Sequence[FillingTask], *, actor: Any, note: str = ""
+    tasks: Sequence[FillingTask], *, actor: Actor, note: str = ""
 ) -> list[FillingTask]:
     """Approve several submitted tasks at once (批量审核通过), each checked as
     ``approve_filling`` checks it (workflow guard, four eyes), all or nothing: their values are
     written together, each submitter gets one notice, and the scores of all their periods are
     computed once instead of once a task."""
     now = timezone.now()
-    approved: list[FillingTask] = execute_transitions(  # type: ignore[assignment]
+    approved: list[FillingTask] = execute_transitions(
         list(tasks),
         "approve",
         actor=actor,
@@ -381,7 +382,7 @@ def _filled_value_fields(task: FillingTask, now: Any) -> dict[str, Any]:
     }
 
 
-def _approve(task: FillingTask, *, actor: Any, note: str) -> FillingTask:
+def _approve(task: FillingTask, *, actor: Actor, note: str) -> FillingTask:
     execute_transition(
         task,
         "approve",
@@ -407,7 +408,7 @@ def _approve(task: FillingTask, *, actor: Any, note: str) -> FillingTask:
 
 
 @transaction.atomic
-def return_filling(task: FillingTask, *, actor: Any, reason: str) -> FillingTask:
+def return_filling(task: FillingTask, *, actor: Actor, reason: str) -> FillingTask:
     """Return (退回) the figure to the filler with a reason."""
     reason = (reason or "").strip()
     execute_transition(task, "return", actor=actor, note=reason, changes={"return_reason": reason})

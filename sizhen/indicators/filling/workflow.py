@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sizhen.core.access import role_of
+from sizhen.core.access import Actor, role_of
 from sizhen.core.permissions import capability_roles
 from sizhen.core.roles import Role
 from sizhen.core.workflow import Transition, Workflow
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sizhen.indicators.filling.models import FillingTask
 
 
-def can_fill(actor: Any, task: FillingTask) -> bool:
+def can_fill(actor: Actor | None, task: FillingTask) -> bool:
     """Who fills a task: the department it is addressed to, or for a district task the district
     officer whose region holds it."""
     role = role_of(actor)
@@ -29,7 +29,7 @@ def can_fill(actor: Any, task: FillingTask) -> bool:
     return isinstance(path, str) and bool(path) and task.region.path.startswith(path)
 
 
-def can_review(actor: Any, task: FillingTask) -> bool:
+def can_review(actor: Actor | None, task: FillingTask) -> bool:
     """Who approves or returns: the indicator's lead department (牵头部门) or the coordinating
     office (营商办)."""
     role = role_of(actor)
@@ -41,11 +41,11 @@ def can_review(actor: Any, task: FillingTask) -> bool:
     )
 
 
-def _fill_guard(task: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _fill_guard(task: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     return None if can_fill(actor, task) else "您无权填报该任务"
 
 
-def _review_guard(task: Any, actor: Any, context: dict[str, Any]) -> str | None:
+def _review_guard(task: Any, actor: Actor | None, context: dict[str, Any]) -> str | None:
     if not can_review(actor, task):
         return "只有该指标的牵头部门或营商办可以审核"
     # Four eyes: whoever submitted the figure does not also approve or return it.

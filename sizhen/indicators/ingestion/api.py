@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from sizhen.core.access import VIEW, get_visible_or_404, role_of
+from sizhen.core.access import VIEW, get_visible_or_404, is_machine, role_of
 from sizhen.core.api import ErrorOut, Limit, Offset, PageMeta, actor_of, page, require_token_scope
 from sizhen.core.permissions import require_capability
 from sizhen.core.roles import Role
@@ -132,7 +132,7 @@ def _require_read(request: HttpRequest) -> Any:
     """A token that pushes may read back its reports; otherwise the ``read`` scope. People
     need a staff role (the scope of each object applies on top)."""
     actor = actor_of(request)
-    if role_of(actor) == Role.MACHINE:
+    if is_machine(actor):
         if not actor.has_scope(WRITE_SCOPE):
             require_token_scope(request, READ_SCOPE)
     else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,9 +29,8 @@ from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.engine.compile import compile_group, group_key
 from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, Definition
 from sizhen.indicators.ingestion.models import Dataset, LoadBatch
+from sizhen.indicators.scoring.services import score_periods
 from sizhen.organisations.models import Region
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -309,11 +307,6 @@ def _clean(value: Any) -> float | None:
 
 def _score(periods: set[dt.date]) -> None:
     if not periods:
-        return
-    try:
-        from sizhen.indicators.scoring.services import score_periods
-    except ImportError:  # pragma: no cover - scoring ships with the engine
-        logger.warning("scoring module unavailable; values stored without scores")
         return
     score_periods(periods)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.indicators.ingestion.engine.ingest import Spec
 from sizhen.indicators.ingestion.engine.schemas import BUILTIN_BY_CODE, BUILTIN_DATASETS, TYPES
@@ -13,7 +15,7 @@ from sizhen.indicators.ingestion.models import Dataset, DatasetVersion
 
 
 @transaction.atomic
-def ensure_builtin_datasets(*, actor: Any = None) -> list[Dataset]:
+def ensure_builtin_datasets(*, actor: Actor | None = None) -> list[Dataset]:
     """Create the built-in datasets (idempotent); never rewrites an existing version."""
     out = []
     for spec in BUILTIN_DATASETS:
@@ -63,7 +65,7 @@ def validate_fields(fields: Any) -> list[str]:
 def create_dataset_version(
     dataset: Dataset,
     *,
-    actor: Any,
+    actor: Actor,
     fields: list[dict[str, Any]],
     key: str,
     region_field: str = "region_code",
@@ -92,7 +94,7 @@ def create_dataset_version(
         region_field=region_field,
         department_field=department_field,
         fields=fields,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting_user(actor),
     )
     locked.current_version = number
     locked.save(update_fields=["current_version"])

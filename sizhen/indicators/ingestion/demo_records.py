@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
 
 #: The 36 months of the demo: 2023-12 to 2026-11, the last complete month before the demo's
@@ -124,14 +125,8 @@ class RegionInfo:
 
 
 def month_starts() -> list[dt.date]:
-    out = []
-    year, month = FIRST_MONTH.year, FIRST_MONTH.month
-    for _ in range(MONTHS):
-        out.append(dt.date(year, month, 1))
-        month += 1
-        if month == 13:
-            year, month = year + 1, 1
-    return out
+    first = Period(FIRST_MONTH)
+    return [first.shift(i).start for i in range(MONTHS)]
 
 
 def _month_weights() -> np.ndarray:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import formset_factory
 
+from sizhen.core.access import Actor
 from sizhen.indicators.ingestion import pulls
 from sizhen.indicators.ingestion.choices import LoadChannel, LoadMode, LoadStatus, PullKind
 from sizhen.indicators.ingestion.engine.schemas import TYPES
@@ -372,7 +373,7 @@ class PullSourceForm(forms.Form):
     )
     is_active = forms.BooleanField(label="启用", required=False, initial=True)
 
-    def __init__(self, *args: Any, actor: Any, instance: PullSource | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, actor: Actor, instance: PullSource | None = None, **kwargs: Any):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 **{k: getattr(instance, k) for k in pulls.EDITABLE_FIELDS},

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import actor_fields, record_event
 from sizhen.core.jobs import JobContext, enqueue
 from sizhen.core.models import ACTIVE_JOB_STATUSES, Job, JobStatus
@@ -74,7 +75,7 @@ def _existing(dataset: Dataset, content_hash: str) -> LoadBatch | None:
 
 def _new_batch(
     *,
-    actor: Any,
+    actor: Actor | None,
     dataset: Dataset,
     channel: str,
     mode: str,
@@ -109,7 +110,7 @@ def _dimension_connection() -> duckdb.DuckDBPyConnection:
 @transaction.atomic
 def submit_records(
     *,
-    actor: Any,
+    actor: Actor | None,
     dataset: Dataset,
     records: list[Any],
     mode: str = LoadMode.STRICT,
@@ -183,7 +184,7 @@ def submit_records(
 @transaction.atomic
 def submit_file(
     *,
-    actor: Any,
+    actor: Actor | None,
     dataset: Dataset,
     source: Path,
     file_name: str,
@@ -457,7 +458,7 @@ def batch_summary(batch: LoadBatch) -> dict[str, Any]:
 
 @transaction.atomic
 def resubmit_quarantine(
-    *, actor: Any, rows: list[QuarantineRow], corrections: dict[int, dict[str, Any]]
+    *, actor: Actor, rows: list[QuarantineRow], corrections: dict[int, dict[str, Any]]
 ) -> tuple[LoadBatch, bool]:
     """Corrected quarantined rows go through the same validation path as a new API batch."""
     if not rows:

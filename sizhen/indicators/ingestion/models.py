@@ -5,14 +5,12 @@ masked, so that a page can show and export them without ever opening the store."
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, DELETE, ScopedManager, region_scope_q, role_of
+from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.models import JobStatus
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
@@ -50,7 +48,7 @@ class Dataset(models.Model):
         return self.name
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         if action in (CHANGE, DELETE):
             return Q() if has_capability(actor, "data.admin") else None
         return Q() if has_capability(actor, "staff.api") else None
@@ -130,7 +128,7 @@ class LoadBatch(models.Model):
         return f"{self.dataset.code}#{self.pk}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         role = role_of(actor)
         admin = has_capability(actor, "data.admin")
         if admin or role == Role.LEADER:
@@ -273,7 +271,7 @@ class RecordExtract(models.Model):
         return f"{self.indicator_id}/{self.region_id}/{self.period:%Y-%m}"
 
     @classmethod
-    def scope_q(cls, actor: Any, action: str) -> Q | None:
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
         """Staff see extracts of their own region subtree only: a district officer never sees
         another district's records, nor the city-wide extract that contains them."""
         if action in (CHANGE, DELETE):

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
 from sizhen.core.jobs import enqueue
 from sizhen.core.models import Job
@@ -213,7 +214,7 @@ def configuration_problems(data: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not has_capability(actor, "data.admin"):
         raise ValidationError("只有营商办或系统管理员可以维护数据对接")
 
@@ -225,7 +226,7 @@ def _audit_snapshot(source: PullSource) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_pull_source(*, actor: Any, **data: Any) -> PullSource:
+def create_pull_source(*, actor: Actor, **data: Any) -> PullSource:
     _require_admin(actor)
     fields = {k: data.get(k) for k in EDITABLE_FIELDS if k in data}
     fields.setdefault("interval_minutes", 60)
@@ -241,7 +242,7 @@ def create_pull_source(*, actor: Any, **data: Any) -> PullSource:
 
 
 @transaction.atomic
-def update_pull_source(source: PullSource, *, actor: Any, **data: Any) -> PullSource:
+def update_pull_source(source: PullSource, *, actor: Actor, **data: Any) -> PullSource:
     _require_admin(actor)
     locked = PullSource.objects.select_for_update().get(pk=source.pk)
     fields = {k: getattr(locked, k) for k in EDITABLE_FIELDS}
@@ -262,7 +263,7 @@ def update_pull_source(source: PullSource, *, actor: Any, **data: Any) -> PullSo
 
 
 @transaction.atomic
-def request_pull_run(source: PullSource, *, actor: Any) -> Job:
+def request_pull_run(source: PullSource, *, actor: Actor) -> Job:
     """Run now (立即拉取): queue the pull for the worker, which holds the analytical store."""
     _require_admin(actor)
     queued = enqueue(

@@ -16,7 +16,7 @@ import ibis
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.utils import timezone
 
-from sizhen.core.access import CHANGE, VIEW
+from sizhen.core.access import CHANGE, VIEW, Actor
 from sizhen.core.xlsx import build_workbook
 from sizhen.indicators.catalogue import completeness
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -147,7 +147,7 @@ def get_dataset_freshness(dataset: Dataset, *, now: dt.datetime | None = None) -
 
 
 def list_source_freshness(
-    dataset: Dataset, actor: Any, *, now: dt.datetime | None = None
+    dataset: Dataset, actor: Actor, *, now: dt.datetime | None = None
 ) -> list[SourceFreshness]:
     """Per sending department, limited to the batches the actor may see."""
     now = now or timezone.now()
@@ -178,11 +178,11 @@ def list_source_freshness(
     return out
 
 
-def list_visible_datasets(actor: Any) -> QuerySet[Dataset]:
+def list_visible_datasets(actor: Actor) -> QuerySet[Dataset]:
     return Dataset.objects.visible_to(actor, VIEW).order_by("code")
 
 
-def list_quarantine(actor: Any, dataset: Dataset, *, status: str = QuarantineStatus.OPEN) -> Any:
+def list_quarantine(actor: Actor, dataset: Dataset, *, status: str = QuarantineStatus.OPEN) -> Any:
     """Quarantined rows of the batches the actor may change (隔离区)."""
     return (
         QuarantineRow.objects.filter(
@@ -291,10 +291,10 @@ def drill_source(indicator: Indicator) -> DrillSource | None:
     if definition is None:
         return None
     filters = tuple(tuple(f) for f in definition.get("filter", []))
-    return DrillSource(definition["dataset"], definition["period_field"], filters)  # type: ignore[arg-type]
+    return DrillSource(definition["dataset"], definition["period_field"], filters)
 
 
-def drillable_regions(actor: Any) -> Any:
+def drillable_regions(actor: Actor) -> Any:
     """Regions whose records the actor may open: their own subtree only. A district officer
     sees the city figure on the indicator page, but never the city's records, which include
     every other district's."""
@@ -304,7 +304,7 @@ def drillable_regions(actor: Any) -> Any:
 
 
 def get_latest_extract(
-    indicator: Indicator, region: Region, period: dt.date, *, actor: Any
+    indicator: Indicator, region: Region, period: dt.date, *, actor: Actor
 ) -> RecordExtract | None:
     return (
         RecordExtract.objects.visible_to(actor, VIEW)

@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.jobs import enqueue
 from sizhen.indicators.catalogue.models import Indicator
@@ -91,7 +93,7 @@ def schema_problems(
 @transaction.atomic
 def create_dataset(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     description: str = "",
@@ -135,7 +137,7 @@ def create_dataset(
         region_field=region_field,
         department_field=department_field,
         fields=fields,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting_user(actor),
     )
     record_event(
         "dataset.create",
@@ -155,7 +157,7 @@ def create_dataset(
 
 
 @transaction.atomic
-def discard_quarantine_rows(*, actor: Any, rows: list[QuarantineRow], reason: str = "") -> int:
+def discard_quarantine_rows(*, actor: Actor, rows: list[QuarantineRow], reason: str = "") -> int:
     """Give up on quarantined rows (作废): they stay for the record but leave the open list.
     Only rows still open are changed, so a row re-submitted meanwhile is not discarded."""
     ids = [row.pk for row in rows]
@@ -182,7 +184,7 @@ RECORD_EXTRACT_JOB = "indicators.record_extract"
 
 
 def request_record_extract(
-    indicator: Indicator, region: Region, period: dt.date, *, actor: Any
+    indicator: Indicator, region: Region, period: dt.date, *, actor: Actor
 ) -> RecordExtract:
     """Ask the worker for the records behind one value. While an extract of the same value is
     still pending, that one is returned and nothing is written."""
@@ -198,7 +200,7 @@ def request_record_extract(
             region=region,
             period=period,
             dataset_code=source.dataset,
-            requested_by=actor if getattr(actor, "pk", None) else None,
+            requested_by=acting_user(actor),
         )
         extract.job = enqueue(
             RECORD_EXTRACT_JOB,

@@ -88,10 +88,8 @@ def competition_ranks(scores: Mapping[int, float]) -> dict[int, int]:
 
 def _starts_within(start: dt.date, outer: str, inner: str) -> list[dt.date]:
     """Starts of the ``inner`` periods inside the ``outer`` period beginning at ``start``."""
-    step = MONTHS[inner]
-    return [
-        dt.date(start.year, start.month + offset, 1) for offset in range(0, MONTHS[outer], step)
-    ]
+    first = Period(start, inner)
+    return [first.shift(i).start for i in range(MONTHS[outer] // MONTHS[inner])]
 
 
 def _affected(day: dt.date, child: str, parent: str) -> list[dt.date]:

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from sizhen.core.access import get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -20,7 +21,7 @@ from sizhen.organisations.models import Region
 
 
 @login_required
-def simulation(request: HttpRequest) -> HttpResponse:
+def simulation(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="仿真评价")
     regions = list(Region.objects.visible_to(request.user).filter(parent__isnull=False))
     latest = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sizhen.core.errors import ServiceError
 from sizhen.surveys.validation import AnswerError
 
@@ -30,7 +28,3 @@ class AnswersRejected(SurveyError):
         first = "；".join(f"{e.question}：{e.message}" for e in errors[:3])
         more = f" 等 {len(errors)} 处" if len(errors) > 3 else ""
         super().__init__(f"答卷有误：{first}{more}", error_list=[e.as_dict() for e in errors])
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "_meta", None) is not None else None

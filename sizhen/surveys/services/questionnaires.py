@@ -10,12 +10,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import Actor
 from sizhen.core.audit import record_event, snapshot
 from sizhen.core.permissions import ensure_capability
 from sizhen.core.workflow import execute_transition
 from sizhen.surveys.choices import VersionSource
 from sizhen.surveys.models import BankItem, Question, Questionnaire, QuestionnaireVersion
-from sizhen.surveys.services.common import SurveyError, _user
+from sizhen.surveys.services.common import SurveyError
 from sizhen.surveys.structure import (
     COPIED_FIELDS,
     ChoiceData,
@@ -49,7 +51,7 @@ def _new_version(
     questionnaire: Questionnaire,
     form: FormData,
     *,
-    actor: Any,
+    actor: Actor | None,
     source: str,
     source_name: str = "",
     based_on: QuestionnaireVersion | None = None,
@@ -63,14 +65,14 @@ def _new_version(
         source_name=source_name[:200],
         form_settings=form.settings,
         based_on=based_on,
-        created_by=_user(actor),
+        created_by=acting_user(actor),
     )
     write_structure(version, form, _bank_ids(form))
     return version
 
 
 def import_xlsform(
-    content: bytes, *, actor: Any, file_name: str = "", publish: bool = False
+    content: bytes, *, actor: Actor | None, file_name: str = "", publish: bool = False
 ) -> QuestionnaireVersion:
     """Import an XLSForm workbook (导入问卷): a new questionnaire, or a new version of the one
     with the same code. Nothing is stored when the workbook is refused (``XLSFormError``)."""
@@ -82,7 +84,7 @@ def import_xlsform(
         created = questionnaire is None
         if questionnaire is None:
             questionnaire = Questionnaire.objects.create(
-                code=form.code, title=form.title, created_by=_user(actor)
+                code=form.code, title=form.title, created_by=acting_user(actor)
             )
         version = _new_version(
             questionnaire, form, actor=actor, source=VersionSource.XLSFORM, source_name=file_name
@@ -105,7 +107,7 @@ def import_xlsform(
     return version
 
 
-def publish_version(version: QuestionnaireVersion, *, actor: Any) -> QuestionnaireVersion:
+def publish_version(version: QuestionnaireVersion, *, actor: Actor | None) -> QuestionnaireVersion:
     """Publish a draft version (发布): from now on it is never changed. Without an actor (the
     import command) the system publishes."""
     execute_transition(
@@ -118,7 +120,7 @@ def publish_version(version: QuestionnaireVersion, *, actor: Any) -> Questionnai
     return version
 
 
-def editable_version(questionnaire: Questionnaire, *, actor: Any) -> QuestionnaireVersion:
+def editable_version(questionnaire: Questionnaire, *, actor: Actor) -> QuestionnaireVersion:
     """The draft to edit: the latest version if it is a draft, else a new draft copied from
     it (a published version is never changed)."""
     ensure_capability(actor, "survey.design", SurveyError("只有营商办可以修改问卷"))
@@ -145,7 +147,7 @@ def editable_version(questionnaire: Questionnaire, *, actor: Any) -> Questionnai
 _EDITABLE_FIELDS = set(COPIED_FIELDS) - {"name", "type", "list_name"}
 
 
-def edit_question(question: Question, *, actor: Any, **fields: Any) -> Question:
+def edit_question(question: Question, *, actor: Actor, **fields: Any) -> Question:
     """Change a question. In a published version the change goes to a new draft (copied once),
     and the question returned is the draft's."""
     unknown = set(fields) - _EDITABLE_FIELDS
@@ -181,7 +183,7 @@ def _refuse_bad_expressions(version: QuestionnaireVersion) -> None:
 def add_question(
     questionnaire: Questionnaire,
     *,
-    actor: Any,
+    actor: Actor,
     data: QuestionData | None = None,
     bank_item: BankItem | None = None,
     name: str = "",
@@ -225,7 +227,7 @@ def add_question(
     return question
 
 
-def remove_question(question: Question, *, actor: Any) -> QuestionnaireVersion:
+def remove_question(question: Question, *, actor: Actor) -> QuestionnaireVersion:
     """Remove a question from the draft (a published version keeps it)."""
     with transaction.atomic():
         version = editable_version(question.version.questionnaire, actor=actor)
@@ -255,7 +257,7 @@ def _rewrite(version: QuestionnaireVersion, form: FormData) -> None:
     write_structure(version, form, _bank_ids(form))
 
 
-def create_bank_item(*, actor: Any, **fields: Any) -> BankItem:
+def create_bank_item(*, actor: Actor, **fields: Any) -> BankItem:
     """Add a question to the question bank (题库)."""
     ensure_capability(actor, "survey.design", SurveyError("只有营商办可以维护题库"))
     with transaction.atomic():

@@ -9,14 +9,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from sizhen.core.access import VIEW, role_of, source_key_of
+from sizhen.accounts.models import acting_user
+from sizhen.core.access import VIEW, Actor, role_of, source_key_of
 from sizhen.core.audit import record_event
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.organisations.models import Enterprise
 from sizhen.surveys.choices import Channel
 from sizhen.surveys.models import Answer, Invitation, Response, SurveyRound
-from sizhen.surveys.services.common import AnswersRejected, SurveyConflict, SurveyError, _user
+from sizhen.surveys.services.common import AnswersRejected, SurveyConflict, SurveyError
 from sizhen.surveys.validation import FormSpec, check_answers, form_of, numeric_value
 from sizhen.surveys.workflow import OPEN
 
@@ -32,7 +33,7 @@ def _check_writer(
     survey_round: SurveyRound,
     enterprise: Enterprise,
     *,
-    actor: Any,
+    actor: Actor | None,
     channel: str,
     invitation: Invitation | None,
 ) -> Invitation | None:
@@ -96,7 +97,7 @@ def _target(
     enterprise: Enterprise,
     *,
     key: str | None = None,
-    actor: Any = None,
+    actor: Actor | None = None,
 ) -> tuple[Response | None, int]:
     """The enterprise's draft to continue (if any) and the sequence of a new response; under
     the lock, a response already stored with the same client key is returned as the "draft"
@@ -121,7 +122,7 @@ def _new_response(
     survey_round: SurveyRound,
     enterprise: Enterprise,
     *,
-    actor: Any,
+    actor: Actor | None,
     channel: str,
     invitation: Invitation | None,
     sequence: int,
@@ -137,14 +138,14 @@ def _new_response(
         channel=channel,
         source_key=source_key_of(actor)[:40],
         client_key=client_key,
-        entered_by=_user(actor),
+        entered_by=acting_user(actor),
     )
 
 
 def save_draft(
     survey_round: SurveyRound,
     *,
-    actor: Any,
+    actor: Actor | None,
     enterprise: Enterprise,
     answers: Mapping[str, Any],
     channel: str,
@@ -186,7 +187,7 @@ def save_draft(
 def submit_response(
     survey_round: SurveyRound,
     *,
-    actor: Any,
+    actor: Actor | None,
     enterprise: Enterprise,
     answers: Mapping[str, Any],
     channel: str,
@@ -234,7 +235,7 @@ def submit_response(
                 draft.channel = channel
                 draft.client_key = key
                 draft.source_key = source_key_of(actor)[:40]
-                draft.entered_by = _user(actor) or draft.entered_by
+                draft.entered_by = acting_user(actor) or draft.entered_by
             response.submitted_at = now
             response.updated_at = now
             response.invitation = invitation
@@ -276,7 +277,7 @@ def submit_response(
 def answer_invitation(
     invitation: Invitation,
     *,
-    actor: Any,
+    actor: Actor | None,
     answers: Mapping[str, Any],
     channel: str,
     submit: bool,

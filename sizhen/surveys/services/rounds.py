@@ -15,8 +15,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from sizhen.accounts.models import hash_token
-from sizhen.core.access import VIEW
+from sizhen.accounts.models import acting_user, hash_token
+from sizhen.core.access import VIEW, Actor
 from sizhen.core.audit import record_event, snapshot
 from sizhen.core.notifications import notify_after_commit
 from sizhen.core.permissions import ensure_capability
@@ -24,7 +24,7 @@ from sizhen.core.roles import Role
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.organisations.models import Enterprise, Region
 from sizhen.surveys.models import Invitation, Questionnaire, QuestionnaireVersion, SurveyRound
-from sizhen.surveys.services.common import SurveyConflict, SurveyError, _user
+from sizhen.surveys.services.common import SurveyConflict, SurveyError
 from sizhen.surveys.workflow import CLOSED, OPEN, PUBLISHED
 
 #: Link tokens: 32 random bytes, like API tokens (decision 0003); only the SHA-256 is stored.
@@ -36,7 +36,7 @@ MAX_SAMPLE = 5000
 def create_round(
     questionnaire: Questionnaire,
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     region: Region,
     deadline: dt.date,
@@ -61,7 +61,7 @@ def create_round(
             title=title[:200],
             region=region,
             deadline=deadline,
-            created_by=_user(actor),
+            created_by=acting_user(actor),
         )
         record_event(
             "survey.round_create",
@@ -82,7 +82,8 @@ def _enterprise_users(enterprise_ids: Iterable[int]) -> dict[int, list[Any]]:
         enterprise_id__in=list(enterprise_ids), role=Role.ENTERPRISE, is_active=True
     )
     for user in queryset.order_by("pk"):
-        users.setdefault(user.enterprise_id, []).append(user)
+        if user.enterprise_id is not None:
+            users.setdefault(user.enterprise_id, []).append(user)
     return users
 
 
@@ -103,7 +104,7 @@ def _notify_invited(survey_round: SurveyRound, invitations: list[Invitation]) ->
 
 
 def transition_round(
-    survey_round: SurveyRound, action: str, *, actor: Any, seen_status: str | None = None
+    survey_round: SurveyRound, action: str, *, actor: Actor, seen_status: str | None = None
 ) -> SurveyRound:
     """Open (开始调查: notifies the invited enterprises) or close (结束调查) a round."""
     if seen_status is not None and seen_status != survey_round.status:
@@ -138,7 +139,7 @@ def close_due_rounds(today: dt.date | None = None) -> int:
     return closed
 
 
-def _require_changeable_round(survey_round: SurveyRound, actor: Any) -> None:
+def _require_changeable_round(survey_round: SurveyRound, actor: Actor) -> None:
     ensure_capability(actor, "survey.distribute", SurveyError("只有营商办可以发放问卷"))
     if survey_round.status == CLOSED:
         raise SurveyConflict("调查已结束")
@@ -147,7 +148,7 @@ def _require_changeable_round(survey_round: SurveyRound, actor: Any) -> None:
 def invite_enterprises(
     survey_round: SurveyRound,
     *,
-    actor: Any,
+    actor: Actor,
     enterprises: Iterable[Enterprise] | None = None,
     region: Region | None = None,
     industry: str = "",
@@ -217,7 +218,7 @@ def invite_enterprises(
 
 
 def issue_links(
-    survey_round: SurveyRound, *, actor: Any, invitations: Iterable[Invitation] | None = None
+    survey_round: SurveyRound, *, actor: Actor, invitations: Iterable[Invitation] | None = None
 ) -> list[tuple[Invitation, str]]:
     """New one-time links (填写链接) for unanswered invitations; earlier links of the same
     invitations stop working. The tokens are returned once, for the printed sheet, and only
@@ -263,7 +264,7 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 
 def remind_non_responders(
-    survey_round: SurveyRound, *, actor: Any, now: dt.datetime | None = None
+    survey_round: SurveyRound, *, actor: Actor | None, now: dt.datetime | None = None
 ) -> int:
     """Remind the accounts of enterprises that have not answered (催答); returns how many
     enterprises were reached. Each invitation is reminded at most once a day."""

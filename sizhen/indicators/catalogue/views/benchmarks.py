@@ -12,12 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.access import CHANGE, Actor, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.xlsx import build_workbook, xlsx_response
@@ -88,9 +89,9 @@ class BenchmarkListView(ScopedListView):
     def base_queryset(self, action: str) -> QuerySet[Any]:
         return super().base_queryset(action).select_related("indicator")
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if has_capability(request.user, "catalogue.edit") and request.GET.get("export") != "xlsx":
-            self.columns = (  # type: ignore[misc,assignment]
+            self.columns = (
                 *self.base_columns,
                 ListColumn("pk", "操作", render=lambda b: "编辑", link=_benchmark_edit_url),
             )
@@ -106,13 +107,13 @@ class BenchmarkListView(ScopedListView):
         ]
 
 
-def _indicator_choices(actor: Any) -> QuerySet[Indicator]:
+def _indicator_choices(actor: Actor) -> QuerySet[Indicator]:
     return Indicator.objects.visible_to(actor).order_by("sort_order", "code")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def benchmark_new(request: HttpRequest) -> HttpResponse:
+def benchmark_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="新增标杆值")
     require_capability(request.user, "catalogue.edit", action=CHANGE, target="新增标杆值")
     initial = {}
@@ -140,7 +141,7 @@ def benchmark_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def benchmark_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="编辑标杆值")
     benchmark = get_visible_or_404(
         Benchmark.objects.select_related("indicator"), request.user, CHANGE, pk=pk
@@ -171,7 +172,7 @@ def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def benchmark_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def benchmark_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="删除标杆值")
     benchmark = get_visible_or_404(
         Benchmark.objects.select_related("indicator"), request.user, CHANGE, pk=pk
@@ -183,7 +184,7 @@ def benchmark_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def benchmark_import(request: HttpRequest) -> HttpResponse:
+def benchmark_import(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="标杆值导入")
     require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     form = BenchmarkImportForm(request.POST or None, request.FILES or None)
@@ -222,14 +223,14 @@ def benchmark_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def benchmark_template(request: HttpRequest) -> HttpResponse:
+def benchmark_template(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="标杆值导入")
     require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     return xlsx_response(imports.benchmark_template(), "标杆值导入模板")
 
 
 @login_required
-def benchmark_import_report(request: HttpRequest) -> HttpResponse:
+def benchmark_import_report(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="标杆值导入")
     require_capability(request.user, "catalogue.edit", action=CHANGE, target="标杆值导入")
     errors = request.session.get(_IMPORT_ERRORS_KEY) or []

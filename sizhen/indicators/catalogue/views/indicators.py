@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.xlsx import xlsx_response
 from sizhen.indicators.catalogue import defaults, imports, selectors, services
@@ -65,7 +66,7 @@ def _detail_url(indicator: Indicator) -> str:
 
 
 @login_required
-def catalogue_page(request: HttpRequest) -> HttpResponse:
+def catalogue_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="指标体系")
     if request.GET.get("export") == "xlsx":
         content, count = selectors.catalogue_workbook(request.user)
@@ -103,7 +104,7 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def catalogue_load(request: HttpRequest) -> HttpResponse:
+def catalogue_load(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="指标体系")
     require_capability(request.user, "catalogue.edit", action=CHANGE, target="加载默认指标目录")
     try:
@@ -199,7 +200,7 @@ def revision_history(indicator: Indicator) -> list[dict[str, Any]]:
 
 
 def _value_table(
-    request: HttpRequest, indicator: Indicator
+    request: AuthenticatedRequest, indicator: Indicator
 ) -> tuple[Region | None, list[Region], list[str], list[dict[str, Any]]]:
     """The chosen region's own values by period, with benchmark cities' values beside them."""
     regions = list(Region.objects.visible_to(request.user).order_by("path"))
@@ -212,8 +213,8 @@ def _value_table(
         values = IndicatorValue.objects.visible_to(request.user).filter(
             indicator=indicator, region=region
         )
-        for value in sorted(values, key=lambda v: SOURCE_PRIORITY.index(v.source_kind)):
-            own.setdefault(value.period, value)
+        for kept in sorted(values, key=lambda v: SOURCE_PRIORITY.index(SourceKind(v.source_kind))):
+            own.setdefault(kept.period, kept)
     benchmarks = list(Benchmark.objects.visible_to(request.user).filter(indicator=indicator))
     cities = sorted({b.city for b in benchmarks})
     by_period: dict[Any, dict[str, float]] = {}
@@ -239,7 +240,7 @@ def _value_table(
 
 
 @login_required
-def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="指标体系")
     indicator = get_visible_or_404(
         Indicator.objects.select_related("parent", "lead_department"), request.user, code=code
@@ -286,7 +287,7 @@ def form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="编辑指标")
     indicator = get_visible_or_404(Indicator, request.user, CHANGE, code=code)
     form = IndicatorForm(request.POST or None, instance=indicator)
@@ -318,7 +319,7 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def goalpost_edit(request: HttpRequest, code: str, cycle_code: str) -> HttpResponse:
+def goalpost_edit(request: AuthenticatedRequest, code: str, cycle_code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="编辑目标值")
     indicator = get_visible_or_404(Indicator, request.user, CHANGE, code=code)
     cycle = get_visible_or_404(EvaluationCycle, request.user, CHANGE, code=cycle_code)
@@ -354,7 +355,7 @@ def goalpost_edit(request: HttpRequest, code: str, cycle_code: str) -> HttpRespo
             "title": f"目标值：{indicator.code} {indicator.name} · {cycle.name}",
             "form": form,
             "cancel_url": _detail_url(indicator),
-            "note": f"方向：{indicator.get_direction_display()}；单位：{indicator.unit}。"  # type: ignore[attr-defined]
+            "note": f"方向：{indicator.get_direction_display()}；单位：{indicator.unit}。"
             "得分 = 100 ×（数值 − 最差值）/（最优值 − 最差值），截断在 0–100。",
         },
         invalid=form.is_bound and bool(form.errors),
@@ -366,7 +367,7 @@ def goalpost_edit(request: HttpRequest, code: str, cycle_code: str) -> HttpRespo
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def cycle_list(request: HttpRequest) -> HttpResponse:
+def cycle_list(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="评价周期")
     can_edit = has_capability(request.user, "catalogue.edit")
     form = CycleForm(request.POST or None)
@@ -394,7 +395,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def cycle_set_current(request: HttpRequest, code: str) -> HttpResponse:
+def cycle_set_current(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="评价周期")
     cycle = get_visible_or_404(EvaluationCycle, request.user, CHANGE, code=code)
     services.set_current_cycle(cycle, actor=request.user)

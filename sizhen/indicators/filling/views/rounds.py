@@ -10,13 +10,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.xlsx import xlsx_response
@@ -99,7 +100,7 @@ class FillingRoundListView(ScopedListView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def round_new(request: HttpRequest) -> HttpResponse:
+def round_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "filling.open_round", target="下发填报")
     form = RoundForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -136,7 +137,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="填报轮次")
     filling_round = get_visible_or_404(FillingRound, request.user, VIEW, pk=pk)
     tasks = (
@@ -163,7 +164,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="填报校验规则")
     rules = FillingRule.objects.visible_to(request.user).select_related("indicator")
     changeable = set(
@@ -181,7 +182,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_new(request: HttpRequest) -> HttpResponse:
+def rule_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "filling.rule_edit", target="新增校验规则")
     form = RuleForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -214,7 +215,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_toggle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     rule = get_visible_or_404(FillingRule, request.user, CHANGE, pk=pk)
     active = request.POST.get("active") == "1"
     services.set_filling_rule_active(rule, actor=request.user, active=active)
@@ -227,7 +228,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def aggregate_import(request: HttpRequest) -> HttpResponse:
+def aggregate_import(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "filling.aggregate_import", target="汇总数据导入")
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
@@ -259,6 +260,6 @@ def aggregate_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def aggregate_template(request: HttpRequest) -> HttpResponse:
+def aggregate_template(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "filling.aggregate_import", target="汇总数据导入模板")
     return xlsx_response(imports.aggregate_template(), "汇总数据导入模板")

@@ -13,7 +13,7 @@ import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
 from sizhen.core.errors import ServiceError
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.periods import Period
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
@@ -163,7 +164,7 @@ class OverdueTaskListView(FillingTaskListView):
 
 
 def _task_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     task: FillingTask,
     *,
     fill_form: FillForm | None = None,
@@ -234,7 +235,7 @@ def _task_queryset() -> QuerySet[FillingTask]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="定期填报")
     if request.method == "GET":
         task = get_visible_or_404(_task_queryset(), request.user, VIEW, pk=pk)
@@ -272,7 +273,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_review(request: HttpRequest, pk: int) -> HttpResponse:
+def task_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="填报审核")
     task = get_visible_or_404(_task_queryset(), request.user, CHANGE, pk=pk)
     form = ReviewForm(request.POST)

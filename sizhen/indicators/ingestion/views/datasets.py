@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import require_capability
 from sizhen.core.xlsx import Column, template_workbook, xlsx_response
 from sizhen.indicators.ingestion.datasets import create_dataset_version, ensure_builtin_datasets
@@ -59,7 +60,7 @@ def _field_rows_for_display(fields: list[dict[str, Any]]) -> list[dict[str, Any]
 
 
 @login_required
-def dataset_list(request: HttpRequest) -> HttpResponse:
+def dataset_list(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据集")
     datasets = list(list_visible_datasets(request.user))
     missing_builtin = sorted(set(BUILTIN_BY_CODE) - {d.code for d in datasets})
@@ -76,7 +77,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def dataset_builtin(request: HttpRequest) -> HttpResponse:
+def dataset_builtin(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "data.admin", target="初始化内置数据集")
     datasets = ensure_builtin_datasets(actor=request.user)
     messages.success(request, f"内置数据集已就绪（共 {len(datasets)} 个）")
@@ -84,7 +85,7 @@ def dataset_builtin(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
+def dataset_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据集")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     versions = list(dataset.versions.order_by("-version").select_related("created_by"))
@@ -109,7 +110,7 @@ def dataset_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def dataset_template(request: HttpRequest, code: str) -> HttpResponse:
+def dataset_template(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据集模板")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     fields = dataset.schema().fields
@@ -145,7 +146,7 @@ def _schema_editor(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dataset_new(request: HttpRequest) -> HttpResponse:
+def dataset_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "data.admin", target="新建数据集")
     form, rows = _schema_editor(
         request,
@@ -183,7 +184,7 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dataset_version_new(request: HttpRequest, code: str) -> HttpResponse:
+def dataset_version_new(request: AuthenticatedRequest, code: str) -> HttpResponse:
     dataset = get_visible_or_404(Dataset, request.user, CHANGE, code=code)
     current = dataset.schema()
     form, rows = _schema_editor(

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from sizhen.core.access import EXPORT, VIEW, get_visible_or_404
 from sizhen.core.audit import record_event
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.models import Job
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
@@ -134,7 +135,7 @@ def _stage_upload(upload: UploadedFile, workdir: Path) -> Path:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "data.upload", target="上传数据文件")
     datasets = list_visible_datasets(request.user)
     form = UploadForm(
@@ -179,7 +180,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _visible_batch(request: HttpRequest, pk: int, action: str = VIEW) -> LoadBatch:
+def _visible_batch(request: AuthenticatedRequest, pk: int, action: str = VIEW) -> LoadBatch:
     return get_visible_or_404(
         LoadBatch.objects.select_related("dataset", "department", "created_by"),
         request.user,
@@ -193,7 +194,7 @@ def _job(batch: LoadBatch) -> Job | None:
 
 
 @login_required
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据批次")
     batch = _visible_batch(request, pk)
     labels = _labels(batch.dataset, batch.schema_version)
@@ -220,7 +221,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The fragment the batch page polls (htmx); a finished batch reloads the page so that
     the report appears."""
     require_capability(request.user, "staff.pages", target="数据批次")
@@ -237,7 +238,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def batch_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_errors_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据批次")
     batch = _visible_batch(request, pk, EXPORT)
     labels = _labels(batch.dataset, batch.schema_version)

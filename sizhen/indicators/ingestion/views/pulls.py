@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.indicators.ingestion import pulls
@@ -86,7 +87,7 @@ def _apply_errors(form: forms.Form, error: ValidationError) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pull_new(request: HttpRequest) -> HttpResponse:
+def pull_new(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "data.admin", target="新增数据对接")
     form = PullSourceForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -102,7 +103,7 @@ def pull_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pull_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pull_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     source = get_visible_or_404(PullSource, request.user, CHANGE, pk=pk)
     form = PullSourceForm(request.POST or None, actor=request.user, instance=source)
     if request.method == "POST" and form.is_valid():
@@ -118,7 +119,7 @@ def pull_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pull_run(request: HttpRequest, pk: int) -> HttpResponse:
+def pull_run(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     source = get_visible_or_404(PullSource, request.user, CHANGE, pk=pk)
     queued = pulls.request_pull_run(source, actor=request.user)
     messages.success(request, f"已加入后台队列（任务 #{queued.pk}），稍后刷新查看结果")

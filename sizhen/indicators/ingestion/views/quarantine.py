@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, get_visible_or_404
+from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import require_capability
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadStatus, QuarantineStatus
@@ -35,7 +36,7 @@ from sizhen.indicators.ingestion.views.loads import QUARANTINE_PER_PAGE, _labels
 
 
 @login_required
-def quarantine_list(request: HttpRequest, code: str) -> HttpResponse:
+def quarantine_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
     require_capability(request.user, "data.upload", target="隔离区")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
     labels = _labels(dataset)
@@ -59,7 +60,7 @@ def quarantine_list(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _quarantine_rows(request: HttpRequest, ids: list[int]) -> list[QuarantineRow]:
+def _quarantine_rows(request: AuthenticatedRequest, ids: list[int]) -> list[QuarantineRow]:
     """The rows, each checked through its batch's scope (404, audited, if any is not the
     user's to change)."""
     rows = list(QuarantineRow.objects.filter(pk__in=ids).select_related("dataset", "batch"))
@@ -72,7 +73,7 @@ def _quarantine_rows(request: HttpRequest, ids: list[int]) -> list[QuarantineRow
 
 @login_required
 @require_POST
-def quarantine_bulk(request: HttpRequest, code: str) -> HttpResponse:
+def quarantine_bulk(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Re-submit as they are (e.g. after a missing department was registered) or discard."""
     require_capability(request.user, "data.upload", target="隔离区")
     dataset = get_visible_or_404(Dataset, request.user, VIEW, code=code)
@@ -103,7 +104,7 @@ def quarantine_bulk(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _resubmit(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     dataset: Dataset,
     rows: list[QuarantineRow],
     corrections: dict[int, dict[str, Any]],
@@ -126,7 +127,7 @@ def _resubmit(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def quarantine_row(request: HttpRequest, pk: int) -> HttpResponse:
+def quarantine_row(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_capability(request.user, "data.upload", target="隔离区")
     [row] = _quarantine_rows(request, [pk])
     spec_fields = row.dataset.schema(row.batch.schema_version).fields
