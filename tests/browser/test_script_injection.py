@@ -32,16 +32,19 @@ SCRIPT_PAYLOAD = "<script>window.__xss=2</script>"
 REGION_PAYLOAD = "<img src=x onerror=window.__xss=3>西山区"
 MARCH = dt.date(2026, 3, 1)
 
-#: The pixel centre of every data point of the chart drawn in one element, in the viewport.
+#: The pixel centre of every data point (a bar's middle) of the chart drawn in one element, in
+#: the viewport.
 POINT_CENTRES = """selector => {
   const element = document.querySelector(selector);
   const chart = echarts.getInstanceByDom(element);
   const box = element.getBoundingClientRect();
   const series = chart.getOption().series[0];
+  // A bar's middle: its foot sits on the axis line, which a pointer there may miss.
+  const barValue = point => Number(point !== null && typeof point === "object" ? point.value : point);
   return series.data.map((point, index) => {
     const at = series.type === "heatmap"
       ? chart.convertToPixel({seriesIndex: 0}, [point[0], point[1]])
-      : chart.convertToPixel({seriesIndex: 0}, [index, 0]);
+      : chart.convertToPixel({seriesIndex: 0}, [index, barValue(point) / 2]);
     return [box.left + at[0], box.top + at[1]];
   });
 }"""
@@ -50,7 +53,9 @@ POINT_CENTRES = """selector => {
 @pytest.fixture
 def planted(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
     """First-level indicators and a district renamed to markup, with March scores for both
-    districts, as a coordinator's careless (or hostile) edit would leave them."""
+    districts, as a coordinator's careless (or hostile) edit would leave them. The city has a
+    score of every first-level indicator too, so March is a complete month the cockpit leads
+    with (a month missing one is only provisional and draws no heat map)."""
     root, east, west = city["root"], city["district_a"], city["district_b"]
     west = org.update_region(west, actor=personas["coordinator"], name=REGION_PAYLOAD)
     be = Indicator.objects.create(code="BE", name="营商环境总分", direction="higher_is_better")
@@ -69,6 +74,8 @@ def planted(city: dict[str, Any], personas: dict[str, Any]) -> dict[str, Any]:
         (be, root, 75, None),
         (be, east, 80, 1),
         (be, west, 70, 2),
+        (level_one[0], root, 72, None),
+        (level_one[1], root, 76, None),
         (level_one[0], east, 85, 1),
         (level_one[0], west, 60, 2),
         (level_one[1], east, 75, 2),
