@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
@@ -655,6 +656,10 @@ def build_surveys(ctx: Any) -> int:
     return len(responses)
 
 
+#: Responses (and their answers) deleted per statement when the demo is loaded again.
+WIPE_BATCH = 2000
+
+
 def wipe_surveys(city_path: str) -> None:
     """The demo city's surveys (a demo database only), with their history rows."""
     rounds = SurveyRound.objects.filter(region__path__startswith=city_path)
@@ -668,11 +673,25 @@ def wipe_surveys(city_path: str) -> None:
         TransitionHistory.objects.filter(
             object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in ids]
         ).delete()
-    Answer.objects.filter(response__round__in=rounds).delete()
-    Response.objects.filter(round__in=rounds).delete()
-    rounds.delete()
-    Answer.objects.filter(question__version__in=versions).delete()
-    Response.objects.filter(form_version__in=versions).delete()
+    # By lists of ids rather than joined subqueries: right after the demo's bulk inserts
+    # PostgreSQL has no statistics for these tables, and its plan for the joined delete ran
+    # for more than forty minutes over the demo's answers.
+    round_ids = list(rounds.values_list("pk", flat=True))
+    version_ids = list(versions.values_list("pk", flat=True))
+    response_ids = list(
+        Response.objects.filter(
+            Q(round_id__in=round_ids) | Q(form_version_id__in=version_ids)
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(response_ids), WIPE_BATCH):
+        batch = response_ids[start : start + WIPE_BATCH]
+        Answer.objects.filter(response_id__in=batch).delete()
+        Response.objects.filter(pk__in=batch).delete()
+    question_ids = list(
+        Question.objects.filter(version_id__in=version_ids).values_list("pk", flat=True)
+    )
+    Answer.objects.filter(question_id__in=question_ids).delete()
+    SurveyRound.objects.filter(pk__in=round_ids).delete()
     SurveyRound.objects.filter(questionnaire_id__in=questionnaire_ids).delete()
     Questionnaire.objects.filter(pk__in=questionnaire_ids).delete()
     BankItem.objects.filter(code__startswith="SAT_").delete()
