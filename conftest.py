@@ -16,11 +16,13 @@ PASSWORD = "Persona#2026ok"
 
 @pytest.fixture(autouse=True)
 def _fresh_reference_caches() -> None:
-    """Per-process reference caches (sizhen/core/refcache.py) start empty in every test: a
-    row cached by an earlier test was rolled back with it."""
-    from sizhen.core.refcache import clear_all
+    """Per-process reference caches (sizhen/core/refcache.py) and versioned caches
+    (sizhen/core/versions.py) start empty in every test: a row cached by an earlier test was
+    rolled back with it, and so was the version its entries were filed under."""
+    from sizhen.core import refcache, versions
 
-    clear_all()
+    refcache.clear_all()
+    versions.clear_all()
 
 
 @pytest.fixture

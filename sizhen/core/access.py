@@ -79,6 +79,19 @@ def role_of(actor: Actor | None) -> str | None:
     return getattr(actor, "role", None)
 
 
+def scope_key(actor: Actor | None) -> tuple[str | None, str | None, int | None, int | None]:
+    """What the scope rules of shared figures (indicators, values, benchmarks, regions) read of
+    an actor: role, scope path, department, enterprise. Two actors with the same key see the
+    same figures, so a cache of them may share an entry (``core/versions.py``). Rules that read
+    the actor's own id (their notifications, their jobs) must not be cached by this key."""
+    return (
+        role_of(actor),
+        getattr(actor, "scope_path", None),
+        getattr(actor, "department_id", None),
+        getattr(actor, "enterprise_id", None),
+    )
+
+
 def is_city_wide(actor: Actor | None) -> bool:
     return role_of(actor) in CITY_WIDE_ROLES
 

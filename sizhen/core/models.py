@@ -307,3 +307,20 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scheme} {self.year}: {self.last_number}"
+
+
+class DataChange(models.Model):
+    """One committed change of a kind of data (数据变更), e.g. indicator values written by a
+    recompute. Caches of figures derived from that data key their entries on the newest change
+    (``sizhen/core/versions.py``). Rows are only inserted, never updated, so writers never wait
+    on one another; a change becomes visible exactly when its transaction commits."""
+
+    name = models.CharField("数据类别", max_length=40)
+    at = models.DateTimeField("变更时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "数据变更"
+        indexes = [models.Index(fields=["name", "id"], name="core_datachange_name_id")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"

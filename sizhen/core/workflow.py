@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import actor_fields, event_fields, jsonable, record_event
 from sizhen.core.errors import ServiceError
 from sizhen.core.models import AuditEvent, TransitionHistory
 from sizhen.core.sql import update_rows
+
+#: Sent inside the transaction after objects of one model changed state (``sender``: the model,
+#: ``objects``: them, ``action``), by both ``execute_transition`` and ``execute_transitions``.
+#: Transitions write with ``update()``, which sends no ``post_save``: this is the hook for what
+#: depends on states (the versions of cached figures, ``indicators.catalogue.changes``).
+transitioned = Signal()
 
 
 class WorkflowError(ServiceError):
@@ -172,6 +179,7 @@ def execute_transition(
             after={wf.state_field: t.target, **recorded},
             message=note,
         )
+        transitioned.send(sender=model, objects=[locked], action=t.action)
     obj.refresh_from_db()
     return obj
 
@@ -294,6 +302,7 @@ def execute_transitions(
         update_rows(model, written, columns)
         TransitionHistory.objects.bulk_create(history)
         AuditEvent.objects.bulk_create(events)
+        transitioned.send(sender=model, objects=written, action=action)
     for obj, row in zip(objs, written, strict=True):
         for name in columns:
             setattr(obj, name, getattr(row, name))

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
 
-from sizhen.core.access import Actor
+from sizhen.core.access import Actor, scope_key
 from sizhen.core.periods import Period
+from sizhen.core.versions import VersionedCache
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
+from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
@@ -376,22 +378,32 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+#: The cockpit's figures (everything but the work panels) by viewer scope and day, until the
+#: indicator figures change (catalogue.changes; sizhen/core/versions.py).
+FIGURES: VersionedCache[Cockpit] = VersionedCache("cockpit", depends_on=VALUES)
+
+
 def get_cockpit(actor: Actor) -> Cockpit:
     """The whole picture for one screen: the overall index of the city for its newest complete
     period (newer provisional periods beside it, marked 暂定 with their coverage), its history, the
     districts' scores and ranks, the district x first-level indicator grid and what moved; and
-    the work panels (alerts, tasks, rectification, requests), each scoped to the actor."""
+    the work panels (alerts, tasks, rectification, requests), each scoped to the actor. The
+    figures come from a versioned cache; the work panels are read on every call."""
     day = today()
-    root = Indicator.objects.visible_to(actor).filter(code=ROOT_CODE).first()
-    city = Region.objects.visible_to(actor).filter(parent__isnull=True).order_by("path").first()
-    cockpit = Cockpit(
-        root=root,
-        city=city,
+    figures = FIGURES.get((scope_key(actor), day), lambda: _figures(actor, day))
+    return replace(
+        figures,
         alert_panel=get_alert_counts(actor),
         tasks=get_task_panel(actor, day),
         ledger=get_ledger_panel(actor),
         requests=get_request_panel(actor, day),
     )
+
+
+def _figures(actor: Actor, day: dt.date) -> Cockpit:
+    root = Indicator.objects.visible_to(actor).filter(code=ROOT_CODE).first()
+    city = Region.objects.visible_to(actor).filter(parent__isnull=True).order_by("path").first()
+    cockpit = Cockpit(root=root, city=city)
     if root is None or city is None:
         return cockpit
     values = _composite(actor)

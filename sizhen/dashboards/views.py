@@ -13,14 +13,16 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
-from sizhen.core.access import EXPORT, get_visible_or_404
+from sizhen.core.access import EXPORT, get_visible_or_404, scope_key
 from sizhen.core.audit import record_event
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.numbers import fixed, rounded
 from sizhen.core.permissions import require_capability
+from sizhen.core.versions import VersionedCache
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
 from sizhen.dashboards.selectors import IndicatorOverview
+from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.selectors import drill_source, drillable_regions
 from sizhen.organisations.models import Region
@@ -56,22 +58,18 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if default is None:
             raise Http404("未设置管辖区划")
         region = default
-    overview = selectors.get_indicator_overview(item, region, actor=request.user)
+    figures = FIGURES.get(
+        (item.pk, region.pk, scope_key(request.user)),
+        lambda: _figures(selectors.get_indicator_overview(item, region, actor=request.user)),
+    )
+    overview = figures["o"]
     if export:
         if export not in EXPORTS:
             raise Http404("未知的导出类型")
         return _export(request, overview, export)
-    series_rows = overview.series_rows()
     context: dict[str, Any] = {
         "title": f"{item.code} {item.name}",
-        "o": overview,
-        "series_rows": series_rows,
-        "series_table_body": _series_table_body(series_rows),
-        "districts_table_body": _districts_table_body(overview),
-        "children_table_body": _children_table_body(overview),
-        "series_chart": overview.series_chart(),
-        "districts_chart": overview.districts_chart(),
-        "benchmark_cities": list(overview.benchmarks),
+        **figures,
         "alerts": selectors.list_open_alerts(item, region, actor=request.user),
         "records_url": _records_url(request, overview),
         # Each app scopes its own reads to the viewer; the region narrows to its subtree.
@@ -80,6 +78,26 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
         **_work_list_urls(item, region),
     }
     return render(request, "dashboards/indicator.html", context)
+
+
+#: The page's figures (the overview and what is rendered from it) by indicator, region and
+#: viewer scope, until the indicator figures change (catalogue.changes; core/versions.py). The
+#: work parts (alerts, tasks, ledger, the records link) are read on every request.
+FIGURES: VersionedCache[dict[str, Any]] = VersionedCache("indicator_page", depends_on=VALUES)
+
+
+def _figures(overview: IndicatorOverview) -> dict[str, Any]:
+    series_rows = overview.series_rows()
+    return {
+        "o": overview,
+        "series_rows": series_rows,
+        "series_table_body": _series_table_body(series_rows),
+        "districts_table_body": _districts_table_body(overview),
+        "children_table_body": _children_table_body(overview),
+        "series_chart": overview.series_chart(),
+        "districts_chart": overview.districts_chart(),
+        "benchmark_cities": list(overview.benchmarks),
+    }
 
 
 def _series_table_body(rows: list[dict[str, Any]]) -> SafeString:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sizhen.core.models import TransitionHistory
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.imports import load_default_catalogue
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
 from sizhen.indicators.filling.models import FillingRound, FillingTask
@@ -25,6 +26,7 @@ def wipe_indicators(city_path: str) -> None:
     FillingTask.objects.all().delete()
     FillingRound.objects.all().delete()
     IndicatorValue.objects.all().delete()
+    values_changed()
     Benchmark.objects.all().delete()
     TransitionHistory.objects.filter(workflow="filling_task").delete()
     PullSource.objects.all().delete()

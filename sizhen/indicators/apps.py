@@ -19,3 +19,23 @@ class IndicatorsConfig(AppConfig):
         from sizhen.indicators.filling import selectors as filling_selectors  # noqa: F401
         from sizhen.indicators.ingestion import jobs as ingestion_jobs  # noqa: F401
         from sizhen.indicators.ingestion import selectors as ingestion_selectors  # noqa: F401
+
+        self._watch_figures()
+
+    @staticmethod
+    def _watch_figures() -> None:
+        """What the cached indicator pages and cockpit derive from (catalogue.changes)."""
+        from sizhen.indicators.catalogue import changes
+        from sizhen.indicators.catalogue.models import (
+            Benchmark,
+            EvaluationCycle,
+            Goalpost,
+            Indicator,
+            IndicatorValue,
+        )
+        from sizhen.indicators.filling.models import FillingTask
+        from sizhen.indicators.ingestion.models import Dataset
+        from sizhen.organisations.models import Region
+
+        changes.watch(Indicator, Goalpost, EvaluationCycle, Benchmark, Region, FillingTask, Dataset)
+        changes.watch(IndicatorValue, deletes=False)

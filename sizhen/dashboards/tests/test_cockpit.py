@@ -434,6 +434,30 @@ def test_cockpit_without_a_complete_month_has_no_headline(tree, client_for):
     assert "尚无数据完整的期间" in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_figures_are_cached_until_they_change_and_the_panels_are_not(tree, client_for, monkeypatch):
+    """The figures (index, history, grid) are computed once per viewer scope and day until a
+    value changes (sizhen/core/versions.py); the work panels are read on every request."""
+    figures, panels = [], []
+    real_figures, real_panel = selectors_cockpit._figures, selectors_cockpit.get_task_panel
+    monkeypatch.setattr(
+        selectors_cockpit, "_figures", lambda *a: figures.append(1) or real_figures(*a)
+    )
+    monkeypatch.setattr(
+        selectors_cockpit, "get_task_panel", lambda *a: panels.append(1) or real_panel(*a)
+    )
+    first = client_for("leader").get(COCKPIT).context["c"]
+    second = client_for("leader").get(BIGSCREEN).context["c"]
+    assert (len(figures), len(panels)) == (1, 2)
+    assert second.history is first.history and second.index.score == 75
+
+    march = IndicatorValue.objects.get(indicator=tree["be"], region=tree["root"], period=MAR)
+    march.score = 76  # March's index computed again
+    march.save()
+    assert client_for("leader").get(COCKPIT).context["c"].index.score == 76
+    assert (len(figures), len(panels)) == (2, 3)
+
+
 # -- work panels: alerts, tasks, rectification, requests ------------------------------------
 
 D = dt.date

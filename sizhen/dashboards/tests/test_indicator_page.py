@@ -21,11 +21,13 @@ from sizhen.indicators.catalogue.models import (
     Indicator,
     IndicatorValue,
 )
+from sizhen.indicators.filling import services as filling_services
 from sizhen.organisations import services as org
 from sizhen.organisations.choices import RegionLevel
 
 MAR_2025 = dt.date(2025, 3, 1)
 JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+APR = dt.date(2026, 4, 1)
 URL = "/dashboards/indicators/T01.01/"
 
 
@@ -301,7 +303,9 @@ def test_index_lists_first_level_with_city_scores(tree, client_for):
 
 
 @pytest.mark.django_db
-def test_pages_lead_with_the_newest_complete_period_and_mark_the_newer_one(tree, client_for):
+def test_pages_lead_with_the_newest_complete_period_and_mark_the_newer_one(
+    tree, personas, client_for
+):
     """April's round is not fully approved: April is provisional (暂定) on the leaf's page, on
     its parent's (with the parent's coverage) and on the board; March stays the headline."""
     from sizhen.indicators.filling.models import FillingRound, FillingTask
@@ -344,10 +348,76 @@ def test_pages_lead_with_the_newest_complete_period_and_mark_the_newer_one(tree,
         board.content.decode()
     )
 
-    # Approved everywhere: April is complete and leads.
-    FillingTask.objects.filter(period=apr).update(status="approved")
+    # Approved everywhere (through the service, which records the change of figures that the
+    # page's cache is keyed on): April is complete and leads.
+    submitted = FillingTask.objects.get(period=apr, status="submitted")
+    filling_services.approve_filling(submitted, actor=personas["coordinator"])
     o = client_for("coordinator").get(URL).context["o"]
     assert (o.current.period, o.provisional) == (apr, [])
+
+
+# -- the versioned cache of the page's figures (sizhen/core/versions.py) -----------------------
+
+
+@pytest.fixture
+def builds(monkeypatch) -> list[tuple[str, str]]:
+    """Every time the page's figures are computed rather than taken from the cache."""
+    from sizhen.dashboards import selectors as dashboard_selectors
+
+    seen: list[tuple[str, str]] = []
+    real = dashboard_selectors.get_indicator_overview
+
+    def counted(indicator, region, *, actor):
+        seen.append((indicator.code, region.code))
+        return real(indicator, region, actor=actor)
+
+    monkeypatch.setattr(dashboard_selectors, "get_indicator_overview", counted)
+    return seen
+
+
+@pytest.mark.django_db
+def test_figures_are_computed_once_until_they_change(tree, personas, client_for, builds):
+    """The figures are computed once per viewer scope (role, scope path, department,
+    enterprise), region and indicator; a value, a region's name or a benchmark written by
+    anyone is seen at the next request."""
+    first = client_for("coordinator").get(URL)
+    again = client_for("coordinator").get(URL)
+    assert builds == [("T01.01", "449900")]
+    assert again.context["o"] is first.context["o"]  # the entry itself, not a recomputation
+    client_for("leader").get(URL)  # another role: its own entry
+    client_for("district_a").get(URL + "?region=449901")
+    client_for("coordinator").get(URL + "?region=449901")
+    assert builds[1:] == [("T01.01", "449900"), ("T01.01", "449901"), ("T01.01", "449901")]
+
+    org.update_region(tree["districts"]["449902"], actor=personas["coordinator"], name="西岭区")
+    text = client_for("coordinator").get(URL).content.decode()
+    assert "西岭区" in text and "西山区" not in text
+    Benchmark.objects.create(indicator=tree["leaf"], city="成都", period=MAR, value=94)
+    assert "成都" in client_for("coordinator").get(URL).content.decode()
+    _value(tree["leaf"], tree["root"], APR, 97)  # a value saved: April leads now
+    page = client_for("coordinator").get(URL)
+    assert 'data-testid="current-value">97.00%</div>' in page.content.decode()
+    assert len(builds) == 7
+
+
+@pytest.mark.django_db
+def test_work_parts_of_the_page_are_read_on_every_request(tree, personas, client_for, builds):
+    """A task issued after the figures were cached shows at once: only the figures are cached."""
+    from sizhen.work_tasks import services as task_services
+
+    client_for("coordinator").get(URL)
+    task_services.issue_task(
+        actor=personas["coordinator"],
+        title="提升按时办结率专项任务",
+        content="请牵头部门制定整改方案",
+        source="annual_plan",
+        units=[tree["market"]],
+        deadline_working_days=10,
+        indicators=[tree["leaf"]],
+    )
+    page = client_for("coordinator").get(URL)
+    assert builds == [("T01.01", "449900")]
+    assert "提升按时办结率专项任务" in page.content.decode()
 
 
 # -- exports --------------------------------------------------------------------------------

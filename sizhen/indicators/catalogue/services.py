@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind, Weighting
 from sizhen.indicators.catalogue.defaults import CatalogueError, goalpost_problem, read_catalogue
 from sizhen.indicators.catalogue.models import (
@@ -103,6 +104,7 @@ def _copy_goalposts(cycle: EvaluationCycle, source: EvaluationCycle | None) -> i
                 note=entry.goalpost_note,
             )
     Goalpost.objects.bulk_create(rows.values())
+    values_changed()
     return len(rows)
 
 

@@ -15,6 +15,7 @@ from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.xlsx import Column, ImportReport, ImportSpec, template_workbook
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling.periods import PERIOD_FORMAT, period_problem
@@ -171,6 +172,8 @@ def _aggregate_save(rows: list[_AggregateRow], report: ImportReport, actor: Acto
             report.unchanged += 1
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
     IndicatorValue.objects.bulk_update(to_update, ["value", "computed_at"], batch_size=2000)
+    if to_create or to_update:
+        values_changed()
     score_periods({row.period for row in rows})
     report.created += len(to_create)
     report.updated += len(to_update)

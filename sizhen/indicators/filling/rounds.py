@@ -22,6 +22,7 @@ from sizhen.core.periods import Period
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import add_working_days
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import Frequency, SourceKind
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.filling.choices import FillingTarget
@@ -162,6 +163,7 @@ def _create_round(
                     for p in planned
                 ]
             )
+            values_changed()  # the period's filled-in leaves are incomplete until approved
     except IntegrityError as exc:
         # Another round for the same period was opened between our check and insert.
         raise FillingError("本期填报任务刚被他人下发，请刷新后查看") from exc

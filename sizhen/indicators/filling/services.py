@@ -30,6 +30,7 @@ from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.sql import update_rows
 from sizhen.core.workflow import TransitionConflict, execute_transition, execute_transitions
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling.choices import OPEN_STATES, FillingStatus, RuleSeverity
@@ -343,6 +344,7 @@ def approve_filling_tasks(
             to_update.append(current)
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
     update_rows(IndicatorValue, to_update, list(FILLED_VALUE_FIELDS))
+    values_changed()
     by_submitter: dict[int, list[FillingTask]] = defaultdict(list)
     for task in approved:
         if task.submitted_by_id:

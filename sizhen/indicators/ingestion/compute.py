@@ -23,6 +23,7 @@ from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
 from sizhen.core.jobs import JobContext, enqueue
 from sizhen.core.periods import Period
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.ingestion.engine import store
@@ -208,6 +209,7 @@ def refresh_watermarks(con: duckdb.DuckDBPyConnection, definitions: list[Definit
         marks = {n: day.isoformat() for n, day in zip(names, row, strict=True) if day is not None}
         if marks != dataset.watermarks:
             Dataset.objects.filter(pk=dataset.pk).update(watermarks=marks)
+            values_changed()  # complete periods follow the watermarks
 
 
 @transaction.atomic
@@ -271,6 +273,8 @@ def _write_values(
                 )
             )
     stale = [pk for k, (pk, _, _) in existing.items() if k not in seen]
+    if stale or to_create or to_update:
+        values_changed()
     if stale:
         IndicatorValue.objects.filter(pk__in=stale).delete()
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from sizhen.core.periods import Period
 from sizhen.core.sql import update_rows
+from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator, IndicatorValue
 from sizhen.indicators.scoring.evaluation import (
@@ -213,6 +214,8 @@ def _write_composites(
     ]
     if stale:
         report.deleted += IndicatorValue.objects.filter(pk__in=stale).delete()[0]
+    if stale or to_create or to_update:
+        values_changed()
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
     update_rows(
         IndicatorValue,

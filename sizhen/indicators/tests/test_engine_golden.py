@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sizhen.indicators.catalogue.changes import values_version
 from sizhen.indicators.catalogue.models import IndicatorValue
 from sizhen.indicators.ingestion import loads
 from sizhen.indicators.ingestion.choices import LoadStatus
@@ -104,7 +105,10 @@ def test_recompute_is_identical_and_incremental_touches_only_its_scope(
     city, store_dir, tmp_path, government_service_indicators
 ):
     _load(tmp_path, ROWS)
+    before = values_version()
     compute()
+    after_first = values_version()
+    assert after_first > before  # the cached pages see the new figures (catalogue.changes)
     first = sorted(
         IndicatorValue.objects.filter(source_kind="records").values_list(
             "indicator__code",
@@ -117,6 +121,7 @@ def test_recompute_is_identical_and_incremental_touches_only_its_scope(
         )
     )
     compute()
+    assert values_version() == after_first  # nothing rewritten, nothing to forget
     second = sorted(
         IndicatorValue.objects.filter(source_kind="records").values_list(
             "indicator__code",

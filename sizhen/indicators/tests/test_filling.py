@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from sizhen.core.models import AuditEvent, Notification, TransitionHistory
 from sizhen.core.periods import Period
 from sizhen.core.workflow import TransitionConflict, TransitionNotAllowed
+from sizhen.indicators.catalogue.changes import values_version
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.filling import imports, periods, rounds, selectors, services
 from sizhen.indicators.filling.models import FillingRule, FillingTask
@@ -321,7 +322,9 @@ def test_return_then_approve_writes_a_locked_filling_value(personas, ind):
 
     services.save_draft(task, actor=officer, value=96, note="已按新口径核对")
     services.submit_filling(task, actor=officer, value=96, note="已按新口径核对")
+    before = values_version()
     services.approve_filling(task, actor=lead, note="同意")
+    assert values_version() > before  # the cached pages see the approved figure
 
     assert str(no_reason.value) == "“退回”需要填写理由"
     task.refresh_from_db()
@@ -531,11 +534,14 @@ def test_aggregate_import_writes_values(personas, ind):
         ]
     )
 
+    before = values_version()
     checked = imports.import_aggregate_values(data, actor=personas["coordinator"], dry_run=True)
     assert (checked.ok, checked.created, checked.updated) == (True, 2, 0)
     assert IndicatorValue.objects.count() == 0
+    assert values_version() == before  # a dry run changes nothing
 
     report = imports.import_aggregate_values(data, actor=personas["coordinator"])
+    assert values_version() > before
 
     assert (report.ok, report.total, report.created, report.updated) == (True, 2, 2, 0)
     values = {
