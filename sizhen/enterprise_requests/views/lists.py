@@ -68,19 +68,19 @@ class RequestListView(ScopedListView):
         ListColumn("status", "状态", sort="status"),
         ListColumn("deadline", "办理期限", sort="deadline", render=lambda r: r.deadline_label),
         ListColumn("overdue", "逾期", render=lambda r: "逾期" if r.is_overdue() else ""),
-        ListColumn("first_contact", "首次联系", render=lambda r: r.first_contact_label),
-        ListColumn(
-            "escalation_tier",
-            "升级督办",
-            sort="escalation_tier",
-            render=lambda r: r.escalation_label,
-        ),
         ListColumn("contact_phone", "联系电话", render=lambda r: mask_phone(r.contact_phone)),
         ListColumn(
             "submitted_at",
             "提交时间",
             sort="submitted_at",
             render=lambda r: f"{timezone.localtime(r.submitted_at):%Y-%m-%d %H:%M}",
+        ),
+        ListColumn("first_contact", "首次联系", render=lambda r: r.first_contact_label),
+        ListColumn(
+            "escalation_tier",
+            "升级督办",
+            sort="escalation_tier",
+            render=lambda r: r.escalation_label,
         ),
     )
 
