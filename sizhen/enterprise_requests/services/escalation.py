@@ -230,16 +230,20 @@ def _step(
 ) -> tuple[list[Any], str]:
     """Who is told at ``tier`` and the history entry (Chinese)."""
     unit = request.lead_department.name if request.lead_department else "主办单位"
-    idle_text = f"自 {since:%Y-%m-%d} 起连续 {idle} 个工作日无办理进展"
-    names = "、".join(str(u) for u in leaders) or "（该单位暂无账号）"
+    text = escalation_text(tier, unit=unit, since=since, idle=idle, heads=[str(u) for u in leaders])
     if tier == EscalationTier.UNIT_LEADER:
-        return leaders, f"{idle_text}，提级{unit}负责人督促办理：{names}。"
+        return leaders, text
     if tier == EscalationTier.CITY_TEAM:
-        return (
-            [*coordinators(), *leaders],
-            f"{idle_text}，提级市级专班（营商办）协调督办，并告知{unit}负责人：{names}。",
-        )
-    return (
-        [*coordinators(), *city_leaders(), *leaders],
-        f"{idle_text}，挂牌督办：{unit}须定期报告办理进展，问题不解决不销号。",
-    )
+        return [*coordinators(), *leaders], text
+    return [*coordinators(), *city_leaders(), *leaders], text
+
+
+def escalation_text(tier: int, *, unit: str, since: dt.date, idle: int, heads: list[str]) -> str:
+    """The history entry of an escalation step (also written by the demo's seeds)."""
+    idle_text = f"自 {since:%Y-%m-%d} 起连续 {idle} 个工作日无办理进展"
+    names = "、".join(heads) or "（该单位暂无账号）"
+    if tier == EscalationTier.UNIT_LEADER:
+        return f"{idle_text}，提级{unit}负责人督促办理：{names}。"
+    if tier == EscalationTier.CITY_TEAM:
+        return f"{idle_text}，提级市级专班（营商办）协调督办，并告知{unit}负责人：{names}。"
+    return f"{idle_text}，挂牌督办：{unit}须定期报告办理进展，问题不解决不销号。"
