@@ -78,7 +78,7 @@ def soon_due(qs: QuerySet[EnterpriseRequest], today: dt.date | None = None) -> Q
     )
 
 
-def with_last_progress(qs: QuerySet[EnterpriseRequest]) -> QuerySet[EnterpriseRequest]:
+def with_last_progress(qs: QuerySet[EnterpriseRequest]) -> QuerySet[Any]:
     """Annotate ``progress_at``: the last handling progress (办理进展) of each request, the
     latest of its progress steps in the history (``PROGRESS_ACTIONS``: dispatch, acceptance,
     second assignment, a reply sent back) and its progress entries in the timeline

@@ -145,10 +145,11 @@ def escalate_idle_requests(
     )
     counts = dict.fromkeys(EscalationTier.values[1:], 0)
     for request in candidates:
-        since = timezone.localtime(request.progress_at).date()
+        seen: dt.datetime = request.progress_at
+        since = timezone.localtime(seen).date()
         reached = sum(1 for cutoff in cutoffs if since <= cutoff)
         for tier in range(request.escalation_tier + 1, reached + 1):
-            if not _escalate(request, tier, since, today=today, now=now, actor=actor):
+            if not _escalate(request, tier, seen, today=today, now=now, actor=actor):
                 break
             counts[tier] += 1
     return {EscalationTier(tier).name.lower(): count for tier, count in counts.items()}
@@ -157,16 +158,18 @@ def escalate_idle_requests(
 def _escalate(
     request: EnterpriseRequest,
     tier: int,
-    since: dt.date,
+    seen: dt.datetime,
     *,
     today: dt.date,
     now: dt.datetime,
     actor: Actor | None,
 ) -> bool:
-    """One tier: claim it, write the history entry, the audit event and the notices."""
+    """One tier for a request whose last progress was ``seen``: claim it, write the history
+    entry, the audit event and the notices."""
+    since = timezone.localtime(seen).date()
     with transaction.atomic():
         # Progress recorded since the candidates were read leaves the request for the next run.
-        if last_progress(request) != request.progress_at:
+        if last_progress(request) != seen:
             return False
         claimed = EnterpriseRequest.objects.filter(
             pk=request.pk, escalation_tier=tier - 1, status__in=ON_THE_CLOCK
@@ -218,7 +221,7 @@ def _escalate(
     return True
 
 
-_SUBJECTS = {
+_SUBJECTS: dict[int, str] = {
     EscalationTier.UNIT_LEADER: "诉求超时无进展，提级单位负责人",
     EscalationTier.CITY_TEAM: "诉求超时无进展，提级市级专班",
     EscalationTier.LISTED: "诉求超时无进展，挂牌督办",

@@ -199,7 +199,7 @@ def _timeline(req: EnterpriseRequest, *, enterprise_view: bool) -> list[dict[str
 
 
 #: How each first-contact state is coloured on the page.
-_CONTACT_TONE = {
+_CONTACT_TONE: dict[str, str] = {
     FirstContact.OVERDUE: "error",
     FirstContact.LATE: "error",
     FirstContact.PENDING: "warn",
