@@ -149,6 +149,13 @@ SIZHEN_CONTENT_SECURITY_POLICY = env_str(
 # government-service time limits); "same_day": the acceptance day counts if it is a working day.
 SIZHEN_CLOCK_START = env_str("SIZHEN_CLOCK_START", "next_day")
 
+# Enterprise requests (企业诉求): the first-contact clock (首次联系) in clock hours from
+# dispatch, unless the request's category sets its own; and the working days without progress
+# after which a request escalates to its unit's head, the city's special team and listed
+# supervision (升级督办; three increasing numbers). docs/enterprise-requests.md, "Escalation".
+SIZHEN_REQUEST_FIRST_CONTACT_HOURS = env_int("SIZHEN_REQUEST_FIRST_CONTACT_HOURS", 12)
+SIZHEN_REQUEST_ESCALATION_DAYS = env_list("SIZHEN_REQUEST_ESCALATION_DAYS", ["3", "7", "15"])
+
 # Uploaded import files wait here between "校验" and "确认导入"; outside MEDIA_ROOT because they
 # hold personal data.
 SIZHEN_IMPORT_STAGING_DIR = Path(

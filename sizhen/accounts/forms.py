@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sizhen.accounts.models import ApiTokenScope, User
 from sizhen.core.access import Actor
-from sizhen.core.roles import USER_ROLES, Role
+from sizhen.core.roles import DEPARTMENT_STAFF_ROLES, USER_ROLES, Role
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import validate_phone
 
@@ -110,6 +110,12 @@ class UserForm(forms.Form):
     email = forms.EmailField(
         label="电子邮箱", required=False, error_messages={"invalid": "电子邮箱格式不正确"}
     )
+    unit_leader = forms.BooleanField(
+        label="单位负责人",
+        required=False,
+        help_text="仅部门用户：本单位诉求超时无进展时首先提级给单位负责人",
+        widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
+    )
 
     def __init__(self, *args: Any, actor: Actor, instance: User | None = None, **kwargs: Any):
         self.actor = actor
@@ -125,6 +131,7 @@ class UserForm(forms.Form):
                     "enterprise_uscc": instance.enterprise.uscc if instance.enterprise_id else "",  # type: ignore[union-attr]
                     "phone": instance.phone,
                     "email": instance.email,
+                    "unit_leader": instance.unit_leader,
                 },
             )
         super().__init__(*args, **kwargs)
@@ -160,6 +167,8 @@ class UserForm(forms.Form):
             data["enterprise_uscc"] = None
         if role != Role.DISTRICT_OFFICER and "region" in data:
             data["region"] = None
+        if role not in DEPARTMENT_STAFF_ROLES:
+            data["unit_leader"] = False
         return data
 
     def service_fields(self) -> dict[str, Any]:
@@ -172,6 +181,7 @@ class UserForm(forms.Form):
             "enterprise": data.get("enterprise_uscc"),
             "phone": data.get("phone", ""),
             "email": data.get("email", ""),
+            "unit_leader": bool(data.get("unit_leader")),
         }
         if "username" in self.fields:
             fields["username"] = data["username"]

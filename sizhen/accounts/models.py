@@ -64,6 +64,13 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField("手机号", max_length=20, blank=True)
+    #: The head of a department (单位负责人): whom an enterprise request its department leaves
+    #: without progress is escalated to first (docs/decisions/0011-request-escalation.md).
+    unit_leader = models.BooleanField(
+        "单位负责人",
+        default=False,
+        help_text="部门用户：本单位主要或分管负责同志；本单位诉求超时无进展时首先提级给此人",
+    )
     must_change_password = models.BooleanField("首次登录须改密", default=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 

@@ -33,7 +33,7 @@ from sizhen.accounts.models import (
 )
 from sizhen.core.access import Actor
 from sizhen.core.audit import changed, record_event, snapshot
-from sizhen.core.roles import DEPARTMENT_ROLES, Role
+from sizhen.core.roles import DEPARTMENT_ROLES, DEPARTMENT_STAFF_ROLES, Role
 from sizhen.core.sql import select_one_with_chain
 
 
@@ -224,7 +224,7 @@ def reset_password(user: User, *, actor: Actor) -> str:
 #: What an administrator may set on a user. Activation, passwords and login bookkeeping have
 #: their own services so that each is audited as what it is.
 EDITABLE_USER_FIELDS = frozenset(
-    {"full_name", "role", "department", "region", "enterprise", "phone", "email"}
+    {"full_name", "role", "department", "region", "enterprise", "phone", "email", "unit_leader"}
 )
 
 
@@ -248,6 +248,8 @@ def _check_user_binding(fields: dict[str, Any]) -> None:
             errors["department"] = "企业用户不能绑定部门"
     elif fields.get("enterprise"):
         errors["enterprise"] = "该角色不能绑定企业"
+    if fields.get("unit_leader") and role not in DEPARTMENT_STAFF_ROLES:
+        errors["unit_leader"] = "只有部门用户可以设为单位负责人"
     if errors:
         raise ValidationError(errors)
 
@@ -298,6 +300,7 @@ def update_user(user: User, *, actor: Actor, **fields: Any) -> User:
             "department": locked.department,
             "region": locked.region,
             "enterprise": locked.enterprise,
+            "unit_leader": locked.unit_leader,
         }
     )
     locked.full_clean(exclude=["password"])

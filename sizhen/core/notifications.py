@@ -133,6 +133,29 @@ def coordinators() -> list[Any]:
     return list(User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
 
 
+def city_leaders() -> list[Any]:
+    """The city leaders' (市领导) active users."""
+    User = get_user_model()
+    return list(User.objects.filter(role=Role.LEADER, is_active=True).order_by("pk"))
+
+
+def unit_leaders(department_ids: Iterable[int | None]) -> list[Any]:
+    """The heads (单位负责人) of each department: its active officers flagged ``unit_leader``.
+    A department that has flagged no one is answered by all its officers, so that what is
+    meant for its head still reaches the unit."""
+    User = get_user_model()
+    wanted = {pk for pk in department_ids if pk is not None}
+    if not wanted:
+        return []
+    officers = list(
+        User.objects.filter(
+            department_id__in=wanted, role__in=DEPARTMENT_ROLES, is_active=True
+        ).order_by("pk")
+    )
+    headed = {u.department_id for u in officers if u.unit_leader}
+    return [u for u in officers if u.unit_leader or u.department_id not in headed]
+
+
 def unit_users(
     *, department_ids: Iterable[int | None] = (), region_ids: Iterable[int | None] = ()
 ) -> list[Any]:

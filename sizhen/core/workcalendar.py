@@ -179,6 +179,25 @@ class WorkCalendar:
                 count += 1
         return WorkdayResult(count, bool(provisional_years), tuple(sorted(provisional_years)))
 
+    def working_days_back(self, end: dt.date, n: int) -> dt.date:
+        """The latest date d with ``n`` working days in (d, end]: whatever happened on d or
+        before has been waiting at least ``n`` working days by ``end`` (n = 0 gives ``end``).
+        The inverse of ``add_working_days`` with the "next_day" clock start, so that a check
+        "idle for n working days" is one date comparison instead of a count per row."""
+        if n < 0:
+            raise ValueError("工作日数不能为负数")
+        _check_range(end)
+        day = end
+        counted = 0
+        limit = end - dt.timedelta(days=MAX_SPAN_DAYS)
+        while counted < n:
+            if day < limit:
+                raise ValueError("期限超出十年，请检查输入")
+            if self.info(day).is_workday:
+                counted += 1
+            day -= ONE_DAY
+        return day
+
     def days(self, first: dt.date, last: dt.date) -> list[DayInfo]:
         """Every day in [first, last]; the engine builds its calendar table from this."""
         out = []
@@ -230,6 +249,10 @@ def add_working_days(start: dt.date, n: int, *, clock_start: str | None = None) 
 
 def working_days_between(a: dt.date, b: dt.date) -> WorkdayResult:
     return get_calendar().working_days_between(a, b)
+
+
+def working_days_back(end: dt.date, n: int) -> dt.date:
+    return get_calendar().working_days_back(end, n)
 
 
 def is_workday(day: dt.date) -> bool:

@@ -254,6 +254,7 @@ def build_users(ctx: DemoContext) -> int:
             region=ctx.regions[account.region] if account.region else None,
             enterprise=ctx.showcase[account.enterprise] if account.enterprise else None,
             phone=account.phone,
+            unit_leader=account.unit_leader,
             must_change_password=False,
             password_changed_at=now,
         )

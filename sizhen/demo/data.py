@@ -315,6 +315,8 @@ class DemoAccount:
     region: str = ""  # region code (district officers)
     enterprise: str = ""  # key of a showcase enterprise
     phone: str = ""
+    #: The head of the department (单位负责人): requests escalate to this account first.
+    unit_leader: bool = False
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
@@ -322,7 +324,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "coordinator", "王晓燕", Role.COORDINATOR, department="SZ-YSB", phone="13700000002"
     ),
-    DemoAccount("lead_dept", "陈建国", Role.LEAD_DEPARTMENT, department="SZ-SCJG"),
+    DemoAccount(
+        "lead_dept", "陈建国", Role.LEAD_DEPARTMENT, department="SZ-SCJG", unit_leader=True
+    ),
     DemoAccount("resp_dept", "刘芳", Role.RESPONSIBLE_DEPARTMENT, department="DH-SCJG"),
     DemoAccount("resp_city", "黄志强", Role.RESPONSIBLE_DEPARTMENT, department="SZ-RSJ"),
     DemoAccount("district_dh", "赵磊", Role.DISTRICT_OFFICER, region="449901"),

@@ -16,6 +16,8 @@ from django.utils import timezone
 from sizhen.core.models import TransitionHistory
 from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
+from sizhen.demo.requests_clocks import FIELDS as CLOCK_FIELDS
+from sizhen.demo.requests_clocks import seed_clocks
 from sizhen.enterprise_requests.choices import Channel, MessageKind, RevisitMethod
 from sizhen.enterprise_requests.models import (
     EnterpriseRequest,
@@ -428,6 +430,8 @@ def build_requests(ctx: Any) -> int:
                         created_at=at + dt.timedelta(hours=2),
                     )
                 )
+    seed_clocks(ctx, requests, history, messages)
+    EnterpriseRequest.objects.bulk_update(requests, CLOCK_FIELDS)
     TransitionHistory.objects.bulk_create(history)
     Revisit.objects.bulk_create(revisits)
     RequestMessage.objects.bulk_create(messages)

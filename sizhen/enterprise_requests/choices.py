@@ -51,12 +51,49 @@ class MessageKind(models.TextChoices):
     EXPLANATION = "explanation", "不满意情况说明"
     COORDINATION = "coordination", "协调会记录"
     PROGRESS = "progress", "进展报告"
+    CONTACT = "contact", "联系企业"
+    ESCALATION = "escalation", "升级督办"
 
 
 #: Message kinds an enterprise reads on its own request.
 ENTERPRISE_VISIBLE_MESSAGES = frozenset(
     {MessageKind.SUPPLEMENT_QUESTION, MessageKind.SUPPLEMENT_ANSWER, MessageKind.REPLY}
 )
+
+
+#: Timeline entries that are handling progress (办理进展): each restarts the count of working
+#: days without progress that escalates a request (docs/decisions/0011-request-escalation.md).
+PROGRESS_MESSAGES = frozenset(
+    {MessageKind.PROGRESS, MessageKind.CONTACT, MessageKind.SUPPLEMENT_QUESTION}
+)
+
+
+class ContactMethod(models.TextChoices):
+    """How the lead unit reached the enterprise (首次联系及后续联系)."""
+
+    PHONE = "phone", "电话联系"
+    VISIT = "visit", "上门走访"
+    MEETING = "meeting", "约见面谈"
+    ONLINE = "online", "微信、短信等线上联系"
+
+
+class FirstContact(models.TextChoices):
+    """Where a dispatched request stands against its first-contact clock (首次联系时限)."""
+
+    MET = "met", "按时联系"
+    LATE = "late", "超时联系"
+    OVERDUE = "overdue", "超时未联系"
+    PENDING = "pending", "待联系"
+
+
+class EscalationTier(models.IntegerChoices):
+    """The automatic escalation (升级督办) of a request its lead unit leaves without progress:
+    to the unit's head, then to the city's special team, then listed supervision."""
+
+    NONE = 0, "未升级"
+    UNIT_LEADER = 1, "一级：提级单位负责人"
+    CITY_TEAM = 2, "二级：提级市级专班"
+    LISTED = 3, "三级：挂牌督办"
 
 
 class RevisitMethod(models.TextChoices):

@@ -14,13 +14,21 @@ from sizhen.core.uploads import AttachmentsField
 from sizhen.core.workqueue import QueueFilter
 from sizhen.enterprise_requests.choices import (
     Channel,
+    ContactMethod,
     Difficulty,
+    EscalationTier,
+    FirstContact,
     Kind,
     MessageKind,
     RevisitMethod,
     Satisfaction,
 )
-from sizhen.enterprise_requests.models import EnterpriseRequest, Forum, RequestCategory
+from sizhen.enterprise_requests.models import (
+    EnterpriseRequest,
+    Forum,
+    RequestCategory,
+    first_contact_q,
+)
 from sizhen.enterprise_requests.selectors import FILTER_QUEUES, leaf_categories
 from sizhen.enterprise_requests.workflow import ON_THE_CLOCK, STATES
 from sizhen.organisations.models import Department, Enterprise, Region
@@ -57,6 +65,26 @@ class OverdueFilter(django_filters.ChoiceFilter):
         return qs
 
 
+class FirstContactFilter(django_filters.ChoiceFilter):
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value in FirstContact.values:
+            return qs.filter(first_contact_q(value, timezone.now()))
+        return qs
+
+
+#: "any" keeps every escalated request; a number keeps that tier.
+ESCALATED = "any"
+
+
+class EscalationFilter(django_filters.ChoiceFilter):
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value == ESCALATED:
+            return qs.filter(escalation_tier__gte=EscalationTier.UNIT_LEADER)
+        if value in {str(t) for t in EscalationTier.values}:
+            return qs.filter(escalation_tier=int(value))
+        return qs
+
+
 class RequestFilter(django_filters.FilterSet):
     #: ``?queue=<key>`` is the home page's link to one kind of waiting work.
     queue = QueueFilter(FILTER_QUEUES)
@@ -86,6 +114,17 @@ class RequestFilter(django_filters.FilterSet):
     supervised = django_filters.BooleanFilter(
         label="挂牌督办",
         widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
+    )
+    first_contact = FirstContactFilter(
+        label="首次联系", choices=FirstContact.choices, empty_label="全部"
+    )
+    escalation = EscalationFilter(
+        label="升级督办",
+        choices=[
+            (ESCALATED, "已升级（任一级）"),
+            *((str(v), n) for v, n in EscalationTier.choices),
+        ],
+        empty_label="全部",
     )
 
     class Meta:
@@ -287,6 +326,21 @@ class MessageForm(forms.Form):
     attachments = AttachmentsField(label="附件")
 
 
+class ContactForm(forms.Form):
+    """The lead unit's record of reaching the enterprise (联系企业)."""
+
+    method = forms.ChoiceField(
+        label="联系方式",
+        choices=ContactMethod.choices,
+        error_messages={"required": "请选择联系方式", "invalid_choice": "请选择联系方式"},
+    )
+    note = forms.CharField(
+        label="联系情况",
+        max_length=2000,
+        error_messages={"required": "请填写联系情况（联系了谁、沟通了什么）"},
+    )
+
+
 class ExtensionForm(forms.Form):
     days = forms.IntegerField(
         label="延长工作日",
@@ -351,6 +405,7 @@ class CategoryForm(forms.ModelForm):
             "default_kind",
             "difficulty",
             "time_limit_days",
+            "first_contact_hours",
             "active",
             "description",
             "sort_order",
@@ -372,6 +427,12 @@ class CategoryForm(forms.ModelForm):
         value = self.cleaned_data["time_limit_days"]
         if value > 365:
             raise forms.ValidationError("办理时限应在 0 到 365 个工作日之间")
+        return value
+
+    def clean_first_contact_hours(self) -> int | None:
+        value: int | None = self.cleaned_data["first_contact_hours"]
+        if value is not None and not 1 <= value <= 720:
+            raise forms.ValidationError("首次联系时限应在 1 到 720 小时之间")
         return value
 
     def clean_code(self) -> str:

@@ -1,6 +1,7 @@
 """The jobs of enterprise requests: the daily deadline check (期限预警: overdue and soon-due
 requests reach the lead units, and when overdue the office, once per deadline, however often
-the job runs) and the duplicate check of requests pushed by API tokens (疑似重复识别)."""
+the job runs), the daily escalation of requests left without progress (升级督办) and the
+duplicate check of requests pushed by API tokens (疑似重复识别)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.enterprise_requests.selectors import overdue, soon_due
 from sizhen.enterprise_requests.services import (
     department_users,
+    escalate_idle_requests,
     flag_pending_duplicates,
     managers,
 )
@@ -93,6 +95,17 @@ def deadline_notices(ctx: JobContext) -> dict[str, int]:
 
 
 schedule("enterprise_requests.deadline_notices", every=dt.timedelta(days=1))
+
+
+@job("enterprise_requests.escalate", label="诉求超时升级督办")
+def escalate(ctx: JobContext) -> dict[str, int]:
+    """Each tier once per request (a conditional update claims it): running twice, or two
+    workers at once, escalates and notifies once."""
+    return escalate_idle_requests()
+
+
+# Working days change once a day; the slot starts at 00:00 UTC, 08:00 in Beijing.
+schedule("enterprise_requests.escalate", every=dt.timedelta(days=1))
 
 
 @job("enterprise_requests.flag_duplicates", label="诉求疑似重复识别")

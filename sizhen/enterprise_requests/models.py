@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, EXPORT, VIEW, Actor, ScopedManager, role_of
@@ -17,13 +17,16 @@ from sizhen.enterprise_requests.choices import (
     DEFAULT_LIMITS,
     Channel,
     Difficulty,
+    EscalationTier,
     ExtensionStatus,
+    FirstContact,
     Kind,
     MessageKind,
     RevisitMethod,
     Satisfaction,
 )
 from sizhen.enterprise_requests.workflow import (
+    CONTACT_STATES,
     ON_THE_CLOCK,
     REQUEST_WORKFLOW,
     STATES,
@@ -80,6 +83,12 @@ class RequestCategory(models.Model):
     )
     time_limit_days = models.PositiveSmallIntegerField(
         "办理时限（工作日）", default=DEFAULT_LIMITS[Difficulty.GENERAL], help_text="0 表示当日办结"
+    )
+    first_contact_hours = models.PositiveSmallIntegerField(
+        "首次联系时限（小时）",
+        null=True,
+        blank=True,
+        help_text="派单后主办单位联系企业的时限，按自然小时计；留空采用系统设置（默认 12 小时）",
     )
     active = models.BooleanField("启用", default=True)
     description = models.TextField("说明", blank=True, help_text="也用作 Open311 服务说明")
@@ -212,6 +221,10 @@ class EnterpriseRequest(models.Model):
     accepted_at = models.DateTimeField("签收时间", null=True, blank=True)
     #: The first acceptance, never overwritten: the response rate (响应率) measures this one.
     first_accepted_at = models.DateTimeField("首次签收时间", null=True, blank=True)
+    #: The first-contact clock (首次联系): set at dispatch, in clock hours, until the lead unit
+    #: first reaches the enterprise (a contact record, or the reply reaching it).
+    first_contact_due = models.DateTimeField("首次联系时限", null=True, blank=True)
+    first_contacted_at = models.DateTimeField("首次联系时间", null=True, blank=True)
     replied_at = models.DateTimeField("答复时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
     reply_text = models.TextField("答复内容", blank=True)
@@ -225,6 +238,11 @@ class EnterpriseRequest(models.Model):
     supervised_at = models.DateTimeField("挂牌时间", null=True, blank=True)
     supervision_note = models.TextField("督办事由", blank=True)
     referred_at = models.DateTimeField("转纪委监委时间", null=True, blank=True)
+    #: The highest tier of automatic escalation (升级督办) reached; it never goes down.
+    escalation_tier = models.PositiveSmallIntegerField(
+        "升级督办级别", choices=EscalationTier.choices, default=EscalationTier.NONE
+    )
+    escalated_at = models.DateTimeField("最近升级时间", null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="提交人",
@@ -323,11 +341,48 @@ class EnterpriseRequest(models.Model):
             return False
         return (today or timezone.localdate()) > self.deadline
 
+    def first_contact_state(self, now: dt.datetime | None = None) -> str:
+        """``FirstContact`` value, or "" for a request the clock never ran on."""
+        if self.first_contact_due is None:
+            return ""
+        if self.first_contacted_at is not None:
+            met = self.first_contacted_at <= self.first_contact_due
+            return FirstContact.MET if met else FirstContact.LATE
+        if self.status not in CONTACT_STATES:
+            return ""
+        late = (now or timezone.now()) > self.first_contact_due
+        return FirstContact.OVERDUE if late else FirstContact.PENDING
+
+    @property
+    def first_contact_label(self) -> str:
+        state = self.first_contact_state()
+        return FirstContact(state).label if state else ""
+
+    @property
+    def escalation_label(self) -> str:
+        return EscalationTier(self.escalation_tier).label if self.escalation_tier else ""
+
     @property
     def deadline_label(self) -> str:
         if self.deadline is None:
             return ""
         return f"{self.deadline:%Y-%m-%d}" + ("（暂定）" if self.deadline_provisional else "")
+
+
+def first_contact_q(state: str, now: dt.datetime) -> Q:
+    """The requests in ``state`` (a ``FirstContact`` value) at ``now``; the query form of
+    ``EnterpriseRequest.first_contact_state``."""
+    contacted = Q(first_contact_due__isnull=False, first_contacted_at__isnull=False)
+    waiting = Q(
+        first_contact_due__isnull=False, first_contacted_at__isnull=True, status__in=CONTACT_STATES
+    )
+    queries = {
+        FirstContact.MET: contacted & Q(first_contacted_at__lte=F("first_contact_due")),
+        FirstContact.LATE: contacted & Q(first_contacted_at__gt=F("first_contact_due")),
+        FirstContact.OVERDUE: waiting & Q(first_contact_due__lt=now),
+        FirstContact.PENDING: waiting & Q(first_contact_due__gte=now),
+    }
+    return queries[FirstContact(state)]
 
 
 class RequestMessage(models.Model):

@@ -6,21 +6,35 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, Actor, role_of
+from sizhen.core.models import TransitionHistory
 from sizhen.core.refcache import ReferenceCache
 from sizhen.core.roles import DEPARTMENT_STAFF_ROLES, STAFF_ROLES, Role
 from sizhen.core.workcalendar import add_working_days
 from sizhen.core.workqueue import KeyFigure, Queue
-from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
+from sizhen.enterprise_requests.choices import (
+    PROGRESS_MESSAGES,
+    EscalationTier,
+    FirstContact,
+    MessageKind,
+)
+from sizhen.enterprise_requests.models import (
+    EnterpriseRequest,
+    RequestCategory,
+    RequestMessage,
+    first_contact_q,
+)
 from sizhen.enterprise_requests.workflow import (
     CLOSED,
     DISPATCHED,
     HANDLING,
     ON_THE_CLOCK,
+    PROGRESS_ACTIONS,
     REGISTERED,
     REPLIED,
     REPLY_REVIEW,
@@ -62,6 +76,54 @@ def soon_due(qs: QuerySet[EnterpriseRequest], today: dt.date | None = None) -> Q
     return qs.filter(
         status__in=ON_THE_CLOCK, deadline__gte=today, deadline__lte=soon_due_limit(today)
     )
+
+
+def with_last_progress(qs: QuerySet[EnterpriseRequest]) -> QuerySet[Any]:
+    """Annotate ``progress_at``: the last handling progress (办理进展) of each request, the
+    latest of its progress steps in the history (``PROGRESS_ACTIONS``: dispatch, acceptance,
+    second assignment, a reply sent back) and its progress entries in the timeline
+    (``PROGRESS_MESSAGES``: progress reports, contacts, questions for material); the dispatch
+    (else the submission) when it has none. Two correlated subqueries, each read off an index."""
+    history = (
+        TransitionHistory.objects.filter(
+            object_type=EnterpriseRequest._meta.label_lower,
+            object_id=Cast(OuterRef("pk"), CharField()),
+            action__in=PROGRESS_ACTIONS,
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    entries = (
+        RequestMessage.objects.filter(request=OuterRef("pk"), kind__in=PROGRESS_MESSAGES)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    start = Coalesce("dispatched_at", "submitted_at")
+    # Each side is coalesced: SQLite's MAX() of several arguments is NULL if one is.
+    return qs.annotate(
+        progress_at=Greatest(Coalesce(Subquery(history), start), Coalesce(Subquery(entries), start))
+    )
+
+
+def last_progress(request: EnterpriseRequest) -> dt.datetime:
+    """The request's last handling progress (see ``with_last_progress``)."""
+    at: dt.datetime = (
+        with_last_progress(EnterpriseRequest.objects.filter(pk=request.pk))
+        .values_list("progress_at", flat=True)
+        .get()
+    )
+    return at
+
+
+def escalation_steps(request: EnterpriseRequest) -> list[tuple[str, dt.datetime]]:
+    """Each tier the request reached (its label) and when, from its escalation entries: the
+    job writes one entry a tier, in order, and never a tier twice."""
+    entries = request.messages.filter(kind=MessageKind.ESCALATION).order_by("created_at", "id")
+    return [
+        (EscalationTier(tier).label, at)
+        for tier, at in enumerate(entries.values_list("created_at", flat=True), start=1)
+        if tier in EscalationTier.values
+    ]
 
 
 def active_categories() -> QuerySet[RequestCategory]:
@@ -127,6 +189,19 @@ def _led_in(state: str) -> Callable[[Any], QuerySet[EnterpriseRequest]]:
     )
 
 
+def _first_contact_overdue(actor: Any) -> QuerySet[EnterpriseRequest]:
+    return EnterpriseRequest.objects.visible_to(actor).filter(
+        first_contact_q(FirstContact.OVERDUE, timezone.now())
+    )
+
+
+def _escalated_to_city(actor: Any) -> QuerySet[EnterpriseRequest]:
+    """Still on the clock after reaching the city's special team (市级专班) or listing."""
+    return EnterpriseRequest.objects.visible_to(actor).filter(
+        status__in=ON_THE_CLOCK, escalation_tier__gte=EscalationTier.CITY_TEAM
+    )
+
+
 LEDGER = "enterprise_requests:ledger"
 #: The handling deadline runs only while a lead unit holds the request (ON_THE_CLOCK): the
 #: office's queues show counts without it.
@@ -152,6 +227,24 @@ WORK_QUEUES = (
         _in(UNSATISFIED),
         LEDGER,
         deadline="",
+    ),
+    Queue(
+        "first_contact",
+        "派单后超时未联系企业的诉求",
+        MODULE,
+        OFFICE,
+        _first_contact_overdue,
+        LEDGER,
+        deadline="",
+        query=f"first_contact={FirstContact.OVERDUE}",
+    ),
+    Queue(
+        "escalated",
+        "提级市级专班、挂牌督办的在办诉求",
+        MODULE,
+        OFFICE,
+        _escalated_to_city,
+        LEDGER,
     ),
     Queue("accept", "待签收的诉求", MODULE, DEPARTMENT_STAFF_ROLES, _led_in(DISPATCHED), LEDGER),
     Queue("reply", "办理中待答复的诉求", MODULE, DEPARTMENT_STAFF_ROLES, _led_in(HANDLING), LEDGER),

@@ -49,6 +49,13 @@ STATES = {
 TERMINAL = frozenset({CLOSED, REFERRED, MERGED, WITHDRAWN, REJECTED})
 #: States in which a lead unit holds the request against its deadline.
 ON_THE_CLOCK = frozenset({DISPATCHED, HANDLING})
+#: States in which a lead unit holds the request or its reply waits on the office: the unit
+#: records its contacts with the enterprise, and the first-contact clock (首次联系) runs
+#: until the first one.
+CONTACT_STATES = frozenset({DISPATCHED, HANDLING, REPLY_REVIEW, UNSATISFIED})
+#: The steps of the history that are handling progress (办理进展) of the lead unit: each
+#: restarts the count of working days without progress (升级督办).
+PROGRESS_ACTIONS = frozenset({"dispatch", "accept", "second_assignment", "send_back_reply"})
 #: States in which a duplicate may be merged into another request, or serve as the main one.
 MERGEABLE = frozenset({SUBMITTED, REGISTERED, DISPATCHED, HANDLING, RETURNED})
 

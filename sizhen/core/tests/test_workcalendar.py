@@ -313,3 +313,23 @@ class TestOverrides:
         assert CalendarYear.objects.count() == 0
         assert AuditEvent.objects.filter(action="calendar.confirm_year").count() == 0
         assert add_working_days(D(2026, 12, 25), 10).provisional is True
+
+
+def test_working_days_back_is_the_inverse_of_adding_across_national_day_2026(
+    plain: WorkCalendar,
+) -> None:
+    # 2026: 25 September (中秋节) and 1–7 October off, 10 October a make-up working Saturday.
+    assert plain.working_days_back(D(2026, 10, 9), 3) == D(2026, 9, 29)
+    assert plain.working_days_back(D(2026, 10, 14), 7) == D(2026, 9, 29)
+    assert plain.working_days_back(D(2026, 10, 8), 3) == D(2026, 9, 28)
+    assert plain.working_days_back(D(2026, 10, 9), 0) == D(2026, 10, 9)
+    # A holiday as the end counts nothing of itself.
+    assert plain.working_days_back(D(2026, 10, 5), 1) == D(2026, 9, 29)
+    for end in dates(D(2026, 9, 20), D(2026, 10, 31)):
+        for n in (1, 3, 7, 15):
+            start = plain.working_days_back(end, n)
+            # Everything on ``start`` or before has waited n working days; the day after not.
+            assert plain.working_days_between(start, end).days == n
+            assert plain.working_days_between(start + dt.timedelta(days=1), end).days == n - 1
+    with pytest.raises(ValueError, match="不能为负数"):
+        plain.working_days_back(D(2026, 10, 9), -1)

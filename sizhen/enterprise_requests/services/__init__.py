@@ -8,6 +8,12 @@ from sizhen.enterprise_requests.services.common import (
     managers,
     review_required,
 )
+from sizhen.enterprise_requests.services.escalation import (
+    escalate_idle_requests,
+    escalation_days,
+    first_contact_hours,
+    record_contact,
+)
 from sizhen.enterprise_requests.services.handling import (
     accept_request,
     approve_reply,
@@ -56,11 +62,15 @@ __all__ = [
     "decide_extension",
     "department_users",
     "dispatch_request",
+    "escalate_idle_requests",
+    "escalation_days",
     "find_duplicate",
+    "first_contact_hours",
     "flag_pending_duplicates",
     "list_for_supervision",
     "managers",
     "merge_requests",
+    "record_contact",
     "record_revisit",
     "refer_to_discipline",
     "register_request",

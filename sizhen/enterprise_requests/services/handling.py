@@ -44,6 +44,10 @@ from sizhen.enterprise_requests.services.common import (
     managers,
     review_required,
 )
+from sizhen.enterprise_requests.services.escalation import (
+    first_contact_due,
+    mark_contacted_by_reply,
+)
 from sizhen.enterprise_requests.workflow import (
     MERGEABLE,
     UNSATISFIED,
@@ -120,6 +124,12 @@ def dispatch_request(
     today = today or timezone.localdate()
     due = add_working_days(today, limit)
     redispatch = request.lead_department_id is not None
+    now = timezone.now()
+    # The first-contact clock runs from each dispatch until the enterprise has been contacted
+    # once; a contact made before a re-dispatch still counts.
+    contact: dict[str, Any] = {}
+    if request.first_contacted_at is None:
+        contact["first_contact_due"] = first_contact_due(category, now)
     with transaction.atomic():
         execute_transition(
             request,
@@ -127,6 +137,7 @@ def dispatch_request(
             actor=actor,
             note=note or ("改派" if redispatch else ""),
             changes={
+                **contact,
                 "lead_department": department,
                 "category": category,
                 "kind": kind,
@@ -134,7 +145,7 @@ def dispatch_request(
                 "time_limit_days": limit,
                 "deadline": due.date,
                 "deadline_provisional": due.provisional,
-                "dispatched_at": timezone.now(),
+                "dispatched_at": now,
                 "accepted_at": None,
                 "deadline_notice": "",
                 "deadline_notice_on": None,
@@ -248,6 +259,7 @@ def _reply_message(
         author_label=author_label,
         department=request.lead_department,
     )
+    mark_contacted_by_reply(request, request.replied_at or timezone.now())
     transaction.on_commit(
         lambda: notify(
             enterprise_users(request),

@@ -331,6 +331,7 @@ CATEGORY_FIELDS = [
     "default_kind",
     "difficulty",
     "time_limit_days",
+    "first_contact_hours",
     "active",
     "description",
     "sort_order",

@@ -21,7 +21,15 @@ PAGE_STEPS = {
     "rate": {"revisit_satisfied", "revisit_unsatisfied"},
 }
 #: Page actions outside the state machine (their services check who may take them).
-NOT_WORKFLOW_STEPS = {"message", "supervise", "decide_extension", "publish", "urge", "extension"}
+NOT_WORKFLOW_STEPS = {
+    "message",
+    "supervise",
+    "decide_extension",
+    "publish",
+    "urge",
+    "extension",
+    "contact",
+}
 #: The office's page leaves the unit's and the enterprise's steps to them.
 UNIT_AND_ENTERPRISE_STEPS = {"accept", "return", "reply", "reply_for_review", "withdraw"}
 VIEWERS = [

@@ -123,6 +123,15 @@ class CategoryListView(ScopedListView):
         ListColumn(
             "time_limit_days", "时限（工作日）", render=lambda c: c.time_limit_days or "当日"
         ),
+        ListColumn(
+            "first_contact_hours",
+            "首次联系（小时）",
+            render=lambda c: (
+                c.first_contact_hours
+                if c.first_contact_hours is not None
+                else f"{services.first_contact_hours(None)}（默认）"
+            ),
+        ),
         ListColumn("active", "启用"),
     )
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from sizhen.core.access import CHANGE, VIEW, Actor, get_visible_or_404, role_of
@@ -16,15 +17,20 @@ from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import has_capability
 from sizhen.core.roles import Role
 from sizhen.core.views import run_service
+from sizhen.core.workcalendar import working_days_between
 from sizhen.core.workflow import history_of
 from sizhen.dispatch.catalogue import category_name
 from sizhen.dispatch.services import suggest
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     ENTERPRISE_VISIBLE_MESSAGES,
+    ContactMethod,
+    EscalationTier,
+    FirstContact,
     MessageKind,
 )
 from sizhen.enterprise_requests.forms import (
+    ContactForm,
     DecisionForm,
     DispatchForm,
     ExtensionForm,
@@ -42,12 +48,19 @@ from sizhen.enterprise_requests.models import (
     RequestCategory,
 )
 from sizhen.enterprise_requests.selectors import (
+    escalation_steps,
+    last_progress,
     mask_phone,
     request_base,
     requests_visible_to,
 )
 from sizhen.enterprise_requests.views.common import form_errors
-from sizhen.enterprise_requests.workflow import CLOSED, ON_THE_CLOCK, REQUEST_WORKFLOW
+from sizhen.enterprise_requests.workflow import (
+    CLOSED,
+    CONTACT_STATES,
+    ON_THE_CLOCK,
+    REQUEST_WORKFLOW,
+)
 
 #: The page's name for a workflow step where one form serves several steps: the reply form
 #: answers directly or for review (the service picks by kind), the revisit form records either
@@ -101,6 +114,8 @@ def _available(req: EnterpriseRequest, actor: Actor) -> set[str]:
         acts.add("urge")
     if unit and req.status in ON_THE_CLOCK:
         acts.add("extension")
+    if unit and req.status in CONTACT_STATES:
+        acts.add("contact")
     if open_ and (office or unit or is_co or own):
         acts.add("message")
     return acts
@@ -181,6 +196,29 @@ def _timeline(req: EnterpriseRequest, *, enterprise_view: bool) -> list[dict[str
         )
     items.sort(key=lambda i: i["at"])
     return items
+
+
+#: How each first-contact state is coloured on the page.
+_CONTACT_TONE: dict[str, str] = {
+    FirstContact.OVERDUE: "error",
+    FirstContact.LATE: "error",
+    FirstContact.PENDING: "warn",
+}
+
+
+def _escalation(req: EnterpriseRequest) -> dict[str, Any]:
+    """The tiers reached with their dates and, while the unit holds the request, since when it
+    has made no progress and when the next tier comes."""
+    panel: dict[str, Any] = {"steps": escalation_steps(req)}
+    if req.status in ON_THE_CLOCK:
+        since = timezone.localtime(last_progress(req)).date()
+        panel["since"] = since
+        panel["idle"] = working_days_between(since, timezone.localdate()).days
+        days = services.escalation_days()
+        if req.escalation_tier < len(days):
+            following = req.escalation_tier + 1
+            panel["next"] = (days[following - 1], EscalationTier(following).label)
+    return panel
 
 
 def _suggestions(req: EnterpriseRequest) -> Any:
@@ -266,6 +304,9 @@ def _detail_page(
             "extension_form": ExtensionForm(),
             "merge_candidate": req.suspected_duplicate_of,
             "note_actions": NOTE_ACTION_BUTTONS,
+            "contact_methods": ContactMethod.choices,
+            "first_contact_tone": _CONTACT_TONE.get(req.first_contact_state(), ""),
+            "escalation": None if enterprise_view else _escalation(req),
             "phone": mask_phone(req.contact_phone)
             if role_of(actor) == Role.LEADER
             else req.contact_phone,
@@ -356,6 +397,17 @@ def _act_message(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
         form.add_error(None, str(exc))
         raise _FormInvalid(form) from exc
     return "已记录"
+
+
+def _act_contact(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        raise _FormInvalid(form)
+    first = req.first_contacted_at is None
+    services.record_contact(
+        req, actor=request.user, method=form.cleaned_data["method"], note=form.cleaned_data["note"]
+    )
+    return "已记录首次联系企业" if first else "已记录联系企业"
 
 
 def _act_merge(req: EnterpriseRequest, request: AuthenticatedRequest) -> str:
@@ -457,6 +509,7 @@ _FORM_ACTIONS = {
     "revisit": _act_revisit,
     "rate": _act_revisit,
     "message": _act_message,
+    "contact": _act_contact,
     "merge": _act_merge,
     "extension": _act_extension,
     "decide_extension": _act_decide_extension,
@@ -487,7 +540,9 @@ class _FormInvalid(Exception):
 
 
 #: actions that record or annotate without moving the request's state
-_NOT_STEPS = frozenset({"message", "extension", "decide_extension", "urge", "supervise", "publish"})
+_NOT_STEPS = frozenset(
+    {"message", "contact", "extension", "decide_extension", "urge", "supervise", "publish"}
+)
 
 
 @login_required

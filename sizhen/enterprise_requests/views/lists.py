@@ -75,6 +75,13 @@ class RequestListView(ScopedListView):
             sort="submitted_at",
             render=lambda r: f"{timezone.localtime(r.submitted_at):%Y-%m-%d %H:%M}",
         ),
+        ListColumn("first_contact", "首次联系", render=lambda r: r.first_contact_label),
+        ListColumn(
+            "escalation_tier",
+            "升级督办",
+            sort="escalation_tier",
+            render=lambda r: r.escalation_label,
+        ),
     )
 
     def base_queryset(self, action: str) -> QuerySet[Any]:
