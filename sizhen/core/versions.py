@@ -11,7 +11,7 @@ the newer data and file it under the older version: harmless, the entry is newer
 Entries also expire after ``SIZHEN_VERSIONED_CACHE_SECONDS`` (600 by default), so a change
 recorded nowhere (an ad-hoc SQL fix in the database) shows within that time, and are keyed by
 the day, as some figures depend on today's date (the grace days of a complete period).
-``SIZHEN_VERSIONED_CACHE_ENTRIES`` bounds each cache (0 turns caching off). Entries are shared
+``SIZHEN_VERSIONED_CACHE_ENTRIES`` (1000 by default) bounds each cache (0 turns caching off). Entries are shared
 between the threads of a process: callers treat them as read-only.
 
 Unlike ``core/refcache.py`` (reference rows, dropped only in the process that saved them), the
@@ -72,7 +72,7 @@ class VersionedCache(Generic[T]):
 
     @staticmethod
     def limit() -> int:
-        return int(getattr(settings, "SIZHEN_VERSIONED_CACHE_ENTRIES", 500))
+        return int(getattr(settings, "SIZHEN_VERSIONED_CACHE_ENTRIES", 1000))
 
     @staticmethod
     def seconds() -> float:
