@@ -2,16 +2,18 @@
 enterprises (docs/decisions/0012-pickers.md).
 
 The widgets render a plain ``<select>`` that works without JavaScript: options grouped in
-``<optgroup>`` (departments by region, indicators by their first-level indicator), each option
-carrying its code and the pinyin initials of its name in data attributes. ``static/js/picker.js``
-turns every ``select[data-picker]`` into a Tom Select box that searches the name, the code and
-the initials, on page load and after each htmx swap.
+``<optgroup>`` (departments by region, indicators by their first-level indicator), and, in the
+select's ``data-picker-search`` attribute, each option's code and the pinyin initials of its
+name (``{"value": ["code", "initials"]}``; the options themselves keep their plain markup).
+``static/js/picker.js`` turns every ``select[data-picker]`` into a Tom Select box that searches
+the name, the code and the initials, on page load and after each htmx swap.
 
 The app that owns a model says how its objects are grouped (a ``Describe`` function, e.g.
 ``sizhen.organisations.pickers``); core knows nothing of departments or indicators."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +53,24 @@ class SearchableSelect(forms.Select):
         *,
         describe: Describe | None = None,
     ) -> None:
-        base = {"data-picker": "", "data-placeholder": PLACEHOLDER, "data-no-match": NO_MATCH}
+        base = {"data-picker": True, "data-placeholder": PLACEHOLDER, "data-no-match": NO_MATCH}
         super().__init__({**base, **(attrs or {})}, choices)
         self.describe = describe
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        search = {
+            str(option["value"]): option["picker_search"]
+            for _group, options, _index in widget["optgroups"]
+            for option in options
+            if "picker_search" in option
+        }
+        if search:
+            widget["attrs"]["data-picker-search"] = json.dumps(
+                search, ensure_ascii=False, separators=(",", ":")
+            )
+        return context
 
     def optgroups(
         self, name: str, value: list[str], attrs: dict[str, Any] | None = None
@@ -90,11 +107,11 @@ class SearchableSelect(forms.Select):
             chosen = chosen or selected
             made = self.create_option(name, option_value, label, selected, index, subindex, attrs)
             if entry is not None:
-                made["attrs"] = {
-                    **made["attrs"],
-                    "data-code": entry.code,
-                    "data-initials": search_initials(*(entry.names or (str(label),))),
-                }
+                # Read by get_context, not rendered on the option.
+                made["picker_search"] = [
+                    entry.code,
+                    search_initials(*(entry.names or (str(label),))),
+                ]
             return made
 
         groups: list[tuple[str | None, list[dict[str, Any]], int]] = []

@@ -87,7 +87,11 @@ def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "history": history_of(alert),
             "transitions": transitions,
             # The assign step names the department; the service refuses it without one.
-            "department_picker": TransitionForm()["department"].as_widget(attrs={"required": True}),
+            "department_picker": (
+                TransitionForm()["department"].as_widget(attrs={"required": True})
+                if any(t.action == "assign" for t in transitions)
+                else ""
+            ),
             "rule_text": alert.rule.get("text", "") if isinstance(alert.rule, dict) else "",
         },
     )

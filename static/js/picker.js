@@ -1,7 +1,7 @@
 // Searchable pickers (docs/decisions/0012-pickers.md): every <select data-picker> rendered by
 // sizhen/core/widgets.py becomes a Tom Select box that searches the option's name, its code
-// (data-code) and the pinyin initials of its name (data-initials), keeps the server's groups in
-// their order and lists every option. The <select> itself stays in the form and is what gets
+// and the pinyin initials of its name (both given per option value in the select's
+// data-picker-search), keeps the server's groups in their order and lists every option. The <select> itself stays in the form and is what gets
 // submitted, so a page works the same without this script. Runs on page load and on content
 // that htmx swaps in.
 (function () {
@@ -48,8 +48,21 @@
     return text.trim();
   }
 
+  // Tom Select takes the data-* attributes of each option as fields it can search.
+  function addSearchFields(select) {
+    var search = JSON.parse(select.getAttribute("data-picker-search") || "{}");
+    Array.prototype.forEach.call(select.options, function (option) {
+      var fields = search[option.value];
+      if (fields) {
+        option.setAttribute("data-code", fields[0]);
+        option.setAttribute("data-initials", fields[1]);
+      }
+    });
+  }
+
   function enhance(select) {
     if (select.tomselect || typeof window.TomSelect !== "function") { return; }
+    addSearchFields(select);
     var label = select.closest("label");
     if (label && !select.hasAttribute("aria-label") && ownText(label)) {
       // Tom Select names its search box after the select's aria-label.
