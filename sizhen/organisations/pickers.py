@@ -4,8 +4,11 @@ their parent. Forms of every app use these widgets wherever a user picks among m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from django.forms.models import ModelChoiceIteratorValue
+from django.utils.safestring import SafeString
 
 from sizhen.core.widgets import PickerEntry, SearchableSelect, SearchableSelectMultiple
 from sizhen.organisations.choices import RegionLevel
@@ -75,3 +78,11 @@ def enterprise_picker(*, multiple: bool = False) -> SearchableSelect:
     if multiple:
         return SearchableSelectMultiple(describe=describe_enterprises)
     return SearchableSelect(describe=describe_enterprises)
+
+
+def region_select(name: str, regions: Iterable[Region], selected: str | None) -> SafeString:
+    """A region picker by code for a page's own filter form (GET), over the regions the view
+    chose; the region whose code is ``selected`` is preselected."""
+    widget = region_picker()
+    widget.choices = [(ModelChoiceIteratorValue(r.code, r), r.name) for r in regions]
+    return widget.render(name, selected)

@@ -11,7 +11,12 @@ from django import forms
 
 from sizhen.core.tests.pickers import read_picker
 from sizhen.organisations.models import Department, Enterprise, Region
-from sizhen.organisations.pickers import department_picker, enterprise_picker, region_picker
+from sizhen.organisations.pickers import (
+    department_picker,
+    enterprise_picker,
+    region_picker,
+    region_select,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +120,16 @@ def test_a_picked_department_is_what_the_form_cleans(city: dict[str, Any]) -> No
     assert form.is_valid(), form.errors
     assert form.cleaned_data["department"] == city["a_dept"]
     assert list(form.cleaned_data["departments"]) == [city["market"], city["b_dept"]]
+
+
+def test_a_page_s_own_region_select_picks_by_code(city: dict[str, Any]) -> None:
+    regions = [city["root"], city["district_a"], city["park"]]
+    html = region_select("region", regions, "P449951")
+    picker = read_picker(html)
+    assert picker.attrs["name"] == "region"
+    assert picker.rows == [
+        (None, [("449900", "示范市", False)]),
+        ("示范市", [("449901", "东湖区", False)]),
+        ("东湖区", [("P449951", "高新区", True)]),
+    ]
+    assert picker.search["P449951"] == ["P449951", "gxq"]
