@@ -139,3 +139,10 @@ class SearchableSelect(forms.Select):
 class SearchableSelectMultiple(forms.SelectMultiple, SearchableSelect):
     """The multiple-choice picker: a ``<select multiple data-picker>`` (Ctrl-click without
     JavaScript), chosen items shown as removable tags with JavaScript."""
+
+
+def picker(describe: Describe, *, multiple: bool = False) -> SearchableSelect:
+    """The single or multiple picker of the objects ``describe`` groups."""
+    if multiple:
+        return SearchableSelectMultiple(describe=describe)
+    return SearchableSelect(describe=describe)

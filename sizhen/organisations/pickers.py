@@ -10,7 +10,7 @@ from typing import Any
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils.safestring import SafeString
 
-from sizhen.core.widgets import PickerEntry, SearchableSelect, SearchableSelectMultiple
+from sizhen.core.widgets import PickerEntry, SearchableSelect, picker
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
 
@@ -63,21 +63,15 @@ def describe_enterprises(enterprises: Sequence[Enterprise]) -> list[PickerEntry]
 
 
 def department_picker(*, multiple: bool = False) -> SearchableSelect:
-    if multiple:
-        return SearchableSelectMultiple(describe=describe_departments)
-    return SearchableSelect(describe=describe_departments)
+    return picker(describe_departments, multiple=multiple)
 
 
 def region_picker(*, multiple: bool = False) -> SearchableSelect:
-    if multiple:
-        return SearchableSelectMultiple(describe=describe_regions)
-    return SearchableSelect(describe=describe_regions)
+    return picker(describe_regions, multiple=multiple)
 
 
 def enterprise_picker(*, multiple: bool = False) -> SearchableSelect:
-    if multiple:
-        return SearchableSelectMultiple(describe=describe_enterprises)
-    return SearchableSelect(describe=describe_enterprises)
+    return picker(describe_enterprises, multiple=multiple)
 
 
 def region_select(name: str, regions: Iterable[Region], selected: str | None) -> SafeString:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sizhen.core.widgets import PickerEntry, SearchableSelect, SearchableSelectMultiple
+from sizhen.core.widgets import PickerEntry, SearchableSelect, picker
 from sizhen.indicators.catalogue.models import Indicator
 
 
@@ -48,6 +48,4 @@ def describe_indicators(indicators: Sequence[Indicator]) -> list[PickerEntry]:
 
 
 def indicator_picker(*, multiple: bool = False) -> SearchableSelect:
-    if multiple:
-        return SearchableSelectMultiple(describe=describe_indicators)
-    return SearchableSelect(describe=describe_indicators)
+    return picker(describe_indicators, multiple=multiple)
