@@ -74,7 +74,7 @@ class SearchableSelect(forms.Select):
 
     def optgroups(
         self, name: str, value: list[str], attrs: dict[str, Any] | None = None
-    ) -> list[tuple[str | None, list[dict[str, Any]], int]]:
+    ) -> list[tuple[str | None, list[dict[str, Any]], int | None]]:
         if self.describe is None:
             return super().optgroups(name, value, attrs)
         leading: list[tuple[Any, Any]] = []
@@ -114,7 +114,7 @@ class SearchableSelect(forms.Select):
                 ]
             return made
 
-        groups: list[tuple[str | None, list[dict[str, Any]], int]] = []
+        groups: list[tuple[str | None, list[dict[str, Any]], int | None]] = []
         for option_value, option_label in leading:
             index = len(groups)
             groups.append((None, [option(option_value, option_label, index, None)], index))

@@ -23,8 +23,8 @@ def describe_indicators(indicators: Sequence[Indicator]) -> list[PickerEntry]:
     # The whole tree in one query (a catalogue holds hundreds of indicators, not more): the
     # first-level ancestor of a deep indicator is a walk up in memory.
     tree = {
-        pk: _Node(*rest)
-        for pk, *rest in Indicator.objects.values_list(
+        pk: _Node(parent_id, level, code, name, sort_order)
+        for pk, parent_id, level, code, name, sort_order in Indicator.objects.values_list(
             "pk", "parent_id", "level", "code", "name", "sort_order"
         )
     }
