@@ -1,9 +1,9 @@
 // Searchable pickers (docs/decisions/0012-pickers.md): every <select data-picker> rendered by
 // sizhen/core/widgets.py becomes a Tom Select box that searches the option's name, its code
 // and the pinyin initials of its name (both given per option value in the select's
-// data-picker-search), keeps the server's groups in their order and lists every option. The <select> itself stays in the form and is what gets
-// submitted, so a page works the same without this script. Runs on page load and on content
-// that htmx swaps in.
+// data-picker-search), keeps the server's groups in their order and lists every option. The
+// <select> itself stays in the form and is what gets submitted, so a page works the same
+// without this script. Runs on page load and on content that htmx swaps in.
 (function () {
   "use strict";
 
