@@ -9,6 +9,7 @@ from django.utils import timezone
 from sizhen.accounts.models import ApiToken, User
 from sizhen.core.roles import USER_ROLES
 from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 
 ACTIVE_CHOICES = (("1", "启用"), ("0", "停用"))
 
@@ -26,10 +27,14 @@ class UserFilter(django_filters.FilterSet):
         label="角色", choices=[(r.value, r.label) for r in USER_ROLES], empty_label="全部"
     )
     department = django_filters.ModelChoiceFilter(
-        label="所属部门", queryset=_departments, empty_label="全部"
+        label="所属部门", queryset=_departments, empty_label="全部", widget=department_picker()
     )
     region = django_filters.ModelChoiceFilter(
-        label="区划（含下级）", queryset=_regions, empty_label="全部", method="filter_region"
+        label="区划（含下级）",
+        queryset=_regions,
+        empty_label="全部",
+        method="filter_region",
+        widget=region_picker(),
     )
     active = django_filters.ChoiceFilter(
         label="状态", choices=ACTIVE_CHOICES, empty_label="全部", method="filter_active"
@@ -57,7 +62,7 @@ TOKEN_STATE_CHOICES = (("usable", "有效"), ("expired", "已过期"), ("revoked
 
 class ApiTokenFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
-        label="所属部门", queryset=_departments, empty_label="全部"
+        label="所属部门", queryset=_departments, empty_label="全部", widget=department_picker()
     )
     state = django_filters.ChoiceFilter(
         label="状态", choices=TOKEN_STATE_CHOICES, empty_label="全部", method="filter_state"

@@ -12,6 +12,7 @@ from sizhen.accounts.models import ApiTokenScope, User
 from sizhen.core.access import Actor
 from sizhen.core.roles import DEPARTMENT_STAFF_ROLES, USER_ROLES, Role
 from sizhen.organisations.models import Department, Enterprise, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 from sizhen.organisations.validators import validate_phone
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -87,6 +88,7 @@ class UserForm(forms.Form):
         queryset=Department.objects.none(),
         required=False,
         empty_label="（无）",
+        widget=department_picker(),
         help_text="指标牵头部门、责任部门用户必填；市领导、营商办、系统管理员可选",
         error_messages={"invalid_choice": "所选部门不存在或已停用"},
     )
@@ -95,6 +97,7 @@ class UserForm(forms.Form):
         queryset=Region.objects.none(),
         required=False,
         empty_label="（无）",
+        widget=region_picker(),
         help_text="县市区/园区用户必填",
         error_messages={"invalid_choice": "所选区划不存在或已停用"},
     )
@@ -202,6 +205,7 @@ class ApiTokenForm(forms.Form):
         label="所属部门",
         queryset=Department.objects.none(),
         empty_label="请选择",
+        widget=department_picker(),
         help_text="令牌以该部门的身份和数据范围调用接口",
         error_messages={"required": "请选择所属部门", "invalid_choice": "所选部门不存在或已停用"},
     )

@@ -8,12 +8,14 @@ from django import forms
 
 from sizhen.dispatch.models import DispatchCatalogueEntry
 from sizhen.organisations.models import Department
+from sizhen.organisations.pickers import department_picker
 
 
 class CatalogueEntryForm(forms.Form):
     department = forms.ModelChoiceField(
         label="部门",
         queryset=Department.objects.none(),
+        widget=department_picker(),
         error_messages={
             "required": "请选择部门",
             "invalid_choice": "所选部门不存在或已停用",

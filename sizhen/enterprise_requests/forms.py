@@ -32,6 +32,7 @@ from sizhen.enterprise_requests.models import (
 from sizhen.enterprise_requests.selectors import FILTER_QUEUES, leaf_categories
 from sizhen.enterprise_requests.workflow import ON_THE_CLOCK, STATES
 from sizhen.organisations.models import Department, Enterprise, Region
+from sizhen.organisations.pickers import department_picker, enterprise_picker, region_picker
 
 DATE = forms.DateInput(attrs={"type": "date"})
 STAFF_INTAKE_CHANNELS = [
@@ -99,7 +100,10 @@ class RequestFilter(django_filters.FilterSet):
         empty_label="全部",
     )
     lead_department = django_filters.ModelChoiceFilter(
-        label="主办单位", queryset=Department.objects.order_by("code"), empty_label="全部"
+        label="主办单位",
+        queryset=Department.objects.order_by("code"),
+        empty_label="全部",
+        widget=department_picker(),
     )
     region = django_filters.ModelChoiceFilter(
         label="区域",
@@ -107,6 +111,7 @@ class RequestFilter(django_filters.FilterSet):
         method="filter_region",
         queryset=Region.objects.order_by("path"),
         empty_label="全部",
+        widget=region_picker(),
     )
     overdue = OverdueFilter(
         label="期限", choices=[("overdue", "已逾期"), ("on_time", "未逾期")], empty_label="全部"
@@ -191,6 +196,7 @@ class StaffIntakeForm(PortalForm):
         queryset=Enterprise.objects.none(),
         required=False,
         empty_label="（未关联企业）",
+        widget=enterprise_picker(),
     )
     forum = forms.ModelChoiceField(label="座谈会", queryset=Forum.objects.none(), required=False)
     region = forms.ModelChoiceField(
@@ -198,6 +204,7 @@ class StaffIntakeForm(PortalForm):
         queryset=Region.objects.none(),
         required=False,
         empty_label="按企业所在区域",
+        widget=region_picker(),
     )
     address = forms.CharField(label="地址", max_length=300, required=False)
 
@@ -264,10 +271,14 @@ class DispatchForm(NoteForm):
     department = forms.ModelChoiceField(
         label="主办单位",
         queryset=Department.objects.filter(is_active=True).order_by("code"),
+        widget=department_picker(),
         error_messages={"required": "请选择主办单位", "invalid_choice": "请选择有效的主办单位"},
     )
     co_departments = forms.ModelMultipleChoiceField(
-        label="协办单位", queryset=Department.objects.order_by("code"), required=False
+        label="协办单位",
+        queryset=Department.objects.order_by("code"),
+        required=False,
+        widget=department_picker(multiple=True),
     )
     category = _category_field(required=False)
     difficulty = forms.ChoiceField(
@@ -377,12 +388,18 @@ class ForumForm(forms.Form):
     )
     topic = forms.CharField(label="主题", max_length=200, error_messages={"required": "请填写主题"})
     region = forms.ModelChoiceField(
-        label="区域", queryset=Region.objects.none(), error_messages={"required": "请选择区域"}
+        label="区域",
+        queryset=Region.objects.none(),
+        widget=region_picker(),
+        error_messages={"required": "请选择区域"},
     )
     leaders = forms.CharField(label="参会领导", max_length=300, required=False)
     location = forms.CharField(label="地点", max_length=200, required=False)
     enterprises = forms.ModelMultipleChoiceField(
-        label="参会企业", queryset=Enterprise.objects.none(), required=False
+        label="参会企业",
+        queryset=Enterprise.objects.none(),
+        required=False,
+        widget=enterprise_picker(multiple=True),
     )
     note = forms.CharField(label="纪要", required=False, widget=forms.Textarea)
 

@@ -27,6 +27,7 @@ from sizhen.enterprise_requests.analysis import DIMENSIONS, AnalysisFilter, Figu
 from sizhen.enterprise_requests.choices import Channel
 from sizhen.enterprise_requests.models import RequestCategory
 from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 3
@@ -70,12 +71,14 @@ class AnalysisForm(forms.Form):
         label="主办单位",
         queryset=Department.objects.none(),
         required=False,
+        widget=department_picker(),
         error_messages={"invalid_choice": "请选择有效的主办单位"},
     )
     district = forms.ModelChoiceField(
         label="区域",
         queryset=Region.objects.none(),
         required=False,
+        widget=region_picker(),
         error_messages={"invalid_choice": "请选择有效的区域"},
     )
     category = forms.ModelChoiceField(

@@ -12,11 +12,13 @@ from django.utils import timezone
 from sizhen.core.access import is_city_wide
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.monitoring.models import Alert, AlertKind, AlertRule, Severity
 from sizhen.monitoring.selectors import FILTER_QUEUES
 from sizhen.monitoring.services import RULE_FIELDS
 from sizhen.monitoring.workflow import STATES
 from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -26,10 +28,12 @@ class AlertFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
     kind = django_filters.ChoiceFilter(label="类型", choices=AlertKind.choices)
     indicator = django_filters.ModelChoiceFilter(
-        label="指标", queryset=Indicator.objects.order_by("sort_order", "code")
+        label="指标",
+        queryset=Indicator.objects.order_by("sort_order", "code"),
+        widget=indicator_picker(),
     )
     region = django_filters.ModelChoiceFilter(
-        label="区域", queryset=Region.objects.order_by("path")
+        label="区域", queryset=Region.objects.order_by("path"), widget=region_picker()
     )
     lead_department = django_filters.ModelChoiceFilter(
         label="牵头部门",
@@ -37,6 +41,7 @@ class AlertFilter(django_filters.FilterSet):
         queryset=Department.objects.filter(led_indicators__isnull=False)
         .distinct()
         .order_by("code"),
+        widget=department_picker(),
     )
 
     class Meta:
@@ -60,6 +65,8 @@ class TransitionForm(forms.Form):
         label="承办部门",
         queryset=Department.objects.order_by("code"),
         required=False,
+        empty_label="请选择",
+        widget=department_picker(),
         error_messages={"invalid_choice": "请选择有效的承办部门"},
     )
 
@@ -99,6 +106,7 @@ class AlertRuleForm(forms.ModelForm):
             "indicator",
             *(name for name in RULE_FIELDS if name not in ("indicator",)),
         ]
+        widgets: ClassVar[dict[str, forms.Widget]] = {"indicator": indicator_picker()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -31,7 +31,6 @@ from sizhen.monitoring.services import (
     update_alert_rule,
 )
 from sizhen.monitoring.workflow import SYSTEM_ACTIONS
-from sizhen.organisations.models import Department
 
 
 def _detail_url(a: Alert) -> str:
@@ -87,7 +86,12 @@ def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "method_label": METHOD_LABELS.get(alert.method, alert.method),
             "history": history_of(alert),
             "transitions": transitions,
-            "departments": Department.objects.order_by("code"),
+            # The assign step names the department; the service refuses it without one.
+            "department_picker": (
+                TransitionForm()["department"].as_widget(attrs={"required": True})
+                if any(t.action == "assign" for t in transitions)
+                else ""
+            ),
             "rule_text": alert.rule.get("text", "") if isinstance(alert.rule, dict) else "",
         },
     )

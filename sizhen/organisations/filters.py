@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from sizhen.organisations.choices import DepartmentType, EnterpriseSize, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
+from sizhen.organisations.pickers import region_picker
 from sizhen.organisations.selectors import list_filter_regions, region_label
 
 
@@ -24,6 +25,7 @@ class RegionChoiceFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("to_field_name", "code")
         kwargs.setdefault("queryset", _visible_regions)
         kwargs.setdefault("empty_label", "全部")
+        kwargs.setdefault("widget", region_picker())
         kwargs.setdefault(
             "error_messages", {"invalid_choice": "所选区划不存在或不在您的数据范围内"}
         )

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from sizhen.core.access import Actor
 from sizhen.organisations.choices import DepartmentType, EnterpriseSize, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
+from sizhen.organisations.pickers import region_picker
 from sizhen.organisations.selectors import list_assignable_regions, region_label
 from sizhen.organisations.validators import (
     department_code_error,
@@ -45,6 +46,7 @@ def _region_field(label: str, queryset: Any, *, required: bool = True) -> Region
         label=label,
         queryset=queryset,
         required=required,
+        widget=region_picker(),
         empty_label="请选择" if required else "（无，顶级区划）",
         error_messages={
             "required": f"请选择{label}",

@@ -16,7 +16,9 @@ from sizhen.core.access import is_city_wide
 from sizhen.core.uploads import AttachmentField
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 from sizhen.rectification.choices import Judgement, Source
 from sizhen.rectification.models import RectificationItem
 from sizhen.rectification.selectors import WORK_QUEUES, overdue_q
@@ -32,10 +34,15 @@ class ItemFilter(django_filters.FilterSet):
     queue = QueueFilter(WORK_QUEUES)
     source = django_filters.ChoiceFilter(label="问题来源", choices=Source.choices)
     lead_department = django_filters.ModelChoiceFilter(
-        label="牵头部门", queryset=Department.objects.order_by("region__path", "code")
+        label="牵头部门",
+        queryset=Department.objects.order_by("region__path", "code"),
+        widget=department_picker(),
     )
     region = django_filters.ModelChoiceFilter(
-        label="区划", queryset=Region.objects.order_by("path"), method="filter_region"
+        label="区划",
+        queryset=Region.objects.order_by("path"),
+        method="filter_region",
+        widget=region_picker(),
     )
     status = django_filters.ChoiceFilter(label="状态", choices=list(STATES.items()))
     overdue = django_filters.ChoiceFilter(label="逾期", choices=_YES_NO, method="filter_overdue")
@@ -91,17 +98,20 @@ class ItemForm(forms.Form):
     region = forms.ModelChoiceField(
         label="所属区划",
         queryset=Region.objects.filter(is_active=True).order_by("path"),
+        widget=region_picker(),
         error_messages={"required": "请选择所属区划", "invalid_choice": "请选择有效的区划"},
     )
     lead_department = forms.ModelChoiceField(
         label="牵头部门",
         queryset=Department.objects.filter(is_active=True).order_by("region__path", "code"),
+        widget=department_picker(),
         error_messages={"required": "请选择牵头部门", "invalid_choice": "请选择有效的部门"},
     )
     responsible_departments = forms.ModelMultipleChoiceField(
         label="责任部门",
         required=False,
         queryset=Department.objects.filter(is_active=True).order_by("region__path", "code"),
+        widget=department_picker(multiple=True),
         error_messages={"invalid_choice": "请选择有效的责任部门"},
     )
     measures = forms.CharField(label="整改措施", widget=forms.Textarea)
@@ -113,6 +123,7 @@ class ItemForm(forms.Form):
         label="关联指标",
         required=False,
         queryset=Indicator.objects.filter(is_active=True).order_by("sort_order", "code"),
+        widget=indicator_picker(multiple=True),
         error_messages={"invalid_choice": "请选择有效的指标"},
     )
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)

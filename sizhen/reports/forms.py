@@ -13,7 +13,9 @@ from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.organisations.models import Region
+from sizhen.organisations.pickers import region_picker
 from sizhen.reports.models import PROPOSED_LABEL, LetterStatus, ReminderLetter
 from sizhen.reports.selectors import WORK_QUEUES
 from sizhen.reports.services import MAX_DEADLINE_DAYS
@@ -23,11 +25,13 @@ class LetterForm(forms.Form):
     indicator = forms.ModelChoiceField(
         label="指标",
         queryset=Indicator.objects.none(),
+        widget=indicator_picker(),
         error_messages={"required": "请选择指标", "invalid_choice": "所选指标不存在"},
     )
     region = forms.ModelChoiceField(
         label="区划",
         queryset=Region.objects.none(),
+        widget=region_picker(),
         error_messages={"required": "请选择区划", "invalid_choice": "所选区划不存在"},
     )
     period = forms.CharField(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from sizhen.core.access import VIEW, is_city_wide
 from sizhen.organisations.choices import EnterpriseSize
 from sizhen.organisations.models import Region
+from sizhen.organisations.pickers import region_picker
 from sizhen.surveys.choices import Channel, QuestionType, Topic
 from sizhen.surveys.models import (
     BankItem,
@@ -78,7 +79,10 @@ class InvitationFilter(django_filters.FilterSet):
     )
     panel = django_filters.ChoiceFilter(label="企业监测点", choices=_YES_NO, method="filter_panel")
     region = django_filters.ModelChoiceFilter(
-        label="区划", queryset=Region.objects.order_by("path"), method="filter_region"
+        label="区划",
+        queryset=Region.objects.order_by("path"),
+        method="filter_region",
+        widget=region_picker(),
     )
 
     class Meta:
@@ -106,7 +110,10 @@ class ResponseFilter(django_filters.FilterSet):
         label="调查轮次", queryset=SurveyRound.objects.order_by("-created_at")
     )
     region = django_filters.ModelChoiceFilter(
-        label="区划", queryset=Region.objects.order_by("path"), method="filter_region"
+        label="区划",
+        queryset=Region.objects.order_by("path"),
+        method="filter_region",
+        widget=region_picker(),
     )
     channel = django_filters.ChoiceFilter(label="渠道", choices=Channel.choices)
 
@@ -160,6 +167,7 @@ class RoundForm(forms.Form):
     region = forms.ModelChoiceField(
         label="调查范围",
         queryset=Region.objects.filter(is_active=True).order_by("path"),
+        widget=region_picker(),
         error_messages={"required": "请选择调查范围", "invalid_choice": "请选择有效的区划"},
     )
     deadline = forms.DateField(
@@ -191,6 +199,7 @@ class InviteForm(forms.Form):
         label="区划（含下级）",
         required=False,
         queryset=Region.objects.filter(is_active=True).order_by("path"),
+        widget=region_picker(),
         error_messages={"invalid_choice": "请选择有效的区划"},
     )
     industry = forms.CharField(

@@ -23,6 +23,7 @@ from sizhen.core.permissions import capability_roles, has_capability, require_ca
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
 from sizhen.organisations.models import Region
+from sizhen.organisations.pickers import region_select
 from sizhen.organisations.validators import mask_phone
 from sizhen.surveys import services
 from sizhen.surveys.forms import (
@@ -312,7 +313,7 @@ def round_results(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "round": survey_round,
             "results": results,
             "region": region,
-            "regions": regions,
+            "region_select": region_select("region", regions, region.code),
         },
     )
 

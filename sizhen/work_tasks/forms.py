@@ -18,8 +18,10 @@ from sizhen.core.roles import Role
 from sizhen.core.uploads import AttachmentsField
 from sizhen.core.workqueue import QueueFilter
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.organisations.choices import RegionLevel
 from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 from sizhen.work_tasks import services
 from sizhen.work_tasks.choices import TaskSource, Timeliness
 from sizhen.work_tasks.models import TaskAssignment
@@ -45,10 +47,12 @@ class AssignmentFilter(django_filters.FilterSet):
         label="来源", field_name="task__source", choices=TaskSource.choices
     )
     department = django_filters.ModelChoiceFilter(
-        label="承办部门", queryset=Department.objects.order_by("region__path", "code")
+        label="承办部门",
+        queryset=Department.objects.order_by("region__path", "code"),
+        widget=department_picker(),
     )
     district = django_filters.ModelChoiceFilter(
-        label="县市区", queryset=unit_regions(), method="filter_district"
+        label="县市区", queryset=unit_regions(), method="filter_district", widget=region_picker()
     )
     overdue = django_filters.ChoiceFilter(
         label="逾期未完成", choices=_YES_NO, method="filter_overdue"
@@ -203,14 +207,14 @@ class UnitsMixin(forms.Form):
         label="承办部门",
         queryset=Department.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=department_picker(multiple=True),
         error_messages={"invalid_choice": "请选择有效的部门"},
     )
     regions = forms.ModelMultipleChoiceField(
         label="承办县市区",
         queryset=Region.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=region_picker(multiple=True),
         error_messages={"invalid_choice": "请选择有效的县市区"},
     )
 
@@ -243,7 +247,7 @@ class IssueForm(UnitsMixin):
         label="关联指标",
         queryset=Indicator.objects.order_by("sort_order", "code"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=indicator_picker(multiple=True),
     )
     deadline = forms.DateField(label="完成期限（日期）", required=False, widget=DATE)
     working_days = forms.IntegerField(

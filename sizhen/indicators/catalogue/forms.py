@@ -14,7 +14,9 @@ from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.choices import Direction, Frequency, SourceKind, Weighting
 from sizhen.indicators.catalogue.defaults import goalpost_problem
 from sizhen.indicators.catalogue.models import EvaluationCycle, Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.organisations.models import Department
+from sizhen.organisations.pickers import department_picker
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -82,18 +84,19 @@ class IndicatorForm(forms.Form):
         queryset=Department.objects.none(),
         required=False,
         empty_label="（未指定）",
+        widget=department_picker(),
         error_messages={"invalid_choice": "请选择有效的部门"},
     )
     responsible_departments = DepartmentMultipleChoiceField(
         label="责任部门",
         queryset=Department.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=department_picker(multiple=True),
         error_messages={
             "invalid_choice": "请选择有效的部门",
             "invalid_pk_value": "请选择有效的部门",
         },
-        help_text="按住 Ctrl 可多选",
+        help_text="可多选",
     )
     weight = forms.FloatField(
         label="权重",
@@ -199,6 +202,7 @@ class BenchmarkForm(forms.Form):
         label="指标",
         queryset=Indicator.objects.none(),
         empty_label="请选择",
+        widget=indicator_picker(),
         error_messages={"required": "请选择指标", "invalid_choice": "请选择有效的指标"},
     )
     city = forms.CharField(label="标杆城市", max_length=40, error_messages=_required("标杆城市"))

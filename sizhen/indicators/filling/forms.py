@@ -12,6 +12,7 @@ from sizhen.core.access import Actor, role_of
 from sizhen.core.periods import Period
 from sizhen.core.roles import Role
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.catalogue.pickers import indicator_picker
 from sizhen.indicators.filling import periods, rounds, rules
 from sizhen.indicators.filling.choices import FillingTarget, RuleKind, RuleSeverity
 
@@ -54,7 +55,7 @@ class RoundForm(forms.Form):
         label="指标",
         queryset=Indicator.objects.none(),
         error_messages={"required": "请至少选择一个指标", "invalid_choice": "所选指标不可填报"},
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=indicator_picker(multiple=True),
     )
     period = forms.CharField(
         label="期间",
@@ -103,6 +104,7 @@ class RuleForm(forms.Form):
         label="指标",
         queryset=Indicator.objects.none(),
         error_messages={"required": "请选择指标", "invalid_choice": "请选择您可以设置规则的指标"},
+        widget=indicator_picker(),
     )
     kind = forms.ChoiceField(
         label="规则类型",

@@ -21,6 +21,7 @@ from sizhen.indicators.ingestion.engine.schemas import TYPES
 from sizhen.indicators.ingestion.models import Dataset, DatasetVersion, LoadBatch, PullSource
 from sizhen.indicators.ingestion.services import schema_problems
 from sizhen.organisations.models import Department
+from sizhen.organisations.pickers import department_picker
 
 TYPE_LABELS = {
     "string": "文本",
@@ -333,6 +334,7 @@ class PullSourceForm(forms.Form):
     department = forms.ModelChoiceField(
         label="数据提供部门",
         queryset=Department.objects.none(),
+        widget=department_picker(),
         error_messages={"required": "请选择数据提供部门", "invalid_choice": "请选择有效的部门"},
     )
     kind = forms.ChoiceField(

@@ -18,6 +18,7 @@ from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.indicators.scoring.simulation import simulate
 from sizhen.organisations.models import Region
+from sizhen.organisations.pickers import region_select
 
 
 @login_required
@@ -31,10 +32,10 @@ def simulation(request: AuthenticatedRequest) -> HttpResponse:
     errors: list[str] = []
     context: dict[str, Any] = {
         "title": "仿真评价",
-        "regions": regions,
         "period_text": request.GET.get("period", default_period),
         "region_code": request.GET.get("region", regions[0].code if regions else ""),
     }
+    context["region_select"] = region_select("region", regions, context["region_code"])
     region = None
     if context["region_code"]:
         region = get_visible_or_404(Region, request.user, code=context["region_code"])

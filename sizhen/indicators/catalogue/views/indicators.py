@@ -38,6 +38,7 @@ from sizhen.indicators.catalogue.models import (
     IndicatorValue,
 )
 from sizhen.organisations.models import Region
+from sizhen.organisations.pickers import region_select
 
 #: Periods shown on an indicator's page.
 VALUE_PERIODS = 24
@@ -272,7 +273,7 @@ def indicator_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "cycles": cycles,
             "history": revision_history(indicator),
             "region": region,
-            "regions": regions,
+            "region_select": region_select("region", regions, region.code if region else None),
             "cities": cities,
             "value_rows": value_rows,
         },
