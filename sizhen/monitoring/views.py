@@ -62,6 +62,12 @@ class AlertListView(ScopedListView):
         return super().base_queryset(action).select_related("indicator", "region")
 
 
+#: What the page's form supplies on POST (the department of the assign step): without it the
+#: step's guard refused it on the page and 交办部门 was never offered. The engine checks the
+#: real value when the form is sent.
+ASSIGN_FORM_CONTEXT = {"department": "chosen in the form"}
+
+
 @login_required
 @require_GET
 def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -71,7 +77,7 @@ def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     transitions = (
         [
             t
-            for t in Alert.workflow.available(alert, request.user)
+            for t in Alert.workflow.available(alert, request.user, ASSIGN_FORM_CONTEXT)
             if t.action not in SYSTEM_ACTIONS and t.action != "convert"
         ]
         if can_change

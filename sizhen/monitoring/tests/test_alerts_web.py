@@ -185,6 +185,9 @@ def test_detail_page_shows_explanation_points_and_buttons(
     assert 'data-testid="do-acknowledge"' in html
     assert 'data-testid="do-dismiss"' in html
     assert 'data-testid="do-resolve"' not in html
+    # 交办部门 is offered with its department picker (its guard wants the form's department).
+    assert 'data-testid="do-assign"' in html
+    assert "承办部门" in html
 
 
 def test_detail_page_for_district_officer_only_own(
@@ -212,6 +215,21 @@ def test_transition_post_moves_the_alert(client_for: Any, alerts: dict[str, Aler
     assert response.status_code == 200
     assert "已办理，当前状态：已确认" in response.content.decode()
     assert Alert.objects.get(pk=alert.pk).status == "acknowledged"
+
+
+def test_assign_from_the_page_names_the_department(
+    client_for: Any, city: dict[str, Any], alerts: dict[str, Alert]
+) -> None:
+    alert = alerts["b"]
+    response = client_for("coordinator").post(
+        f"{PAGES}{alert.pk}/assign/",
+        {"status": "open", "department": city["market"].pk, "note": "请市场监管局核实"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assigned = Alert.objects.get(pk=alert.pk)
+    assert (assigned.status, assigned.assigned_department_id) == ("assigned", city["market"].pk)
 
 
 def test_history_and_audit_log_name_the_states_in_chinese(
