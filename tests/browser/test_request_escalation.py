@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from sizhen.core.models import TransitionHistory
 from sizhen.core.workcalendar import working_days_back
 from sizhen.enterprise_requests import services
-from sizhen.enterprise_requests.models import EnterpriseRequest
+from sizhen.enterprise_requests.models import EnterpriseRequest, RequestCategory
 from sizhen.enterprise_requests.tests.factories import portal_request
 from tests.browser.conftest import log_in
 
@@ -36,7 +36,11 @@ def test_the_unit_sees_the_clock_and_the_tier_and_records_its_call(
     today = timezone.localdate()
     since = working_days_back(today, 4)
     dispatched = timezone.make_aware(dt.datetime.combine(since, dt.time(10)))
-    request = portal_request(personas["enterprise"], text="办理食品经营许可证需要多次往返窗口")
+    # Its own category: an earlier transactional test may have flushed the migrated taxonomy.
+    topic, _ = RequestCategory.objects.get_or_create(code="9903", defaults={"name": "测试分类"})
+    request = portal_request(
+        personas["enterprise"], text="办理食品经营许可证需要多次往返窗口", category=topic
+    )
     services.dispatch_request(request, actor=personas["coordinator"], department=city["a_dept"])
     TransitionHistory.objects.filter(object_id=str(request.pk), action="dispatch").update(
         at=dispatched
