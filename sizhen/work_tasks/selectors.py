@@ -263,8 +263,12 @@ def for_indicator(
     first, and the completed lead assignments by timeliness; with ``region``, only the units
     located in its subtree (a district: its office, its departments and its parks). A task is
     open while one of the actor's visible assignments of it is neither approved nor cancelled.
-    Two queries whatever the number of tasks: the counts, and the open assignments of the
+    Three queries whatever the number of tasks: whether any task links the indicator (most
+    have none, and then nothing else is asked), the counts, and the open assignments of the
     first ``limit`` tasks with their task and unit."""
+    if not WorkTask.indicators.through.objects.filter(indicator_id=indicator.pk).exists():
+        # Most indicators have no task: one plain query instead of compiling the two below.
+        return IndicatorTasks(rows=[], open=0, early=0, on_time=0, late=0)
     day = today or services.today()
     scoped = list_assignments(actor).filter(task__indicators=indicator)
     if region is not None:

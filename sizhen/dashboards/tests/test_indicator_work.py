@@ -241,17 +241,27 @@ def test_a_district_selected_narrows_the_lists_and_their_links(work, client_for,
 
 
 @pytest.mark.django_db
-def test_the_lists_take_two_queries_each_whatever_their_length(
+def test_the_lists_take_three_queries_each_whatever_their_length(
     work, personas, city, django_assert_num_queries
 ):
     leaf = work["leaf"]
     for name in ("coordinator", "district_a"):
-        with django_assert_num_queries(2):  # the counts, the rows with their task and units
+        # whether anything links the indicator, the counts, the rows with their task and units
+        with django_assert_num_queries(3):
             shown = task_selectors.for_indicator(personas[name], leaf)
             [(r.url, [a.unit_name for a in r.assignments]) for r in shown.rows]
-        with django_assert_num_queries(2):  # the counts, the rows with their lead department
+        with django_assert_num_queries(3):  # ..., the rows with their lead department
             items = rectification_selectors.for_indicator(personas[name], leaf)
             [(i.lead_department.name, i.is_overdue, i.number) for i in items.rows]
+        assert shown.open > 0 and items.active > 0
+    # An indicator no task or item links (most of them): one plain query each, nothing listed.
+    unlinked = Indicator.objects.create(code="ZZ.01", name="未关联任务的指标")
+    with django_assert_num_queries(1):
+        shown = task_selectors.for_indicator(personas["coordinator"], unlinked)
+    with django_assert_num_queries(1):
+        items = rectification_selectors.for_indicator(personas["coordinator"], unlinked)
+    assert (shown.rows, shown.open, shown.completed) == ([], 0, 0)
+    assert (items.rows, items.active, items.closed) == ([], 0, 0)
 
 
 @pytest.mark.django_db
