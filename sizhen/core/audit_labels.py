@@ -329,7 +329,11 @@ def values_text(object_type: str, values: Any, *, limit: int = 500) -> str:
         workflow = getattr(model, "workflow", None)
         state_field = getattr(workflow, "state_field", None)
         parts = []
-        for key, value in values.items():
+        # A fixed order: PostgreSQL's jsonb keeps keys sorted by length, not as written.
+        order = {name: i for i, name in enumerate([*fields, *VALUE_LABELS])}
+        for key, value in sorted(
+            values.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])
+        ):
             field = fields.get(key)
             label = str(field.verbose_name) if field is not None else VALUE_LABELS.get(key, key)
             if workflow is not None and key == state_field and isinstance(value, str):
