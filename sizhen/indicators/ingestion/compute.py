@@ -23,6 +23,7 @@ from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
 from sizhen.core.jobs import JobContext, enqueue
 from sizhen.core.periods import Period
+from sizhen.core.sql import insert_rows, update_rows
 from sizhen.indicators.catalogue.changes import values_changed
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
@@ -254,16 +255,16 @@ def _write_values(
         current = existing.get(key)
         if current is None:
             to_create.append(
-                IndicatorValue(
-                    indicator=indicator,
-                    region_id=region_id,
-                    period=period,
-                    frequency=frequency,
-                    source_kind=SourceKind.RECORDS,
-                    batch=batch,
-                    computed_at=now,
+                {
+                    "indicator_id": indicator.pk,
+                    "region_id": region_id,
+                    "period": period,
+                    "frequency": frequency,
+                    "source_kind": SourceKind.RECORDS,
+                    "batch_id": batch.pk if batch else None,
+                    "computed_at": now,
                     **fields,
-                )
+                }
             )
         elif not _unchanged(current[1], fields):
             pk, _, batch_id = current
@@ -277,11 +278,11 @@ def _write_values(
         values_changed()
     if stale:
         IndicatorValue.objects.filter(pk__in=stale).delete()
-    IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
-    IndicatorValue.objects.bulk_update(
+    insert_rows(IndicatorValue, to_create)
+    update_rows(
+        IndicatorValue,
         to_update,
         ["value", "numerator", "denominator", "observations", "batch", "computed_at"],
-        batch_size=2000,
     )
     return len(to_create) + len(to_update)
 
