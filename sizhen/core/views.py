@@ -156,8 +156,9 @@ class JobListView(ScopedListView):
     template_name = "core/job_list.html"
     columns = (
         ListColumn("pk", "编号", sort="id"),
-        ListColumn("label", "名称"),
-        ListColumn("name", "任务", sort="name"),
+        # The job's Chinese name; the internal name (core.deliver_notifications) is for the
+        # worker's log, not for the office (sorting by it groups the same kind of job).
+        ListColumn("label", "任务", sort="name"),
         ListColumn("status", "状态", sort="status"),
         ListColumn("progress", "进度", render=lambda j: _progress(j)),
         ListColumn("attempts", "尝试次数"),

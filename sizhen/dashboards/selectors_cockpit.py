@@ -21,7 +21,7 @@ from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.choices import SourceKind
-from sizhen.indicators.catalogue.completeness import latest_complete_period
+from sizhen.indicators.catalogue.completeness import Headline, latest_complete_period
 from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 from sizhen.monitoring.models import Alert, Severity
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
@@ -50,6 +50,10 @@ class HistoryPoint:
     period: dt.date
     label: str
     score: float | None
+    #: Not a complete period: a newer one its sources have not reported yet, or an older one
+    #: scored from fewer first-level indicators than the index has had (a city connecting its
+    #: sources step by step). Drawn as a hollow grey point, labelled with its coverage.
+    incomplete: bool = False
 
 
 @dataclass
@@ -279,7 +283,10 @@ class Cockpit:
             "series": [
                 {
                     "name": self.city.name if self.city else "",
-                    "data": [p.score for p in self.history],
+                    "data": [
+                        {"value": p.score, "flag": "incomplete"} if p.incomplete else p.score
+                        for p in self.history
+                    ],
                 }
             ],
         }
@@ -308,6 +315,35 @@ class Cockpit:
             "min": min(scores) if scores else 0,
             "max": max(scores) if scores else 100,
         }
+
+
+def _history(rows: list[IndicatorValue], headline: Headline, frequency: str) -> list[HistoryPoint]:
+    """The index's history with each period that is not complete marked: newer than the
+    headline and provisional (暂定), or older and scored from fewer first-level indicators
+    than the most the index has had (``observations`` of a composite counts its children with
+    a score), so that a jump when sources were connected is not read as a change."""
+    full = max(
+        (
+            row.observations
+            for row in rows
+            if headline.period is not None and row.period <= headline.period
+        ),
+        default=0,
+    )
+    points = []
+    for row in rows:
+        label = Period.containing(row.period, frequency).label
+        incomplete = False
+        if headline.is_provisional(row.period):
+            label, incomplete = label + PROVISIONAL_MARK, True
+        elif (
+            headline.period is not None
+            and row.period < headline.period
+            and (row.observations < full)
+        ):
+            label, incomplete = f"{label}（覆盖 {row.observations}/{full}）", True
+        points.append(HistoryPoint(row.period, label, row.score, incomplete))
+    return points
 
 
 def _composite(actor: Actor) -> Any:
@@ -413,15 +449,7 @@ def _figures(actor: Actor, day: dt.date) -> Cockpit:
     if not index_rows:
         return cockpit
     headline = latest_complete_period(root, city, today=day)
-    cockpit.history = [
-        HistoryPoint(
-            v.period,
-            Period.containing(v.period, root.frequency).label
-            + (PROVISIONAL_MARK if headline.is_provisional(v.period) else ""),
-            v.score,
-        )
-        for v in index_rows
-    ]
+    cockpit.history = _history(index_rows, headline, root.frequency)
     by_period = {v.period: v for v in index_rows}
     cockpit.indicators = list(
         Indicator.objects.visible_to(actor)

@@ -52,7 +52,14 @@
         return {
           name: s.name,
           type: "line",
-          data: s.data,
+          // A period that is not complete (暂定, or scored from part of the indicators) is a
+          // hollow grey point: the line still shows it, the eye does not read it as a value.
+          data: s.data.map(function (point) {
+            return point && point.flag === "incomplete"
+              ? { value: point.value, symbol: "emptyCircle", symbolSize: 7,
+                  itemStyle: { color: "#9e9e9e" } }
+              : point;
+          }),
           connectNulls: true,
           showSymbol: !s.dashed,
           lineStyle: s.dashed ? { type: "dashed" } : undefined

@@ -289,10 +289,18 @@ class TestJobPages:
     def test_job_list_and_export(self, client_for: Any, job: Job) -> None:
         response = client_for("coordinator").get("/system/jobs/")
         assert [row[0][0] for row in response.context["rows"]] == [job.pk]
-        assert response.context["rows"][0][4][0] == "75% 发送中"
+        assert response.context["rows"][0][3][0] == "75% 发送中"
         export = client_for("coordinator").get("/system/jobs/?export=xlsx")
         values = list(load_workbook(io.BytesIO(export.content)).worksheets[0].values)
-        assert values[1][:4] == (job.pk, "发送通知", "core.deliver_notifications", "排队中")
+        # The office reads the job's Chinese name, never its internal one.
+        assert values[0][:3] == ("编号", "任务", "状态")
+        assert values[1][:3] == (job.pk, "发送通知", "排队中")
+        assert "core.deliver_notifications" not in str(values)
+        # Filtering by the Chinese name finds it; by a name no job has, nothing.
+        found = client_for("coordinator").get("/system/jobs/?name=通知")
+        assert [row[0][0] for row in found.context["rows"]] == [job.pk]
+        none = client_for("coordinator").get("/system/jobs/?name=提醒函")
+        assert list(none.context["rows"]) == []
         assert AuditEvent.objects.filter(action="export.xlsx", object_type="core.job").count() == 1
 
 

@@ -120,6 +120,30 @@ def test_latest_index_and_history(tree, client_for):
 
 
 @pytest.mark.django_db
+def test_older_periods_scored_from_part_of_the_indicators_are_marked(tree, client_for):
+    """January was scored before 纳税 was connected (1 of the 2 first-level indicators): the
+    trend keeps it, labelled with its coverage and drawn as an incomplete point, so that the
+    step when the source arrived does not read as the city improving."""
+    IndicatorValue.objects.filter(indicator=tree["be"], region=tree["root"]).update(observations=2)
+    january = _score(tree["be"], tree["root"], dt.date(2026, 1, 1), 60)
+    IndicatorValue.objects.filter(pk=january.pk).update(observations=1)
+    _score(tree["be01"], tree["root"], dt.date(2026, 1, 1), 60)
+    response = client_for("leader").get(COCKPIT)
+    c = response.context["c"]
+    assert c.index.period == MAR
+    assert [(p.label, p.score, p.incomplete) for p in c.history] == [
+        ("2026-01（覆盖 1/2）", 60, True),
+        ("2026-02", 70, False),
+        ("2026-03", 75, False),
+    ]
+    assert _payload(response, "history-chart")["series"][0]["data"] == [
+        {"value": 60.0, "flag": "incomplete"},
+        70.0,
+        75.0,
+    ]
+
+
+@pytest.mark.django_db
 def test_districts_and_heat_map_matrix(tree, client_for):
     response = client_for("coordinator").get(COCKPIT)
     c = response.context["c"]
