@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
 from sizhen.demo import data
+from sizhen.demo.people import department_staff, office
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.demo_records import IMPROVER, TURNAROUND_CLOSED_ON
 from sizhen.rectification.choices import Judgement, Source, Trend
@@ -94,17 +95,23 @@ PARTNERS: dict[int, tuple[str, ...]] = {
 }
 #: Items (indices) the coordinator exposed on the 曝光台: three of the four repeats.
 PUBLISHED = (8, 9, 10)
-#: The reviewer label of the demo's effect verifications (no person reviewed them).
-REVIEWER = "演示数据"
 DISTRICTS = ("449901", "449902", "449903", "449904", "449921", "449922", "449981", "P449951")
 #: The item whose close-off turns the improving district round (南湾区's slow start-ups and
 #: services): closed on the date from which its records get better (``demo_records``).
 TURNAROUND_PROBLEM = 0
 
 
-def _history(item: RectificationItem, steps: list[tuple[str, str, str, str]], at: Any) -> list[Any]:
+#: Steps of the ledger the lead department takes (the office takes the others).
+DEPARTMENT_ACTIONS = frozenset({"accept", "submit"})
+
+
+def _history(
+    ctx: Any, item: RectificationItem, steps: list[tuple[str, str, str, str]], at: Any
+) -> list[Any]:
+    staff, the_office = department_staff(ctx, item.lead_department), office(ctx)
     rows = []
     for offset, (action, label, source, target) in enumerate(steps):
+        actor, actor_label = staff if action in DEPARTMENT_ACTIONS else the_office
         rows.append(
             TransitionHistory(
                 object_type=RectificationItem._meta.label_lower,
@@ -114,7 +121,8 @@ def _history(item: RectificationItem, steps: list[tuple[str, str, str, str]], at
                 action_label=label,
                 from_state=source,
                 to_state=target,
-                actor_label="演示数据",
+                actor=actor,
+                actor_label=actor_label,
                 at=at + dt.timedelta(days=offset * 7),
             )
         )
@@ -222,7 +230,7 @@ def build_rectification(ctx: Any) -> int:
             item.public_summary = f"{item.title}，连续两年反复出现，已督促牵头部门整改并销号。"
             item.published_at = item.closed_at + dt.timedelta(days=3)
             item.save(update_fields=["published", "public_summary", "published_at"])
-        history.extend(_history(item, steps, item.created_at + dt.timedelta(days=1)))
+        history.extend(_history(ctx, item, steps, item.created_at + dt.timedelta(days=1)))
         if status in (SUBMITTED, CLOSED):
             evidence.append(
                 Evidence(
@@ -230,7 +238,7 @@ def build_rectification(ctx: Any) -> int:
                     file=sample,
                     name="整改佐证示例.pdf",
                     size=24,
-                    uploaded_by_label="演示数据",
+                    uploaded_by_label=department_staff(ctx, item.lead_department)[1],
                     # Between acceptance (day 1) and the close-off request (day 8).
                     uploaded_at=item.created_at + dt.timedelta(days=5),
                 )
@@ -246,7 +254,8 @@ def build_rectification(ctx: Any) -> int:
                     judgement=Judgement.EFFECTIVE,
                     comment=_review_comment(rows),
                     snapshot=rows,
-                    reviewer_label=REVIEWER,
+                    reviewer=office(ctx)[0],
+                    reviewer_label=office(ctx)[1],
                     at=item.created_at + dt.timedelta(days=12),
                 )
             )
@@ -295,9 +304,8 @@ def _review_comment(rows: list[dict[str, Any]]) -> str:
 def refresh_reviews() -> int:
     """Freeze the demo verifications' before/after values again, once the records step has
     computed the indicator values (the load itself runs before them). Returns the reviews."""
-    reviews = list(
-        Review.objects.filter(reviewer_label=REVIEWER, reviewer=None).select_related("item")
-    )
+    # A demo database holds only the demo's ledger (``wipe_rectification`` clears it whole).
+    reviews = list(Review.objects.select_related("item"))
     for review in reviews:
         review.snapshot = effect_rows(review.item)
         review.comment = _review_comment(review.snapshot)

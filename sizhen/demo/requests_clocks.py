@@ -14,6 +14,7 @@ from django.utils import timezone
 from sizhen.core.models import TransitionHistory
 from sizhen.core.notifications import unit_leaders
 from sizhen.core.workcalendar import get_calendar
+from sizhen.demo.people import department_staff
 from sizhen.enterprise_requests.choices import EscalationTier, MessageKind
 from sizhen.enterprise_requests.models import EnterpriseRequest, RequestMessage
 from sizhen.enterprise_requests.services.escalation import (
@@ -38,7 +39,6 @@ PROGRESS_NOTES = [
 PER_TIER = 3
 CONTACT_OVERDUE = 4
 LATE_CONTACT_RATE = 0.06
-AUTHOR = "演示数据"
 
 #: The fields these seeds set on the requests.
 FIELDS = [
@@ -86,7 +86,7 @@ def seed_clocks(
         if contacted > now:
             continue
         r.first_contacted_at = contacted
-        messages.append(_entry(r, MessageKind.CONTACT, rng.choice(CONTACT_NOTES), contacted))
+        messages.append(_entry(ctx, r, MessageKind.CONTACT, rng.choice(CONTACT_NOTES), contacted))
         progress[r.pk] = max(progress.get(r.pk, contacted), contacted)
     _escalations(ctx, rng, [r for r in requests if r.status in ON_THE_CLOCK], progress, messages)
 
@@ -124,7 +124,7 @@ def _escalations(
             if last < since:
                 tiers.pop(0)
                 note = rng.choice(PROGRESS_NOTES)
-                messages.append(_entry(r, MessageKind.PROGRESS, note, _at(since, 15)))
+                messages.append(_entry(ctx, r, MessageKind.PROGRESS, note, _at(since, 15)))
                 _escalate(r, tier, since, days, now, messages)
                 continue
         if last > cutoffs[0]:
@@ -133,7 +133,7 @@ def _escalations(
         since = calendar.working_days_back(today, rng.randint(1, max(1, days[0] - 1)))
         kind = MessageKind.PROGRESS if r.status != "dispatched" else MessageKind.CONTACT
         notes = PROGRESS_NOTES if kind == MessageKind.PROGRESS else CONTACT_NOTES
-        messages.append(_entry(r, kind, rng.choice(notes), min(_at(since, 15), now)))
+        messages.append(_entry(ctx, r, kind, rng.choice(notes), min(_at(since, 15), now)))
 
 
 def _escalate(
@@ -166,12 +166,15 @@ def _escalate(
             r.supervised, r.supervised_at, r.supervision_note = True, when, text
 
 
-def _entry(r: EnterpriseRequest, kind: str, text: str, at: dt.datetime) -> RequestMessage:
+def _entry(ctx: Any, r: EnterpriseRequest, kind: str, text: str, at: dt.datetime) -> RequestMessage:
+    """A contact or progress record, written by the lead department's own staff."""
+    author, label = department_staff(ctx, r.lead_department)
     return RequestMessage(
         request=r,
         kind=kind,
         text=text,
-        author_label=AUTHOR,
+        author=author,
+        author_label=label,
         department=r.lead_department,
         created_at=at,
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from sizhen.core.models import TransitionHistory
 from sizhen.core.periods import Period
 from sizhen.core.workcalendar import get_calendar
+from sizhen.demo.people import department_staff, office
 from sizhen.demo.requests_clocks import FIELDS as CLOCK_FIELDS
 from sizhen.demo.requests_clocks import seed_clocks
 from sizhen.enterprise_requests.choices import Channel, MessageKind, RevisitMethod
@@ -174,6 +175,8 @@ _STEPS = {
     "withdraw": ("withdraw", "撤回", "registered", "withdrawn"),
     "reject": ("reject", "不予受理", "registered", "rejected"),
 }
+#: Steps the lead department takes; the office (营商办) takes the others, the enterprise withdraws.
+DEPARTMENT_STEPS = frozenset({"accept", "return", "reply", "for_review"})
 PATHS = {
     "submitted": [],
     "registered": ["register"],
@@ -243,7 +246,6 @@ def build_requests(ctx: Any) -> int:
             for i, (code, topic, leaders) in enumerate(FORUMS)
         ]
     )
-    coordinator = ctx.users.get("coordinator")
     requests: list[EnterpriseRequest] = []
     plans: list[list[str]] = []
     enterprises = ctx.enterprises
@@ -365,9 +367,11 @@ def build_requests(ctx: Any) -> int:
     revisits: list[Revisit] = []
     messages: list[RequestMessage] = []
     label = EnterpriseRequest._meta.label_lower
+    office_actor = office(ctx)
     for r, path in zip(requests, plans, strict=True):
         at = r.submitted_at
         revisit_round = 0
+        staff = department_staff(ctx, r.lead_department)
         for step in path:
             action, action_label, source, target = _STEPS[step]
             if step == "reply" and r.replied_at:
@@ -378,6 +382,15 @@ def build_requests(ctx: Any) -> int:
                 "second": "企业不满意，二次交办",
                 "refer": "推诿拖延，转纪委监委",
             }.get(step, "")
+            if step in DEPARTMENT_STEPS:
+                actor, actor_label = staff
+            elif step == "withdraw":
+                actor, actor_label = (
+                    None,
+                    f"{r.enterprise.name if r.enterprise else '企业'}（企业）",
+                )
+            else:
+                actor, actor_label = office_actor
             history.append(
                 TransitionHistory(
                     object_type=label,
@@ -387,7 +400,8 @@ def build_requests(ctx: Any) -> int:
                     action_label=action_label,
                     from_state=source,
                     to_state=target,
-                    actor_label="演示数据",
+                    actor=actor,
+                    actor_label=actor_label,
                     note=note,
                     at=at,
                 )
@@ -398,7 +412,8 @@ def build_requests(ctx: Any) -> int:
                         request=r,
                         kind=MessageKind.REPLY,
                         text=r.reply_text,
-                        author_label="演示数据",
+                        author=staff[0],
+                        author_label=staff[1],
                         department=r.lead_department,
                         created_at=at,
                     )
@@ -414,8 +429,8 @@ def build_requests(ctx: Any) -> int:
                         satisfaction=(r.satisfaction or 4) if satisfied else rng.choice([1, 2]),
                         resolved=satisfied,
                         note="企业表示满意" if satisfied else "企业认为问题未解决",
-                        by=coordinator,
-                        by_label="演示数据",
+                        by=office_actor[0],
+                        by_label=office_actor[1],
                         at=at,
                     )
                 )
@@ -425,7 +440,8 @@ def build_requests(ctx: Any) -> int:
                         request=r,
                         kind=MessageKind.EXPLANATION,
                         text="因涉及多部门协调，办理进度滞后，已制定整改措施。",
-                        author_label="演示数据",
+                        author=staff[0],
+                        author_label=staff[1],
                         department=r.lead_department,
                         created_at=at + dt.timedelta(hours=2),
                     )

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
+from sizhen.demo.people import office
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Enterprise
 from sizhen.surveys.choices import Channel, QuestionType, Topic, VersionSource
@@ -485,7 +486,9 @@ def _answers(rng: random.Random, mood: float) -> dict[str, Any]:
     return answers
 
 
-def _history(obj: Any, workflow: Any, steps: list[tuple[str, Any]]) -> list[Any]:
+def _history(ctx: Any, obj: Any, workflow: Any, steps: list[tuple[str, Any]]) -> list[Any]:
+    """Questionnaires and rounds are published, opened and closed by the office (营商办)."""
+    actor, actor_label = office(ctx)
     rows = []
     for action, at in steps:
         transition = next(t for t in workflow.transitions if t.action == action)
@@ -499,7 +502,8 @@ def _history(obj: Any, workflow: Any, steps: list[tuple[str, Any]]) -> list[Any]
                 action_label=transition.label,
                 from_state=transition.source[0],
                 to_state=transition.target,
-                actor_label="演示数据",
+                actor=actor,
+                actor_label=actor_label,
             )
         )
     return rows
@@ -539,7 +543,7 @@ def build_surveys(ctx: Any) -> int:
     )
     write_structure(version, form, bank)
     questions = {q.name: q for q in Question.objects.filter(version=version)}
-    history = _history(version, VERSION_WORKFLOW, [("publish", now - dt.timedelta(days=195))])
+    history = _history(ctx, version, VERSION_WORKFLOW, [("publish", now - dt.timedelta(days=195))])
 
     regions = [r for r in ctx.regions.values() if r.code != ctx.root.code]
     by_region: dict[int, list[Enterprise]] = {}
@@ -572,9 +576,9 @@ def build_surveys(ctx: Any) -> int:
         version=2,
     )
     history += _history(
-        closed, ROUND_WORKFLOW, [("open", closed.opened_at), ("close", closed.closed_at)]
+        ctx, closed, ROUND_WORKFLOW, [("open", closed.opened_at), ("close", closed.closed_at)]
     )
-    history += _history(open_round, ROUND_WORKFLOW, [("open", open_round.opened_at)])
+    history += _history(ctx, open_round, ROUND_WORKFLOW, [("open", open_round.opened_at)])
 
     showcase = set(e.pk for e in ctx.showcase.values())
     closed_invited = _sample(rng, by_region, CLOSED_PER_REGION)

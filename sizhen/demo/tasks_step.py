@@ -17,6 +17,7 @@ from django.utils import timezone
 from sizhen.core.models import TransitionHistory
 from sizhen.core.workcalendar import get_calendar
 from sizhen.demo import data
+from sizhen.demo.people import department_staff, office
 from sizhen.organisations.models import Department, Region
 from sizhen.work_tasks.models import Milestone, ProgressReport, TaskAssignment, WorkTask
 from sizhen.work_tasks.services import classify
@@ -213,9 +214,11 @@ def build_tasks(ctx: Any) -> int:
             reports.append((assignment, own, progress))
     Milestone.objects.bulk_create(milestones)
     TaskAssignment.objects.bulk_create(assignments)
-    ProgressReport.objects.bulk_create(_progress_reports(reports, today))
+    ProgressReport.objects.bulk_create(_progress_reports(ctx, reports, today))
     history = []
+    the_office = office(ctx)
     for assignment in assignments:
+        staff = _staff(ctx, assignment)
         for action in _path(assignment.status):
             transition = next(t for t in ASSIGNMENT_WORKFLOW.transitions if t.action == action)
             day = {
@@ -234,7 +237,9 @@ def build_tasks(ctx: Any) -> int:
                     action_label=transition.label,
                     from_state=transition.source[0],
                     to_state=transition.target,
-                    actor_label="演示数据",
+                    # The unit receives and submits; the office returns and approves.
+                    actor=(staff if action in ("receive", "submit") else the_office)[0],
+                    actor_label=(staff if action in ("receive", "submit") else the_office)[1],
                     note=assignment.return_reason if action == "return" else "",
                 )
             )
@@ -243,7 +248,15 @@ def build_tasks(ctx: Any) -> int:
     return len(tasks)
 
 
+def _staff(ctx: Any, assignment: Any) -> tuple[Any, str]:
+    """Who acts for the assignment's unit: its department's staff, or the district's office."""
+    if assignment.department is not None:
+        return department_staff(ctx, assignment.department)
+    return None, f"{assignment.region.name}营商办经办人"
+
+
 def _progress_reports(
+    ctx: Any,
     plans: list[tuple[TaskAssignment, list[Milestone], tuple[tuple[int, int], ...]]],
     today: dt.date,
 ) -> list[ProgressReport]:
@@ -278,7 +291,7 @@ def _progress_reports(
                     content=content,
                     percent=percent,
                     milestone_done=milestone is not None,
-                    author_label=f"{assignment.department or assignment.region}（演示数据）",
+                    author_label=_staff(ctx, assignment)[1],
                     created_at=_at(day),
                 )
             )
