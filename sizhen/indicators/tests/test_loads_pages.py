@@ -483,3 +483,16 @@ def test_the_dataset_list_names_datasets_in_chinese(client_for):
     row = page.split('data-dataset="gov_service_cases"', 1)[1].split("</tr>", 1)[0]
     # The name is the link; the code follows it, for whoever writes the files.
     assert row.index('">政务服务办件</a>') < row.index('<td class="muted">gov_service_cases</td>')
+
+
+def test_the_last_load_is_a_link_only_for_who_may_open_it(client_for, batches):
+    """Everybody on the staff sees when a dataset last loaded; the load itself opens only in
+    its scope, so for the others the date is plain text, never a link to a 404."""
+    market = batches["market"]  # the newest load of the dataset, uploaded by the lead department
+    link = f'href="/monitoring/data/loads/{market.pk}/"'
+    for persona in sorted(STAFF):
+        page = client_for(persona).get("/monitoring/data/").content.decode()
+        row = page.split(f'data-dataset="{DATASET}"', 1)[1].split("</tr>", 1)[0]
+        opens = client_for(persona).get(f"/monitoring/data/loads/{market.pk}/").status_code
+        assert (link in row) == (opens == 200), persona
+        assert (link in row) == (persona in SEES_MARKET), persona

@@ -28,9 +28,7 @@ from sizhen.indicators.ingestion.forms import (
     SchemaForm,
     field_rows,
 )
-from sizhen.indicators.ingestion.models import (
-    Dataset,
-)
+from sizhen.indicators.ingestion.models import Dataset, LoadBatch
 from sizhen.indicators.ingestion.selectors import (
     get_dataset_freshness,
     list_dataset_freshness,
@@ -64,12 +62,21 @@ def dataset_list(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据集")
     datasets = list(list_visible_datasets(request.user))
     missing_builtin = sorted(set(BUILTIN_BY_CODE) - {d.code for d in datasets})
+    rows = list_dataset_freshness(datasets)
+    # Every role sees when a dataset last loaded; the load itself only where its scope allows
+    # (another department's upload is a 404), so only those dates are links.
+    openable = set(
+        LoadBatch.objects.visible_to(request.user)
+        .filter(pk__in=[r.last_batch_id for r in rows if r.last_batch_id])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "indicators/data/dataset_list.html",
         {
             "title": "数据集与数据时效",
-            "rows": list_dataset_freshness(datasets),
+            "rows": rows,
+            "openable": openable,
             "missing_builtin": missing_builtin,
         },
     )
