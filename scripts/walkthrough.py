@@ -70,6 +70,8 @@ FINDINGS: list[tuple[str, re.Pattern[str]]] = [
 #: Modules whose issues are still open: their placeholder page says so honestly; the walk
 #: lists them apart instead of counting them as findings.
 PLACEHOLDERS = ("/m/knowledge/", "/m/assets/", "/m/training/")
+#: Query parameters that only order or page a list.
+ORDERING = frozenset({"sort", "page", "order", "dir", "per_page"})
 #: Full-screen pages without the site's frame (no menu, no breadcrumbs) by design.
 FRAMELESS = ("/dashboards/bigscreen/",)
 # Dotted words that are not internal codes: file names and addresses.
@@ -106,7 +108,8 @@ def page_key(url: str) -> str:
     path = re.sub(r"/\d+(?=/|$)", "/{id}", parts.path)
     path = re.sub(r"/[0-9a-f-]{32,36}(?=/|$)", "/{uuid}", path)
     path = re.sub(r"/[A-Z]{2}\d{2}(\.\d{2})*(?=/|$)", "/{code}", path)
-    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    # Sorting and paging show the same page again: one visit of a list is enough.
+    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)} - ORDERING)
     return path + ("?" + "&".join(names) if names else "")
 
 

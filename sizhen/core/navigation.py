@@ -279,10 +279,14 @@ def breadcrumbs(path: str, view_name: str, role: str | None) -> tuple[list[Crumb
             return [home], module.label
     for m, item, _url in visible:
         if item.url_name == view_name:
+            if item.label == m.label:  # 整改清单 › 整改清单: the module's own list
+                return [home], item.label
             return [home, Crumb(m.label, _module_url(m))], item.label
     above = [(m, item, url) for m, item, url in visible if path.startswith(url) and url != path]
     if above:
         m, item, url = max(above, key=lambda row: len(row[2]))
+        if item.label == m.label:
+            return [home, Crumb(item.label, url)], ""
         return [home, Crumb(m.label, _module_url(m)), Crumb(item.label, url)], ""
     namespace = view_name.split(":", 1)[0]
     if view_name in PERSONAL_PAGES:
