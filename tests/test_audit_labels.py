@@ -148,3 +148,23 @@ def test_audit_filters_take_the_chinese_names(client_for: Any, events: None) -> 
     assert actions("action=access.") == ["越权访问被拒绝"]
     assert actions("object_type=承办任务") == ["越权访问被拒绝"]
     assert actions("object_type=monitoring.alert") == ["预警：转为任务或整改事项"]
+
+
+@pytest.mark.django_db
+def test_an_exports_filter_reads_in_chinese(personas: dict[str, Any]) -> None:
+    """An export records the list's filter; the audit log shows it by field names, state and
+    choice labels and the related rows' names, not as a query string."""
+    from sizhen.core.audit_labels import values_text
+
+    department = personas["lead_department"].department
+    text = values_text(
+        "enterprise_requests.enterpriserequest",
+        {
+            "query": f"status=handling&lead_department={department.pk}&sort=-submitted_at&q=用电",
+            "rows": 3,
+        },
+    )
+    assert text == (
+        f"查询条件：状态=办理中，主办单位={department}，排序=提交时间（降序），关键词=用电；行数：3"
+    )
+    assert "status=" not in text and "lead_department" not in text

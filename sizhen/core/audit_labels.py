@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.apps import apps
 from django.db import models
@@ -342,11 +343,61 @@ def values_text(object_type: str, values: Any, *, limit: int = 500) -> str:
                 value = dict(field.flatchoices).get(value, value)
             elif key == "action" and isinstance(value, str):
                 value = ACCESS_LABELS.get(value, value)
+            elif key == "query" and isinstance(value, str):
+                value = query_text(model, value) or "（无）"
             elif key == "roles" and isinstance(value, list):
                 value = "、".join(str(Role(r).label) if r in Role.values else str(r) for r in value)
             parts.append(f"{label}：{_plain(value)}")
         text = "；".join(parts)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+#: Filter and list parameters that are not model fields, as the list pages label them.
+QUERY_LABELS = {
+    "q": "关键词",
+    "sort": "排序",
+    "page": "页码",
+    "export": "导出",
+    "queue": "待办",
+    "overdue": "逾期",
+    "since": "起始日期",
+    "until": "截止日期",
+    "first": "起始月份",
+    "last": "截止月份",
+    "year": "年度",
+    "kind": "类别",
+}
+
+
+def query_text(model: type[models.Model] | None, query: str) -> str:
+    """A list's filter (``status=open&lead_department=10``) as people read it: each parameter
+    by the field's Chinese name, a state or choice by its label, a related row by its name
+    (``状态：待派单；主办单位：市场监督管理局``). Unknown parameters keep their own words."""
+    fields = {f.name: f for f in model._meta.concrete_fields} if model else {}
+    workflow = getattr(model, "workflow", None)
+    state_field = getattr(workflow, "state_field", None)
+    parts = []
+    for name, raw in parse_qsl(query, keep_blank_values=False):
+        base = name.split("__", 1)[0]
+        field = fields.get(base)
+        label = str(field.verbose_name) if field is not None else QUERY_LABELS.get(base, base)
+        value: Any = raw
+        if field is not None and workflow is not None and field.attname == state_field:
+            value = workflow.state_label(raw)
+        elif field is not None and field.choices:
+            value = dict(field.flatchoices).get(raw, raw)
+        elif isinstance(field, models.ForeignKey) and raw.isdigit():
+            # The viewers of the audit log see the whole city; a name reads better than an id.
+            related = field.related_model._default_manager.filter(pk=int(raw)).first()  # type: ignore[union-attr]
+            value = str(related) if related is not None else raw
+        elif base == "sort":
+            descending = raw.startswith("-")
+            target = fields.get(raw.lstrip("-").split("__", 1)[0])
+            value = (str(target.verbose_name) if target is not None else raw.lstrip("-")) + (
+                "（降序）" if descending else ""
+            )
+        parts.append(f"{label}={value}")
+    return "，".join(parts)
 
 
 def _plain(value: Any) -> str:
