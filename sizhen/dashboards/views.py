@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
-from sizhen.core.access import EXPORT, get_visible_or_404, scope_key
+from sizhen.core.access import EXPORT, Actor, get_visible_or_404, scope_key
 from sizhen.core.audit import record_event
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.numbers import fixed, rounded
@@ -21,6 +21,7 @@ from sizhen.core.permissions import require_capability
 from sizhen.core.versions import VersionedCache
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
+from sizhen.dashboards.attribution import Attribution, attribute
 from sizhen.dashboards.selectors import IndicatorOverview
 from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.models import Indicator
@@ -29,7 +30,7 @@ from sizhen.organisations.models import Region
 from sizhen.rectification import selectors as rectification_selectors
 from sizhen.work_tasks import selectors as task_selectors
 
-EXPORTS = ("series", "districts")
+EXPORTS = ("series", "districts", "attribution")
 
 
 @login_required
@@ -60,13 +61,15 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
         region = default
     figures = FIGURES.get(
         (item.pk, region.pk, scope_key(request.user)),
-        lambda: _figures(selectors.get_indicator_overview(item, region, actor=request.user)),
+        lambda: _figures(
+            selectors.get_indicator_overview(item, region, actor=request.user), request.user
+        ),
     )
     overview = figures["o"]
     if export:
         if export not in EXPORTS:
             raise Http404("未知的导出类型")
-        return _export(request, overview, export)
+        return _export(request, overview, export, figures["attribution"])
     context: dict[str, Any] = {
         "title": f"{item.code} {item.name}",
         **figures,
@@ -86,9 +89,13 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
 FIGURES: VersionedCache[dict[str, Any]] = VersionedCache("indicator_page", depends_on=VALUES)
 
 
-def _figures(overview: IndicatorOverview) -> dict[str, Any]:
+def _figures(overview: IndicatorOverview, actor: Actor) -> dict[str, Any]:
     series_rows = overview.series_rows()
+    current = overview.current
     return {
+        "attribution": attribute(overview.indicator, overview.region, current.period, actor=actor)
+        if current is not None
+        else None,
         "o": overview,
         "series_rows": series_rows,
         "series_table_body": _series_table_body(series_rows),
@@ -173,7 +180,12 @@ def _children_table_body(overview: IndicatorOverview) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped or numeric above
 
 
-def _export(request: AuthenticatedRequest, overview: IndicatorOverview, kind: str) -> HttpResponse:
+def _export(
+    request: AuthenticatedRequest,
+    overview: IndicatorOverview,
+    kind: str,
+    attribution: Attribution | None,
+) -> HttpResponse:
     item, region = overview.indicator, overview.region
     if kind == "series":
         cities = list(overview.benchmarks)
@@ -192,6 +204,12 @@ def _export(request: AuthenticatedRequest, overview: IndicatorOverview, kind: st
             for r in overview.series_rows()
         ]
         title = "时间序列"
+    elif kind == "attribution":
+        if attribution is None or not attribution.method:
+            raise Http404("本期变化无法分解")
+        headers = [attribution.by, "上期", "本期", "贡献", "自身变化", "结构变化"]
+        rows = attribution.rows()
+        title = "变化归因"
     else:
         headers = ["排名", "参与排名数", "区划代码", "区划名称", "数值", "得分", "标记"]
         marks = {"leader": "领先", "laggard": "落后"}
