@@ -266,12 +266,12 @@ class Head:
         self.model: LinearSVC | None = None
 
     def _training_set(
-        self, texts: Sequence[str], labels: Sequence[str]
+        self, texts: Sequence[str], labels: Sequence[str], weights: Sequence[float] | None = None
     ) -> tuple[list[str], list[int], list[float]]:
         index = {label: i for i, label in enumerate(self.labels)}
         x = list(texts)
         y = [index[label] for label in labels]
-        w = [1.0] * len(x)
+        w = list(weights) if weights is not None else [1.0] * len(x)
         for doc in self.docs:
             for pseudo in doc.pseudo_examples():
                 x.append(pseudo)
@@ -306,15 +306,20 @@ class Head:
         labels: Sequence[str],
         *,
         tune: bool = True,
+        weights: Sequence[float] | None = None,
     ) -> dict[str, float]:
-        x, y, w = self._training_set(texts, labels)
+        x, y, w = self._training_set(texts, labels, weights)
         self.model = self._fit_model(features, x, y, w)
         if tune:
-            return self._tune(features, texts, labels)
+            return self._tune(features, texts, labels, weights)
         return {}
 
     def _tune(
-        self, features: Features, texts: Sequence[str], labels: Sequence[str]
+        self,
+        features: Features,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        weights: Sequence[float] | None = None,
     ) -> dict[str, float]:
         """Pick the keyword weight and temperature by stratified k-fold on the real examples;
         the catalogue stays in every fold's training set, as it will in production."""
@@ -333,7 +338,9 @@ class Head:
         keyword = self.scorer.matrix(list(texts))
         for train_idx, test_idx in splitter.split(np.zeros(len(texts)), strata):
             x, y, w = self._training_set(
-                [texts[i] for i in train_idx], [labels[i] for i in train_idx]
+                [texts[i] for i in train_idx],
+                [labels[i] for i in train_idx],
+                [weights[i] for i in train_idx] if weights is not None else None,
             )
             model = self._fit_model(features, x, y, w)
             matrix = features.transform([texts[i] for i in test_idx])
@@ -436,8 +443,10 @@ class Suggester:
         department_docs: Sequence[CatalogueDoc] = (),
         category_docs: Sequence[CatalogueDoc] = (),
         tune: bool = True,
+        weights: Sequence[float] | None = None,
     ) -> Suggester:
-        """Train on past requests (``categories`` may hold "" where unknown) and the catalogue."""
+        """Train on past requests (``categories`` may hold "" where unknown) and the catalogue;
+        ``weights`` (one per request, default 1) let staff corrections count more."""
         suggester = cls()
         normalised = [focus(normalise(t)) for t in texts]
         suggester.n_examples = len(normalised)
@@ -456,6 +465,7 @@ class Suggester:
             [normalised[i] for i in kept],
             [departments[i] for i in kept],
             tune=tune,
+            weights=[weights[i] for i in kept] if weights is not None else None,
         )
         cat_labels = sorted({*categories, *(d.label for d in category_docs)} - {""})
         kept = [i for i, c in enumerate(categories) if c]
@@ -465,6 +475,7 @@ class Suggester:
             [normalised[i] for i in kept],
             [categories[i] for i in kept],
             tune=tune,
+            weights=[weights[i] for i in kept] if weights is not None else None,
         )
         suggester.category_given_department = _conditional(
             suggester.department.labels, suggester.category.labels, departments, categories

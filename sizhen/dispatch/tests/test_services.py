@@ -237,3 +237,67 @@ def test_suggest_on_an_empty_platform_offers_categories_only(db: Any) -> None:
     assert result.departments == []
     assert result.categories[0].label == "0403"
     assert result.model_version == services.CATALOGUE_VERSION
+
+
+def test_a_redispatch_supersedes_the_earlier_decision_and_corrections_weigh_more(
+    catalogue_city: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    text = "我们厂门口的下水道堵了，一下雨就倒灌"
+    wrong_unit = catalogue_city["market"]
+    first = services.suggest(text)
+    services.record_choice(
+        text=text,
+        department=wrong_unit,
+        category_code="0302",
+        suggestion=None,
+        actor=personas["coordinator"],
+    )
+    services.record_choice(
+        text="增值税专用发票领不到",
+        department=catalogue_city["tax"],
+        category_code="0403",
+        suggestion=None,
+        actor=personas["coordinator"],
+    )
+    # Returned by the unit (退单) and dispatched again, with the suggestion in hand.
+    services.record_choice(
+        text=f" {text}",
+        department=catalogue_city["tax"],
+        category_code="0403",
+        suggestion=first,
+        actor=personas["coordinator"],
+    )
+
+    examples = services.training_set()
+
+    assert examples.texts == ["增值税专用发票领不到", text]
+    assert examples.departments == [catalogue_city["tax"].code, catalogue_city["tax"].code]
+    assert examples.categories == ["0403", "0403"]
+    # Recorded without a suggestion: "changed" as well, so both count double.
+    assert examples.weights == [services.CORRECTION_WEIGHT, services.CORRECTION_WEIGHT]
+    assert services.training_examples() == (
+        examples.texts,
+        examples.departments,
+        examples.categories,
+    )
+    result = services.train_model(actor=None)
+    assert result.model.n_examples == 2
+    assert result.model.metrics["n_corrections"] == 2
+
+
+def test_confirmed_examples_weigh_one(
+    catalogue_city: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    text = "增值税专用发票领不到，税务局窗口说要核查"
+    suggestion = services.suggest(text)
+    assert suggestion.departments[0].department == catalogue_city["tax"]
+
+    services.record_choice(
+        text=text,
+        department=catalogue_city["tax"],
+        category_code="0403",
+        suggestion=suggestion,
+        actor=personas["coordinator"],
+    )
+
+    assert services.training_set().weights == [1.0]
