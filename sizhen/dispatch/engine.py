@@ -150,7 +150,11 @@ class CatalogueDoc:
         for name in (self.name, self.short_name):
             if len(name) >= 2:
                 terms.append(name)
-        return sorted({normalise(t) for t in terms})
+        # Digits are folded to "0" in texts and terms alike: a number alone ("12345", "110")
+        # would match every text that mentions any amount or date.
+        return sorted(
+            {t for t in (normalise(t) for t in terms) if len(t.replace("0", "").strip()) >= 2}
+        )
 
 
 class KeywordScorer:
@@ -174,10 +178,29 @@ class KeywordScorer:
             self.terms.append((term, np.array(sorted(label_ids)), weight))
         self.n_labels = len(labels)
 
+    def _prefixes(self) -> dict[str, list[int]]:
+        """Positions in ``terms`` by each term's first two characters (built on first use, also
+        for models stored before it existed)."""
+        index: dict[str, list[int]] | None = getattr(self, "_by_prefix", None)
+        if index is None:
+            index = defaultdict(list)
+            for position, (term, _ids, _weight) in enumerate(self.terms):
+                index[term[:2]].append(position)
+            self._by_prefix = index = dict(index)
+        return index
+
     def scores(self, text: str) -> np.ndarray:
         result = np.zeros(self.n_labels)
         matched: list[str] = []
-        for term, label_ids, weight in self.terms:
+        # Only terms whose first two characters occur in the text can match; checking those
+        # alone, in the terms' order (longest first), gives the same result as checking all.
+        index = self._prefixes()
+        # Terms of one character (none since digits alone are dropped, but stored models may
+        # have them) are found by the text's single characters.
+        keys = {text[i : i + 2] for i in range(len(text) - 1)} | set(text)
+        candidates = sorted({p for key in keys for p in index.get(key, ())})
+        for position in candidates:
+            term, label_ids, weight = self.terms[position]
             if term in text and not any(term in longer for longer in matched):
                 result[label_ids] += weight
                 matched.append(term)

@@ -187,23 +187,23 @@ def evaluate(
     model_confusion = confusion(test_dept, first(dept_ranked), labels.name)
     baseline_confusion = confusion(test_dept, first(baseline_ranked), labels.name)
     per_department = []
-    for row, base in zip(model_confusion, baseline_confusion, strict=True):
-        label = row["label"]
+    for entry, base in zip(model_confusion, baseline_confusion, strict=True):
+        label = entry["label"]
         idx = [i for i, t in enumerate(test_dept) if t == label]
         predicted = sum(1 for r in dept_ranked if r and r[0].label == label)
         per_department.append(
             {
                 "label": label,
-                "name": row["name"],
-                "n": row["n"],
-                "top1": row["recall"],
+                "name": entry["name"],
+                "n": entry["n"],
+                "top1": entry["recall"],
                 "top3": round(
                     sum(1 for i in idx if label in {r.label for r in dept_ranked[i]}) / len(idx),
                     4,
                 ),
-                "precision": round(row["correct"] / predicted, 4) if predicted else 0.0,
+                "precision": round(entry["correct"] / predicted, 4) if predicted else 0.0,
                 "catalogue": label in {d.label for d in department_docs},
-                "confused_with": row["confused_with"],
+                "confused_with": entry["confused_with"],
                 "baseline": {"top1": base["recall"], "confused_with": base["confused_with"]},
             }
         )

@@ -239,39 +239,27 @@ def test_suggest_on_an_empty_platform_offers_categories_only(db: Any) -> None:
     assert result.model_version == services.CATALOGUE_VERSION
 
 
+def _choose(text: str, department: Department, category: str, suggestion: Any, actor: Any) -> None:
+    services.record_choice(
+        text=text, department=department, category_code=category, suggestion=suggestion, actor=actor
+    )
+
+
 def test_a_redispatch_supersedes_the_earlier_decision_and_corrections_weigh_more(
     catalogue_city: dict[str, Any], personas: dict[str, Any]
 ) -> None:
     text = "我们厂门口的下水道堵了，一下雨就倒灌"
-    wrong_unit = catalogue_city["market"]
+    coordinator, tax = personas["coordinator"], catalogue_city["tax"]
     first = services.suggest(text)
-    services.record_choice(
-        text=text,
-        department=wrong_unit,
-        category_code="0302",
-        suggestion=None,
-        actor=personas["coordinator"],
-    )
-    services.record_choice(
-        text="增值税专用发票领不到",
-        department=catalogue_city["tax"],
-        category_code="0403",
-        suggestion=None,
-        actor=personas["coordinator"],
-    )
+    _choose(text, catalogue_city["market"], "0302", None, coordinator)
+    _choose("增值税专用发票领不到", tax, "0403", None, coordinator)
     # Returned by the unit (退单) and dispatched again, with the suggestion in hand.
-    services.record_choice(
-        text=f" {text}",
-        department=catalogue_city["tax"],
-        category_code="0403",
-        suggestion=first,
-        actor=personas["coordinator"],
-    )
+    _choose(f" {text}", tax, "0403", first, coordinator)
 
     examples = services.training_set()
 
     assert examples.texts == ["增值税专用发票领不到", text]
-    assert examples.departments == [catalogue_city["tax"].code, catalogue_city["tax"].code]
+    assert examples.departments == [tax.code, tax.code]
     assert examples.categories == ["0403", "0403"]
     # Recorded without a suggestion: "changed" as well, so both count double.
     assert examples.weights == [services.CORRECTION_WEIGHT, services.CORRECTION_WEIGHT]
@@ -292,12 +280,6 @@ def test_confirmed_examples_weigh_one(
     suggestion = services.suggest(text)
     assert suggestion.departments[0].department == catalogue_city["tax"]
 
-    services.record_choice(
-        text=text,
-        department=catalogue_city["tax"],
-        category_code="0403",
-        suggestion=suggestion,
-        actor=personas["coordinator"],
-    )
+    _choose(text, catalogue_city["tax"], "0403", suggestion, personas["coordinator"])
 
     assert services.training_set().weights == [1.0]
