@@ -150,7 +150,11 @@ class CatalogueDoc:
         for name in (self.name, self.short_name):
             if len(name) >= 2:
                 terms.append(name)
-        return sorted({normalise(t) for t in terms})
+        # Digits are folded to "0" in texts and terms alike: a number alone ("12345", "110")
+        # would match every text that mentions any amount or date.
+        return sorted(
+            {t for t in (normalise(t) for t in terms) if len(t.replace("0", "").strip()) >= 2}
+        )
 
 
 class KeywordScorer:
@@ -174,10 +178,29 @@ class KeywordScorer:
             self.terms.append((term, np.array(sorted(label_ids)), weight))
         self.n_labels = len(labels)
 
+    def _prefixes(self) -> dict[str, list[int]]:
+        """Positions in ``terms`` by each term's first two characters (built on first use, also
+        for models stored before it existed)."""
+        index: dict[str, list[int]] | None = getattr(self, "_by_prefix", None)
+        if index is None:
+            index = defaultdict(list)
+            for position, (term, _ids, _weight) in enumerate(self.terms):
+                index[term[:2]].append(position)
+            self._by_prefix = index = dict(index)
+        return index
+
     def scores(self, text: str) -> np.ndarray:
         result = np.zeros(self.n_labels)
         matched: list[str] = []
-        for term, label_ids, weight in self.terms:
+        # Only terms whose first two characters occur in the text can match; checking those
+        # alone, in the terms' order (longest first), gives the same result as checking all.
+        index = self._prefixes()
+        # Terms of one character (none since digits alone are dropped, but stored models may
+        # have them) are found by the text's single characters.
+        keys = {text[i : i + 2] for i in range(len(text) - 1)} | set(text)
+        candidates = sorted({p for key in keys for p in index.get(key, ())})
+        for position in candidates:
+            term, label_ids, weight = self.terms[position]
             if term in text and not any(term in longer for longer in matched):
                 result[label_ids] += weight
                 matched.append(term)
@@ -266,12 +289,12 @@ class Head:
         self.model: LinearSVC | None = None
 
     def _training_set(
-        self, texts: Sequence[str], labels: Sequence[str]
+        self, texts: Sequence[str], labels: Sequence[str], weights: Sequence[float] | None = None
     ) -> tuple[list[str], list[int], list[float]]:
         index = {label: i for i, label in enumerate(self.labels)}
         x = list(texts)
         y = [index[label] for label in labels]
-        w = [1.0] * len(x)
+        w = list(weights) if weights is not None else [1.0] * len(x)
         for doc in self.docs:
             for pseudo in doc.pseudo_examples():
                 x.append(pseudo)
@@ -306,15 +329,20 @@ class Head:
         labels: Sequence[str],
         *,
         tune: bool = True,
+        weights: Sequence[float] | None = None,
     ) -> dict[str, float]:
-        x, y, w = self._training_set(texts, labels)
+        x, y, w = self._training_set(texts, labels, weights)
         self.model = self._fit_model(features, x, y, w)
         if tune:
-            return self._tune(features, texts, labels)
+            return self._tune(features, texts, labels, weights)
         return {}
 
     def _tune(
-        self, features: Features, texts: Sequence[str], labels: Sequence[str]
+        self,
+        features: Features,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        weights: Sequence[float] | None = None,
     ) -> dict[str, float]:
         """Pick the keyword weight and temperature by stratified k-fold on the real examples;
         the catalogue stays in every fold's training set, as it will in production."""
@@ -333,7 +361,9 @@ class Head:
         keyword = self.scorer.matrix(list(texts))
         for train_idx, test_idx in splitter.split(np.zeros(len(texts)), strata):
             x, y, w = self._training_set(
-                [texts[i] for i in train_idx], [labels[i] for i in train_idx]
+                [texts[i] for i in train_idx],
+                [labels[i] for i in train_idx],
+                [weights[i] for i in train_idx] if weights is not None else None,
             )
             model = self._fit_model(features, x, y, w)
             matrix = features.transform([texts[i] for i in test_idx])
@@ -436,8 +466,10 @@ class Suggester:
         department_docs: Sequence[CatalogueDoc] = (),
         category_docs: Sequence[CatalogueDoc] = (),
         tune: bool = True,
+        weights: Sequence[float] | None = None,
     ) -> Suggester:
-        """Train on past requests (``categories`` may hold "" where unknown) and the catalogue."""
+        """Train on past requests (``categories`` may hold "" where unknown) and the catalogue;
+        ``weights`` (one per request, default 1) let staff corrections count more."""
         suggester = cls()
         normalised = [focus(normalise(t)) for t in texts]
         suggester.n_examples = len(normalised)
@@ -456,6 +488,7 @@ class Suggester:
             [normalised[i] for i in kept],
             [departments[i] for i in kept],
             tune=tune,
+            weights=[weights[i] for i in kept] if weights is not None else None,
         )
         cat_labels = sorted({*categories, *(d.label for d in category_docs)} - {""})
         kept = [i for i, c in enumerate(categories) if c]
@@ -465,6 +498,7 @@ class Suggester:
             [normalised[i] for i in kept],
             [categories[i] for i in kept],
             tune=tune,
+            weights=[weights[i] for i in kept] if weights is not None else None,
         )
         suggester.category_given_department = _conditional(
             suggester.department.labels, suggester.category.labels, departments, categories

@@ -7,6 +7,8 @@ import csv
 import io
 import statistics
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,34 +68,91 @@ class LabelMap:
     """CSV department labels to the suggester's labels: a platform department (matched by code,
     full or short name) is known by its code and brings its catalogue entry; others stay plain."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, plain: bool = False) -> None:
         self._cache: dict[str, tuple[str, str]] = {}
+        self._plain = plain
 
     def __call__(self, label: str) -> str:
         return self.resolve(label)[0]
 
     def resolve(self, label: str) -> tuple[str, str]:
         if label not in self._cache:
-            department = catalogue.resolve_label(label)
+            department = None if self._plain else catalogue.resolve_label(label)
             if department is None:
                 self._cache[label] = (label, label)
             else:
                 self._cache[label] = (department.code, department.name)
         return self._cache[label]
 
+    def name(self, code: str) -> str:
+        """The display name of a resolved label (the CSV's own label when it stayed plain)."""
+        for label, (resolved, name) in self._cache.items():
+            if resolved == code:
+                return name if name != code else label
+        return code
+
     @property
     def matched(self) -> int:
         return sum(1 for label, (code, _name) in self._cache.items() if code != label)
 
 
-def evaluate(train_path: str | Path, test_path: str | Path) -> dict[str, Any]:
+def default_department_docs() -> list[engine.CatalogueDoc]:
+    """The shipped default catalogue, each row labelled with its department's official name."""
+    return [
+        engine.CatalogueDoc(
+            label=row.name,
+            name=row.name,
+            short_name=row.short_name,
+            responsibilities=row.responsibilities,
+            matters=list(row.matters),
+            keywords=list(row.keywords),
+        )
+        for row in catalogue.default_rows()
+    ]
+
+
+def confusion(
+    truth: Sequence[str], predicted: Sequence[str], name: Callable[[str], str] = str
+) -> list[dict[str, Any]]:
+    """Per true department: how many, the share whose first suggestion was right (top-1 recall),
+    and where the others went instead, most frequent first (ties by name)."""
+    rows = []
+    for label in sorted(set(truth), key=lambda label: (name(label), label)):
+        went = Counter(p for t, p in zip(truth, predicted, strict=True) if t == label)
+        n = sum(went.values())
+        wrong = sorted(
+            ((name(p) if p else "（无建议）", count) for p, count in went.items() if p != label),
+            key=lambda item: (-item[1], item[0]),
+        )
+        rows.append(
+            {
+                "label": label,
+                "name": name(label),
+                "n": n,
+                "correct": went[label],
+                "recall": round(went[label] / n, 4),
+                "confused_with": [{"name": other, "n": count} for other, count in wrong],
+            }
+        )
+    return rows
+
+
+def evaluate(
+    train_path: str | Path, test_path: str | Path, *, default_catalogue: bool = False
+) -> dict[str, Any]:
+    """Train on one CSV, score on the other. With ``default_catalogue`` the shipped default
+    catalogue stands in for the platform's (labels are then the departments' official names),
+    so a test set can be judged on any installation."""
     engine.configure_jieba_cache(settings.DATA_DIR / "jieba")
     train = read_rows(train_path)
     test = read_rows(test_path)
-    labels = LabelMap()
+    labels = LabelMap(plain=default_catalogue)
     train_dept = [labels(r.dept) for r in train]
     test_dept = [labels(r.dept) for r in test]
-    department_docs = catalogue.department_docs()
+    if default_catalogue:
+        department_docs = default_department_docs()
+    else:
+        department_docs = catalogue.department_docs()
     category_docs = catalogue.category_docs()
 
     started = time.monotonic()
@@ -119,39 +178,40 @@ def evaluate(train_path: str | Path, test_path: str | Path) -> dict[str, Any]:
 
     dept_baseline = engine.Baseline().fit([r.text for r in train], train_dept)
     cat_baseline = engine.Baseline().fit([r.text for r in train], [r.category for r in train])
+    baseline_ranked = [dept_baseline.predict(r.text) for r in test]
     catalogue_only = engine.CatalogueOnly(department_docs) if department_docs else None
 
-    def names(code: str) -> str:
-        for label, (resolved, name) in labels._cache.items():
-            if resolved == code:
-                return name if name != code else label
-        return code
+    def first(ranked: list[list[engine.Ranked]]) -> list[str]:
+        return [r[0].label if r else "" for r in ranked]
 
+    model_confusion = confusion(test_dept, first(dept_ranked), labels.name)
+    baseline_confusion = confusion(test_dept, first(baseline_ranked), labels.name)
     per_department = []
-    for label in sorted(set(test_dept), key=names):
+    for entry, base in zip(model_confusion, baseline_confusion, strict=True):
+        label = entry["label"]
         idx = [i for i, t in enumerate(test_dept) if t == label]
-        predicted = [i for i, r in enumerate(dept_ranked) if r and r[0].label == label]
-        correct = sum(1 for i in idx if dept_ranked[i] and dept_ranked[i][0].label == label)
-        precision = correct / len(predicted) if predicted else 0.0
-        recall = correct / len(idx)
+        predicted = sum(1 for r in dept_ranked if r and r[0].label == label)
         per_department.append(
             {
                 "label": label,
-                "name": names(label),
-                "n": len(idx),
-                "top1": round(recall, 4),
+                "name": entry["name"],
+                "n": entry["n"],
+                "top1": entry["recall"],
                 "top3": round(
                     sum(1 for i in idx if label in {r.label for r in dept_ranked[i]}) / len(idx),
                     4,
                 ),
-                "precision": round(precision, 4),
+                "precision": round(entry["correct"] / predicted, 4) if predicted else 0.0,
                 "catalogue": label in {d.label for d in department_docs},
+                "confused_with": entry["confused_with"],
+                "baseline": {"top1": base["recall"], "confused_with": base["confused_with"]},
             }
         )
     ordered = sorted(latencies)
     return {
         "train": {"path": str(train_path), "rows": len(train)},
         "test": {"path": str(test_path), "rows": len(test)},
+        "catalogue": "default" if default_catalogue else "platform",
         "labels_matched_to_departments": labels.matched,
         "department": _rounded(engine.score(test_dept, dept_ranked)),
         "category": _rounded(
@@ -160,9 +220,7 @@ def evaluate(train_path: str | Path, test_path: str | Path) -> dict[str, Any]:
             )
         ),
         "baseline": {
-            "department": _rounded(
-                engine.score(test_dept, [dept_baseline.predict(r.text) for r in test])
-            ),
+            "department": _rounded(engine.score(test_dept, baseline_ranked)),
             "category": _rounded(
                 engine.score(
                     [test_cat[i] for i in with_category],
@@ -181,6 +239,7 @@ def evaluate(train_path: str | Path, test_path: str | Path) -> dict[str, Any]:
         "train_seconds": round(train_seconds, 2),
         "latency_ms": {
             "median": round(statistics.median(ordered), 3),
+            "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3),
             "p99": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3),
         },
         "per_department": per_department,

@@ -331,23 +331,53 @@ ACTIVATION_TOLERANCE = 0.01
 MIN_EXAMPLES = 20
 
 
-def training_examples() -> tuple[list[str], list[str], list[str]]:
-    texts: list[str] = []
-    departments: list[str] = []
-    categories: list[str] = []
-    rows = DispatchExample.objects.select_related("department").order_by("id")
-    for example in rows.iterator(chunk_size=2000):
+#: A staff correction (the office chose another department than the suggested one) counts this
+#: many times in training: it marks exactly where the model was wrong (docs/dispatch.md).
+CORRECTION_WEIGHT = 2.0
+
+
+@dataclass
+class TrainingSet:
+    texts: list[str]
+    departments: list[str]
+    categories: list[str]
+    weights: list[float]
+
+
+def training_set() -> TrainingSet:
+    """Every recorded dispatch decision as a training example, except those superseded: when the
+    same text was decided again later with another department (re-dispatch, 改派, after the unit
+    returned it), the earlier decision was wrong and is dropped. Corrections weigh
+    ``CORRECTION_WEIGHT``."""
+    rows: list[tuple[str, str, str, float]] = []
+    latest: dict[str, str] = {}
+    examples = DispatchExample.objects.select_related("department").order_by("id")
+    for example in examples.iterator(chunk_size=2000):
         label = example_label(example)
         if not label:
             continue
-        texts.append(example.text)
-        departments.append(label)
-        categories.append(example.category_code)
-    return texts, departments, categories
+        weight = CORRECTION_WEIGHT if example.source == ExampleSource.CHANGED else 1.0
+        rows.append((example.text, label, example.category_code, weight))
+        latest[engine.normalise(example.text)] = label
+    kept = [row for row in rows if latest[engine.normalise(row[0])] == row[1]]
+    return TrainingSet(
+        texts=[row[0] for row in kept],
+        departments=[row[1] for row in kept],
+        categories=[row[2] for row in kept],
+        weights=[row[3] for row in kept],
+    )
+
+
+def training_examples() -> tuple[list[str], list[str], list[str]]:
+    examples = training_set()
+    return examples.texts, examples.departments, examples.categories
 
 
 def train_suggester(
-    texts: Sequence[str], departments: Sequence[str], categories: Sequence[str]
+    texts: Sequence[str],
+    departments: Sequence[str],
+    categories: Sequence[str],
+    weights: Sequence[float] | None = None,
 ) -> engine.Suggester:
     engine.configure_jieba_cache(settings.DATA_DIR / "jieba")
     return engine.Suggester.fit(
@@ -356,6 +386,7 @@ def train_suggester(
         categories,
         department_docs=catalogue.department_docs(),
         category_docs=catalogue.category_docs(),
+        weights=weights,
     )
 
 
@@ -369,9 +400,10 @@ class TrainResult:
 def train_model(*, actor: Actor | None, force: bool = False) -> TrainResult:
     """Train on every recorded example plus the catalogue; store the model and activate it only
     if its cross-validated top-1 is not worse than the active model's (see docs/dispatch.md)."""
-    texts, departments, categories = training_examples()
+    examples = training_set()
+    texts, departments = examples.texts, examples.departments
     started = time.monotonic()
-    suggester = train_suggester(texts, departments, categories)
+    suggester = train_suggester(texts, departments, examples.categories, examples.weights)
     buffer = io.BytesIO()
     joblib.dump(suggester, buffer, compress=3)
     dept_metrics = suggester.metrics.get("department", {})
@@ -379,6 +411,7 @@ def train_model(*, actor: Actor | None, force: bool = False) -> TrainResult:
         "department": dept_metrics,
         "category": suggester.metrics.get("category", {}),
         "n_examples": len(texts),
+        "n_corrections": sum(1 for weight in examples.weights if weight > 1.0),
         "n_departments": len(set(departments)),
         "train_seconds": round(time.monotonic() - started, 2),
     }

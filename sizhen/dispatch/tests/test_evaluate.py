@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sizhen.dispatch import synthetic
+from sizhen.dispatch import evaluation, synthetic
 
 #: Established on the generated data (see docs/benchmarks.md, issue 6: 0.93 top-1 with the
 #: default catalogue); the floor leaves room for small changes to the generator or the model.
@@ -124,3 +124,83 @@ def test_unreadable_and_undecodable_files(city: dict[str, Any], tmp_path: Path) 
     assert "无法读取文件" in str(missing.value)
     assert missing.value.returncode == 2
     assert "无法识别文件编码" in str(undecodable.value)
+
+
+def test_confusion_counts_recall_and_where_each_department_went() -> None:
+    names = {"A": "甲局", "B": "乙局", "C": "丙局"}
+    truth = ["A", "A", "A", "A", "B", "B", "C", "A", "B"]
+    predicted = ["A", "B", "C", "B", "B", "A", "C", "", "C"]
+
+    rows = evaluation.confusion(truth, predicted, names.__getitem__)
+
+    # Rows by name (code point order: 丙 < 乙 < 甲), "no suggestion" counted like a department.
+    assert rows == [
+        {
+            "label": "C",
+            "name": "丙局",
+            "n": 1,
+            "correct": 1,
+            "recall": 1.0,
+            "confused_with": [],
+        },
+        {
+            "label": "B",
+            "name": "乙局",
+            "n": 3,
+            "correct": 1,
+            "recall": 0.3333,
+            "confused_with": [{"name": "丙局", "n": 1}, {"name": "甲局", "n": 1}],
+        },
+        {
+            "label": "A",
+            "name": "甲局",
+            "n": 5,
+            "correct": 1,
+            "recall": 0.2,
+            "confused_with": [
+                {"name": "乙局", "n": 2},
+                {"name": "丙局", "n": 1},
+                {"name": "（无建议）", "n": 1},
+            ],
+        },
+    ]
+
+
+@pytest.mark.django_db
+def test_report_has_per_department_confusion_beside_the_baseline(
+    city: dict[str, Any], tmp_path: Path
+) -> None:
+    train = tmp_path / "train.csv"
+    train.write_text(
+        "text,dept,category\n"
+        + "".join(f"增值税发票问题{i},税务局,0403\n" for i in range(6))
+        + "".join(f"停电了没人修{i},供电公司,0302\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    test = tmp_path / "test.csv"
+    test.write_text(
+        "text,dept,category\n发票开不出来,税务局,0403\n又停电了,供电公司,0302\n"
+        "电费发票开不出来,供电公司,0302\n",
+        encoding="utf-8",
+    )
+
+    report = json.loads(
+        _run("--train", str(train), "--test", str(test), "--json", "--default-catalogue")
+    )
+    text = _run("--train", str(train), "--test", str(test), "--default-catalogue")
+
+    assert report["catalogue"] == "default"
+    assert report["labels_matched_to_departments"] == 0
+    rows = {row["name"]: row for row in report["per_department"]}
+    assert set(rows) == {"税务局", "供电公司"}
+    assert rows["供电公司"]["n"] == 2
+    assert rows["税务局"]["n"] == 1
+    for row in rows.values():
+        wrong = sum(item["n"] for item in row["confused_with"])
+        assert row["top1"] == round((row["n"] - wrong) / row["n"], 4)
+        base_wrong = sum(item["n"] for item in row["baseline"]["confused_with"])
+        assert row["baseline"]["top1"] == round((row["n"] - base_wrong) / row["n"], 4)
+    assert report["latency_ms"]["median"] <= report["latency_ms"]["p95"]
+    assert "误派去向" in text
+    assert "基线首选" in text
+    assert "派单目录：随附默认目录" in text

@@ -237,3 +237,49 @@ def test_suggest_on_an_empty_platform_offers_categories_only(db: Any) -> None:
     assert result.departments == []
     assert result.categories[0].label == "0403"
     assert result.model_version == services.CATALOGUE_VERSION
+
+
+def _choose(text: str, department: Department, category: str, suggestion: Any, actor: Any) -> None:
+    services.record_choice(
+        text=text, department=department, category_code=category, suggestion=suggestion, actor=actor
+    )
+
+
+def test_a_redispatch_supersedes_the_earlier_decision_and_corrections_weigh_more(
+    catalogue_city: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    text = "我们厂门口的下水道堵了，一下雨就倒灌"
+    coordinator, tax = personas["coordinator"], catalogue_city["tax"]
+    first = services.suggest(text)
+    _choose(text, catalogue_city["market"], "0302", None, coordinator)
+    _choose("增值税专用发票领不到", tax, "0403", None, coordinator)
+    # Returned by the unit (退单) and dispatched again, with the suggestion in hand.
+    _choose(f" {text}", tax, "0403", first, coordinator)
+
+    examples = services.training_set()
+
+    assert examples.texts == ["增值税专用发票领不到", text]
+    assert examples.departments == [tax.code, tax.code]
+    assert examples.categories == ["0403", "0403"]
+    # Recorded without a suggestion: "changed" as well, so both count double.
+    assert examples.weights == [services.CORRECTION_WEIGHT, services.CORRECTION_WEIGHT]
+    assert services.training_examples() == (
+        examples.texts,
+        examples.departments,
+        examples.categories,
+    )
+    result = services.train_model(actor=None)
+    assert result.model.n_examples == 2
+    assert result.model.metrics["n_corrections"] == 2
+
+
+def test_confirmed_examples_weigh_one(
+    catalogue_city: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    text = "增值税专用发票领不到，税务局窗口说要核查"
+    suggestion = services.suggest(text)
+    assert suggestion.departments[0].department == catalogue_city["tax"]
+
+    _choose(text, catalogue_city["tax"], "0403", suggestion, personas["coordinator"])
+
+    assert services.training_set().weights == [1.0]
