@@ -17,6 +17,7 @@ from django.utils import timezone
 from sizhen.core.access import Actor, scope_key
 from sizhen.core.periods import Period
 from sizhen.core.versions import VersionedCache
+from sizhen.dashboards.attribution import Attribution, attribute
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.changes import VALUES
@@ -210,6 +211,8 @@ class Cockpit:
     city: Region | None
     period: dt.date | None = None
     previous_period: dt.date | None = None
+    #: The index's change from the previous period by first-level indicator (变化归因).
+    attribution: Attribution | None = None
     index: IndicatorValue | None = None
     previous_index: IndicatorValue | None = None
     history: list[HistoryPoint] = field(default_factory=list)
@@ -470,6 +473,7 @@ def _figures(actor: Actor, day: dt.date) -> Cockpit:
     cockpit.period = cockpit.index.period
     cockpit.previous_period = Period.containing(cockpit.period, root.frequency).shift(-1).start
     cockpit.previous_index = by_period.get(cockpit.previous_period)
+    cockpit.attribution = attribute(root, city, cockpit.period, actor=actor)
     periods = (cockpit.period, cockpit.previous_period)
 
     # Districts are the city's direct children: the regions the engine ranks against each other.

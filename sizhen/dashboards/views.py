@@ -75,6 +75,7 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
         **figures,
         "alerts": selectors.list_open_alerts(item, region, actor=request.user),
         "records_url": _records_url(request, overview),
+        "attribution_export": f"?{urlencode({'region': region.code, 'export': 'attribution'})}",
         # Each app scopes its own reads to the viewer; the region narrows to its subtree.
         "tasks": task_selectors.for_indicator(request.user, item, region=region),
         "ledger": rectification_selectors.for_indicator(request.user, item, region=region),

@@ -23,7 +23,7 @@ from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
 #: The big screen reloads itself every five minutes: the command centre has nobody at the mouse.
 REFRESH_SECONDS = 300
 #: Every chart's table as a workbook sheet; ``all`` puts them in one workbook.
-EXPORTS = ("heatmap", "history", "districts", "tasks", "requests", "all")
+EXPORTS = ("heatmap", "history", "districts", "attribution", "tasks", "requests", "all")
 
 
 def _context(cockpit: Cockpit) -> dict[str, Any]:
@@ -129,6 +129,16 @@ def _districts_sheet(data: Cockpit) -> Sheet:
     )
 
 
+def _attribution_sheet(data: Cockpit) -> Sheet:
+    a = data.attribution
+    rows = a.rows() if a is not None and a.method else []
+    return (
+        f"总分变化归因{data.period_label}",
+        ["一级指标", "上期得分", "本期得分", "贡献"],
+        [row[:4] for row in rows],
+    )
+
+
 def _tasks_sheet(data: Cockpit) -> Sheet:
     rows: list[list[Any]] = []
     if data.tasks is not None:
@@ -153,6 +163,7 @@ SHEETS = {
     "heatmap": _heatmap_sheet,
     "history": _history_sheet,
     "districts": _districts_sheet,
+    "attribution": _attribution_sheet,
     "tasks": _tasks_sheet,
     "requests": _requests_sheet,
 }

@@ -144,6 +144,34 @@ def test_older_periods_scored_from_part_of_the_indicators_are_marked(tree, clien
 
 
 @pytest.mark.django_db
+def test_the_index_change_is_split_by_first_level_indicator(tree, client_for):
+    """70 → 75: 开办企业 60 → 68 and 纳税 80 → 77 with equal weights give +4 and −1.5; the
+    2.5 they leave (the stored index is not their mean in this fixture) is shown as 其他, so
+    the lines add up to the change."""
+    leader = client_for("leader")
+    response = leader.get(COCKPIT)
+    a = response.context["c"].attribution
+    assert (a.method, a.change) == ("children", 5)
+    assert a.rows() == [
+        ["BE01 开办企业", 60.0, 68.0, 4.0, None, None],
+        ["BE02 纳税", 80.0, 77.0, -1.5, None, None],
+        ["其他（未归属或构成变化）", None, None, 2.5, None, None],
+    ]
+    text = response.content.decode()
+    assert (
+        "示范市营商环境总分较上期上升 <strong>5.00</strong>分（70.00 → 75.00），主要来自BE01 开办企业（+4.00）。"
+        in text
+    )
+    book = load_workbook(io.BytesIO(leader.get(COCKPIT + "?export=attribution").content))
+    assert list(book.worksheets[0].iter_rows(values_only=True)) == [
+        ("一级指标", "上期得分", "本期得分", "贡献"),
+        ("BE01 开办企业", 60, 68, 4),
+        ("BE02 纳税", 80, 77, -1.5),
+        ("其他（未归属或构成变化）", None, None, 2.5),
+    ]
+
+
+@pytest.mark.django_db
 def test_districts_and_heat_map_matrix(tree, client_for):
     response = client_for("coordinator").get(COCKPIT)
     c = response.context["c"]
@@ -278,6 +306,7 @@ def test_every_chart_exports_its_table_and_all_of_them_in_one_workbook(tree, cli
         "各县市区一级指标得分2026-03",
         "总分走势",
         "各县市区总分与排名2026-03",
+        "总分变化归因2026-03",
         "工作任务完成情况",
         next(title for title in everything if title.startswith("企业诉求统计")),
     ]
