@@ -176,6 +176,9 @@ def walk_role(browser, base_url: str, login: dict[str, str], out: Path, limit: i
         try:
             response = page.goto(url, wait_until="networkidle")
         except Exception as exc:  # a page that never settles is a finding, not a crash
+            if "Download is starting" in str(exc):
+                walk.skipped += 1  # a file behind a plain link (an import template)
+                continue
             walk.visits.append(Visit(url, None, "", 0.0, "", False, [f"打开失败：{exc}"]))
             continue
         seconds = time.perf_counter() - start
@@ -187,8 +190,20 @@ def walk_role(browser, base_url: str, login: dict[str, str], out: Path, limit: i
         page.screenshot(path=str(folder / name), full_page=True)
         # The page's own content: the side menu marks modules still being built (建设中) on
         # every page, and the header carries the user's name.
-        main = page.locator("main.content")
-        text = main.inner_text() if main.count() else page.inner_text("body")
+        # Text in <code> is an identifier shown on purpose (a dataset's code for the API, a
+        # question's XLSForm name on the designer's page), not a code leaking into prose.
+        text = page.evaluate(
+            """() => {
+                const root = (document.querySelector("main.content") || document.body)
+                    .cloneNode(true);
+                root.querySelectorAll("code").forEach((el) => el.remove());
+                document.body.appendChild(root);
+                root.style.position = "absolute";
+                const text = root.innerText;
+                root.remove();
+                return text;
+            }"""
+        )
         crumbs = page.locator("[data-testid=breadcrumbs]").count() > 0
         visit = Visit(
             url=url,

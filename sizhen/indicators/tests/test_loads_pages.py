@@ -493,6 +493,8 @@ def test_the_last_load_is_a_link_only_for_who_may_open_it(client_for, batches):
     for persona in sorted(STAFF):
         page = client_for(persona).get("/monitoring/data/").content.decode()
         row = page.split(f'data-dataset="{DATASET}"', 1)[1].split("</tr>", 1)[0]
+        detail = client_for(persona).get(f"/monitoring/data/datasets/{DATASET}/").content.decode()
         opens = client_for(persona).get(f"/monitoring/data/loads/{market.pk}/").status_code
         assert (link in row) == (opens == 200), persona
         assert (link in row) == (persona in SEES_MARKET), persona
+        assert (link in detail) == (persona in SEES_MARKET), persona

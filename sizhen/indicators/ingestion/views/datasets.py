@@ -57,19 +57,24 @@ def _field_rows_for_display(fields: list[dict[str, Any]]) -> list[dict[str, Any]
 # --- datasets -------------------------------------------------------------------------------
 
 
+def _openable(request: AuthenticatedRequest, batch_ids: list[int | None]) -> set[int]:
+    """Of the loads a page names, those the viewer may open. Every role sees when a dataset
+    last loaded; the load itself only where its scope allows (another department's upload is
+    a 404), so only those dates are links."""
+    return set(
+        LoadBatch.objects.visible_to(request.user)
+        .filter(pk__in=[pk for pk in batch_ids if pk])
+        .values_list("pk", flat=True)
+    )
+
+
 @login_required
 def dataset_list(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "staff.pages", target="数据集")
     datasets = list(list_visible_datasets(request.user))
     missing_builtin = sorted(set(BUILTIN_BY_CODE) - {d.code for d in datasets})
     rows = list_dataset_freshness(datasets)
-    # Every role sees when a dataset last loaded; the load itself only where its scope allows
-    # (another department's upload is a 404), so only those dates are links.
-    openable = set(
-        LoadBatch.objects.visible_to(request.user)
-        .filter(pk__in=[r.last_batch_id for r in rows if r.last_batch_id])
-        .values_list("pk", flat=True)
-    )
+    openable = _openable(request, [r.last_batch_id for r in rows])
     return render(
         request,
         "indicators/data/dataset_list.html",
@@ -100,6 +105,7 @@ def dataset_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     shown = next((v for v in versions if str(v.version) == wanted), None) or next(
         (v for v in versions if v.version == dataset.current_version), None
     )
+    freshness = get_dataset_freshness(dataset)
     return render(
         request,
         "indicators/data/dataset_detail.html",
@@ -109,7 +115,8 @@ def dataset_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "schema": shown,
             "fields": _field_rows_for_display(shown.fields) if shown else [],
             "versions": versions,
-            "freshness": get_dataset_freshness(dataset),
+            "freshness": freshness,
+            "openable": _openable(request, [freshness.last_batch_id]),
             "sources": list_source_freshness(dataset, request.user),
             "api_path": f"/api/v1/datasets/{dataset.code}/records",
         },
