@@ -430,6 +430,10 @@ ALERT_FIELDS = (
     "period",
     "explanation",
     "impact",
+    "value",
+    "expected",
+    "lower",
+    "upper",
     "region__name",
     "region__code",
 )
@@ -453,7 +457,10 @@ def list_open_alerts(indicator: Indicator, region: Region, *, actor: Actor) -> l
             region__path__startswith=region.path,
         )
     )
-    return list(alerts[:ALERT_LIMIT])
+    shown = list(alerts[:ALERT_LIMIT])
+    for alert in shown:
+        alert.indicator = indicator  # their headline names it; no join for what the page has
+    return shown
 
 
 def list_first_level(actor: Actor) -> list[dict[str, Any]]:

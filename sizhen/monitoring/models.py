@@ -151,6 +151,56 @@ class Alert(models.Model):
         shown = f"{self.value:.2f}".rstrip("0").rstrip(".")
         return f"{'0' if shown == '-0' else shown}{unit}"
 
+    @property
+    def headline(self) -> str:
+        """The alert in plain Chinese, for the people who act on it: what happened, compared
+        with what, how unusual, without the statistics (those stay in ``explanation``, one
+        click away on the alert's page). Kinds whose explanation is already plain keep it."""
+        if self.kind not in STATISTICAL_KINDS or self.lower is None or self.upper is None:
+            return self.explanation
+        unit = self.indicator.unit
+        low, high = _short(self.lower), _short(self.upper)
+        normal = f"{low}–{high}{unit}" if low != high else f"{low}{unit}"
+        above = self.expected is not None and self.value > self.expected
+        subject = f"{self.region.name}{self.indicator.name}"
+        if self.kind == AlertKind.LEVEL_SHIFT:
+            text = (
+                f"{subject}自{self.period_label}起连续几期{'升' if above else '降'}到"
+                f"{self.value_text}左右，明显{'高于' if above else '低于'}此前的正常范围"
+                f"（{normal}），不是一时波动"
+            )
+        elif self.kind == AlertKind.CROSS_SECTIONAL_EXTREME:
+            text = (
+                f"{self.period_label}{subject}为{self.value_text}，"
+                f"{'远高于' if above else '远低于'}同期其他地区的一般水平（{normal}）"
+            )
+        else:
+            text = (
+                f"{self.period_label}{subject}为{self.value_text}，"
+                f"{'明显高于' if above else '明显低于'}按以往规律预计的范围（{normal}）"
+            )
+        return f"{text}；{self.rarity}。"
+
+    @property
+    def rarity(self) -> str:
+        """How unusual, in words, as the scan graded it (the severity follows the statistic's
+        distance past its method's threshold)."""
+        return {
+            Severity.RED: "这样的偏离在以往数据中极为罕见",
+            Severity.ORANGE: "这样的偏离在以往数据中很少见",
+        }.get(self.severity, "这样的偏离在以往数据中少见")
+
+
+#: Kinds found by the statistical scan: their explanation carries the statistics.
+STATISTICAL_KINDS = frozenset(
+    {AlertKind.ABNORMAL_CHANGE, AlertKind.LEVEL_SHIFT, AlertKind.CROSS_SECTIONAL_EXTREME}
+)
+
+
+def _short(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
 
 #: Kinds whose value is not a value of the indicator: (what it counts, its unit). An overdue-case
 #: alert under 按时办结率 holds the number of cases, never a rate.

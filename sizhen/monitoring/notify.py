@@ -26,9 +26,7 @@ DIGEST_SHOWN = 5
 def _line(alert: Alert) -> str:
     severity = Severity(alert.severity).label
     kind = AlertKind(alert.kind).label
-    return (
-        f"【{severity}·{kind}】{alert.indicator.name}（{alert.region.name}）：{alert.explanation}"
-    )
+    return f"【{severity}·{kind}】{alert.indicator.name}（{alert.region.name}）：{alert.headline}"
 
 
 def digest_recipients(alerts: Iterable[Alert]) -> dict[int, tuple[Any, list[Alert]]]:

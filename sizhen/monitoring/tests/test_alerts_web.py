@@ -296,3 +296,25 @@ def test_transition_post_needs_csrf(personas: dict[str, Any], alerts: dict[str, 
 
     assert response.status_code == 403
     assert Alert.objects.get(pk=alert.pk).status == "open"
+
+
+def test_an_alert_reads_in_plain_chinese_with_the_statistics_one_click_away(
+    client_for: Any, alerts: dict[str, Alert]
+) -> None:
+    """What happened, compared with what, how unusual: the headline; the statistic, its
+    threshold and method stay behind 统计依据."""
+    alert = alerts["b"]  # 西山区's 300 new enterprises in June 2025 among the districts' ~100
+    low = f"{alert.lower:.2f}".rstrip("0").rstrip(".")
+    high = f"{alert.upper:.2f}".rstrip("0").rstrip(".")
+    assert alert.headline == (
+        f"2025-06西山区新设企业数为300，远高于同期其他地区的一般水平（{low}–{high}）；"
+        "这样的偏离在以往数据中极为罕见。"
+    )
+    assert "倍" not in alert.headline and "阈值" not in alert.headline
+    html = client_for("coordinator").get(f"{PAGES}{alert.pk}/").content.decode()
+    assert f'data-testid="headline">{alert.headline}</p>' in html
+    statistics = html.split('data-testid="statistics"', 1)[1].split("</details>", 1)[0]
+    assert "<summary>统计依据</summary>" in statistics and alert.explanation in statistics
+    # The series finding (东湖区's spike) reads as a change against its own past.
+    spike = alerts["a"]
+    assert spike.headline.startswith("2025-12东湖区办件量为180，明显高于按以往规律预计的范围（")
