@@ -185,10 +185,8 @@ class Alert(models.Model):
     def rarity(self) -> str:
         """How unusual, in words, as the scan graded it (the severity follows the statistic's
         distance past its method's threshold)."""
-        return {
-            Severity.RED: "这样的偏离在以往数据中极为罕见",
-            Severity.ORANGE: "这样的偏离在以往数据中很少见",
-        }.get(self.severity, "这样的偏离在以往数据中少见")
+        words = {Severity.RED.value: "极为罕见", Severity.ORANGE.value: "很少见"}
+        return f"这样的偏离在以往数据中{words.get(self.severity, '少见')}"
 
 
 #: Kinds found by the statistical scan: their explanation carries the statistics.
