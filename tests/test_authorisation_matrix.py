@@ -215,7 +215,9 @@ OBJECT_URLS: dict[str, Finder] = {
     "surveys:round_links": SURVEY_ROUND,
     "surveys:invitation_list": SURVEY_ROUND,
     "surveys:round_results": SURVEY_ROUND,
+    "surveys:round_index_publish": SURVEY_ROUND,
     "surveys:response_detail": by(Response, pk="pk"),
+    "surveys:response_follow_up": by(Response, pk="pk"),
     "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
 }

@@ -21,6 +21,7 @@ from sizhen.core.access import (
     VIEW,
     Actor,
     ScopedManager,
+    is_city_wide,
     region_scope_q,
     role_of,
 )
@@ -592,7 +593,9 @@ class IndexResult(models.Model):
     def scope_q(cls, actor: Actor, action: str) -> Q | None:
         # As the indicator values it publishes: the own subtree, and the city's figure.
         q = _staff_region_scope(actor, action, "region__path")
-        return None if q is None else q | Q(region__parent__isnull=True)
+        if q is None or is_city_wide(actor):
+            return q
+        return q | Q(region__parent__isnull=True)
 
 
 class FollowUp(models.Model):

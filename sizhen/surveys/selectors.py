@@ -258,15 +258,19 @@ def index_tables(survey_round: SurveyRound, actor: Actor) -> list[IndexTable]:
 
 
 def index_basis(indicator_code: str, region: Region, actor: Actor) -> IndexResult | None:
-    """For a survey leaf's page: the latest round's index of the region behind the leaf's
-    value, or the reason it has none (a sample below the minimum)."""
-    return (
+    """For a survey leaf's page: the index of the region in the latest period a round published
+    to, the one behind the value (another round of the period may have published it), else the
+    latest round's reason for none (a sample below the minimum)."""
+    rows = (
         IndexResult.objects.visible_to(actor, VIEW)
         .filter(indicator_code=indicator_code, region=region)
         .select_related("round")
-        .order_by("-period", "-round__closed_at", "-pk")
-        .first()
+        .order_by("-period", "-computed_at", "-pk")
     )
+    latest = rows.first()
+    if latest is None:
+        return None
+    return rows.filter(period=latest.period, published=True).first() or latest
 
 
 # --- answers that become work --------------------------------------------------------------

@@ -184,27 +184,18 @@ class PublishReport:
         return dict(self.__dict__)
 
 
-@dataclass
-class _Replace:
-    """The cells (indicator, period) and regions a publication covers whole."""
-
-    cells: set[tuple[int, dt.date]]
-    region_ids: set[int]
-
-    def covers(self, indicator_id: int, region_id: int, period: dt.date) -> bool:
-        return (indicator_id, period) in self.cells and region_id in self.region_ids
-
-
 def _save_values(
-    rows: list[_AggregateRow], source_kind: str, replace: _Replace | None = None
+    rows: list[_AggregateRow],
+    source_kind: str,
+    replace: set[tuple[int, int, dt.date]] | None = None,
 ) -> PublishReport:
     """Create or update the rows' values of ``source_kind`` (an unchanged value is left alone),
-    delete the values of ``replace``'s cells and regions that the rows no longer hold, record
-    the change for cached figures and re-score the periods touched."""
+    delete the values of ``replace`` (indicator, region, period) that the rows no longer hold,
+    record the change for cached figures and re-score the periods touched."""
     written = PublishReport()
-    cells = replace.cells if replace is not None else set()
-    indicator_ids = {r.indicator.pk for r in rows} | {pk for pk, _ in cells}
-    periods = {r.period for r in rows} | {period for _, period in cells}
+    replace = replace or set()
+    indicator_ids = {r.indicator.pk for r in rows} | {key[0] for key in replace}
+    periods = {r.period for r in rows} | {key[2] for key in replace}
     existing = {
         (v.indicator_id, v.region_id, v.period): v
         for v in IndicatorValue.objects.filter(
@@ -240,11 +231,7 @@ def _save_values(
             to_update.append(current)
         else:
             written.unchanged += 1
-    stale = [
-        current.pk
-        for key, current in existing.items()
-        if replace is not None and key not in seen and replace.covers(*key)
-    ]
+    stale = [current.pk for key, current in existing.items() if key in replace and key not in seen]
     if stale:
         IndicatorValue.objects.filter(pk__in=stale).delete()
     IndicatorValue.objects.bulk_create(to_create, batch_size=2000)
@@ -356,18 +343,18 @@ def publish_values(
     values: Sequence[PublishedValue],
     *,
     source_kind: str,
-    cells: Iterable[tuple[str, dt.date]],
-    regions: Iterable[str],
+    replace: Iterable[tuple[str, str, dt.date]] = (),
     actor: Actor | None,
     system: bool = False,
 ) -> PublishReport:
     """Publish figures another module computed (the surveys' satisfaction index) as values of
     ``source_kind``, each checked as an aggregate import checks its rows (an active leaf, a
-    region, a period of the leaf's frequency, a value in the leaf's domain). The publication
-    is the whole truth for its ``cells`` (indicator code, period start) in its ``regions``
-    (codes): a value of the same kind there that it no longer holds is deleted. All or nothing,
-    in one transaction with one audit event; publishing the same figures again changes nothing.
-    ``system=True`` (with ``actor=None``) as for ``import_aggregate_values``."""
+    region, a period of the leaf's frequency, a value in the leaf's domain). ``replace`` names
+    the values (indicator code, region code, period start) the caller published before: those
+    this publication no longer holds are deleted, so that publishing again replaces the
+    caller's figures. All or nothing, in one transaction with one audit event; publishing the
+    same figures again changes nothing. ``system=True`` (with ``actor=None``) as for
+    ``import_aggregate_values``."""
     _require_publisher(actor, system, "发布指标值")
     if source_kind not in PUBLISHED_KINDS:
         raise FillingError(f"数据来源“{source_kind}”的指标值不能由其他模块发布")
@@ -386,32 +373,16 @@ def publish_values(
         if row is not None:
             row.observations = item.observations
             rows.append(row)
-    cell_keys: set[tuple[int, dt.date]] = set()
-    for code, period in cells:
-        indicator = _indicator(ctx, code)
-        problem = _indicator_problem(ctx, code, indicator)
-        if problem is None and indicator is not None:
-            wrong_period = period_problem(indicator, period)
-            if wrong_period is None:
-                cell_keys.add((indicator.pk, period))
-                continue
-            problem = ("period_frequency", wrong_period)
-        report.add(0, "指标编码", *(problem or ("unknown_indicator", code)))
-    region_ids = set()
-    for code in regions:
-        region = _region(ctx, code)
-        if region is None:
-            report.add(0, "区划代码", "unknown_region", f"区划代码“{code}”不存在")
-        else:
-            region_ids.add(region.pk)
-    replace = _Replace(cell_keys, region_ids)
-    outside = [r for r in rows if not replace.covers(r.indicator.pk, r.region.pk, r.period)]
-    if outside:
-        report.add(0, "指标编码", "outside", "发布的数值超出声明的指标、期间和区划范围")
     if not report.ok:
         raise FillingError("发布失败：" + "；".join(e.message for e in report.errors[:3]))
+    # Earlier values whose indicator or region has gone since are gone with it.
+    stale: set[tuple[int, int, dt.date]] = set()
+    for indicator_code, region_code, period in replace:
+        indicator, region = _indicator(ctx, indicator_code), _region(ctx, region_code)
+        if indicator is not None and region is not None:
+            stale.add((indicator.pk, region.pk, period))
     with transaction.atomic():
-        written = _save_values(rows, source_kind, replace)
+        written = _save_values(rows, source_kind, stale)
         record_event(
             "indicator_value.publish",
             actor=actor,

@@ -68,9 +68,10 @@ def publish_index(survey_round: SurveyRound, *, actor: Actor | None) -> list[Ind
     subtree, keep it with n, the 95 % interval and the reason for regions below the minimum
     sample, and publish the values into the catalogue's survey leaves (the overall
     ``SIZHEN_SURVEY_INDEX_INDICATOR`` and each survey leaf that a weighted item's bank item
-    informs). Publishing again replaces the round's figures: unchanged values stay, a region
-    that lost its value loses it in the indicators too. ``actor=None``: the system (the job
-    that follows a round's closing)."""
+    informs), to the period containing the round's deadline. Publishing again replaces the
+    round's own figures: unchanged values stay, a region that lost its value loses it in the
+    indicators too; values another round published are replaced only where this one has a
+    value. ``actor=None``: the system (the job that follows a round's closing)."""
     if actor is not None:
         ensure_capability(
             actor, "survey.publish_index", SurveyError("只有营商办可以发布企业满意度指数")
@@ -89,12 +90,10 @@ def publish_index(survey_round: SurveyRound, *, actor: Actor | None) -> list[Ind
     now = timezone.now()
     results: list[IndexResult] = []
     values: list[PublishedValue] = []
-    cells: list[tuple[str, dt.date]] = []
-    for target in _targets(items):
+    targets = _targets(items)
+    for target in targets:
         frequency = target.leaf.frequency if target.leaf is not None else "year"
         period = index_period(survey_round, frequency)
-        if target.leaf is not None:
-            cells.append((target.code, period))
         scores = index.enterprise_scores(survey_round, target.items)
         summaries = index.region_summaries(regions, scores, minimum)
         for region in regions:
@@ -127,18 +126,21 @@ def publish_index(survey_round: SurveyRound, *, actor: Actor | None) -> list[Ind
     with transaction.atomic():
         # Two publications of one round at once: the second waits and writes the same rows.
         SurveyRound.objects.select_for_update().filter(pk=survey_round.pk).first()
+        earlier = IndexResult.objects.filter(round=survey_round, published=True)
+        replace = [
+            (r.indicator_code, r.region.code, r.period) for r in earlier.select_related("region")
+        ]
         IndexResult.objects.filter(round=survey_round).delete()
         IndexResult.objects.bulk_create(results)
         written = (
             publish_values(
                 values,
                 source_kind=SourceKind.SURVEY,
-                cells=cells,
-                regions=[r.code for r in regions],
+                replace=replace,
                 actor=actor,
                 system=actor is None,
             )
-            if cells
+            if values or replace
             else PublishReport()
         )
         overall = [r for r in results if r.indicator_code == index.overall_indicator()]
@@ -148,7 +150,7 @@ def publish_index(survey_round: SurveyRound, *, actor: Actor | None) -> list[Ind
             obj=survey_round,
             after={
                 "minimum": minimum,
-                "indicators": [code for code, _ in cells],
+                "indicators": [t.code for t in targets if t.leaf is not None],
                 "regions": len(overall),
                 "with_value": sum(1 for r in overall if r.value is not None),
                 "below_minimum": [r.region.code for r in overall if r.value is None],
