@@ -253,3 +253,27 @@ def test_the_indicator_page_shows_the_published_value_with_its_sample(
     page = client_for("leader").get(f"{url}?region=449902").content.decode()
     basis = page[page.index('data-testid="survey-basis"') :].split("</p>")[0]
     assert "未计值：样本量不足（n=2，至少 3）" in basis
+
+
+def test_the_index_api_answers_the_stored_index_in_the_callers_scope(
+    index_round: SurveyRound, personas: dict[str, Any], client_for: Any
+) -> None:
+    url = "/api/v1/surveys/index_test/index"
+    assert client_for("leader").get(url).status_code == 200  # closed, not yet published
+    services.publish_index(index_round, actor=personas["coordinator"])
+    body = client_for("leader").get(url).json()
+    assert (body["round"], body["minimum"]) == (index_round.pk, 3)
+    overall = body["indices"][0]
+    assert (overall["indicator"], overall["label"]) == ("BE18.07", "企业满意度指数")
+    assert [
+        (r["region"], r["value"], r["n"], r["ci_low"], r["ci_high"], r["reason"])
+        for r in overall["regions"]
+    ] == [(c[0], c[1], c[2], c[4], c[5], c[6]) for c in (CITY, DONGHU, PARK, XISHAN)]
+    assert [i["indicator"] for i in body["indices"]] == ["BE18.07", "BE16.02"]
+    # 西山区's officer: the city's figure and its own.
+    body = client_for("district_b").get(url).json()
+    assert [r["region"] for r in body["indices"][0]["regions"]] == ["449900", "449902"]
+    # An enterprise may not read it; an unknown round or questionnaire is not found.
+    assert client_for("enterprise").get(url).status_code == 404
+    assert client_for("leader").get(f"{url}?round=987654").status_code == 404
+    assert client_for("leader").get("/api/v1/surveys/nothing/index").status_code == 404
