@@ -106,6 +106,17 @@ class ResultFilters(Schema):
     round: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
+def _results_reader(request: HttpRequest, target: str) -> Actor:
+    """Results are read by staff with ``survey.results`` and by tokens with ``read``."""
+    actor = actor_of(request)
+    if role_of(actor) == Role.MACHINE:
+        require_token_scope(request, READ_SCOPE)
+        require_capability(actor, "staff.api", target=target)
+    else:
+        require_capability(actor, "survey.results", target=target)
+    return actor
+
+
 def _questionnaire(actor: Actor, code: str) -> Questionnaire:
     return get_visible_or_404(Questionnaire, actor, VIEW, code=code)
 
@@ -182,12 +193,7 @@ def post_response(request: HttpRequest, code: str, body: ResponseIn) -> Status[A
     ),
 )
 def get_results(request: HttpRequest, code: str, filters: Query[ResultFilters]) -> dict[str, Any]:
-    actor = actor_of(request)
-    if role_of(actor) == Role.MACHINE:
-        require_token_scope(request, READ_SCOPE)
-        require_capability(actor, "staff.api", target="问卷结果接口")
-    else:
-        require_capability(actor, "survey.results", target="问卷结果接口")
+    actor = _results_reader(request, "问卷结果接口")
     questionnaire = _questionnaire(actor, code)
     survey_round = results_round(questionnaire, actor, filters.round)
     if survey_round is None:
@@ -246,12 +252,7 @@ class IndexFilters(Schema):
     ),
 )
 def get_index(request: HttpRequest, code: str, filters: Query[IndexFilters]) -> dict[str, Any]:
-    actor = actor_of(request)
-    if role_of(actor) == Role.MACHINE:
-        require_token_scope(request, READ_SCOPE)
-        require_capability(actor, "staff.api", target="满意度指数接口")
-    else:
-        require_capability(actor, "survey.results", target="满意度指数接口")
+    actor = _results_reader(request, "满意度指数接口")
     questionnaire = _questionnaire(actor, code)
     rounds = rounds_of(questionnaire, actor).filter(status=CLOSED)
     if filters.round is not None:
