@@ -17,6 +17,7 @@ from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.permissions import require_capability
 from sizhen.core.views import run_service
 from sizhen.surveys import services
+from sizhen.surveys.choices import QuestionType
 from sizhen.surveys.forms import RectificationFollowUpForm, RequestFollowUpForm
 from sizhen.surveys.models import Answer, FollowUp, Response
 from sizhen.surveys.selectors import follow_ups_of, has_consent, problem_answers
@@ -61,6 +62,8 @@ def _answer(response: Response, request: AuthenticatedRequest) -> tuple[Answer, 
 def _initial(response: Response, answer: Answer) -> tuple[dict[str, Any], dict[str, Any]]:
     question = answer.question
     text = f"{question.label}：{answer_text(question, answer.value)}"
+    if question.type == QuestionType.RATING:
+        text += f" 分（{question.scale[0]}–{question.scale[1]} 分）"
     source = f"（来自问卷“{response.round.title}”答卷 {response.pk}）"
     return (
         {"text": f"{response.enterprise.name}反映：{text}{source}"},
