@@ -215,7 +215,9 @@ OBJECT_URLS: dict[str, Finder] = {
     "surveys:round_links": SURVEY_ROUND,
     "surveys:invitation_list": SURVEY_ROUND,
     "surveys:round_results": SURVEY_ROUND,
+    "surveys:round_index_publish": SURVEY_ROUND,
     "surveys:response_detail": by(Response, pk="pk"),
+    "surveys:response_follow_up": by(Response, pk="pk"),
     "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
 }
@@ -255,6 +257,7 @@ NOT_SCOPED: dict[str, str] = {
     "surveys:answer_link": "a one-time secret token naming its own invitation",
     "api:post_response": "a questionnaire code; the enterprise (body) is scoped inside",
     "api:get_results": "a questionnaire code; the round and region are scoped inside",
+    "api:get_index": "a questionnaire code; the round and the index's regions are scoped inside",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
 }
 

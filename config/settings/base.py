@@ -177,6 +177,11 @@ SIZHEN_FILLING_WORKING_DAYS = env_int("SIZHEN_FILLING_WORKING_DAYS", 10)
 # sources may still be sending the last days' records); headlines show complete periods only.
 SIZHEN_PERIOD_GRACE_DAYS = env_int("SIZHEN_PERIOD_GRACE_DAYS", 5)
 
+# The satisfaction index (企业满意度指数, docs/surveys.md): a region with fewer responding
+# enterprises than this gets no value; the catalogue leaf the overall index is published to.
+SIZHEN_SURVEY_MIN_SAMPLE = env_int("SIZHEN_SURVEY_MIN_SAMPLE", 30)
+SIZHEN_SURVEY_INDEX_INDICATOR = env_str("SIZHEN_SURVEY_INDEX_INDICATOR", "BE18.07")
+
 # Government-service cases the demo city gets by default (manage.py demo --records N).
 SIZHEN_DEMO_RECORDS = env_int("SIZHEN_DEMO_RECORDS", 300_000)
 # Alert scans check series one by one (STL) up to this many indicator × region series and

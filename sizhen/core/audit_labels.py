@@ -92,6 +92,7 @@ ACTION_LABELS: dict[str, str] = {
     "filling_round.open_scheduled": "按计划发起填报",
     "filling_task.save_draft": "暂存填报",
     "indicator_value.import_aggregate": "导入汇总数据",
+    "indicator_value.publish": "发布指标值",
     # alerts
     "alert.scan": "预警扫描",
     "alert_rule.create": "新建预警规则",
@@ -145,7 +146,9 @@ ACTION_LABELS: dict[str, str] = {
     "survey.add_question": "添加问卷题目",
     "survey.bank_create": "新增题库题目",
     "survey.edit_question": "修改问卷题目",
+    "survey.follow_up": "问卷问题转办",
     "survey.import": "导入 XLSForm 问卷",
+    "survey.index_publish": "发布企业满意度指数",
     "survey.invite": "发放问卷邀请",
     "survey.issue_links": "生成问卷填写链接",
     "survey.new_version": "建立问卷新版本",

@@ -104,6 +104,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("survey.enter", "录入纸质问卷", _OFFICE | {Role.DISTRICT_OFFICER}),
     Capability("survey.results", "查看调查结果", STAFF_ROLES),
     Capability("survey.answer", "填写问卷", frozenset({Role.ENTERPRISE})),
+    Capability("survey.publish_index", "发布企业满意度指数", _OFFICE),
+    # Turning an answer into a request or a ledger item is the office's decision (the seed's
+    # 003 loop: problems found by asking are sorted by the 营商办).
+    Capability("survey.follow_up", "将问卷问题转为诉求或整改事项", _OFFICE),
     # --- reminder letters (提醒函) --------------------------------------------------------------
     Capability("letter.write", "生成和发送提醒函", _OFFICE),
     Capability(

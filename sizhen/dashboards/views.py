@@ -24,10 +24,12 @@ from sizhen.dashboards import selectors
 from sizhen.dashboards.attribution import Attribution, attribute
 from sizhen.dashboards.selectors import IndicatorOverview
 from sizhen.indicators.catalogue.changes import VALUES
+from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.indicators.ingestion.selectors import drill_source, drillable_regions
 from sizhen.organisations.models import Region
 from sizhen.rectification import selectors as rectification_selectors
+from sizhen.surveys import selectors as survey_selectors
 from sizhen.work_tasks import selectors as task_selectors
 
 EXPORTS = ("series", "districts", "attribution")
@@ -79,6 +81,10 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
         # Each app scopes its own reads to the viewer; the region narrows to its subtree.
         "tasks": task_selectors.for_indicator(request.user, item, region=region),
         "ledger": rectification_selectors.for_indicator(request.user, item, region=region),
+        # A survey leaf: the round, sample and interval behind the value, or why there is none.
+        "survey_basis": survey_selectors.index_basis(item.code, region, request.user)
+        if item.source_kind == SourceKind.SURVEY
+        else None,
         **_work_list_urls(item, region),
     }
     return render(request, "dashboards/indicator.html", context)

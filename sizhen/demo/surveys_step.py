@@ -1,28 +1,43 @@
-"""Demo step of the surveys (问卷调查): the 营商环境满意度调查 questionnaire (30 questions by
-indicator, with skip logic, validation and a matrix), its question bank, one closed round of
-last half-year with responses from every district, county and park, and one open round whose
-invitations include the demo enterprise accounts (they find it under 我的问卷).
+"""Demo step of the surveys (问卷调查): the 营商环境满意度调查 questionnaire (32 questions by
+indicator, with skip logic, validation, a matrix and the consent to follow-up), its question
+bank, one closed round of last half-year with more than the minimum sample of responses from
+every district, county and park, its satisfaction index published into the indicators, one
+answer turned into an enterprise request and one into a rectification item, and one open round
+whose invitations include the demo enterprise accounts (they find it under 我的问卷).
 
 Rows are seeds, written in bulk with the history rows the workflow engine would have written;
-every generated answer set passes the questionnaire's own check (tests/test_demo_step.py)."""
+every generated answer set passes the questionnaire's own check (tests/test_demo_step.py). The
+index and the follow-ups go through their services, as a coordinator would."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from sizhen.core.models import TransitionHistory
 from sizhen.demo.people import office
+from sizhen.enterprise_requests.models import EnterpriseRequest
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.demo_records import region_quality
 from sizhen.organisations.models import Enterprise
-from sizhen.surveys.choices import Channel, QuestionType, Topic, VersionSource
+from sizhen.surveys.choices import (
+    CONSENT_QUESTION,
+    Channel,
+    FollowUpKind,
+    QuestionType,
+    Topic,
+    VersionSource,
+)
 from sizhen.surveys.models import (
     Answer,
     BankItem,
+    FollowUp,
     Invitation,
     Question,
     Questionnaire,
@@ -30,6 +45,8 @@ from sizhen.surveys.models import (
     Response,
     SurveyRound,
 )
+from sizhen.surveys.selectors import problem_of
+from sizhen.surveys.services import answer_to_rectification, answer_to_request, publish_index
 from sizhen.surveys.structure import (
     ChoiceData,
     FormData,
@@ -49,8 +66,10 @@ LIKERT = [
 ]
 SCALE_5 = {"start": 1, "end": 5, "step": 1}
 SCALE_10 = {"start": 1, "end": 10, "step": 1}
-#: Enterprises invited per region (district, county, park) in each round.
-CLOSED_PER_REGION = 12
+#: Enterprises invited per region (district, county, park) in each round, and how many of the
+#: closed round's answered in each region: above the index's minimum sample (30) everywhere.
+CLOSED_PER_REGION = 40
+CLOSED_ANSWERED = (32, 37)
 OPEN_PER_REGION = 8
 
 
@@ -296,6 +315,11 @@ SECTIONS: list[tuple[str, str, str, list[Any]]] = [
                 "BE18",
                 relevant="${policy_aware} != 'none'",
             ),
+            _rating(
+                "public_services",
+                "员工子女教育、医疗、住房等基本公共服务（人才安居配套）满意度",
+                "BE18.04",
+            ),
         ],
     ),
     (
@@ -316,7 +340,7 @@ SECTIONS: list[tuple[str, str, str, list[Any]]] = [
             ),
             _rating("contract", "合同纠纷解决（诉讼、调解、执行）的效率", "BE10"),
             _rating("procurement", "政府采购和招标投标的公平公正程度", "BE14"),
-            _rating("ip", "知识产权保护力度", "BE16"),
+            _rating("ip", "知识产权保护力度", "BE16.02"),
             _plain(
                 QuestionData(
                     "arrears",
@@ -365,6 +389,16 @@ SECTIONS: list[tuple[str, str, str, list[Any]]] = [
                     "对进一步优化营商环境的意见和建议",
                 ),
                 "BE",
+            ),
+            _plain(
+                QuestionData(
+                    CONSENT_QUESTION,
+                    T.SINGLE,
+                    "是否同意将贵企业在本问卷中反映的问题转交有关部门作为企业诉求办理"
+                    "（有关部门可能与贵企业联系）",
+                    required=True,
+                    choices=list(YES_NO),
+                )
             ),
             _plain(QuestionData("thanks", T.NOTE, "问卷到此结束，感谢贵企业的支持！")),
         ],
@@ -461,9 +495,11 @@ def _answers(rng: random.Random, mood: float) -> dict[str, Any]:
         "contract": rate(-0.3),
         "procurement": rate(-0.2),
         "ip": rate(-0.1),
+        "public_services": rate(-0.2),
         "arrears": rng.choice(["none"] * 8 + ["solved", "open"]),
         "overall": max(1, min(10, round(rng.gauss(mood * 2, 1.4)))),
         "recommend": rng.choice(["yes", "yes", "maybe"] if mood >= 3.8 else ["yes", "maybe", "no"]),
+        CONSENT_QUESTION: "yes" if rng.random() < 0.6 else "no",
     }
     if rng.random() < 0.8:
         answers["startup_days"] = rng.choice([1, 1, 2, 3, 5])
@@ -549,7 +585,15 @@ def build_surveys(ctx: Any) -> int:
     by_region: dict[int, list[Enterprise]] = {}
     for enterprise in ctx.enterprises:
         by_region.setdefault(enterprise.region_id, []).append(enterprise)
-    mood = {r.pk: round(rng.uniform(3.2, 4.4), 2) for r in sorted(regions, key=lambda r: r.code)}
+    # A region's satisfaction follows its quality in the records (东湖区 leads, 青石市 lags).
+    mood = {
+        r.pk: round(
+            min(4.5, max(3.0, 3.8 - 2.0 * (region_quality(r.code, today) - 1)))
+            + rng.uniform(-0.15, 0.15),
+            2,
+        )
+        for r in sorted(regions, key=lambda r: r.code)
+    }
 
     closed_deadline = today - dt.timedelta(days=75)
     closed = SurveyRound.objects.create(
@@ -590,10 +634,16 @@ def build_surveys(ctx: Any) -> int:
     # The demo enterprise accounts have an open invitation waiting under 我的问卷.
     open_invited += [e for e in ctx.showcase.values() if e.pk not in {x.pk for x in open_invited}]
     panel = {e.pk for e in closed_invited[::4]}
+    # Every panel enterprise (企业监测点) answered, and enough others in each region.
+    closed_answered: set[int] = set()
+    for region_id in sorted(by_region):
+        chosen = [e for e in closed_invited if e.region_id == region_id]
+        chosen.sort(key=lambda e: e.pk not in panel)
+        closed_answered.update(e.pk for e in chosen[: rng.randint(*CLOSED_ANSWERED)])
     invitations: list[Invitation] = []
     plans: list[tuple[Invitation, SurveyRound, dt.datetime | None]] = []
     for enterprise in closed_invited:
-        answered = rng.random() < 0.82 or enterprise.pk in panel
+        answered = enterprise.pk in closed_answered
         at = now - dt.timedelta(days=rng.randint(76, 108), hours=rng.randint(0, 9))
         invitation = Invitation(
             round=closed,
@@ -643,21 +693,79 @@ def build_surveys(ctx: Any) -> int:
         )
         answer_sets.append(_answers(rng, mood[enterprise.region_id]))
     Response.objects.bulk_create(responses)
-    Answer.objects.bulk_create(
-        [
-            Answer(
-                response=response,
-                question=questions[name],
-                value=value,
-                number=numeric_value(questions[name].type, value),
-            )
-            for response, answers in zip(responses, answer_sets, strict=True)
-            for name, value in answers.items()
-        ],
-        batch_size=2000,
+    _insert_answers(
+        (response.pk, questions[name], value)
+        for response, answers in zip(responses, answer_sets, strict=True)
+        for name, value in answers.items()
     )
     TransitionHistory.objects.bulk_create(history)
+    coordinator = ctx.users["coordinator"]
+    publish_index(closed, actor=coordinator)
+    _follow_ups(ctx, [r for r in responses if r.round_id == closed.pk], coordinator)
     return len(responses)
+
+
+def _insert_answers(rows: Iterable[tuple[int, Question, Any]]) -> None:
+    """Write the answers (about 15,000) in one prepared statement: building and compiling a
+    model instance each was most of the step's time. The value goes through the JSON field's
+    own adaptation, so that it is stored as ``Answer.objects.create`` would store it."""
+    field = Answer._meta.get_field("value")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("response_id", "question_id", "value", "number"))
+    sql = f"INSERT INTO {quote(Answer._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - quoted names of the model
+    params = [
+        (
+            response_id,
+            question.pk,
+            field.get_db_prep_save(value, connection),
+            numeric_value(question.type, value),
+        )
+        for response_id, question, value in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _follow_ups(ctx: Any, responses: list[Response], coordinator: Any) -> None:
+    """A written suggestion of an enterprise that consented becomes its request (问卷调查
+    channel); a dissatisfied rating of IP protection becomes a ledger item of the market
+    regulator."""
+    consenting = set(
+        Answer.objects.filter(
+            response__in=responses, question__name=CONSENT_QUESTION, value="yes"
+        ).values_list("response_id", flat=True)
+    )
+    suggestion = (
+        Answer.objects.filter(
+            response_id__in=consenting, question__name="suggestions", response__region__depth=1
+        )
+        .select_related("response__region", "question")
+        .order_by("response_id")
+        .first()
+    )
+    if suggestion is not None:
+        answer_to_request(
+            suggestion,
+            actor=coordinator,
+            kind="suggestion",
+            text=f"{suggestion.response.region.name}企业在满意度调查中反映：{suggestion.value}",
+        )
+    for answer in (
+        Answer.objects.filter(response__in=responses, question__name="ip", number__lte=2)
+        .select_related("question", "response")
+        .order_by("response_id")
+    ):
+        if problem_of(answer.question, answer.value):
+            answer_to_rectification(
+                answer,
+                actor=coordinator,
+                title="企业反映知识产权侵权维权难、保护力度不足",
+                description="满意度调查中企业对知识产权保护力度评分低于“一般”。",
+                lead_department=ctx.departments["SZ-SCJG"],
+                measures="开通知识产权快速维权通道，开展侵权专项执法行动并公开典型案例",
+                working_days=30,
+            )
+            break
 
 
 #: Responses (and their answers) deleted per statement when the demo is loaded again.
@@ -687,6 +795,19 @@ def wipe_surveys(city_path: str) -> None:
             Q(round_id__in=round_ids) | Q(form_version_id__in=version_ids)
         ).values_list("pk", flat=True)
     )
+    # The requests the follow-ups created (the ledger items go with the rectification step's).
+    follow_ups = FollowUp.objects.filter(response_id__in=response_ids)
+    requests = EnterpriseRequest.objects.filter(
+        pk__in=list(
+            follow_ups.filter(kind=FollowUpKind.REQUEST).values_list("target_id", flat=True)
+        )
+    )
+    TransitionHistory.objects.filter(
+        object_type=EnterpriseRequest._meta.label_lower,
+        object_id__in=[str(pk) for pk in requests.values_list("pk", flat=True)],
+    ).delete()
+    follow_ups.delete()
+    requests.delete()
     for start in range(0, len(response_ids), WIPE_BATCH):
         batch = response_ids[start : start + WIPE_BATCH]
         Answer.objects.filter(response_id__in=batch).delete()

@@ -13,10 +13,13 @@ class Channel(models.TextChoices):
     HOTLINE_12345 = "hotline_12345", "12345热线"
     API = "api", "接口推送"
     OPEN311 = "open311", "Open311接口"
+    #: A problem an enterprise named in a questionnaire, turned into a request by the office
+    #: with the enterprise's consent (surveys.services.follow_up).
+    SURVEY = "survey", "问卷调查"
 
 
 #: Channels registered by staff on an enterprise's behalf.
-STAFF_CHANNELS = (Channel.STAFF_FORUM, Channel.STAFF_WINDOW, Channel.WECHAT_GROUP)
+STAFF_CHANNELS = (Channel.STAFF_FORUM, Channel.STAFF_WINDOW, Channel.WECHAT_GROUP, Channel.SURVEY)
 
 
 class Kind(models.TextChoices):

@@ -50,6 +50,8 @@ from sizhen.rectification.workflow import (
     close_refusal,
     is_lead_unit,
 )
+from sizhen.surveys.choices import FollowUpKind
+from sizhen.surveys.selectors import follow_up_source
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ERRORS_ON_PAGE = 200
@@ -201,6 +203,10 @@ def _item_page(
             # Every round's verification with its frozen before/after values, oldest first.
             "reviews": item.reviews.order_by("round", "at", "id"),
             "timeline": _timeline(item),
+            # The survey answer an item of source 问卷调查 came from (问题转办).
+            "survey_source": follow_up_source(FollowUpKind.RECTIFICATION, item.pk, actor)
+            if item.source == Source.SURVEY
+            else None,
             "transitions": transitions,
             "can_report": lead_unit and item.status == IN_PROGRESS,
             "can_review": reviewer and item.status == SUBMITTED,

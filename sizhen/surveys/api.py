@@ -1,6 +1,6 @@
 """问卷 over the API (/api/v1/surveys): responses entered for enterprises (paper questionnaires
 by staff sessions, or machine clients with the ``surveys:write`` scope) and results per
-question for a region's subtree (docs/surveys.md, "API")."""
+question for a region's subtree, and the published satisfaction index (docs/surveys.md, "API")."""
 
 from __future__ import annotations
 
@@ -19,13 +19,17 @@ from sizhen.core.roles import Role
 from sizhen.organisations.models import Enterprise, Region
 from sizhen.surveys import services
 from sizhen.surveys.choices import Channel
+from sizhen.surveys.index import minimum_sample
 from sizhen.surveys.models import Questionnaire, Response
 from sizhen.surveys.selectors import (
     default_region,
+    index_tables,
     region_in_scope,
     results_round,
+    rounds_of,
     survey_results,
 )
+from sizhen.surveys.workflow import CLOSED
 
 router = Router(tags=["问卷调查"])
 
@@ -100,6 +104,17 @@ class ResultsOut(Schema):
 class ResultFilters(Schema):
     region: Annotated[str, bounded_by(Region, "code")] = ""
     round: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+def _results_reader(request: HttpRequest, target: str) -> Actor:
+    """Results are read by staff with ``survey.results`` and by tokens with ``read``."""
+    actor = actor_of(request)
+    if role_of(actor) == Role.MACHINE:
+        require_token_scope(request, READ_SCOPE)
+        require_capability(actor, "staff.api", target=target)
+    else:
+        require_capability(actor, "survey.results", target=target)
+    return actor
 
 
 def _questionnaire(actor: Actor, code: str) -> Questionnaire:
@@ -178,12 +193,7 @@ def post_response(request: HttpRequest, code: str, body: ResponseIn) -> Status[A
     ),
 )
 def get_results(request: HttpRequest, code: str, filters: Query[ResultFilters]) -> dict[str, Any]:
-    actor = actor_of(request)
-    if role_of(actor) == Role.MACHINE:
-        require_token_scope(request, READ_SCOPE)
-        require_capability(actor, "staff.api", target="问卷结果接口")
-    else:
-        require_capability(actor, "survey.results", target="问卷结果接口")
+    actor = _results_reader(request, "问卷结果接口")
     questionnaire = _questionnaire(actor, code)
     survey_round = results_round(questionnaire, actor, filters.round)
     if survey_round is None:
@@ -198,3 +208,83 @@ def get_results(request: HttpRequest, code: str, filters: Query[ResultFilters]) 
             raise Http404("未找到")
         region = found
     return {"questionnaire": questionnaire.code, **survey_results(survey_round, region)}
+
+
+class IndexRegionOut(Schema):
+    region: str
+    region_name: str
+    value: float | None
+    n: int
+    std: float | None
+    ci_low: float | None
+    ci_high: float | None
+    reason: str
+    published: bool
+
+
+class IndexOut(Schema):
+    indicator: str
+    label: str
+    period: dt.date
+    regions: list[IndexRegionOut]
+
+
+class IndexResultsOut(Schema):
+    questionnaire: str
+    round: int
+    round_title: str
+    minimum: int
+    indices: list[IndexOut]
+
+
+class IndexFilters(Schema):
+    round: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+@router.get(
+    "/surveys/{code}/index",
+    response={200: IndexResultsOut, 404: ErrorOut},
+    summary="企业满意度指数（按区划，含样本量和置信区间）",
+    description=(
+        "调查轮次发布的满意度指数：总指数（SIZHEN_SURVEY_INDEX_INDICATOR）和各问卷调查类末级指标的分项指数，"
+        "每个区划（含下级）的指数值、样本量 n、标准差、95% 置信区间，样本量不足时 value 为空并给出 reason。"
+        "round 为调查轮次编号（默认：最近结束的一轮）。只返回调用方范围内的区划（及全市）。"
+    ),
+)
+def get_index(request: HttpRequest, code: str, filters: Query[IndexFilters]) -> dict[str, Any]:
+    actor = _results_reader(request, "满意度指数接口")
+    questionnaire = _questionnaire(actor, code)
+    rounds = rounds_of(questionnaire, actor).filter(status=CLOSED)
+    if filters.round is not None:
+        rounds = rounds.filter(pk=filters.round)
+    survey_round = rounds.order_by("-closed_at", "-pk").first()
+    if survey_round is None:
+        raise Http404("未找到")
+    return {
+        "questionnaire": questionnaire.code,
+        "round": survey_round.pk,
+        "round_title": survey_round.title,
+        "minimum": minimum_sample(),
+        "indices": [
+            {
+                "indicator": table.code,
+                "label": table.label,
+                "period": table.period,
+                "regions": [
+                    {
+                        "region": r.region.code,
+                        "region_name": r.region.name,
+                        "value": r.value,
+                        "n": r.respondents,
+                        "std": r.std,
+                        "ci_low": r.ci_low,
+                        "ci_high": r.ci_high,
+                        "reason": r.reason,
+                        "published": r.published,
+                    }
+                    for r in table.rows
+                ],
+            }
+            for table in index_tables(survey_round, actor)
+        ],
+    }

@@ -51,6 +51,19 @@ class Channel(models.TextChoices):
     PAPER = "paper", "纸质问卷录入"
 
 
+class FollowUpKind(models.TextChoices):
+    """What a problem found by asking becomes (问题转办)."""
+
+    REQUEST = "request", "企业诉求"
+    RECTIFICATION = "rectification", "整改事项"
+
+
+#: The question by which an enterprise consents to its problems being handled as requests
+#: (同意转办): a questionnaire's question of this name, answered with one of CONSENT_YES.
+CONSENT_QUESTION = "consent"
+CONSENT_YES = frozenset({"yes", "1", "true", "是"})
+
+
 class AnswerErrorCode(models.TextChoices):
     REQUIRED = "required", "必答题未作答"
     INVALID_VALUE = "invalid_value", "取值无效"

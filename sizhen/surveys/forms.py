@@ -1,5 +1,6 @@
-"""Forms of the survey pages: list filters, the XLSForm upload, rounds, invitations, and the
-answering form built from a questionnaire's section."""
+"""Forms of the survey pages: list filters, the XLSForm upload, rounds, invitations, the
+answering form built from a questionnaire's section, and turning an answer into a request or
+a ledger item."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sizhen.core.access import VIEW, is_city_wide
+from sizhen.enterprise_requests.choices import Kind
 from sizhen.organisations.choices import EnterpriseSize
-from sizhen.organisations.models import Region
-from sizhen.organisations.pickers import region_picker
+from sizhen.organisations.models import Department, Region
+from sizhen.organisations.pickers import department_picker, region_picker
 from sizhen.surveys.choices import Channel, QuestionType, Topic
 from sizhen.surveys.models import (
     BankItem,
@@ -228,6 +230,43 @@ class InviteForm(forms.Form):
         field.queryset = Region.objects.filter(
             is_active=True, path__startswith=survey_round.region.path
         ).order_by("path")
+
+
+class RequestFollowUpForm(forms.Form):
+    """An answer turned into an enterprise request (转为企业诉求)."""
+
+    kind = forms.ChoiceField(label="诉求类型", choices=Kind.choices, initial=Kind.COMPLAINT)
+    text = forms.CharField(label="诉求内容", max_length=5000, widget=forms.Textarea)
+
+
+class RectificationFollowUpForm(forms.Form):
+    """An answer turned into a rectification item (转为整改事项)."""
+
+    title = forms.CharField(label="问题", max_length=200)
+    description = forms.CharField(label="问题描述", required=False, widget=forms.Textarea)
+    lead_department = forms.ModelChoiceField(
+        label="牵头部门",
+        queryset=Department.objects.filter(is_active=True).order_by("region__path", "code"),
+        widget=department_picker(),
+        error_messages={"required": "请选择牵头部门", "invalid_choice": "请选择有效的部门"},
+    )
+    measures = forms.CharField(label="整改措施", widget=forms.Textarea)
+    deadline = forms.DateField(label="整改时限（日期）", required=False, widget=DATE)
+    working_days = forms.IntegerField(
+        label="或：自今日起工作日数", required=False, min_value=1, max_value=750
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("title", "measures"):
+            self.fields[name].error_messages["required"] = f"请填写{self.fields[name].label}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        given = data.get("deadline") is not None or data.get("working_days") is not None
+        if not given and not self.errors.get("deadline") and not self.errors.get("working_days"):
+            self.add_error("deadline", "请填写整改时限（日期或工作日数）")
+        return data
 
 
 class StepForm(forms.Form):

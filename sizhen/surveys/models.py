@@ -21,6 +21,7 @@ from sizhen.core.access import (
     VIEW,
     Actor,
     ScopedManager,
+    is_city_wide,
     region_scope_q,
     role_of,
 )
@@ -28,7 +29,7 @@ from sizhen.core.permissions import has_capability
 from sizhen.core.roles import CITY_WIDE_ROLES, Role
 from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Enterprise, Region
-from sizhen.surveys.choices import Channel, QuestionType, Topic, VersionSource
+from sizhen.surveys.choices import Channel, FollowUpKind, QuestionType, Topic, VersionSource
 from sizhen.surveys.workflow import (
     DRAFT,
     OPEN,
@@ -537,3 +538,104 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value}"
+
+
+def _staff_region_scope(actor: Actor, action: str, path_field: str) -> Q | None:
+    """Figures and follow-ups by region subtree, for the staff only; changes are written by
+    services, never through the scope."""
+    role = role_of(actor)
+    if role is None or role == Role.ENTERPRISE or action not in (VIEW, EXPORT):
+        return None
+    return region_scope_q(actor, path_field)
+
+
+class IndexResult(models.Model):
+    """The satisfaction index (企业满意度指数, 0–100) of one round over one region's subtree,
+    for one catalogue leaf: the overall index, or the sub-index of the items informing a
+    survey leaf (docs/surveys.md, "Satisfaction index"). Without a value, ``reason`` says why
+    (a sample below the minimum)."""
+
+    round = models.ForeignKey(
+        SurveyRound, verbose_name="调查轮次", on_delete=models.CASCADE, related_name="index_results"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="区划", on_delete=models.PROTECT, related_name="+"
+    )
+    indicator_code = models.CharField("指标编码", max_length=20)
+    label = models.CharField("指数", max_length=100)
+    #: The indicator period the round publishes to (the one containing its deadline).
+    period = models.DateField("期间（首日）")
+    value = models.FloatField("指数值", null=True, blank=True)
+    respondents = models.PositiveIntegerField("样本量", default=0)
+    std = models.FloatField("标准差", null=True, blank=True)
+    ci_low = models.FloatField("95% 置信区间下限", null=True, blank=True)
+    ci_high = models.FloatField("95% 置信区间上限", null=True, blank=True)
+    reason = models.CharField("未计值原因", max_length=200, blank=True)
+    #: Whether the value went into the indicator values (the leaf exists and is active).
+    published = models.BooleanField("已发布到指标", default=False)
+    computed_at = models.DateTimeField("计算时间", default=timezone.now)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "满意度指数"
+        ordering = ["round", "indicator_code", "region__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "region", "indicator_code"], name="surveys_index_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.region_id} {self.value}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
+        # As the indicator values it publishes: the own subtree, and the city's figure.
+        q = _staff_region_scope(actor, action, "region__path")
+        if q is None or is_city_wide(actor):
+            return q
+        return q | Q(region__parent__isnull=True)
+
+
+class FollowUp(models.Model):
+    """A problem found by asking turned into work (问题转办): an answer (a low rating or a
+    written problem) that became an enterprise request or a rectification item, linked both
+    ways. One of each kind per answer (a double submit finds the first)."""
+
+    response = models.ForeignKey(
+        Response, verbose_name="答卷", on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    answer = models.ForeignKey(
+        Answer, verbose_name="答案", on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    kind = models.CharField("转办为", max_length=16, choices=FollowUpKind.choices)
+    #: The request's or the ledger item's primary key (those apps' models are theirs).
+    target_id = models.PositiveBigIntegerField("目标编号")
+    target_number = models.CharField("目标文号", max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="转办人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("转办时间", default=timezone.now)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "问卷问题转办"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "kind"], name="surveys_follow_up_once"),
+        ]
+        indexes = [models.Index(fields=["kind", "target_id"], name="surveys_follow_up_target")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target_number}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
+        return _staff_region_scope(actor, action, "response__region__path")

@@ -1,20 +1,25 @@
 """Reads of the surveys app: results per question over a region's subtree, response rates per
-region, and the enterprise's invitations."""
+region, the enterprise's invitations, the stored satisfaction index, and the answers that may
+become (or became) requests and ledger items."""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from sizhen.core.access import VIEW, Actor, is_city_wide
 from sizhen.organisations.models import Region
-from sizhen.surveys.choices import NUMERIC_TYPES, QuestionType
+from sizhen.surveys.choices import CONSENT_QUESTION, CONSENT_YES, NUMERIC_TYPES, QuestionType
+from sizhen.surveys.index import overall_indicator, question_items
 from sizhen.surveys.models import (
     Answer,
     Choice,
+    FollowUp,
+    IndexResult,
     Invitation,
     Question,
     Questionnaire,
@@ -218,3 +223,133 @@ def enterprise_invitations(actor: Actor) -> QuerySet[Invitation]:
         .select_related("round__questionnaire", "round__form_version")
         .order_by("answered_at", "-round__deadline", "-pk")
     )
+
+
+# --- the satisfaction index ------------------------------------------------------------------
+
+
+@dataclass
+class IndexTable:
+    """One index of a round (the overall one, or a leaf's) with a row per visible region."""
+
+    code: str
+    label: str
+    period: Any
+    rows: list[IndexResult]
+
+
+def index_tables(survey_round: SurveyRound, actor: Actor) -> list[IndexTable]:
+    """The round's stored index per region, the overall index first, for the regions the actor
+    may read (its subtree; the city-wide roles every region)."""
+    rows = list(
+        IndexResult.objects.visible_to(actor, VIEW)
+        .filter(round=survey_round)
+        .select_related("region")
+        .order_by("region__path")
+    )
+    overall = overall_indicator()
+    tables: dict[str, IndexTable] = {}
+    for row in rows:
+        table = tables.setdefault(
+            row.indicator_code, IndexTable(row.indicator_code, row.label, row.period, [])
+        )
+        table.rows.append(row)
+    return sorted(tables.values(), key=lambda t: (t.code != overall, t.code))
+
+
+def index_basis(indicator_code: str, region: Region, actor: Actor) -> IndexResult | None:
+    """For a survey leaf's page: the index of the region in the latest period a round published
+    to, the one behind the value (another round of the period may have published it), else the
+    latest round's reason for none (a sample below the minimum)."""
+    rows = (
+        IndexResult.objects.visible_to(actor, VIEW)
+        .filter(indicator_code=indicator_code, region=region)
+        .select_related("round")
+        .order_by("-period", "-computed_at", "-pk")
+    )
+    latest = rows.first()
+    if latest is None:
+        return None
+    return rows.filter(period=latest.period, published=True).first() or latest
+
+
+# --- answers that become work --------------------------------------------------------------
+
+
+def follow_ups_of(response: Response, actor: Actor) -> list[FollowUp]:
+    return list(
+        FollowUp.objects.visible_to(actor, VIEW)
+        .filter(response=response)
+        .select_related("answer__question")
+        .order_by("created_at", "pk")
+    )
+
+
+def follow_up_source(kind: str, target_id: int, actor: Actor) -> FollowUp | None:
+    """The survey answer a request or a ledger item came from, when the actor may read the
+    response (an enterprise its own; the staff by region), else None."""
+    follow_up = (
+        FollowUp.objects.filter(kind=kind, target_id=target_id)
+        .select_related("response__round", "answer__question")
+        .first()
+    )
+    if follow_up is None:
+        return None
+    visible = Response.objects.visible_to(actor, VIEW).filter(pk=follow_up.response_id)
+    return follow_up if visible.exists() else None
+
+
+#: A rating or matrix answer below this score (0–100, as the satisfaction index rescales it)
+#: is dissatisfied: 1–2 on a 1–5 scale, 1–5 on a 1–10 scale.
+DISSATISFIED_BELOW = 50.0
+
+
+def problem_of(question: Question, value: Any, choice_names: list[str] | None = None) -> str:
+    """Why an answer may be followed up ("不满意评分", "文字意见"), or "" when it may not; a
+    rating or a matrix row is scored as the satisfaction index scores it."""
+    if question.type == QuestionType.TEXT:
+        return "文字意见" if isinstance(value, str) and value.strip() else ""
+    if question.type not in (QuestionType.RATING, QuestionType.MATRIX):
+        return ""
+    names = choice_names
+    if names is None:
+        names = list(question.choices.order_by("order", "pk").values_list("name", flat=True))
+    items = question_items(question, {name: place for place, name in enumerate(names)})
+    scores = [item.score(value) for item in items]
+    if any(score is not None and score < DISSATISFIED_BELOW for score in scores):
+        return "不满意评分"
+    return ""
+
+
+def has_consent(response: Response) -> bool:
+    """Whether the enterprise agreed, in this response, to its problems being handled as
+    requests (its answer to the questionnaire's ``consent`` question)."""
+    value = (
+        Answer.objects.filter(response=response, question__name=CONSENT_QUESTION)
+        .values_list("value", flat=True)
+        .first()
+    )
+    return str(value).strip().lower() in CONSENT_YES if value is not None else False
+
+
+def problem_answers(response: Response) -> dict[int, str]:
+    """The response's answers that may be turned into work, by answer id, with why: a
+    dissatisfied rating or matrix row, or a written problem."""
+    answers = list(
+        response.answers.select_related("question").filter(
+            question__type__in=[QuestionType.RATING, QuestionType.MATRIX, QuestionType.TEXT]
+        )
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for question_id, name in (
+        Choice.objects.filter(question__in={a.question_id for a in answers})
+        .order_by("question_id", "order", "pk")
+        .values_list("question_id", "name")
+    ):
+        names[question_id].append(name)
+    problems = {}
+    for answer in answers:
+        problem = problem_of(answer.question, answer.value, names[answer.question_id])
+        if problem:
+            problems[answer.pk] = problem
+    return problems

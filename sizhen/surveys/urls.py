@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from sizhen.surveys import views, views_answer, views_rounds
+from sizhen.surveys import views, views_answer, views_follow_up, views_rounds
 
 app_name = "surveys"
 
@@ -26,8 +26,18 @@ urlpatterns: list[URLPattern] = [
         name="invitation_list",
     ),
     path("rounds/<int:pk>/results/", views_rounds.round_results, name="round_results"),
+    path(
+        "rounds/<int:pk>/index/",
+        views_follow_up.round_index_publish,
+        name="round_index_publish",
+    ),
     path("responses/", views_rounds.ResponseListView.as_view(), name="response_list"),
     path("responses/<int:pk>/", views_rounds.response_detail, name="response_detail"),
+    path(
+        "responses/<int:pk>/follow-up/",
+        views_follow_up.response_follow_up,
+        name="response_follow_up",
+    ),
     path("mine/", views_answer.mine, name="mine"),
     path("mine/<int:pk>/", views_answer.answer, name="answer"),
     path("t/<str:token>/", views_answer.answer_link, name="answer_link"),

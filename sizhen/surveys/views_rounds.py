@@ -33,7 +33,9 @@ from sizhen.surveys.forms import (
     RoundFilter,
     StepForm,
 )
+from sizhen.surveys.index import minimum_sample
 from sizhen.surveys.models import (
+    FollowUp,
     Invitation,
     Question,
     Response,
@@ -41,12 +43,16 @@ from sizhen.surveys.models import (
 )
 from sizhen.surveys.selectors import (
     default_region,
+    follow_ups_of,
+    has_consent,
+    index_tables,
+    problem_answers,
     region_in_scope,
     response_rates,
     survey_results,
 )
 from sizhen.surveys.views import local_time
-from sizhen.surveys.workflow import DRAFT, OPEN
+from sizhen.surveys.workflow import CLOSED, DRAFT, OPEN
 
 # --- rounds -----------------------------------------------------------------------------------
 
@@ -103,7 +109,7 @@ class RoundListView(ScopedListView):
         )
 
 
-def _round(request: AuthenticatedRequest, pk: int, action: str = VIEW) -> SurveyRound:
+def round_for(request: AuthenticatedRequest, pk: int, action: str = VIEW) -> SurveyRound:
     require_capability(request.user, "staff.pages", target="调查轮次")
     return get_visible_or_404(
         SurveyRound.objects.select_related("questionnaire", "form_version", "region"),
@@ -116,7 +122,7 @@ def _round(request: AuthenticatedRequest, pk: int, action: str = VIEW) -> Survey
 @login_required
 @require_GET
 def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    survey_round = _round(request, pk)
+    survey_round = round_for(request, pk)
     actor = request.user
     can_distribute = (
         has_capability(actor, "survey.distribute")
@@ -146,7 +152,7 @@ def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_GET
 def round_rates(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The response-rate table alone: the round page polls it (htmx) to stay live."""
-    survey_round = _round(request, pk)
+    survey_round = round_for(request, pk)
     return render(
         request,
         "surveys/_rates.html",
@@ -157,7 +163,7 @@ def round_rates(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def round_step(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
-    survey_round = _round(request, pk, CHANGE)
+    survey_round = round_for(request, pk, CHANGE)
     form = StepForm(request.POST)
     if not form.is_valid():
         messages.error(request, "页面状态无效，请刷新后重试")
@@ -173,7 +179,7 @@ def round_step(request: AuthenticatedRequest, pk: int, action: str) -> HttpRespo
 @login_required
 @require_POST
 def round_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    survey_round = _round(request, pk, CHANGE)
+    survey_round = round_for(request, pk, CHANGE)
     form = InviteForm(request.POST, survey_round=survey_round)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -197,7 +203,7 @@ def round_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def round_remind(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    survey_round = _round(request, pk, CHANGE)
+    survey_round = round_for(request, pk, CHANGE)
     with run_service(request):
         count = services.remind_non_responders(survey_round, actor=request.user)
         messages.success(request, f"已向 {count} 家未提交的企业发送催答提醒")
@@ -214,7 +220,7 @@ def qr_svg(url: str) -> str:
 def round_links(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """New one-time links for the unanswered invitations (only enterprises without an account
     unless asked), shown once as a printable sheet with QR codes."""
-    survey_round = _round(request, pk, CHANGE)
+    survey_round = round_for(request, pk, CHANGE)
     pending = Invitation.objects.filter(round=survey_round, answered_at__isnull=True)
     if request.POST.get("all") != "yes":
         pending = pending.exclude(enterprise__users__is_active=True)
@@ -267,7 +273,7 @@ class InvitationListView(ScopedListView):
     )
 
     def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.survey_round = _round(request, kwargs["pk"])
+        self.survey_round = round_for(request, kwargs["pk"])
         return super().get(request, *args, **kwargs)
 
     def extra_context(self) -> dict[str, Any]:
@@ -288,7 +294,7 @@ class InvitationListView(ScopedListView):
 @login_required
 @require_GET
 def round_results(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    survey_round = _round(request, pk)
+    survey_round = round_for(request, pk)
     require_capability(request.user, "survey.results", target="调查结果")
     code = request.GET.get("region", "")
     if code:
@@ -314,6 +320,10 @@ def round_results(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "results": results,
             "region": region,
             "region_select": region_select("region", regions, region.code),
+            "index_tables": index_tables(survey_round, request.user),
+            "minimum_sample": minimum_sample(),
+            "can_publish": survey_round.status == CLOSED
+            and has_capability(request.user, "survey.publish_index"),
         },
     )
 
@@ -366,7 +376,12 @@ def response_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         VIEW,
         pk=pk,
     )
-    answers = {a.question_id: a.value for a in response.answers.all()}
+    answers = {a.question_id: a for a in response.answers.all()}
+    staff = has_capability(actor, "survey.follow_up")
+    problems = problem_answers(response) if staff else {}
+    follow_ups: dict[int, list[FollowUp]] = {}
+    for follow_up in follow_ups_of(response, actor):
+        follow_ups.setdefault(follow_up.answer_id, []).append(follow_up)
     rows = []
     for question in (
         Question.objects.filter(version=response.form_version)
@@ -375,17 +390,30 @@ def response_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ):
         if question.type == "note":
             continue
+        answer = answers.get(question.pk)
         rows.append(
-            {"question": question, "text": _answer_text(question, answers.get(question.pk))}
+            {
+                "question": question,
+                "text": answer_text(question, answer.value if answer else None),
+                "answer": answer,
+                "problem": problems.get(answer.pk, "") if answer else "",
+                "follow_ups": follow_ups.get(answer.pk, []) if answer else [],
+            }
         )
     return render(
         request,
         "surveys/response_detail.html",
-        {"title": f"答卷：{response.enterprise.name}", "response": response, "rows": rows},
+        {
+            "title": f"答卷：{response.enterprise.name}",
+            "response": response,
+            "rows": rows,
+            "can_follow_up": staff,
+            "consent": has_consent(response) if staff else None,
+        },
     )
 
 
-def _answer_text(question: Question, value: Any) -> Any:
+def answer_text(question: Question, value: Any) -> Any:
     """An answer as people read it: choice labels instead of names."""
     if value is None:
         return ""

@@ -279,13 +279,22 @@ def test_the_load_is_one_system_audit_event() -> None:
 
     run()
 
-    # The indicator catalogue, the dispatch catalogue and the request rates (one aggregate
-    # import a month, by the system) are audited by their own services; the city is one event.
+    # The indicator catalogue, the dispatch catalogue, the request rates (one aggregate import
+    # a month, by the system) and the survey's index and follow-ups (by the coordinator) are
+    # audited by their own services; the city is one event.
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions[:2] == ["indicator.catalogue_load", "dispatch.catalogue_loaded"]
     assert actions[-1] == "demo.load"
     imports = AuditEvent.objects.filter(action="indicator_value.import_aggregate")
-    assert actions[2:-1] == ["indicator_value.import_aggregate"] * imports.count()
+    survey = [
+        "indicator_value.publish",
+        "survey.index_publish",
+        "enterprise_request.submit",
+        "survey.follow_up",
+        "rectification.create",
+        "survey.follow_up",
+    ]
+    assert actions[2:-1] == ["indicator_value.import_aggregate"] * imports.count() + survey
     # One import a published month.
     published = IndicatorValue.objects.filter(indicator__code="BE15.08", source_kind="aggregate")
     assert imports.count() == published.values("period").distinct().count() > 0
@@ -301,13 +310,13 @@ def test_the_load_is_one_system_audit_event() -> None:
             "departments": 139,
             "enterprises": 2000,
             "users": 11,
-            "indicators": 104,
+            "indicators": 105,
             "dispatch": 25,
             "tasks": 50,
             "requests": 300,
             "rates": event.after["counts"]["rates"],
             "rectification": 48,
-            "surveys": 175,
+            "surveys": 483,
         },
     }
     assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0
@@ -401,7 +410,7 @@ def assert_every_region_has_every_indicator() -> None:
         .values_list("indicator__code", "region__code", "period")
     )
     leaves = list(Indicator.objects.filter(children__isnull=True))
-    assert len(leaves) == 85
+    assert len(leaves) == 86
     missing = [
         (leaf.code, region, period)
         for leaf in leaves
@@ -511,15 +520,24 @@ def test_demo_records_step_loads_every_dataset_and_computes_scored_values(tmp_pa
     # Resetting clears the monitoring data too, then loads it again.
     call_command("demo", "--reset", "--records", "0", stdout=io.StringIO())
     assert LoadBatch.objects.count() == 0
-    # Only the request rates the reload published (and the composites they score) remain.
+    # Only the request rates and the satisfaction index the reload published (and the
+    # composites they score) remain.
     leaves = IndicatorValue.objects.exclude(source_kind="composite")
     assert set(leaves.values_list("indicator__code", "source_kind").distinct()) == {
         ("BE15.08", "aggregate"),
         ("BE15.09", "aggregate"),
         ("BE15.10", "aggregate"),
+        ("BE16.02", "survey"),
+        ("BE18.04", "survey"),
+        ("BE18.07", "survey"),
     }
     composites = IndicatorValue.objects.filter(source_kind="composite")
-    assert set(composites.values_list("indicator__code", flat=True)) == {"BE15", "BE"}
+    assert set(composites.values_list("indicator__code", flat=True)) == {
+        "BE15",
+        "BE16",
+        "BE18",
+        "BE",
+    }
 
 
 @pytest.mark.django_db

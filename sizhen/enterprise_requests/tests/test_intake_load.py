@@ -320,6 +320,14 @@ def _intake_cases(personas: Any, city: Any, actor: Any, secret: str) -> list[tup
             actor, channel, f"{SUBSIDY}（{channel}）", category=category, idempotency_key=channel
         )
     submit(actor, Channel.API, "重试", idempotency_key=Channel.API)  # a retry: the first answers
+    # A survey answer turned into a request by the office (surveys' 问题转办).
+    submit(
+        personas["coordinator"],
+        Channel.SURVEY,
+        f"{ROAD}（问卷调查）",
+        enterprise=city["enterprise_b"],
+        kind="suggestion",
+    )
     for key in ("codes-1", "codes-2", "codes-1"):  # by region and category code, then a retry
         response = _api_push(secret, key)
         answers.append((key, response.status_code, response.json()["number"]))
@@ -390,16 +398,17 @@ def test_intake_paths_give_the_same_answers_and_rows(personas, city, monkeypatch
     assert [created for *_, created in answers[:11]] == [True] * 10 + [False]
     assert answers[10][1] == answers[8][1]  # the retried key answers its first request
     assert answers[6][1] != answers[5][1]  # without a key, two requests
-    assert [(status, number) for _key, status, number in answers[11:]] == [
-        (201, answers[11][2]),
+    assert answers[11][0] == Channel.SURVEY and answers[11][3] is True
+    assert [(status, number) for _key, status, number in answers[12:]] == [
         (201, answers[12][2]),
-        (200, answers[11][2]),
+        (201, answers[13][2]),
+        (200, answers[12][2]),
     ]
     year = timezone.localtime().year
-    assert answers[0][2] == f"SQ{year}-1234567" and len(rows["requests"]) == 12
+    assert answers[0][2] == f"SQ{year}-1234567" and len(rows["requests"]) == 13
     # a retry draws no number on either path: the numbers have no gap
     assert [r["number"] for r in rows["requests"]] == [
-        f"SQ{year}-{n}" for n in range(1234567, 1234579)
+        f"SQ{year}-{n}" for n in range(1234567, 1234580)
     ]
     by_pk = {r["id"]: r for r in rows["requests"]}
     assert by_pk[answers[1][1]]["suspected_duplicate_of_id"] == answers[0][1]
@@ -407,5 +416,5 @@ def test_intake_paths_give_the_same_answers_and_rows(personas, city, monkeypatch
     assert [(r["region_id"], r["category_id"]) for r in rows["requests"][-2:]] == [
         (city["district_a"].pk, RequestCategory.objects.get(code="0402").pk)
     ] * 2
-    assert len(rows["events"]) == 12
+    assert len(rows["events"]) == 13
     assert rows["jobs"] == [(FLAG_DUPLICATES_JOB, JobStatus.QUEUED, {}, 3)]  # queued once

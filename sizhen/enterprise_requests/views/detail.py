@@ -24,6 +24,7 @@ from sizhen.dispatch.services import suggest
 from sizhen.enterprise_requests import services
 from sizhen.enterprise_requests.choices import (
     ENTERPRISE_VISIBLE_MESSAGES,
+    Channel,
     ContactMethod,
     EscalationTier,
     FirstContact,
@@ -61,6 +62,8 @@ from sizhen.enterprise_requests.workflow import (
     ON_THE_CLOCK,
     REQUEST_WORKFLOW,
 )
+from sizhen.surveys.choices import FollowUpKind
+from sizhen.surveys.selectors import follow_up_source
 
 #: The page's name for a workflow step where one form serves several steps: the reply form
 #: answers directly or for review (the service picks by kind), the revisit form records either
@@ -281,6 +284,10 @@ def _detail_page(
             "enterprise_view": enterprise_view,
             "acts": acts,
             "timeline": _timeline(req, enterprise_view=enterprise_view),
+            # The survey answer a request of the 问卷调查 channel came from (问题转办).
+            "survey_source": follow_up_source(FollowUpKind.REQUEST, req.pk, actor)
+            if req.channel == Channel.SURVEY
+            else None,
             "attachments": req.attachments.all(),
             "co_departments": list(req.co_departments.all()),
             "revisits": list(req.revisits.all()),

@@ -62,7 +62,7 @@ def loaded(city: dict[str, Any]) -> imports.CatalogueLoadReport:
 def test_default_catalogue_has_the_18_first_level_indicators_and_clean_leaves() -> None:
     entries = defaults.read_catalogue()
     by_code = {e.code: e for e in entries}
-    assert len(entries) == len(by_code) == 104
+    assert len(entries) == len(by_code) == 105
     assert [e.code for e in entries if e.parent == "BE"] == FIRST_LEVEL
     assert [by_code[c].name for c in ("BE01", "BE09", "BE15", "BE18")] == [
         "开办企业",
@@ -71,7 +71,7 @@ def test_default_catalogue_has_the_18_first_level_indicators_and_clean_leaves() 
         "包容普惠创新",
     ]
     leaves = [e for e in entries if e.is_leaf]
-    assert len(leaves) == 85
+    assert len(leaves) == 86
     for leaf in leaves:
         assert leaf.parent in FIRST_LEVEL, leaf.code
         assert leaf.unit and leaf.direction in Direction.values, leaf.code
@@ -146,7 +146,7 @@ def test_a_broken_catalogue_file_is_refused_with_every_problem(tmp_path: Any) ->
 def test_loading_builds_the_tree_with_departments_and_current_goalposts(
     city: dict[str, Any], loaded: imports.CatalogueLoadReport
 ) -> None:
-    assert Indicator.objects.count() == 104
+    assert Indicator.objects.count() == 105
     root = Indicator.objects.get(code="BE")
     assert (root.parent_id, root.level) == (None, 0)
     assert list(root.children.order_by("sort_order").values_list("code", flat=True)) == FIRST_LEVEL
@@ -159,14 +159,14 @@ def test_loading_builds_the_tree_with_departments_and_current_goalposts(
         True,
     )
     leaves = Indicator.objects.filter(level=2)
-    assert leaves.count() == 85
+    assert leaves.count() == 86
     for leaf in leaves:
         assert not leaf.children.exists()
         assert leaf.unit and leaf.direction and leaf.frequency, leaf.code
         assert leaf.source_kind != SourceKind.COMPOSITE, leaf.code
         goalpost = Goalpost.objects.get(indicator=leaf, cycle=cycle)
         assert goalpost.best != goalpost.worst, leaf.code
-    assert Goalpost.objects.count() == 85
+    assert Goalpost.objects.count() == 86
     on_time = Indicator.objects.get(code="BE15.03")
     assert (on_time.name, on_time.unit, on_time.direction, on_time.frequency) == (
         "按时办结率",
@@ -201,11 +201,11 @@ def test_loading_builds_the_tree_with_departments_and_current_goalposts(
         "BE18.03",
     ]
     assert "市场监督管理局" not in loaded.missing_departments
-    assert (len(loaded.created), loaded.kept, loaded.goalposts_created) == (104, 0, 85)
+    assert (len(loaded.created), loaded.kept, loaded.goalposts_created) == (105, 0, 86)
     [event] = events("indicator.catalogue_load")
     assert event.actor_label == "系统"
-    assert event.after["created"] == 104
-    assert event.after["goalposts_created"] == 85
+    assert event.after["created"] == 105
+    assert event.after["goalposts_created"] == 86
     # District departments with a matching name do not count: only the city's own.
     assert Indicator.objects.filter(lead_department=city["a_dept"]).count() == 0
 
@@ -215,7 +215,7 @@ def test_loading_twice_changes_nothing(loaded: imports.CatalogueLoadReport) -> N
     before = state()
     again = imports.load_default_catalogue(CYCLE, actor=None)
     assert state() == before
-    assert (again.created, again.kept, again.filled, again.goalposts_created) == ([], 104, [], 0)
+    assert (again.created, again.kept, again.filled, again.goalposts_created) == ([], 105, [], 0)
     assert again.cycle_created is False
     assert not again.changed_anything
 
@@ -491,7 +491,7 @@ def test_a_new_cycle_starts_from_the_current_goalposts(
         ends_on=dt.date(2029, 12, 31),
         make_current=True,
     )
-    assert cycle.goalposts.count() == 85
+    assert cycle.goalposts.count() == 86
     assert cycle.goalposts.filter(indicator__code="BE15.03").values_list("best", "worst").get() == (
         100.0,
         90.0,
@@ -650,7 +650,7 @@ def test_the_command_loads_and_reports_missing_departments(city: dict[str, Any])
     out, err = io.StringIO(), io.StringIO()
     call_command("load_catalogue", "--cycle", CYCLE, stdout=out, stderr=err)
     assert out.getvalue() == (
-        f"评价周期 {CYCLE}（新建）：新增 104 个指标，保留已有 0 个，新增 85 组目标值，补充部门 0 个指标\n"
+        f"评价周期 {CYCLE}（新建）：新增 105 个指标，保留已有 0 个，新增 86 组目标值，补充部门 0 个指标\n"
     )
     lines = err.getvalue().splitlines()
     missing = imports.load_default_catalogue(CYCLE, actor=None).missing_departments
@@ -662,6 +662,6 @@ def test_the_command_loads_and_reports_missing_departments(city: dict[str, Any])
     assert len(lines) == len(missing) + 1
     out = io.StringIO()
     call_command("load_catalogue", stdout=out, stderr=io.StringIO())
-    assert out.getvalue().startswith(f"评价周期 {CYCLE}：新增 0 个指标，保留已有 104 个")
+    assert out.getvalue().startswith(f"评价周期 {CYCLE}：新增 0 个指标，保留已有 105 个")
     with pytest.raises(CommandError, match="评价周期编码“20x5”无效"):
         call_command("load_catalogue", "--cycle", "20x5", stdout=io.StringIO())

@@ -97,8 +97,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client_for: Any, loaded: 
 def test_the_catalogue_page_shows_the_tree(client_for: Any, loaded: Any) -> None:
     response = client_for("district_a").get(reverse("indicators:catalogue"))
     content = response.content.decode()
-    assert "共 18 个一级指标、85 个末级指标" in content
-    assert content.count('href="/monitoring/catalogue/BE') == 104
+    assert "共 18 个一级指标、86 个末级指标" in content
+    assert content.count('href="/monitoring/catalogue/BE') == 105
     assert "按时办结率" in content
     # Only editors see the load button.
     assert 'data-testid="load-default"' not in content
@@ -126,7 +126,7 @@ def test_the_xlsx_export_has_every_indicator(client_for: Any, loaded: Any) -> No
     )
     assert (on_time["评价周期"], on_time["牵头部门"], on_time["频度"]) == (CYCLE, None, "月")
     [event] = AuditEvent.objects.filter(action="export.xlsx")
-    assert event.after == {"rows": 104}
+    assert event.after == {"rows": 105}
 
 
 # --- editing ---------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_loading_the_default_catalogue_from_the_page(
     response = client_for(persona).post(reverse("indicators:catalogue_load"))
     if persona in EDITORS:
         assert response.status_code == 302
-        assert Indicator.objects.count() == 104
+        assert Indicator.objects.count() == 105
     else:
         assert response.status_code == 404
         assert (Indicator.objects.count(), EvaluationCycle.objects.count()) == (0, 0)
@@ -411,7 +411,7 @@ def test_cycles_are_created_by_editors_only(client_for: Any, loaded: Any, person
     if persona in EDITORS:
         assert response.status_code == 302
         assert codes == [CYCLE, "2027-2029"]
-        assert EvaluationCycle.objects.get(code="2027-2029").goalposts.count() == 85
+        assert EvaluationCycle.objects.get(code="2027-2029").goalposts.count() == 86
     else:
         assert response.status_code == 404
         assert codes == [CYCLE]

@@ -18,11 +18,14 @@ from django.utils import timezone
 from sizhen.accounts.models import acting_user, hash_token
 from sizhen.core.access import VIEW, Actor
 from sizhen.core.audit import record_event, snapshot
+from sizhen.core.jobs import enqueue
+from sizhen.core.models import Job
 from sizhen.core.notifications import notify_after_commit
-from sizhen.core.permissions import ensure_capability
+from sizhen.core.permissions import ensure_capability, has_capability
 from sizhen.core.roles import Role
 from sizhen.core.workflow import TransitionConflict, execute_transition
 from sizhen.organisations.models import Enterprise, Region
+from sizhen.surveys.choices import QuestionType
 from sizhen.surveys.models import Invitation, Questionnaire, QuestionnaireVersion, SurveyRound
 from sizhen.surveys.services.common import SurveyConflict, SurveyError
 from sizhen.surveys.workflow import CLOSED, OPEN, PUBLISHED
@@ -117,7 +120,32 @@ def transition_round(
         if survey_round.status == OPEN:
             pending = list(survey_round.invitations.filter(answered_at__isnull=True))
             _notify_invited(survey_round, pending)
+        if survey_round.status == CLOSED:
+            enqueue_index_publication(survey_round, actor=actor)
     return survey_round
+
+
+#: The job that computes and publishes a closed round's satisfaction index (jobs.py).
+PUBLISH_INDEX_JOB = "surveys.publish_index"
+
+
+def enqueue_index_publication(survey_round: SurveyRound, *, actor: Actor | None) -> Job | None:
+    """Queue the publication of the round's satisfaction index, in the caller's transaction
+    (the job row commits with the closing); None when the questionnaire has no weighted rating
+    item, so there is no index to publish."""
+    weighted = survey_round.form_version.questions.filter(
+        type__in=[QuestionType.RATING, QuestionType.MATRIX], weight__gt=0
+    )
+    if not weighted.exists():
+        return None
+    user = acting_user(actor) if has_capability(actor, "survey.publish_index") else None
+    return enqueue(
+        PUBLISH_INDEX_JOB,
+        key=f"{PUBLISH_INDEX_JOB}:{survey_round.pk}",
+        created_by=user,
+        round_id=survey_round.pk,
+        actor_id=user.pk if user is not None else None,
+    )
 
 
 def close_due_rounds(today: dt.date | None = None) -> int:
@@ -126,13 +154,15 @@ def close_due_rounds(today: dt.date | None = None) -> int:
     closed = 0
     for survey_round in SurveyRound.objects.filter(status=OPEN, deadline__lt=day).order_by("pk"):
         try:
-            execute_transition(
-                survey_round,
-                "close",
-                actor=None,
-                changes={"closed_at": timezone.now()},
-                context={"deadline_passed": True},
-            )
+            with transaction.atomic():
+                execute_transition(
+                    survey_round,
+                    "close",
+                    actor=None,
+                    changes={"closed_at": timezone.now()},
+                    context={"deadline_passed": True},
+                )
+                enqueue_index_publication(survey_round, actor=None)
         except TransitionConflict:
             continue  # closed by someone else meanwhile
         closed += 1

@@ -158,3 +158,71 @@ def make_round(
     if open_it:
         services.transition_round(survey_round, "open", actor=actor)
     return survey_round
+
+
+# --- the satisfaction index and follow-ups ---------------------------------------------------
+
+#: A questionnaire for the index: a rating of weight 2, a matrix of weight 1 (two rows, ½
+#: each), a rating of weight 1 that informs BE16.02 (its bank item is set by the fixture), an
+#: unweighted rating that must not count, a text and the consent to follow-up.
+INDEX_SURVEY = [
+    SURVEY_HEADER,
+    q("begin_group", "main", "满意度"),
+    q(
+        "range",
+        "score",
+        "政务服务评分",
+        required="yes",
+        parameters="start=1 end=5 step=1",
+        weight=2,
+    ),
+    q("begin_group", "services", "各项服务满意度", appearance="table-list", weight=1),
+    q("select_one likert", "r_permit", "审批服务"),
+    q("select_one likert", "r_tax", "纳税服务"),
+    q("end_group", ""),
+    q("range", "ip", "知识产权保护力度", parameters="start=1 end=5 step=1", weight=1),
+    q("range", "unweighted", "不计入指数的评分", parameters="start=1 end=10 step=1"),
+    q("text", "problem", "遇到的其他问题"),
+    q("select_one yn", "consent", "是否同意将反映的问题转为诉求办理"),
+    q("end_group", ""),
+]
+INDEX_SETTINGS = [["form_title", "form_id"], ["满意度指数测试问卷", "index_test"]]
+
+#: (enterprise key, answers). Rescaled to 0–100 (a rating (x − 1) / 4 × 100, a matrix choice
+#: at place p of 5 p / 4 × 100), weighted 2 · score + ½ · r_permit + ½ · r_tax + 1 · ip over
+#: the answered items:
+#:   enterprise_a (东湖区)    (2·75 + ½·75 + ½·50 + 1·75) / 4   = 71.875
+#:   enterprise_park (高新区) (2·50 + ½·100 + 1·50) / 3.5       = 57.142857…
+#:   enterprise_a2 (东湖区)   (2·75 + ½·75 + ½·75) / 3           = 75
+#:   enterprise_b (西山区)    (2·100 + ½·75 + ½·100 + 1·75) / 4  = 90.625
+#:   enterprise_b2 (西山区)   (2·50 + ½·50 + ½·50 + 1·25) / 4    = 43.75
+INDEX_ANSWERS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "enterprise_a",
+        {
+            "score": 4,
+            "services": {"r_permit": "4", "r_tax": "3"},
+            "ip": 4,
+            "unweighted": 1,
+            "problem": "审批材料多",
+            "consent": "no",
+        },
+    ),
+    ("enterprise_park", {"score": 3, "services": {"r_permit": "5"}, "ip": 3, "unweighted": 10}),
+    ("enterprise_a2", {"score": 4, "services": {"r_permit": "4", "r_tax": "4"}}),
+    ("enterprise_b", {"score": 5, "services": {"r_permit": "4", "r_tax": "5"}, "ip": 4}),
+    (
+        "enterprise_b2",
+        {
+            "score": 3,
+            "services": {"r_permit": "3", "r_tax": "3"},
+            "ip": 2,
+            "problem": "办事要跑多个窗口",
+            "consent": "yes",
+        },
+    ),
+]
+
+
+def index_workbook() -> bytes:
+    return workbook(INDEX_SURVEY, SAMPLE_CHOICES, INDEX_SETTINGS)
