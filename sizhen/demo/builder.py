@@ -137,6 +137,8 @@ def build_departments(ctx: DemoContext) -> int:
                 sort_order=order,
             )
         )
+    city_codes = {spec.code for spec in data.CITY_DEPARTMENTS}
+    superior_of: dict[str, str] = {}
     for region_spec in data.REGIONS:
         region = ctx.regions[region_spec.code]
         table = (
@@ -145,6 +147,9 @@ def build_departments(ctx: DemoContext) -> int:
             else data.DISTRICT_DEPARTMENTS
         )
         for order, (suffix, name, duties) in enumerate(table, start=1):
+            superior = f"SZ-{data.SUPERIOR_SUFFIX.get(suffix, suffix)}"
+            if superior in city_codes:
+                superior_of[f"{region_spec.prefix}-{suffix}"] = superior
             rows.append(
                 Department(
                     code=f"{region_spec.prefix}-{suffix}",
@@ -158,6 +163,12 @@ def build_departments(ctx: DemoContext) -> int:
             )
     for department in Department.objects.bulk_create(rows):
         ctx.departments[department.code] = department
+    branches = []
+    for code, superior in superior_of.items():
+        department = ctx.departments[code]
+        department.superior = ctx.departments[superior]
+        branches.append(department)
+    Department.objects.bulk_update(branches, ["superior"])
     return len(rows)
 
 

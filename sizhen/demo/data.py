@@ -212,6 +212,11 @@ DISTRICT_DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
     ("STHJ", "生态环境分局", "负责本辖区生态环境监管和环评审批受理。"),
 )
 
+#: The city department leading each district department's line of work, where its code suffix
+#: differs from the district's (发展和改革局 answers to the city's 发展和改革委员会); the other
+#: suffixes name the same line in the city and the districts.
+SUPERIOR_SUFFIX: dict[str, str] = {"FGJ": "FGW", "JFJ": "FGW", "QFZX": "ZXQY", "YSB": "YSB"}
+
 #: Departments every park has.
 PARK_DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
     ("JFJ", "管委会经济发展局", "负责园区产业发展、项目服务和统计。"),

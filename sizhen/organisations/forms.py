@@ -131,6 +131,13 @@ class DepartmentForm(forms.Form):
     responsibilities = forms.CharField(
         label="主要职责", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    superior = forms.ModelChoiceField(
+        label="上级业务主管部门",
+        queryset=Department.objects.none(),
+        required=False,
+        help_text="区县部门所属条线的市级部门；市级部门的指标数据涵盖其全市条线",
+        error_messages={"invalid_choice": "请选择列表中的市级部门"},
+    )
     sort_order = forms.IntegerField(
         label="排序",
         min_value=0,
@@ -149,6 +156,7 @@ class DepartmentForm(forms.Form):
                 "type": instance.type,
                 "region": instance.region_id,
                 "responsibilities": instance.responsibilities,
+                "superior": instance.superior_id,
                 "sort_order": instance.sort_order,
                 "is_active": instance.is_active,
             }
@@ -157,6 +165,10 @@ class DepartmentForm(forms.Form):
             actor, Department, keep=instance.region if instance else None
         )
         self.fields["region"] = _region_field("所属区划", regions)
+        superiors = Department.objects.filter(region__parent__isnull=True, is_active=True)
+        if instance is not None:
+            superiors = superiors.exclude(pk=instance.pk)
+        self.fields["superior"].queryset = superiors.order_by("sort_order", "code")  # type: ignore[attr-defined]
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -102,6 +103,17 @@ class Department(models.Model):
         Region, verbose_name="所属区划", on_delete=models.PROTECT, related_name="departments"
     )
     responsibilities = models.TextField("主要职责", blank=True)
+    #: The city department that leads this district department's line of work (条线), e.g.
+    #: 东湖区市场监督管理局 → 市市场监督管理局: a city department's indicator figures cover
+    #: its whole line across the city (docs/indicators.md, "Departments as a dimension").
+    superior = models.ForeignKey(
+        "self",
+        verbose_name="上级业务主管部门",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="branches",
+    )
     is_active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -118,6 +130,19 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        superior = self.superior
+        if superior is None:
+            return
+        if superior.pk == self.pk or superior.superior_id is not None:
+            raise ValidationError({"superior": "上级业务主管部门应为市级部门，且不能是本部门"})
+        region = self.region if self.region_id else None
+        if region is not None and not (
+            region.path.startswith(superior.region.path) and region.pk != superior.region_id
+        ):
+            raise ValidationError({"superior": "上级业务主管部门应在本部门所属区划的上级区划"})
 
     @classmethod
     def scope_q(cls, actor: Actor, action: str) -> Q | None:

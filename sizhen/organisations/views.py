@@ -262,7 +262,7 @@ def region_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def department_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_page(request.user, "部门")
     department = get_visible_or_404(
-        Department.objects.select_related("region"), request.user, code=code
+        Department.objects.select_related("region", "superior"), request.user, code=code
     )
     return _detail(
         request,
@@ -275,6 +275,7 @@ def department_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             ("类型", department.get_type_display()),
             ("所属区划", f"{department.region.name}（{department.region.code}）"),
             ("主要职责", department.responsibilities),
+            ("上级业务主管部门", department.superior.name if department.superior else "—"),
             ("排序", department.sort_order),
             ("启用", _yes_no(department.is_active)),
         ],

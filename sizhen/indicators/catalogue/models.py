@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sizhen.core.access import CHANGE, DELETE, Actor, ScopedManager, region_scope_q, role_of
 from sizhen.core.permissions import has_capability
-from sizhen.core.roles import Role
+from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.indicators.catalogue.choices import (
     Direction,
     Frequency,
@@ -259,3 +259,63 @@ class IndicatorValue(models.Model):
             return Q()
         q = region_scope_q(actor, "region__path")
         return q | Q(region__parent__isnull=True)
+
+
+class DepartmentIndicatorValue(models.Model):
+    """A record-based indicator computed per department (部门维度): a district department's
+    own records, and for a city department its whole line of work across the city (its own
+    records and those of the district departments it leads, ``Department.superior``). Ranked
+    among departments of the same tier (city departments together, district departments
+    together) by the indicator's direction. Written by the engine beside ``IndicatorValue``;
+    regional figures never read these rows."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="department_values"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="indicator_values"
+    )
+    period = models.DateField("期间（首日）")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    value = models.FloatField("数值", null=True)
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    observations = models.BigIntegerField("样本数", default=0)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    rank_total = models.PositiveIntegerField("参与排名数", null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "部门指标值"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "department", "period"], name="dept_value_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "period"], name="dept_value_ind_period"),
+            models.Index(fields=["department", "period"], name="dept_value_dept_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.department_id}/{self.period:%Y-%m}={self.value}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
+        if action in (CHANGE, DELETE):
+            return None
+        role = role_of(actor)
+        if role is None or role == Role.ENTERPRISE:
+            return None
+        if role in CITY_WIDE_ROLES:
+            return Q()
+        if role in DEPARTMENT_ROLES:
+            # A department sees its own figures, and a city department those of the district
+            # departments of its line; never another department's.
+            department_id = getattr(actor, "department_id", None)
+            if not department_id:
+                return None
+            return Q(department_id=department_id) | Q(department__superior_id=department_id)
+        return region_scope_q(actor, "department__region__path")

@@ -18,6 +18,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
@@ -25,20 +26,26 @@ from sizhen.core.jobs import JobContext, enqueue
 from sizhen.core.periods import Period
 from sizhen.core.sql import insert_rows, update_rows
 from sizhen.indicators.catalogue.changes import values_changed
-from sizhen.indicators.catalogue.choices import SourceKind
-from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.choices import Direction, SourceKind
+from sizhen.indicators.catalogue.models import (
+    DepartmentIndicatorValue,
+    Indicator,
+    IndicatorValue,
+)
 from sizhen.indicators.ingestion.engine import store
 from sizhen.indicators.ingestion.engine.compile import compile_group, group_key
 from sizhen.indicators.ingestion.engine.definitions import DEFINITIONS, Definition
-from sizhen.indicators.ingestion.models import Dataset, LoadBatch
+from sizhen.indicators.ingestion.models import Dataset, DatasetVersion, LoadBatch
+from sizhen.indicators.scoring.formulas import competition_ranks
 from sizhen.indicators.scoring.services import score_periods
-from sizhen.organisations.models import Region
+from sizhen.organisations.models import Department, Region
 
 
 @dataclass
 class ComputeReport:
     definitions: int = 0
     values: int = 0
+    department_values: int = 0
     periods: set[dt.date] = field(default_factory=set)
     skipped: list[str] = field(default_factory=list)
 
@@ -46,6 +53,7 @@ class ComputeReport:
         return {
             "definitions": self.definitions,
             "values": self.values,
+            "department_values": self.department_values,
             "periods": len(self.periods),
             "skipped": self.skipped,
         }
@@ -90,16 +98,24 @@ def _run_group(
     periods: set[dt.date] | None,
     ancestors: set[str] | None,
     columns: str,
+    department_field: str | None = None,
 ) -> pa.Table:
     key = (
         json.dumps(members, sort_keys=True, ensure_ascii=False),
         None if periods is None else tuple(sorted(periods)),
         None if ancestors is None else tuple(sorted(ancestors)),
         columns,
+        department_field,
     )
     compiled = _COMPILED.get(key)
     if compiled is None:
-        expression = compile_group(backend, members, periods=periods, ancestors=ancestors)
+        expression = compile_group(
+            backend,
+            members,
+            periods=periods,
+            ancestors=ancestors,
+            department_field=department_field,
+        )
         compiled = (backend.compile(expression), expression.schema())
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
@@ -126,8 +142,10 @@ def compute(
         backend = ibis.duckdb.from_connection(connection)
         indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
         regions = dict(Region.objects.values_list("code", "pk"))
+        departments = _departments()
         chosen = definitions if definitions is not None else DEFINITIONS
         tables = _record_tables(connection)
+        department_fields = _department_fields(tables)
         groups: dict[tuple[str, str, str, str], list[Definition]] = {}
         for definition in chosen:
             if definition["indicator"] not in indicators:
@@ -182,6 +200,26 @@ def compute(
                 report.periods.update(
                     p.date() if isinstance(p, dt.datetime) else p for p in periods_column
                 )
+            department_field = department_fields.get(key[0])
+            if department_field and departments:
+                # Every department of the recomputed periods: a load in one district changes
+                # its city department's line figure and so every rank of that tier.
+                by_department = _run_group(
+                    backend,
+                    members,
+                    periods,
+                    None,
+                    tables[f"records_{key[0]}"],
+                    department_field,
+                )
+                for i, definition in enumerate(members):
+                    report.department_values += _write_department_values(
+                        indicators[definition["indicator"]],
+                        frequency,
+                        _unit_rows(by_department, i),
+                        departments,
+                        periods,
+                    )
             if periods:
                 report.periods.update(periods)
             if ctx:
@@ -325,3 +363,110 @@ def schedule_recompute(batch: LoadBatch) -> None:
             label=f"指标重算（批次 #{batch.pk}）",
             batch_id=batch.pk,
         )
+
+
+def _unit_rows(table: pa.Table, i: int) -> list[tuple[Any, ...]]:
+    """(unit, period, value, numerator, denominator, observations) of the i-th definition."""
+    return [
+        row
+        for row in zip(
+            table.column("region").to_pylist(),
+            table.column("period").to_pylist(),
+            table.column(f"v{i}").to_pylist(),
+            table.column(f"n{i}").to_pylist(),
+            table.column(f"d{i}").to_pylist(),
+            table.column(f"o{i}").to_pylist(),
+            strict=True,
+        )
+        if row[5]
+    ]
+
+
+def _department_fields(tables: dict[str, str]) -> dict[str, str]:
+    """The department field of each dataset's current schema, where its records carry one."""
+    out = {}
+    for code, name in (
+        DatasetVersion.objects.filter(version=F("dataset__current_version"))
+        .exclude(department_field="")
+        .values_list("dataset__code", "department_field")
+    ):
+        columns = tables.get(f"records_{code}", "")
+        if name in {column.split(" ")[0] for column in columns.split(", ")}:
+            out[code] = name
+    return out
+
+
+def _departments() -> dict[str, tuple[int, bool]]:
+    """Active departments by code: (pk, is a city department). City departments rank among
+    themselves, district departments among themselves."""
+    return {
+        code: (pk, parent_id is None)
+        for code, pk, parent_id in Department.objects.filter(is_active=True).values_list(
+            "code", "pk", "region__parent_id"
+        )
+    }
+
+
+def department_ranks(
+    values: dict[Any, float | None], *, lower_is_better: bool
+) -> dict[Any, tuple[int, int]]:
+    """(rank, total) of each key with a value: 1 for the best, ties share the lower number."""
+    present = {k: (-v if lower_is_better else v) for k, v in values.items() if v is not None}
+    ranks = competition_ranks(present)
+    return {k: (rank, len(present)) for k, rank in ranks.items()}
+
+
+@transaction.atomic
+def _write_department_values(
+    indicator: Indicator,
+    frequency: str,
+    rows: list[tuple[Any, ...]],
+    departments: dict[str, tuple[int, bool]],
+    periods: set[dt.date] | None,
+) -> int:
+    """Replace the indicator's department figures of the recomputed periods, ranked per period
+    among departments of the same tier."""
+    scope = DepartmentIndicatorValue.objects.filter(indicator=indicator)
+    if periods is not None:
+        scope = scope.filter(period__in=periods)
+    before = {
+        (department_id, period): (value, observations)
+        for department_id, period, value, observations in scope.values_list(
+            "department_id", "period", "value", "observations"
+        )
+    }
+    now = timezone.now()
+    fresh: dict[tuple[int, dt.date], dict[str, Any]] = {}
+    tiers: dict[tuple[dt.date, bool], dict[tuple[int, dt.date], float | None]] = {}
+    for unit, period, value, numerator, denominator, observations in rows:
+        known = departments.get(unit)
+        if known is None:
+            continue
+        department_id, city = known
+        day = period.date() if isinstance(period, dt.datetime) else period
+        key = (department_id, day)
+        fresh[key] = {
+            "indicator_id": indicator.pk,
+            "department_id": department_id,
+            "period": day,
+            "frequency": frequency,
+            "value": _clean(value),
+            "numerator": _clean(numerator),
+            "denominator": _clean(denominator),
+            "observations": int(observations or 0),
+            "rank": None,
+            "rank_total": None,
+            "computed_at": now,
+        }
+        tiers.setdefault((day, city), {})[key] = fresh[key]["value"]
+    lower = indicator.direction == Direction.LOWER_IS_BETTER
+    for members in tiers.values():
+        for key, (rank, total) in department_ranks(members, lower_is_better=lower).items():
+            fresh[key]["rank"], fresh[key]["rank_total"] = rank, total
+    after = {k: (row["value"], row["observations"]) for k, row in fresh.items()}
+    if after == before:
+        return 0
+    values_changed()
+    scope.delete()
+    insert_rows(DepartmentIndicatorValue, list(fresh.values()))
+    return len(fresh)

@@ -107,6 +107,16 @@ ITEMS = [
     ("ST-001", "环评审批", 60, 20),
     ("JT-001", "道路运输经营许可", 20, 8),
 ]
+#: The department line (code suffix) handling each item code's prefix.
+ITEM_LINES = {
+    "SCJG": "SCJG",
+    "ZJ": "ZJJ",
+    "ZRZY": "ZRZY",
+    "SW": "SW",
+    "RS": "RSJ",
+    "ST": "STHJ",
+    "JT": "ZWFW",
+}
 CHANNELS = np.array(["窗口", "网上", "移动端", "自助终端"])
 
 
@@ -116,11 +126,13 @@ class RegionInfo:
     departments: tuple[str, ...]
     quality: float  # 0.7 (good) … 1.35 (slow): multiplies handling time
 
-    def department(self, suffix: str) -> str:
-        """The region's department with the code suffix (e.g. "ZJJ"), else its first one."""
-        for code in self.departments:
-            if code.endswith(f"-{suffix}"):
-                return code
+    def department(self, suffix: str, *fallbacks: str) -> str:
+        """The region's department with the code suffix (e.g. "ZJJ"), else the first of the
+        fallback suffixes it has, else its first one."""
+        for wanted in (suffix, *fallbacks):
+            for code in self.departments:
+                if code.endswith(f"-{wanted}"):
+                    return code
         return self.departments[0] if self.departments else ""
 
 
@@ -270,8 +282,15 @@ def gov_service_cases(regions: list[RegionInfo], n: int, seed: int = 20261122) -
         open_case, "受理", np.where((rng.random(n) < 0.01) & ~base, "不予受理", "办结")
     )
     completed_text = np.where(status == "办结", _text(completed, "16:30:00"), "")
-    departments = [rng.choice(r.departments) if r.departments else "" for r in regions]
-    dept_of = np.array(departments)[region_of]
+    # Each item is handled by the department of its line in the case's region (a park's
+    # enterprise service centre, or the district's 政务服务中心, where it has none).
+    by_item = np.array(
+        [
+            [r.department(ITEM_LINES[item[0].split("-")[0]], "ZWFW", "QFZX") for item in ITEMS]
+            for r in regions
+        ]
+    )
+    dept_of = by_item[region_of, item_of]
     codes = np.array([r.code for r in regions])[region_of]
     return pa.table(
         {

@@ -157,17 +157,27 @@ def compile_group(
     *,
     periods: Collection[dt.date] | None = None,
     ancestors: Collection[str] | None = None,
+    department_field: str | None = None,
 ) -> ir.Table:
     """Several definitions over the same dataset, period and region fields in ONE scan: the
     clauses they share filter the table, the rest become conditions inside each aggregate.
     Columns: region, period, then v{i}, n{i}, d{i}, o{i} (value, numerator, denominator,
-    observations) for the i-th definition."""
+    observations) for the i-th definition.
+
+    With ``department_field`` the unit is the record's department instead of its region: the
+    ``region`` column then holds department codes, rolled up to the city department leading
+    each line through ``dim_department_ancestor`` exactly as regions roll up their tree, and
+    ``ancestors`` restricts department codes."""
     if len({group_key(d) for d in definitions}) != 1:
         raise DefinitionError("definitions of one group must share dataset, period and region")
     first = definitions[0]
     records = backend.table(f"records_{first['dataset']}")
-    bridge = backend.table("dim_region_ancestor")
-    region_field = first.get("region_field", "region_code")
+    if department_field:
+        bridge = backend.table("dim_department_ancestor")
+        unit_field, bridge_key = department_field, "department_code"
+    else:
+        bridge = backend.table("dim_region_ancestor")
+        unit_field, bridge_key = first.get("region_field", "region_code"), "region_code"
     unit = TRUNCATE_UNITS[first.get("frequency", "month")]
 
     derives: dict[str, list[str]] = {}
@@ -195,7 +205,7 @@ def compile_group(
     if rolled_up:
         joined = records
     else:
-        joined = records.join(bridge, records[region_field] == bridge.region_code)
+        joined = records.join(bridge, records[unit_field] == bridge[bridge_key])
         if ancestors is not None:
             joined = joined.filter(joined.ancestor_code.isin(sorted(ancestors)))
 
@@ -244,10 +254,10 @@ def compile_group(
         else:
             raise DefinitionError(f"unknown measure kind {kind}")
     if rolled_up:
-        leaves = joined.group_by(_region=joined[region_field], _period=joined._period).aggregate(
+        leaves = joined.group_by(_region=joined[unit_field], _period=joined._period).aggregate(
             **aggregates
         )
-        tree = leaves.join(bridge, leaves._region == bridge.region_code)
+        tree = leaves.join(bridge, leaves._region == bridge[bridge_key])
         if ancestors is not None:
             tree = tree.filter(tree.ancestor_code.isin(sorted(ancestors)))
         grouped = tree.group_by(region=tree.ancestor_code, period=tree._period).aggregate(

@@ -97,6 +97,9 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
         );
         CREATE TABLE IF NOT EXISTS dim_region_ancestor (region_code VARCHAR, ancestor_code VARCHAR);
         CREATE TABLE IF NOT EXISTS dim_department (code VARCHAR PRIMARY KEY, region_code VARCHAR);
+        CREATE TABLE IF NOT EXISTS dim_department_ancestor (
+            department_code VARCHAR, ancestor_code VARCHAR
+        );
         CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
         CREATE TABLE IF NOT EXISTS dim_calendar (
             date DATE PRIMARY KEY, is_workday BOOLEAN, workday_index INTEGER, provisional BOOLEAN
@@ -150,7 +153,7 @@ def sync_dimensions(con: duckdb.DuckDBPyConnection, *, calendar: bool = True) ->
             "code", "name", "parent__code", "path", "depth"
         )
     )
-    departments = list(Department.objects.values_list("code", "region__code"))
+    departments = list(Department.objects.values_list("code", "region__code", "superior__code"))
     region_table = pa.table(
         {
             "code": [r[0] for r in regions],
@@ -163,11 +166,22 @@ def sync_dimensions(con: duckdb.DuckDBPyConnection, *, calendar: bool = True) ->
     department_table = pa.table(
         {"code": [d[0] for d in departments], "region_code": [d[1] for d in departments]}
     )
+    # Each department with itself and the city department leading its line (a department
+    # figure rolls up to the line as a region's rolls up the tree).
+    lines = [(d[0], d[0]) for d in departments] + [(d[0], d[2]) for d in departments if d[2]]
+    line_table = pa.table(
+        {"department_code": [a for a, _ in lines], "ancestor_code": [b for _, b in lines]}
+    )
     con.register("_regions", region_table)
     con.register("_departments", department_table)
+    con.register("_department_lines", line_table)
     con.execute("BEGIN")
     con.execute("DELETE FROM dim_region; INSERT INTO dim_region SELECT * FROM _regions")
     con.execute("DELETE FROM dim_department; INSERT INTO dim_department SELECT * FROM _departments")
+    con.execute(
+        """DELETE FROM dim_department_ancestor;
+        INSERT INTO dim_department_ancestor SELECT * FROM _department_lines"""
+    )
     # Every region paired with itself and each ancestor: grouping records by ancestor rolls a
     # measure up the whole tree in one query (ratio of sums and exact medians at every level).
     con.execute(
@@ -180,6 +194,7 @@ def sync_dimensions(con: duckdb.DuckDBPyConnection, *, calendar: bool = True) ->
     con.execute("COMMIT")
     con.unregister("_regions")
     con.unregister("_departments")
+    con.unregister("_department_lines")
 
 
 def _calendar_table() -> pa.Table:
