@@ -18,12 +18,17 @@ from sizhen.core.access import Actor, scope_key
 from sizhen.core.periods import Period
 from sizhen.core.versions import VersionedCache
 from sizhen.dashboards.attribution import Attribution, attribute
+from sizhen.dashboards.departments import LineRow, lines_for_cockpit
 from sizhen.enterprise_requests import analysis as request_analysis
 from sizhen.enterprise_requests import selectors as request_selectors
 from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import Headline, latest_complete_period
-from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import (
+    DepartmentIndicatorValue,
+    Indicator,
+    IndicatorValue,
+)
 from sizhen.monitoring.models import Alert, Severity
 from sizhen.monitoring.workflow import ACKNOWLEDGED, ASSIGNED, CONVERTED, OPEN
 from sizhen.organisations.models import Region
@@ -231,6 +236,10 @@ class Cockpit:
     #: Newer periods whose sources have not all reported (暂定): shown beside the headline with
     #: their index and coverage, never as the headline (``catalogue.completeness``).
     provisional: list[ProvisionalPeriod] = field(default_factory=list)
+    #: City departments (their whole lines) worst first, for the month ``department_period``
+    #: within the headline period (issue 18, departments as a dimension).
+    department_lines: list[LineRow] = field(default_factory=list)
+    department_period: dt.date | None = None
     alert_panel: AlertPanel | None = None
     tasks: TaskPanel | None = None
     ledger: LedgerPanel | None = None
@@ -474,6 +483,18 @@ def _figures(actor: Actor, day: dt.date) -> Cockpit:
     cockpit.previous_period = Period.containing(cockpit.period, root.frequency).shift(-1).start
     cockpit.previous_index = by_period.get(cockpit.previous_period)
     cockpit.attribution = attribute(root, city, cockpit.period, actor=actor)
+    cockpit.department_period = (
+        DepartmentIndicatorValue.objects.visible_to(actor)
+        .filter(
+            period__gte=cockpit.period,
+            period__lte=Period.containing(cockpit.period, root.frequency).end,
+        )
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    if cockpit.department_period is not None:
+        cockpit.department_lines = lines_for_cockpit(cockpit.department_period, actor=actor)
     periods = (cockpit.period, cockpit.previous_period)
 
     # Districts are the city's direct children: the regions the engine ranks against each other.

@@ -17,11 +17,12 @@ from sizhen.core.access import EXPORT, Actor, get_visible_or_404, scope_key
 from sizhen.core.audit import record_event
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.numbers import fixed, rounded
-from sizhen.core.permissions import require_capability
+from sizhen.core.permissions import has_capability, require_capability
 from sizhen.core.versions import VersionedCache
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.dashboards import selectors
 from sizhen.dashboards.attribution import Attribution, attribute
+from sizhen.dashboards.departments import EXPORT_HEADERS, DepartmentFigures, department_figures
 from sizhen.dashboards.selectors import IndicatorOverview
 from sizhen.indicators.catalogue.changes import VALUES
 from sizhen.indicators.catalogue.choices import SourceKind
@@ -32,7 +33,7 @@ from sizhen.rectification import selectors as rectification_selectors
 from sizhen.surveys import selectors as survey_selectors
 from sizhen.work_tasks import selectors as task_selectors
 
-EXPORTS = ("series", "districts", "attribution")
+EXPORTS = ("series", "districts", "attribution", "departments")
 
 
 @login_required
@@ -71,12 +72,13 @@ def indicator(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if export:
         if export not in EXPORTS:
             raise Http404("未知的导出类型")
-        return _export(request, overview, export, figures["attribution"])
+        return _export(request, overview, export, figures["attribution"], figures["departments"])
     context: dict[str, Any] = {
         "title": f"{item.code} {item.name}",
         **figures,
         "alerts": selectors.list_open_alerts(item, region, actor=request.user),
         "records_url": _records_url(request, overview),
+        "can_issue": has_capability(request.user, "task.issue"),
         "attribution_export": f"?{urlencode({'region': region.code, 'export': 'attribution'})}",
         # Each app scopes its own reads to the viewer; the region narrows to its subtree.
         "tasks": task_selectors.for_indicator(request.user, item, region=region),
@@ -104,6 +106,12 @@ def _figures(overview: IndicatorOverview, actor: Actor) -> dict[str, Any]:
         if current is not None
         else None,
         "o": overview,
+        "departments": department_figures(
+            overview.indicator,
+            overview.region,
+            current.period if current is not None else None,
+            actor=actor,
+        ),
         "series_rows": series_rows,
         "series_table_body": _series_table_body(series_rows),
         "districts_table_body": _districts_table_body(overview),
@@ -192,6 +200,7 @@ def _export(
     overview: IndicatorOverview,
     kind: str,
     attribution: Attribution | None,
+    departments: DepartmentFigures,
 ) -> HttpResponse:
     item, region = overview.indicator, overview.region
     if kind == "series":
@@ -217,6 +226,12 @@ def _export(
         headers = [attribution.by, "上期", "本期", "贡献", "自身变化", "结构变化"]
         rows = attribution.rows()
         title = "变化归因"
+    elif kind == "departments":
+        if not departments.rows:
+            raise Http404(departments.reason or "暂无分部门数据")
+        headers = EXPORT_HEADERS
+        rows = departments.export_rows()
+        title = "部门排名"
     else:
         headers = ["排名", "参与排名数", "区划代码", "区划名称", "数值", "得分", "标记"]
         marks = {"leader": "领先", "laggard": "落后"}

@@ -23,7 +23,16 @@ from sizhen.dashboards.selectors_cockpit import Cockpit, get_cockpit
 #: The big screen reloads itself every five minutes: the command centre has nobody at the mouse.
 REFRESH_SECONDS = 300
 #: Every chart's table as a workbook sheet; ``all`` puts them in one workbook.
-EXPORTS = ("heatmap", "history", "districts", "attribution", "tasks", "requests", "all")
+EXPORTS = (
+    "heatmap",
+    "history",
+    "districts",
+    "attribution",
+    "departments",
+    "tasks",
+    "requests",
+    "all",
+)
 
 
 def _context(cockpit: Cockpit) -> dict[str, Any]:
@@ -139,6 +148,26 @@ def _attribution_sheet(data: Cockpit) -> Sheet:
     )
 
 
+def _departments_sheet(data: Cockpit) -> Sheet:
+    label = f"{data.department_period:%Y-%m}" if data.department_period else ""
+    return (
+        f"市级部门条线表现{label}",
+        ["部门编码", "部门", "有数据的指标数", "同层级末位指标数", "最落后指标", "数值", "排名"],
+        [
+            [
+                line.department.code,
+                line.department.name,
+                line.indicators,
+                line.last,
+                f"{line.worst.indicator.code} {line.worst.indicator.name}",
+                rounded(line.worst.value, 2),
+                f"{line.worst.rank}/{line.worst.rank_total}",
+            ]
+            for line in data.department_lines
+        ],
+    )
+
+
 def _tasks_sheet(data: Cockpit) -> Sheet:
     rows: list[list[Any]] = []
     if data.tasks is not None:
@@ -164,6 +193,7 @@ SHEETS = {
     "history": _history_sheet,
     "districts": _districts_sheet,
     "attribution": _attribution_sheet,
+    "departments": _departments_sheet,
     "tasks": _tasks_sheet,
     "requests": _requests_sheet,
 }

@@ -23,6 +23,7 @@ from sizhen.core.permissions import capability_roles, has_capability, require_ca
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
 from sizhen.work_tasks import forms, selectors, services, supervision
+from sizhen.work_tasks.choices import TaskSource
 from sizhen.work_tasks.models import Milestone, TaskAssignment, TaskFile, WorkTask
 from sizhen.work_tasks.workflow import (
     ASSIGNMENT_WORKFLOW,
@@ -437,7 +438,9 @@ def meeting(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def issue(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "task.issue", action=CHANGE, target="下发任务")
-    form = forms.IssueForm(request.POST or None, request.FILES or None)
+    form = forms.IssueForm(
+        request.POST or None, request.FILES or None, initial=_department_initial(request)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -464,6 +467,31 @@ def issue(request: AuthenticatedRequest) -> HttpResponse:
                 redirect("work_tasks:detail", pk=first.pk) if first else redirect("work_tasks:list")
             )
     return render(request, "work_tasks/issue.html", {"title": "下发任务", "form": form})
+
+
+def _department_initial(request: AuthenticatedRequest) -> dict[str, Any]:
+    """From the indicator page's department table (?indicator=&department=&period=): the task
+    to the department, about its figure, prefilled; nothing when the figure is not visible."""
+    from sizhen.indicators.catalogue.selectors import department_figure, department_figure_text
+
+    params = request.GET
+    if request.method != "GET" or not params.get("department"):
+        return {}
+    figure = department_figure(
+        request.user,
+        params.get("indicator", ""),
+        params.get("department", ""),
+        params.get("period", ""),
+    )
+    if figure is None:
+        return {}
+    return {
+        "title": f"{figure.department.name}“{figure.indicator.name}”提升整改",
+        "content": f"{department_figure_text(figure)}。请分析原因，制定整改措施并按期反馈。",
+        "source": TaskSource.ALERT,
+        "departments": [figure.department.pk],
+        "indicators": [figure.indicator.pk],
+    }
 
 
 @login_required

@@ -19,6 +19,7 @@ from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.completeness import latest_complete_period
 from sizhen.indicators.catalogue.defaults import NAME_SEPARATOR
 from sizhen.indicators.catalogue.models import (
+    DepartmentIndicatorValue,
     EvaluationCycle,
     Goalpost,
     Indicator,
@@ -232,3 +233,36 @@ def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
             url=url,
         )
     ]
+
+
+def department_figure(
+    actor: Actor, indicator_code: str, department_code: str, month: str
+) -> DepartmentIndicatorValue | None:
+    """One department's figure the actor may see (None when it does not exist for them): what
+    a task or a letter about that department states."""
+    try:
+        period = Period.parse(month).start
+    except ValueError:
+        return None
+    return (
+        DepartmentIndicatorValue.objects.visible_to(actor)
+        .filter(indicator__code=indicator_code, department__code=department_code, period=period)
+        .select_related("indicator", "department", "department__region")
+        .first()
+    )
+
+
+def department_figure_text(figure: DepartmentIndicatorValue) -> str:
+    """ "2026-10 东湖区市场监督管理局 按时办结率 92.50%，在 9 个县市区部门中排第 8 名"."""
+    indicator, department = figure.indicator, figure.department
+    tier = "市级部门（全市条线）" if department.region.parent_id is None else "县市区部门"
+    rank = (
+        f"，在 {figure.rank_total} 个{tier}中排第 {figure.rank} 名"
+        if figure.rank and figure.rank_total
+        else ""
+    )
+    label = Period.containing(figure.period, indicator.frequency).label
+    return (
+        f"{label} {department.name} {indicator.name} {fixed(figure.value, 2)}{indicator.unit}"
+        f"（样本 {figure.observations} 件）{rank}"
+    )

@@ -1,0 +1,227 @@
+"""Departments as a dimension on the indicator page and the cockpit (issue 18): who handles
+the records behind a figure, how each department's line stands, ranked within its tier.
+
+The figures are ``DepartmentIndicatorValue`` rows the engine writes (indicators/ingestion/
+compute.py); the viewer's scope decides which rows exist here at all (a department sees its
+own, a city department its line, a district its region's departments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sizhen.core.access import Actor
+from sizhen.core.numbers import fixed
+from sizhen.indicators.catalogue.models import DepartmentIndicatorValue, Indicator
+from sizhen.organisations.models import Department, Region
+
+CITY_TIER = "市级部门（全市条线）"
+DISTRICT_TIER = "县市区部门"
+
+
+@dataclass
+class Cell:
+    value: float | None
+    rank: int | None
+    rank_total: int | None
+    observations: int
+    previous: float | None = None
+
+    @property
+    def rank_text(self) -> str:
+        return f"{self.rank}/{self.rank_total}" if self.rank else "—"
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def laggard(self) -> bool:
+        """Last of at least three in its tier."""
+        return bool(self.rank and self.rank_total and self.rank_total >= 3) and (
+            self.rank == self.rank_total
+        )
+
+
+@dataclass
+class DepartmentRow:
+    department: Department
+    tier: str
+    #: (leaf, its figure or None) in the order of ``DepartmentFigures.leaves``.
+    cells: list[tuple[Indicator, Cell | None]]
+
+    @property
+    def mean_rank_share(self) -> float:
+        """Mean of rank/total over the leaves the department has figures for (sort key)."""
+        shares = [c.rank / c.rank_total for _, c in self.cells if c and c.rank and c.rank_total]
+        return sum(shares) / len(shares) if shares else 2.0
+
+
+@dataclass
+class DepartmentFigures:
+    period: dt.date | None
+    leaves: list[Indicator] = field(default_factory=list)
+    rows: list[DepartmentRow] = field(default_factory=list)
+    #: Why there are no rows (shown instead of an empty table).
+    reason: str = ""
+
+    def tiers(self) -> list[tuple[str, list[DepartmentRow]]]:
+        out: dict[str, list[DepartmentRow]] = {}
+        for row in self.rows:
+            out.setdefault(row.tier, []).append(row)
+        return list(out.items())
+
+    def export_rows(self) -> list[list[object]]:
+        rows: list[list[object]] = []
+        for row in self.rows:
+            for leaf, cell in row.cells:
+                if cell is None:
+                    continue
+                rows.append(
+                    [
+                        row.tier,
+                        row.department.code,
+                        row.department.name,
+                        f"{leaf.code} {leaf.name}",
+                        None if cell.value is None else round(cell.value, 2),
+                        leaf.unit,
+                        cell.observations,
+                        cell.rank,
+                        cell.rank_total,
+                    ]
+                )
+        return rows
+
+
+EXPORT_HEADERS = [
+    "层级",
+    "部门编码",
+    "部门",
+    "指标",
+    "数值",
+    "单位",
+    "样本数",
+    "排名",
+    "参与排名数",
+]
+
+
+def _leaves(indicator: Indicator) -> list[Indicator]:
+    if indicator.children.exists():
+        children = indicator.children.filter(is_active=True).order_by("sort_order", "code")
+        return [c for c in children if c.department_values.exists()]
+    return [indicator] if indicator.department_values.exists() else []
+
+
+def department_figures(
+    indicator: Indicator, region: Region, period: dt.date | None, *, actor: Actor
+) -> DepartmentFigures:
+    """The departments' figures for ``indicator`` (or each of its leaves) at ``period``: below
+    the city only the departments of the region's subtree."""
+    leaves = _leaves(indicator)
+    if not leaves:
+        lead = indicator.lead_department.name if indicator.lead_department_id else ""
+        return DepartmentFigures(
+            period,
+            reason="该指标的数据来源未记录办理部门，暂无分部门数据"
+            + (f"；牵头部门：{lead}" if lead else ""),
+        )
+    visible = DepartmentIndicatorValue.objects.visible_to(actor).filter(indicator__in=leaves)
+    if region.parent_id is not None:
+        visible = visible.filter(department__region__path__startswith=region.path)
+    if period is None:
+        latest = visible.order_by("-period").values_list("period", flat=True).first()
+        if latest is None:
+            return DepartmentFigures(None, leaves, reason="暂无您可查看的分部门数据")
+        period = latest
+    previous = _previous(leaves, period)
+    values = visible.filter(period__in=[period, *previous.values()]).select_related(
+        "department", "department__region"
+    )
+    cells: dict[int, dict[int, Cell]] = {}
+    earlier: dict[tuple[int, int], float | None] = {}
+    departments: dict[int, Department] = {}
+    for v in values:
+        if v.period == period:
+            departments[v.department_id] = v.department
+            cells.setdefault(v.department_id, {})[v.indicator_id] = Cell(
+                v.value, v.rank, v.rank_total, v.observations
+            )
+        else:
+            earlier[(v.department_id, v.indicator_id)] = v.value
+    rows = []
+    for department_id, by_leaf in cells.items():
+        for leaf_id, cell in by_leaf.items():
+            cell.previous = earlier.get((department_id, leaf_id))
+        department = departments[department_id]
+        tier = CITY_TIER if department.region.parent_id is None else DISTRICT_TIER
+        rows.append(
+            DepartmentRow(department, tier, [(leaf, by_leaf.get(leaf.pk)) for leaf in leaves])
+        )
+    rows.sort(
+        key=lambda r: (
+            r.tier != CITY_TIER,
+            r.mean_rank_share,
+            r.department.region.path,
+            r.department.code,
+        )
+    )
+    reason = "" if rows else "本期暂无您可查看的分部门数据"
+    return DepartmentFigures(period, leaves, rows, reason)
+
+
+def _previous(leaves: list[Indicator], period: dt.date) -> dict[int, dt.date]:
+    from sizhen.core.periods import Period
+
+    return {leaf.pk: Period.containing(period, leaf.frequency).shift(-1).start for leaf in leaves}
+
+
+def cell_text(cell: Cell | None, unit: str) -> str:
+    if cell is None or cell.value is None:
+        return "—"
+    return f"{fixed(cell.value, 2)}{unit}"
+
+
+@dataclass
+class LineRow:
+    """A city department's line in the cockpit: how many indicators it has figures for, on how
+    many it is last among city departments, and where it stands worst."""
+
+    department: Department
+    indicators: int
+    last: int
+    worst: DepartmentIndicatorValue
+
+    @property
+    def worst_share(self) -> float:
+        return (self.worst.rank or 0) / (self.worst.rank_total or 1)
+
+    @property
+    def worst_text(self) -> str:
+        w = self.worst
+        return (
+            f"{w.indicator.name} {fixed(w.value, 2)}{w.indicator.unit}"
+            f"（第 {w.rank}/{w.rank_total} 名）"
+        )
+
+
+def lines_for_cockpit(period: dt.date, *, actor: Actor, limit: int = 10) -> list[LineRow]:
+    """Each city department (its whole line) with figures in ``period``, those last on most
+    indicators first, then those standing worst."""
+    values = (
+        DepartmentIndicatorValue.objects.visible_to(actor)
+        .filter(period=period, department__region__parent__isnull=True, rank__isnull=False)
+        .select_related("department", "indicator")
+    )
+    by_department: dict[int, list[DepartmentIndicatorValue]] = {}
+    for v in values:
+        by_department.setdefault(v.department_id, []).append(v)
+    rows = []
+    for items in by_department.values():
+        worst = max(items, key=lambda v: ((v.rank or 0) / (v.rank_total or 1), v.indicator.code))
+        last = sum(1 for v in items if Cell(v.value, v.rank, v.rank_total, 0).laggard)
+        rows.append(LineRow(worst.department, len(items), last, worst))
+    rows.sort(key=lambda r: (-r.last, -r.worst_share, r.department.code))
+    return rows[:limit]
