@@ -11,12 +11,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sizhen.core.access import Actor
-from sizhen.core.numbers import fixed
 from sizhen.indicators.catalogue.models import DepartmentIndicatorValue, Indicator
 from sizhen.organisations.models import Department, Region
 
 CITY_TIER = "市级部门（全市条线）"
+#: A tier with more rows than this starts folded.
+FOLD_AFTER = 15
 DISTRICT_TIER = "县市区部门"
+
+
+def short(number: float) -> str:
+    """Two decimals at most, no trailing zeros: 723 件, 82.5 %, 0.63 次."""
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 @dataclass
@@ -26,6 +33,18 @@ class Cell:
     rank_total: int | None
     observations: int
     previous: float | None = None
+    unit: str = ""
+
+    @property
+    def value_text(self) -> str:
+        return "—" if self.value is None else f"{short(self.value)}{self.unit}"
+
+    @property
+    def change_text(self) -> str:
+        change = self.change
+        if change is None:
+            return ""
+        return f"{'+' if change > 0 else ''}{short(change)}"
 
     @property
     def rank_text(self) -> str:
@@ -67,11 +86,13 @@ class DepartmentFigures:
     #: Why there are no rows (shown instead of an empty table).
     reason: str = ""
 
-    def tiers(self) -> list[tuple[str, list[DepartmentRow]]]:
+    def tiers(self) -> list[tuple[str, list[DepartmentRow], bool]]:
+        """(tier, rows, shown open): a long tier (every district's departments at the city
+        level) starts folded so the city departments' lines stay in view."""
         out: dict[str, list[DepartmentRow]] = {}
         for row in self.rows:
             out.setdefault(row.tier, []).append(row)
-        return list(out.items())
+        return [(tier, rows, len(rows) <= FOLD_AFTER) for tier, rows in out.items()]
 
     def export_rows(self) -> list[list[object]]:
         rows: list[list[object]] = []
@@ -140,6 +161,7 @@ def department_figures(
     values = visible.filter(period__in=[period, *previous.values()]).select_related(
         "department", "department__region"
     )
+    units = {leaf.pk: leaf.unit for leaf in leaves}
     cells: dict[int, dict[int, Cell]] = {}
     earlier: dict[tuple[int, int], float | None] = {}
     departments: dict[int, Department] = {}
@@ -147,7 +169,7 @@ def department_figures(
         if v.period == period:
             departments[v.department_id] = v.department
             cells.setdefault(v.department_id, {})[v.indicator_id] = Cell(
-                v.value, v.rank, v.rank_total, v.observations
+                v.value, v.rank, v.rank_total, v.observations, unit=units[v.indicator_id]
             )
         else:
             earlier[(v.department_id, v.indicator_id)] = v.value
@@ -178,12 +200,6 @@ def _previous(leaves: list[Indicator], period: dt.date) -> dict[int, dt.date]:
     return {leaf.pk: Period.containing(period, leaf.frequency).shift(-1).start for leaf in leaves}
 
 
-def cell_text(cell: Cell | None, unit: str) -> str:
-    if cell is None or cell.value is None:
-        return "—"
-    return f"{fixed(cell.value, 2)}{unit}"
-
-
 @dataclass
 class LineRow:
     """A city department's line in the cockpit: how many indicators it has figures for, on how
@@ -202,7 +218,7 @@ class LineRow:
     def worst_text(self) -> str:
         w = self.worst
         return (
-            f"{w.indicator.name} {fixed(w.value, 2)}{w.indicator.unit}"
+            f"{w.indicator.name} {'—' if w.value is None else short(w.value)}{w.indicator.unit}"
             f"（第 {w.rank}/{w.rank_total} 名）"
         )
 

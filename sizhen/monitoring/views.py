@@ -20,6 +20,7 @@ from sizhen.core.numbers import rounded
 from sizhen.core.permissions import capability_roles, require_capability
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
+from sizhen.indicators.catalogue.selectors import departments_of_region
 from sizhen.monitoring.detection import METHOD_LABELS
 from sizhen.monitoring.forms import AlertFilter, AlertRuleForm, TransitionForm
 from sizhen.monitoring.models import Alert, AlertRule, LogScale, Severity
@@ -99,6 +100,10 @@ def alert_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 else ""
             ),
             "rule_text": alert.rule.get("text", "") if isinstance(alert.rule, dict) else "",
+            # 部门维度: which of the region's departments are behind the figure.
+            "departments": departments_of_region(
+                alert.indicator, alert.region, alert.period, request.user
+            ),
         },
     )
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from sizhen.core.access import Actor
 from sizhen.core.periods import Period
 from sizhen.indicators.catalogue.models import Benchmark, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.selectors import departments_of_region
 from sizhen.indicators.scoring.services import score_outside_values
 from sizhen.organisations.choices import DepartmentType
 from sizhen.organisations.models import Department, Region
@@ -158,6 +159,17 @@ def gather_content(
         else [],
         "benchmarks": [
             {"city": b.city, "value": b.value, "score": scores[b.city]} for b in benchmarks
+        ],
+        # The departments behind the figure (their own records; the city's, their lines).
+        "departments": [
+            {
+                "department": d.department.name,
+                "value": d.value,
+                "rank": d.rank,
+                "rank_total": d.rank_total,
+                "observations": d.observations,
+            }
+            for d in departments_of_region(indicator, region, period)
         ],
         "series": _series(indicator, region, root, period),
         "organ": organ_name(issuing, root),

@@ -255,8 +255,43 @@ def sections(content: dict[str, Any]) -> list[Section]:
                 tuple(tuple(r) for r in district_rows(content)),
             ),
         ]
+    departments = content.get("departments") or []
+    if departments:
+        number = 3 if content["districts"] else 2
+        heading = "（四）" if content["districts"] else "（三）"
+        tier = "市级部门（全市条线）" if not content["is_district"] else "县市区部门"
+        out += [
+            Section("heading2", f"{heading}各部门情况"),
+            Section(
+                "body",
+                f"{content['region']}承办该指标业务的部门数值及在全市{tier}中的排名见表{number}。",
+            ),
+            Section(
+                "table",
+                f"表{number}  各部门情况",
+                tuple(department_headers(content)),
+                tuple(tuple(r) for r in department_rows(content)),
+            ),
+        ]
     out.append(Section("heading1", "二、工作要求"))
     return out
+
+
+def department_headers(content: dict[str, Any]) -> list[str]:
+    unit = content["indicator"]["unit"]
+    return ["部门", f"数值（{unit}）" if unit else "数值", "排名", "样本数"]
+
+
+def department_rows(content: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            row["department"],
+            format_value(row["value"]),
+            f"{row['rank']}/{row['rank_total']}" if row.get("rank") else "—",
+            str(row["observations"]),
+        ]
+        for row in content.get("departments") or []
+    ]
 
 
 def paragraphs(content: dict[str, Any]) -> list[tuple[str, str]]:

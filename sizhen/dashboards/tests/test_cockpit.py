@@ -307,6 +307,7 @@ def test_every_chart_exports_its_table_and_all_of_them_in_one_workbook(tree, cli
         "总分走势",
         "各县市区总分与排名2026-03",
         "总分变化归因2026-03",
+        "市级部门条线表现",
         "工作任务完成情况",
         next(title for title in everything if title.startswith("企业诉求统计")),
     ]
@@ -886,3 +887,40 @@ def test_every_panel_link_opens_for_the_cockpit_roles(city, personas, client_for
         assert len(links) == 9
         for key, url in links.items():
             assert client.get(url).status_code == 200, (name, key, url)
+
+
+@pytest.mark.django_db
+def test_city_departments_lines_worst_first(tree, client_for, personas):
+    """The cockpit names each city department's line, those last on most indicators first,
+    with the indicator where it stands worst; a district department sees none of it."""
+    from sizhen.indicators.catalogue.models import DepartmentIndicatorValue
+
+    def row(indicator, department, value, rank):
+        DepartmentIndicatorValue.objects.create(
+            indicator=indicator, department=department, period=MAR, frequency="month",
+            value=value, observations=10, rank=rank, rank_total=3,
+        )  # fmt: skip
+
+    row(tree["be01"], tree["tax"], 92.0, 1)
+    row(tree["be01"], tree["market"], 55.0, 3)
+    row(tree["be02"], tree["market"], 88.0, 1)
+    row(tree["be01"], tree["a_dept"], 10.0, 1)  # a district department: not a line
+    page = client_for("leader").get(COCKPIT).content.decode()
+    section = re.search(r'<section data-testid="department-lines">.*?</section>', page, re.S)
+    assert section is not None
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.group(0)))
+    assert "市级部门条线表现（2026-03）" in text
+    assert "市场监督管理局 2 1 开办企业 55（第 3/3 名） 税务局 1 0 开办企业 92（第 1/3 名）" in text
+    assert "东湖区" not in text
+    response = client_for("leader").get(COCKPIT + "?export=departments")
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
+        ["部门编码", "部门", "有数据的指标数", "同层级末位指标数", "最落后指标", "数值", "排名"],
+        ["SZ-SCJG", "市场监督管理局", 2, 1, "BE01 开办企业", 55, "3/3"],
+        ["SZ-SW", "税务局", 1, 0, "BE01 开办企业", 92, "1/3"],
+    ]
+    # The district officer's cockpit is their district's: no city departments there.
+    assert (
+        'data-testid="department-lines"'
+        not in client_for("district_b").get(COCKPIT).content.decode()
+    )

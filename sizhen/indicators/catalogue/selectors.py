@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import F
 from django.urls import reverse
 
 from sizhen.core.access import VIEW, Actor, role_of
@@ -265,4 +266,24 @@ def department_figure_text(figure: DepartmentIndicatorValue) -> str:
     return (
         f"{label} {department.name} {indicator.name} {fixed(figure.value, 2)}{indicator.unit}"
         f"（样本 {figure.observations} 件）{rank}"
+    )
+
+
+def departments_of_region(
+    indicator: Indicator, region: Region, period: dt.date | None, actor: Actor | None = None
+) -> list[DepartmentIndicatorValue]:
+    """The figures of the departments that sit in ``region`` (the city's: their whole lines),
+    best rank first: which departments are behind a region's figure. With ``actor``, only the
+    rows they may see; without, for documents stating a region's figure (a letter)."""
+    if period is None:
+        return []
+    rows = (
+        DepartmentIndicatorValue.objects.visible_to(actor)
+        if actor is not None
+        else DepartmentIndicatorValue.objects.all()
+    )
+    return list(
+        rows.filter(indicator=indicator, period=period, department__region=region)
+        .select_related("department", "department__region")
+        .order_by(F("rank").asc(nulls_last=True), "department__code")
     )

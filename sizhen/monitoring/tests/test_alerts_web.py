@@ -318,3 +318,30 @@ def test_an_alert_reads_in_plain_chinese_with_the_statistics_one_click_away(
     # The series finding (东湖区's spike) reads as a change against its own past.
     spike = alerts["a"]
     assert spike.headline.startswith("2025-12东湖区办件量为180，明显高于按以往规律预计的范围（")
+
+
+def test_the_alert_page_names_the_regions_departments_behind_the_figure(
+    client_for: Any, city: dict[str, Any], alerts: dict[str, Alert]
+) -> None:
+    """部门维度 on an alert: the departments of the alert's region with their figures and
+    ranks, read in the viewer's scope (another district's department never shows)."""
+    import re
+
+    from sizhen.indicators.catalogue.models import DepartmentIndicatorValue
+
+    alert = alerts["b"]
+    for department, value, rank in ((city["b_dept"], 300.0, 2), (city["a_dept"], 100.0, 1)):
+        DepartmentIndicatorValue.objects.create(
+            indicator=alert.indicator, department=department, period=alert.period,
+            frequency="month", value=value, observations=12, rank=rank, rank_total=2,
+        )  # fmt: skip
+    html = client_for("coordinator").get(f"{PAGES}{alert.pk}/").content.decode()
+    section = re.search(r'data-testid="alert-departments">.*?</section>', html, re.S)
+    assert section is not None
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.group(0)))
+    assert "西山区各部门情况（2025-06）" in text
+    assert f"西山区市场监督管理局 300.00{alert.indicator.unit} 2/2 12" in text
+    assert "东湖区" not in text
+    # The district officer of 东湖区 sees its own alert's departments, not 西山区's page at all.
+    own = client_for("district_a").get(f"{PAGES}{alerts['a'].pk}/").content.decode()
+    assert 'data-testid="alert-departments"' not in own  # no figure of 东湖区's for its period

@@ -323,3 +323,39 @@ def test_a_city_wide_letter_states_the_figure_without_comparing_it_with_itself()
     assert opening(content) == (
         "经监测，2026年10月全市“获得电力”指标得分62.4分。现将有关情况函告如下。"
     )
+
+
+def test_a_letter_names_the_departments_behind_the_figure(
+    personas: dict[str, Any], lagging: dict[str, Any], today: dt.date, city: dict[str, Any]
+) -> None:
+    """部门维度 in the letter: the district's departments handling the indicator, with their
+    figures and ranks among the city's district departments, as table 3 (table 2 compares the
+    districts); another district's department is not named."""
+    from sizhen.indicators.catalogue.models import DepartmentIndicatorValue
+
+    for department, value, rank in ((city["a_dept"], 12.5, 2), (city["b_dept"], 8.0, 1)):
+        DepartmentIndicatorValue.objects.create(
+            indicator=lagging["indicator"], department=department, period=PERIOD,
+            frequency="month", value=value, observations=40, rank=rank, rank_total=2,
+        )  # fmt: skip
+    letter = services.create_letter(
+        actor=personas["coordinator"],
+        indicator=lagging["indicator"],
+        region=lagging["region"],
+        period=PERIOD,
+        requested_action="请分析开办企业时间偏长的原因，提出整改措施。",
+        deadline_days=10,
+    )
+    assert letter.content["departments"] == [
+        {"department": "东湖区市场监督管理局", "value": 12.5, "rank": 2, "rank_total": 2,
+         "observations": 40},
+    ]  # fmt: skip
+    tables = Document(io.BytesIO(letter.docx.read())).tables
+    assert [[cell.text for cell in row.cells] for row in tables[-1].rows] == [
+        ["部门", "数值（天）", "排名", "样本数"],
+        ["东湖区市场监督管理局", "12.5", "2/2", "40"],
+    ]
+    text = _flat("".join(_pdf_pages(letter)))
+    assert _flat("（四）各部门情况") in text
+    assert _flat("东湖区承办该指标业务的部门数值及在全市县市区部门中的排名见表3。") in text
+    assert "西山区市场监督管理局" not in text
