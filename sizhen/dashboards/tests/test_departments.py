@@ -218,3 +218,22 @@ def test_a_task_to_a_department_starts_from_its_figure(figures, client_for):
         .content.decode()
     )
     assert "提升整改" not in page
+
+
+def test_the_api_answers_each_caller_its_own_departments(figures, client_for):
+    url = "/api/v1/indicators/T01/departments?from=2026-03&to=2026-03"
+    items = client_for("coordinator").get(url).json()["items"]
+    assert [
+        (i["department_code"], i["tier"], i["value"], i["rank"], i["rank_total"]) for i in items
+    ] == [
+        ("SZ-SCJG", "city", 90.0, 1, 1),
+        ("DH-SCJG", "district", 95.0, 1, 2),
+        ("XS-SCJG", "district", 82.5, 2, 2),
+    ]
+    items = client_for("responsible_department").get(url).json()["items"]
+    assert [i["department_code"] for i in items] == ["DH-SCJG"]
+    # Another department by name is not found for them; an enterprise gets nothing at all.
+    other = client_for("responsible_department").get(url + "&department=XS-SCJG")
+    assert other.status_code == 404
+    assert client_for("enterprise").get(url).status_code == 404
+    assert client_for("coordinator").get(url.replace("2026-03&", "2026-13&")).status_code == 400

@@ -16,9 +16,14 @@ from sizhen.core.api import Limit, Offset, PageMeta, actor_of, page, require_tok
 from sizhen.core.periods import Period
 from sizhen.core.permissions import require_capability
 from sizhen.indicators.catalogue.completeness import latest_complete_period
-from sizhen.indicators.catalogue.models import Goalpost, Indicator, IndicatorValue
+from sizhen.indicators.catalogue.models import (
+    DepartmentIndicatorValue,
+    Goalpost,
+    Indicator,
+    IndicatorValue,
+)
 from sizhen.indicators.catalogue.selectors import get_current_cycle
-from sizhen.organisations.models import Region
+from sizhen.organisations.models import Department, Region
 
 router = Router(tags=["指标"])
 
@@ -230,6 +235,78 @@ def list_indicator_values(
                 "rank": v.rank,
                 "rank_total": v.rank_total,
                 "source_kind": v.source_kind,
+            }
+            for v in items
+        ],
+    }
+
+
+class DepartmentValueOut(Schema):
+    department_code: str
+    department_name: str
+    #: "city": a city department's whole line; "district": a district department's own.
+    tier: str
+    region_code: str
+    period: str
+    value: float | None
+    observations: int
+    rank: int | None
+    rank_total: int | None
+
+
+class DepartmentValuePage(Schema):
+    indicator: str
+    meta: PageMeta
+    items: list[DepartmentValueOut]
+
+
+@router.get(
+    "/indicators/{code}/departments", response=DepartmentValuePage, summary="指标分部门数值"
+)
+def list_department_values(
+    request: HttpRequest,
+    code: str,
+    department: str | None = None,
+    from_: str | None = Query(None, alias="from", description="起始月份 YYYY-MM（含）"),
+    to: str | None = Query(None, description="截止月份 YYYY-MM（含）"),
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Figures of one record-based indicator by department and period, ranked within each
+    tier; only the departments the caller may see (a department its own and, for a city
+    department, its line's; a district its region's)."""
+    actor = _require_staff(request)
+    start, end = _month(from_, "from"), _month(to, "to")
+    if start and end and start > end:
+        raise HttpError(400, "参数 from 不能晚于 to")
+    indicator = get_visible_or_404(Indicator, actor, code=code)
+    qs = (
+        DepartmentIndicatorValue.objects.visible_to(actor)
+        .filter(indicator=indicator)
+        .select_related("department", "department__region")
+        .order_by("period", "department__region__path", "department__code")
+    )
+    if department:
+        qs = qs.filter(department=get_visible_or_404(Department, actor, code=department))
+    if start:
+        qs = qs.filter(period__gte=start)
+    if end:
+        qs = qs.filter(period__lte=end)
+    items, meta = page(qs, limit, offset, max_limit=MAX_VALUES)
+    return {
+        "indicator": indicator.code,
+        "meta": meta,
+        "items": [
+            {
+                "department_code": v.department.code,
+                "department_name": v.department.name,
+                "tier": "city" if v.department.region.parent_id is None else "district",
+                "region_code": v.department.region.code,
+                "period": v.period.strftime("%Y-%m"),
+                "value": v.value,
+                "observations": v.observations,
+                "rank": v.rank,
+                "rank_total": v.rank_total,
             }
             for v in items
         ],
