@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sizhen.core.access import Actor
-from sizhen.indicators.catalogue.models import DepartmentIndicatorValue, Indicator
+from sizhen.indicators.catalogue.choices import SourceKind
+from sizhen.indicators.catalogue.models import DepartmentIndicatorValue, Indicator, IndicatorValue
 from sizhen.organisations.models import Department, Region
 
 CITY_TIER = "市级部门（全市条线）"
@@ -79,12 +80,27 @@ class DepartmentRow:
 
 
 @dataclass
+class ResponsibleRow:
+    """A leaf whose sources do not record the handling department: the department answering
+    for it (the filling task's, else the indicator's lead department) and the figure it
+    answers for at the page's region."""
+
+    indicator: Indicator
+    department: str
+    source: str
+    period_label: str
+    value_text: str
+    status: str
+
+
+@dataclass
 class DepartmentFigures:
     period: dt.date | None
     leaves: list[Indicator] = field(default_factory=list)
     rows: list[DepartmentRow] = field(default_factory=list)
     #: Why there are no rows (shown instead of an empty table).
     reason: str = ""
+    responsible: list[ResponsibleRow] = field(default_factory=list)
 
     def tiers(self) -> list[tuple[str, list[DepartmentRow], bool]]:
         """(tier, rows, shown open): a long tier (every district's departments at the city
@@ -129,25 +145,90 @@ EXPORT_HEADERS = [
 ]
 
 
-def _leaves(indicator: Indicator) -> list[Indicator]:
+def _leaves(indicator: Indicator) -> tuple[list[Indicator], list[Indicator]]:
+    """(leaves with department figures, leaves without) of a first-level indicator, or the
+    leaf itself."""
     if indicator.children.exists():
-        children = indicator.children.filter(is_active=True).order_by("sort_order", "code")
-        return [c for c in children if c.department_values.exists()]
-    return [indicator] if indicator.department_values.exists() else []
+        children = list(
+            indicator.children.filter(is_active=True)
+            .select_related("lead_department")
+            .order_by("sort_order", "code")
+        )
+    else:
+        children = [indicator]
+    with_figures = set(
+        DepartmentIndicatorValue.objects.filter(indicator__in=children)
+        .values_list("indicator_id", flat=True)
+        .distinct()
+    )
+    return (
+        [c for c in children if c.pk in with_figures],
+        [c for c in children if c.pk not in with_figures],
+    )
+
+
+def _responsible(
+    leaves: list[Indicator], region: Region, period: dt.date | None, actor: Actor
+) -> list[ResponsibleRow]:
+    """For each leaf without department figures, whom it is answered by and its latest figure
+    at the region up to ``period``: the filling task's department and state for filled values,
+    the lead department for imported and survey ones."""
+    from sizhen.core.periods import Period
+    from sizhen.dashboards.selectors import preferred_by_period
+    from sizhen.indicators.filling.models import FillingTask
+
+    rows = []
+    for leaf in leaves:
+        values = IndicatorValue.objects.visible_to(actor).filter(indicator=leaf, region=region)
+        if period is not None:
+            values = values.filter(period__lte=period)
+        by_period = preferred_by_period(list(values.order_by("-period")[:40]))
+        latest = by_period[max(by_period)] if by_period else None
+        department = leaf.lead_department.name if leaf.lead_department_id else "—"  # type: ignore[union-attr]
+        status = ""
+        if latest is not None and latest.source_kind == SourceKind.FILLING:
+            task = (
+                FillingTask.objects.filter(indicator=leaf, region=region, period=latest.period)
+                .select_related("department")
+                .first()
+            )
+            if task is not None:
+                department = task.department.name if task.department else department
+                status = task.get_status_display()
+        rows.append(
+            ResponsibleRow(
+                indicator=leaf,
+                department=department,
+                source=latest.get_source_kind_display()
+                if latest
+                else leaf.get_source_kind_display(),
+                period_label=Period.containing(latest.period, leaf.frequency).label
+                if latest
+                else "—",
+                value_text="—"
+                if latest is None or latest.value is None
+                else f"{short(latest.value)}{leaf.unit}",
+                status=status or ("—" if latest is None else "已报送"),
+            )
+        )
+    return rows
 
 
 def department_figures(
     indicator: Indicator, region: Region, period: dt.date | None, *, actor: Actor
 ) -> DepartmentFigures:
     """The departments' figures for ``indicator`` (or each of its leaves) at ``period``: below
-    the city only the departments of the region's subtree."""
-    leaves = _leaves(indicator)
+    the city only the departments of the region's subtree; the leaves whose sources record no
+    department, with the department answering for each."""
+    leaves, others = _leaves(indicator)
+    responsible = _responsible(others, region, period, actor)
     if not leaves:
         lead = indicator.lead_department.name if indicator.lead_department_id else ""
         return DepartmentFigures(
             period,
-            reason="该指标的数据来源未记录办理部门，暂无分部门数据"
-            + (f"；牵头部门：{lead}" if lead else ""),
+            reason="该指标的数据来源未记录办理部门，暂无分部门排名；各项由下列部门负责报送"
+            + (f"（牵头部门：{lead}）" if lead else ""),
+            responsible=responsible,
         )
     visible = DepartmentIndicatorValue.objects.visible_to(actor).filter(indicator__in=leaves)
     if region.parent_id is not None:
@@ -155,7 +236,9 @@ def department_figures(
     if period is None:
         latest = visible.order_by("-period").values_list("period", flat=True).first()
         if latest is None:
-            return DepartmentFigures(None, leaves, reason="暂无您可查看的分部门数据")
+            return DepartmentFigures(
+                None, leaves, reason="暂无您可查看的分部门数据", responsible=responsible
+            )
         period = latest
     previous = _previous(leaves, period)
     values = visible.filter(period__in=[period, *previous.values()]).select_related(
@@ -191,7 +274,7 @@ def department_figures(
         )
     )
     reason = "" if rows else "本期暂无您可查看的分部门数据"
-    return DepartmentFigures(period, leaves, rows, reason)
+    return DepartmentFigures(period, leaves, rows, reason, responsible)
 
 
 def _previous(leaves: list[Indicator], period: dt.date) -> dict[int, dt.date]:

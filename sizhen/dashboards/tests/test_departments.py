@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import DepartmentIndicatorValue, Indicator, IndicatorValue
 from sizhen.organisations.models import Department
 
@@ -89,7 +90,11 @@ def test_a_first_level_indicator_shows_its_leaves_side_by_side(figures, client_f
     text = _text(_section(page))
     # Only the leaves with department figures are columns; lower is better for 时长.
     assert "按时办结率 数值 · 排名 平均办理时长 数值 · 排名" in text
-    assert "营商满意度" not in text
+    # A leaf whose sources record no department is listed with whom it answers to (the
+    # leader has no task link, so no 操作 column).
+    assert "营商满意度 数值" not in text
+    assert "其他指标的责任部门" in text
+    assert "T03 营商满意度 — 部门填报 — — —" in text
     assert "西山区市场监督管理局 82.5% · 2/2 3.1个工作日 · 1/2" in text
     assert "东湖区市场监督管理局 95% · 1/2 较上期 +4 4.2个工作日 · 2/2" in text
     assert "市场监督管理局 90% · 1/1 —" in text
@@ -101,12 +106,15 @@ def test_without_department_data_the_page_says_why(figures, client_for, city):
     leaf.save()
     IndicatorValue.objects.create(
         indicator=leaf, region=city["root"], period=MAR, frequency="month",
-        source_kind="filled", value=88.0,
+        source_kind=SourceKind.FILLING, value=88.0,
     )  # fmt: skip
     page = client_for("coordinator").get("/dashboards/indicators/T03/").content.decode()
-    assert "该指标的数据来源未记录办理部门，暂无分部门数据；牵头部门：市场监督管理局" in _text(
-        _section(page)
+    text = _text(_section(page))
+    assert (
+        "该指标的数据来源未记录办理部门，暂无分部门排名；各项由下列部门负责报送"
+        "（牵头部门：市场监督管理局）" in text
     )
+    assert "T03 营商满意度 市场监督管理局 部门填报 2026-03 88分 已报送" in text
     assert (
         client_for("coordinator").get("/dashboards/indicators/T03/?export=departments").status_code
         == 404

@@ -333,6 +333,7 @@ def enterprise_startup(regions: list[RegionInfo], n: int, seed: int = 7) -> pa.T
             "uscc": [f"DEMO{i:014d}" for i in range(n)],
             "enterprise_name": [f"示范企业{i:06d}有限公司" for i in range(n)],
             "region_code": np.array([r.code for r in regions])[region_of],
+            "department_code": _departments(regions, region_of, "SCJG", "QFZX"),
             "channel": channel,
             "submitted_at": _text(submitted, "09:30:00"),
             "completed_at": _text(completed, "17:00:00"),
@@ -410,6 +411,7 @@ def bidding(regions: list[RegionInfo], n: int, seed: int = 13) -> pa.Table:
             "project_id": [f"ZB{i:07d}" for i in range(n)],
             "project_name": [f"示范项目{i:06d}" for i in range(n)],
             "region_code": np.array([r.code for r in regions])[region_of],
+            "department_code": _departments(regions, region_of, "FGJ", "JFJ"),
             "category": np.array(["工程", "货物", "服务"])[rng.integers(0, 3, size=n)],
             "announced_at": _text(announced, "09:00:00"),
             "awarded_at": _text(awarded, "09:00:00"),
@@ -438,8 +440,10 @@ def _codes(regions: list[RegionInfo], region_of: np.ndarray) -> np.ndarray:
     return np.array([r.code for r in regions])[region_of]
 
 
-def _departments(regions: list[RegionInfo], region_of: np.ndarray, suffix: str) -> np.ndarray:
-    return np.array([r.department(suffix) for r in regions])[region_of]
+def _departments(
+    regions: list[RegionInfo], region_of: np.ndarray, suffix: str, *fallbacks: str
+) -> np.ndarray:
+    return np.array([r.department(suffix, *fallbacks) for r in regions])[region_of]
 
 
 def construction_permits(regions: list[RegionInfo], n: int, seed: int = 17) -> pa.Table:
@@ -696,6 +700,7 @@ def ip_pledges(regions: list[RegionInfo], n: int, seed: int = 41) -> pa.Table:
         {
             "pledge_id": [f"ZY{i:08d}" for i in range(n)],
             "region_code": _codes(regions, region_of),
+            "department_code": _departments(regions, region_of, "SCJG", "QFZX"),
             "ip_type": np.array(["专利", "商标", "版权", "组合"])[
                 rng.choice(4, size=n, p=[0.55, 0.25, 0.05, 0.15])
             ],
