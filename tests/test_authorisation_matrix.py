@@ -247,6 +247,8 @@ NOT_SCOPED: dict[str, str] = {
     "api:list_indicator_values": "an indicator code; its values are scoped inside",
     "api:latest_indicator_value": "an indicator code; the region is a query parameter scoped "
     "inside, and so are its values",
+    "api:list_department_values": "an indicator code; its department figures are scoped inside "
+    "(tested in dashboards/tests/test_departments.py)",
     "core:module": "a navigation module's slug",
     "surveys:questionnaire_detail": "questionnaires are city-wide reference data; its rounds are "
     "scoped inside",
