@@ -184,7 +184,7 @@ def _responsible(
             values = values.filter(period__lte=period)
         by_period = preferred_by_period(list(values.order_by("-period")[:40]))
         latest = by_period[max(by_period)] if by_period else None
-        department = leaf.lead_department.name if leaf.lead_department_id else "—"  # type: ignore[union-attr]
+        department = leaf.lead_department.name if leaf.lead_department else "—"
         status = ""
         if latest is not None and latest.source_kind == SourceKind.FILLING:
             task = (
@@ -223,7 +223,7 @@ def department_figures(
     leaves, others = _leaves(indicator)
     responsible = _responsible(others, region, period, actor)
     if not leaves:
-        lead = indicator.lead_department.name if indicator.lead_department_id else ""
+        lead = indicator.lead_department.name if indicator.lead_department else ""
         return DepartmentFigures(
             period,
             reason="该指标的数据来源未记录办理部门，暂无分部门排名；各项由下列部门负责报送"
@@ -295,15 +295,23 @@ class LineRow:
 
     @property
     def worst_share(self) -> float:
-        return (self.worst.rank or 0) / (self.worst.rank_total or 1)
+        return _share(self.worst)
 
     @property
     def worst_text(self) -> str:
         w = self.worst
+        if (w.rank_total or 0) < 2:
+            return f"{w.indicator.name}（无可比的市级部门）"
         return (
             f"{w.indicator.name} {'—' if w.value is None else short(w.value)}{w.indicator.unit}"
             f"（第 {w.rank}/{w.rank_total} 名）"
         )
+
+
+def _share(value: DepartmentIndicatorValue) -> float:
+    """rank/total, 0 where the department is alone in its tier on that indicator."""
+    total = value.rank_total or 0
+    return (value.rank or 0) / total if total >= 2 else 0.0
 
 
 def lines_for_cockpit(period: dt.date, *, actor: Actor, limit: int = 10) -> list[LineRow]:
@@ -319,7 +327,9 @@ def lines_for_cockpit(period: dt.date, *, actor: Actor, limit: int = 10) -> list
         by_department.setdefault(v.department_id, []).append(v)
     rows = []
     for items in by_department.values():
-        worst = max(items, key=lambda v: ((v.rank or 0) / (v.rank_total or 1), v.indicator.code))
+        # Where it is compared with no other department it is not "worst" at anything.
+        compared = [v for v in items if (v.rank_total or 0) >= 2] or items
+        worst = max(compared, key=lambda v: (_share(v), v.indicator.code))
         last = sum(1 for v in items if Cell(v.value, v.rank, v.rank_total, 0).laggard)
         rows.append(LineRow(worst.department, len(items), last, worst))
     rows.sort(key=lambda r: (-r.last, -r.worst_share, r.department.code))

@@ -783,11 +783,17 @@ def demo_tables(n_cases: int) -> dict[str, pa.Table]:
     regions = demo_regions()
     if not regions:
         raise ValueError("演示城市尚未建立，请先运行 manage.py demo")
-    utilities = list(
-        Department.objects.filter(type=DepartmentType.UTILITY)
-        .order_by("code")
-        .values_list("code", flat=True)[:3]
+    # The utility of each kind (电力, 用水, 用气) by its name; the first ones by code otherwise.
+    by_name = dict(
+        Department.objects.filter(type=DepartmentType.UTILITY).values_list("name", "code")
     )
+    fallback = sorted(by_name.values())[:3]
+    utilities = [
+        next((code for name, code in by_name.items() if word in name), None)
+        or (fallback[i] if i < len(fallback) else "")
+        for i, word in enumerate(("供电", "水务", "燃气"))
+    ]
+    utilities = [code for code in utilities if code]
     court = (
         Department.objects.filter(type=DepartmentType.JUDICIAL, name__contains="法院")
         .values_list("code", flat=True)
