@@ -71,7 +71,8 @@ def history_start(wanted: list[dt.date] | None, today: dt.date) -> dt.date:
 
 def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -> pd.DataFrame:
     """All non-null values of the given indicators from their own source kind, as a frame
-    (indicator_id, region_id, period as datetime64, value). One sequential read per source
+    (indicator_id, region_id, period as datetime64, value, cases: the observations behind
+    the value). One sequential read per source
     kind with a plain cursor, filtered to the indicators afterwards: an ``IN`` list of
     thousands of ids walks the index row by row, and the ORM would build millions of model
     tuples through its date converters. ``since`` drops older months."""
@@ -79,11 +80,11 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
     for indicator in indicators:
         by_kind[indicator.source_kind].add(indicator.pk)
     table = connection.ops.quote_name(IndicatorValue._meta.db_table)
-    keys, values = [], []
+    keys, values, cases = [], [], []
     for kind, ids in by_kind.items():
         # Only constants are interpolated (the model's table, the packing expression); the
         # source kind is a bound parameter.
-        sql = f"SELECT {_packed_key_sql()}, value FROM {table} WHERE source_kind = %s AND value IS NOT NULL AND period >= %s"  # noqa: S608
+        sql = f"SELECT {_packed_key_sql()}, value, observations FROM {table} WHERE source_kind = %s AND value IS NOT NULL AND period >= %s"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [kind, since or dt.date.min])
             block = cursor.fetchall()
@@ -91,10 +92,12 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
             continue
         key = np.fromiter((row[0] for row in block), dtype=np.int64, count=len(block))
         value = np.fromiter((row[1] for row in block), dtype=float, count=len(block))
+        count = np.fromiter((row[2] for row in block), dtype=np.int64, count=len(block))
         indicator_of = key // (_REGION_SPAN * _MONTH_SPAN)
         keep = np.isin(indicator_of, np.fromiter(ids, dtype=np.int64))
         keys.append(key[keep])
         values.append(value[keep])
+        cases.append(count[keep])
     key = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
     series, month = np.divmod(key, _MONTH_SPAN)
     indicator_id, region_id = np.divmod(series, _REGION_SPAN)
@@ -106,6 +109,7 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
             "region_id": region_id,
             "period": period.astype("datetime64[ns]"),
             "value": np.concatenate(values) if values else np.empty(0),
+            "cases": np.concatenate(cases) if cases else np.empty(0, dtype=np.int64),
         }
     )
 

@@ -61,6 +61,7 @@ METHOD_LABELS: dict[str, str] = {
     "stl_residual": "STL 稳健残差",
     "hampel_change": "环比变化 Hampel 检验",
     "level_shift": "水平突变检验",
+    "level_shift_cases": "按办件数加权的水平突变检验",
     "goalpost": "目标值与最差值",
     "benchmark": "标杆城市对比",
     "staleness": "数据时效",

@@ -111,6 +111,7 @@ class EffectiveRule:
             "yoy_same_month": ["yoy_threshold", "hampel_window"],
             "hampel_change": ["hampel_threshold", "hampel_window"],
             "level_shift": ["level_shift_threshold", "level_shift_points"],
+            "level_shift_cases": ["level_shift_threshold", "level_shift_points"],
             "goalpost": ["enable_goalpost"],
             "benchmark": ["enable_benchmark"],
             "staleness": ["stale_after_days"],

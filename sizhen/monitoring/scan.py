@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
 from sizhen.core.access import Actor
 from sizhen.core.jobs import JobContext, job, schedule
 from sizhen.core.periods import MONTHS, Period
-from sizhen.indicators.catalogue.choices import Frequency
+from sizhen.indicators.catalogue.choices import Frequency, SourceKind
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.filling.selectors import list_open_tasks_past_deadline
 from sizhen.indicators.ingestion.models import Dataset, PullSource
@@ -25,7 +26,7 @@ from sizhen.indicators.ingestion.selectors import (
 )
 from sizhen.monitoring import bulk, detection, series
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator
-from sizhen.monitoring.models import Alert, AlertKind
+from sizhen.monitoring.models import SKEWED_UNITS, Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
 from sizhen.monitoring.rules import EffectiveRule, RuleBook
 from sizhen.monitoring.services import (
@@ -92,14 +93,15 @@ def find_indicator(
     thresholds and kinds, and the goalpost/benchmark scopes the scan has judged. The bulk scan
     passes the ``rows`` of the checked periods it has read, ``check_series=False`` (it checks the
     series itself, all at once) and the goalposts and benchmarks it has ``preloaded``."""
+    cases: list[int] = []
     if rows is None:
-        rows = [
-            (region_id, period, value, frequency)
-            for region_id, period, value, frequency in IndicatorValue.objects.filter(
-                indicator=indicator, source_kind=indicator.source_kind
-            ).values_list("region_id", "period", "value", "frequency")
-            if value is not None
-        ]
+        rows = []
+        for region_id, period, value, frequency, observations in IndicatorValue.objects.filter(
+            indicator=indicator, source_kind=indicator.source_kind
+        ).values_list("region_id", "period", "value", "frequency", "observations"):
+            if value is not None:
+                rows.append((region_id, period, value, frequency))
+                cases.append(observations)
     if not rows:
         return [], []
     freq = _frequency(rows[0][3] or indicator.frequency)
@@ -110,14 +112,15 @@ def find_indicator(
     names: dict[Hashable, str] = {pk: r.name for pk, r in regions.items()}
     found: Found = {}
 
-    # Cross-section: each region against its siblings (the districts of the city) per period.
+    # Cross-section: each region against its siblings of the same tier per period (the
+    # districts and counties of the city; the parks of the city apart, see _peer_tier).
     if rule.enabled(AlertKind.CROSS_SECTIONAL_EXTREME):
-        by_parent: dict[tuple[int | None, dt.date], dict[Hashable, float]] = defaultdict(dict)
+        by_parent: dict[tuple[int | None, str, dt.date], dict[Hashable, float]] = defaultdict(dict)
         for region_id, period, value, _ in rows:
             region = regions.get(region_id)
             if region is not None and region.parent_id is not None:
-                by_parent[(region.parent_id, period)][region_id] = value
-        for (_, period), values in by_parent.items():
+                by_parent[(region.parent_id, _peer_tier(region), period)][region_id] = value
+        for (_, _, period), values in by_parent.items():
             if period not in checked:
                 continue
             skewed = rule.use_log_scale(indicator.unit, list(values.values()))
@@ -147,6 +150,7 @@ def find_indicator(
                 "region_id": [row[0] for row in rows],
                 "period": pd.to_datetime([row[1] for row in rows]),
                 "value": [row[2] for row in rows],
+                "cases": cases or 0,
             }
         )
         for item in find_series(
@@ -154,6 +158,21 @@ def find_indicator(
         ):
             _keep(found, item)
     return list(found.values()), scopes
+
+
+def _peer_tier(region: Region) -> str:
+    """Who a region is compared with in a cross-section: districts and counties (县市区) with
+    each other, parks (园区) with parks, towns with towns. A park handles a few dozen cases a
+    month where a district handles hundreds, under other rules of the game; set among the
+    districts its ordinary noise was the most common false alert (issue 18)."""
+    return RegionLevel.DISTRICT if region.level == RegionLevel.COUNTY else region.level
+
+
+def counted(indicator: Indicator) -> bool:
+    """Whether the indicator's values are means or rates over counted records (办件), whose
+    case count (``IndicatorValue.observations``) tells how noisy each month is: computed from
+    records, and not itself a count or an amount."""
+    return indicator.source_kind == SourceKind.RECORDS and indicator.unit not in SKEWED_UNITS
 
 
 def _series_rule_key(rule: EffectiveRule) -> tuple[Any, ...]:
@@ -194,6 +213,8 @@ def find_series(
     frame = frame[frame["region_id"].isin(list(regions))]
     # one integer per (indicator, region): the series rule pivots on it
     span = int(frame["region_id"].max()) + 1 if len(frame) else 1
+    weighted = {pk for pk, indicator in indicators.items() if counted(indicator)}
+    shares = {pk for pk in weighted if indicators[pk].value_bounds == (0.0, 100.0)}
     out: list[ScanFinding] = []
     for key, members in groups.items():
         part = frame[frame["indicator_id"].isin(members)]
@@ -205,6 +226,13 @@ def find_series(
                     + part["region_id"].to_numpy(),
                     "period": part["period"].to_numpy(),
                     "value": part["value"].to_numpy(),
+                    # case counts only for means and rates over counted records (NaN: none)
+                    "cases": np.where(
+                        part["indicator_id"].isin(weighted) & (part["cases"] > 0),
+                        part["cases"],
+                        np.nan,
+                    ),
+                    "share": part["indicator_id"].isin(shares).to_numpy(),
                 }
             ),
             key[-1],
