@@ -18,10 +18,11 @@ The platform's scan, ``scan_indicator_values([month])``, then checks every month
 arrives, once in the per-indicator mode and once in bulk mode (forced with
 ``SIZHEN_ALERT_EXACT_SERIES``). Reported, per mode:
 
-- recall: a planted problem is found when the scan of one of its first k months (k = the
-  level-shift test's ``level_shift_points``, 3) raises an alert on its indicator for its region
-  whose period is one of those k months (the first shifted month, or a later one of the k a
-  level-shift test needs to be sure);
+- recall: a planted problem is found when the scan of one of its first 2k months (k = the
+  level-shift test's ``level_shift_points``, 3; the case-weighted test judges runs of k to 2k
+  months) raises an alert on its indicator for its region whose period is one of its first k
+  months (the first shifted month, or one of the next k − 1: the run a level-shift test
+  reports starts there); the months from the first shifted one to that scan are reported;
 - false alerts: the share of clean region-months (no planted problem in the region or a region
   below it started by that month) for which the scan of that month raised any alert on either
   indicator, by kind and by region level; region-months of a planted region after its k months
@@ -76,7 +77,7 @@ def world(seed: int) -> tuple[list, list]:
                 float(rng.uniform(0.005, 0.04)),
             )
         )
-    park_starts = [0, int(rng.integers(6, 31)), int(rng.integers(12, 31)), 30]
+    park_starts = [0, int(rng.integers(6, 28)), int(rng.integers(12, 28)), 30]
     for (code, parent), start in zip(PARKS.items(), rng.permutation(park_starts), strict=True):
         regions.append(
             SimRegion(
@@ -90,22 +91,23 @@ def world(seed: int) -> tuple[list, list]:
             )
         )
     by_code = {r.code: r for r in regions}
-    parks = [code for code in PARKS if by_code[code].start <= MONTHS - 16 - K + 1]
+    # room for the evaluation: 12 months before a plant and the 2k months it may take after
+    parks = [code for code in PARKS if by_code[code].start <= MONTHS - 16 - 2 * K + 1]
     parks = [str(p) for p in rng.permutation(parks)]
     clean_districts = [d for d in DISTRICTS if d not in PARKS.values()]
     # a district that started later, 16 months into its series (else one from the start)
-    young = [d for d in clean_districts if 0 < by_code[d].start <= MONTHS - 16 - K + 1]
+    young = [d for d in clean_districts if 0 < by_code[d].start <= MONTHS - 16 - 2 * K + 1]
     short = young[0] if young else clean_districts[0]
-    room = [d for d in clean_districts if d != short and by_code[d].start <= MONTHS - 12 - K]
+    room = [d for d in clean_districts if d != short and by_code[d].start <= MONTHS - 12 - 2 * K]
     districts = [str(d) for d in rng.permutation(room)]
 
     def at(code: str, months_in: int | None = None) -> int:
         """Month index of a plant: ``months_in`` months into the region's series, else any
-        month with 12 months of history before it and the k months after it."""
+        month with 12 months of history before it and the 2k months after it."""
         start = by_code[code].start
         if months_in is not None:
             return start + months_in - 1
-        return int(rng.integers(start + 12, MONTHS - K + 1))
+        return int(rng.integers(start + 12, MONTHS - 2 * K + 1))
 
     plants = [
         Plant(parks[0], at(parks[0], 16), "delay", 1.0),  # the issue's case: a park, 16 months in
@@ -122,8 +124,7 @@ def world(seed: int) -> tuple[list, list]:
 def setup_catalogue() -> None:
     from django.core.management import call_command
 
-    from sizhen.indicators.catalogue.choices import Frequency, SourceKind
-    from sizhen.indicators.catalogue.models import Indicator
+    from sizhen.monitoring.simulation import create_indicators
     from sizhen.organisations import services as org
     from sizhen.organisations.choices import RegionLevel
 
@@ -138,52 +139,17 @@ def setup_catalogue() -> None:
         made[code] = org.create_region(
             actor=None, code=code, name=f"园区{i}", level=RegionLevel.PARK, parent=made[parent]
         )
-    root = Indicator.objects.create(code="BE", name="总分", direction="higher_is_better")
-    group = Indicator.objects.create(
-        code="BE15", name="政务服务", parent=root, direction="higher_is_better"
-    )
-    for code, name, unit, direction in (
-        ("BE15.03", "按时办结率", "%", "higher_is_better"),
-        ("BE15.07", "平均办理时间", "工作日", "lower_is_better"),
-    ):
-        Indicator.objects.create(
-            code=code,
-            name=name,
-            parent=group,
-            level=2,
-            unit=unit,
-            direction=direction,
-            frequency=Frequency.MONTH,
-            source_kind=SourceKind.RECORDS,
-        )
+    create_indicators()
 
 
 def write_values(values: list) -> None:
-    from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+    from sizhen.indicators.catalogue.models import IndicatorValue
     from sizhen.monitoring.models import Alert
-    from sizhen.organisations.models import Region
+    from sizhen.monitoring.simulation import store_values
 
     Alert.objects.all().delete()
     IndicatorValue.objects.all().delete()
-    indicators = dict(Indicator.objects.values_list("code", "pk"))
-    regions = dict(Region.objects.values_list("code", "pk"))
-    IndicatorValue.objects.bulk_create(
-        [
-            IndicatorValue(
-                indicator_id=indicators[v.indicator],
-                region_id=regions[v.region],
-                period=v.period,
-                frequency="month",
-                source_kind="records",
-                value=v.value,
-                numerator=v.numerator,
-                denominator=v.denominator,
-                observations=v.observations,
-            )
-            for v in values
-        ],
-        batch_size=2000,
-    )
+    store_values(values)
 
 
 def run_mode(mode: str, months: list[dt.date]) -> dict[dt.date, list[tuple]]:
@@ -255,7 +221,7 @@ def evaluate(regions: list, plants: list, found: dict[dt.date, list[tuple]]) -> 
         window = range(plant.start, plant.start + K)
         seen = [
             (t, row)
-            for t in window
+            for t in range(plant.start, plant.start + 2 * K)
             for row in alerted.get((plant.region, t), [])
             if index_of[row[3]] in window
         ]

@@ -116,9 +116,9 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
 
 def checked_rows(
     frame: pd.DataFrame, wanted: list[dt.date] | None
-) -> dict[int, list[tuple[int, dt.date, float, str]]]:
+) -> dict[int, list[tuple[int, dt.date, float, int]]]:
     """Per indicator: the rows of its checked periods (its latest period, or the wanted periods
-    it has) in the tuple shape ``find_indicator`` reads."""
+    it has): region, period, value and the observations behind the value."""
     if frame.empty:
         return {}
     if wanted:
@@ -127,12 +127,12 @@ def checked_rows(
     else:
         latest = frame.groupby("indicator_id")["period"].max()
         subset = frame[frame["period"].to_numpy() == latest.reindex(frame["indicator_id"]).values]
-    out: dict[int, list[tuple[int, dt.date, float, str]]] = {}
+    out: dict[int, list[tuple[int, dt.date, float, int]]] = {}
     for indicator_id, group in subset.groupby("indicator_id", sort=False):
         rows = [
-            (int(region_id), period.date(), float(value), "")
-            for region_id, period, value in zip(
-                group["region_id"], group["period"], group["value"], strict=True
+            (int(region_id), period.date(), float(value), int(cases))
+            for region_id, period, value, cases in zip(
+                group["region_id"], group["period"], group["value"], group["cases"], strict=True
             )
         ]
         out[int(indicator_id)] = rows

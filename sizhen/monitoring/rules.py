@@ -106,6 +106,7 @@ class EffectiveRule:
         """The settings that decided a finding of ``method``, as (label, value)."""
         names = {
             "modified_z": ["modified_z_threshold"],
+            "funnel": ["modified_z_threshold"],
             "iqr_log": ["iqr_multiplier", "log_scale"],
             "stl_residual": ["stl_threshold"],
             "yoy_same_month": ["yoy_threshold", "hampel_window"],

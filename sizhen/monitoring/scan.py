@@ -86,22 +86,24 @@ def find_indicator(
     rule: EffectiveRule,
     *,
     rows: list[tuple[int, dt.date, float, str]] | None = None,
+    cases: list[int] | None = None,
     check_series: bool = True,
     preloaded: tuple[list[Goalpost], dict[dt.date, dict[str, float]]] | None = None,
 ) -> tuple[list[ScanFinding], list[CheckedScope]]:
     """Findings for one leaf indicator from the values of its own source kind, with the rule's
     thresholds and kinds, and the goalpost/benchmark scopes the scan has judged. The bulk scan
-    passes the ``rows`` of the checked periods it has read, ``check_series=False`` (it checks the
+    passes the ``rows`` of the checked periods it has read with their ``cases`` (the
+    observations behind each value), ``check_series=False`` (it checks the
     series itself, all at once) and the goalposts and benchmarks it has ``preloaded``."""
-    cases: list[int] = []
     if rows is None:
-        rows = []
+        rows, cases = [], []
         for region_id, period, value, frequency, observations in IndicatorValue.objects.filter(
             indicator=indicator, source_kind=indicator.source_kind
         ).values_list("region_id", "period", "value", "frequency", "observations"):
             if value is not None:
                 rows.append((region_id, period, value, frequency))
                 cases.append(observations)
+    cases = cases or [0] * len(rows)
     if not rows:
         return [], []
     freq = _frequency(rows[0][3] or indicator.frequency)
@@ -116,24 +118,42 @@ def find_indicator(
     # districts and counties of the city; the parks of the city apart, see _peer_tier).
     if rule.enabled(AlertKind.CROSS_SECTIONAL_EXTREME):
         by_parent: dict[tuple[int | None, str, dt.date], dict[Hashable, float]] = defaultdict(dict)
-        for region_id, period, value, _ in rows:
+        counts: dict[tuple[int, dt.date], int] = {}
+        for (region_id, period, value, _), count in zip(rows, cases, strict=True):
             region = regions.get(region_id)
             if region is not None and region.parent_id is not None:
                 by_parent[(region.parent_id, _peer_tier(region), period)][region_id] = value
+                counts[(region_id, period)] = count
+        weighted = counted(indicator)
         for (_, _, period), values in by_parent.items():
             if period not in checked:
                 continue
-            skewed = rule.use_log_scale(indicator.unit, list(values.values()))
-            for f in detection.cross_sectional(
-                values,
-                skewed=skewed,
-                threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
-                period=period,
-                freq=freq,
-                indicator_name=indicator.name,
-                region_names=names,
-                bounds=indicator.value_bounds,
-            ):
+            common: dict[str, Any] = {
+                "period": period,
+                "freq": freq,
+                "indicator_name": indicator.name,
+                "region_names": names,
+                "bounds": indicator.value_bounds,
+            }
+            peers = {pk: counts[(pk, period)] for pk in values}
+            if weighted and all(count > 0 for count in peers.values()):
+                # means and rates over counted cases: a funnel plot (see detection)
+                extremes = detection.funnel_cross_sectional(
+                    values,
+                    peers,
+                    share=indicator.value_bounds == (0.0, 100.0),
+                    threshold=rule.modified_z_threshold,
+                    **common,
+                )
+            else:
+                skewed = rule.use_log_scale(indicator.unit, list(values.values()))
+                extremes = detection.cross_sectional(
+                    values,
+                    skewed=skewed,
+                    threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
+                    **common,
+                )
+            for f in extremes:
                 _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
     # Targets: each checked value against the goalposts and the benchmark cities of its period.
@@ -150,7 +170,7 @@ def find_indicator(
                 "region_id": [row[0] for row in rows],
                 "period": pd.to_datetime([row[1] for row in rows]),
                 "value": [row[2] for row in rows],
-                "cases": cases or 0,
+                "cases": cases,
             }
         )
         for item in find_series(
@@ -564,13 +584,13 @@ def _scan_bulk(
     checked: list[CheckedScope] = []
     for done, (pk, rows) in enumerate(per_indicator.items(), start=1):
         indicator = by_id[pk]
-        rows = [(r, p, v, indicator.frequency) for r, p, v, _ in rows]
         found, scopes = find_indicator(
             indicator,
             regions,
             wanted,
             rule_of[pk],
-            rows=rows,
+            rows=[(r, p, v, indicator.frequency) for r, p, v, _ in rows],
+            cases=[count for _, _, _, count in rows],
             check_series=False,
             preloaded=(goalposts.get(pk, []), benchmarks.get(pk, {})),
         )

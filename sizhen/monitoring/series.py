@@ -24,7 +24,6 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sizhen.core.periods import Period
 from sizhen.monitoring import detection
@@ -290,7 +289,7 @@ def _case_level_shift(
     # The spread comes from 12 months: the rule's threshold (a normal quantile) becomes the
     # Student-t quantile of the same tail probability, with the 12 − 2 degrees of freedom of
     # the baseline's mean and spread.
-    limit = float(stats.t.ppf(stats.norm.cdf(threshold), SHIFT_WINDOW - 2))
+    limit = float(detection.t_limit(threshold, SHIFT_WINDOW - 2))
     judged = np.zeros(n_series, dtype=bool)
     out: dict[str, np.ndarray] = {
         "judged": judged,
@@ -315,7 +314,9 @@ def _case_level_shift(
     for end in (n - 1, n - 2):
         for run in range(k, longest + 1):
             start = end - run + 1
-            if start - SHIFT_WINDOW < 0:
+            first = calendar[start]
+            if start - SHIFT_WINDOW < 0 or SPRING_FESTIVAL_MONTH.get(first.year) == first.month:
+                # a Spring Festival month is a seasonal outlier, not where a step starts
                 continue
             z, value, expected, half = _weighted_step(x, weight, share, floor, start, end, limit)
             passes = np.abs(z) > limit
@@ -342,24 +343,8 @@ def _case_level_shift(
     return out
 
 
-#: Deviations beyond this many robust SDs are pulled in before the spread is computed.
-WINSOR_LIMIT = 2.5
-#: Variance of a standard normal winsorised at ±2.5 (1 − 2·(2.5·φ(2.5) − (2.5² − 1)·Φ(−2.5))).
-WINSOR_VARIANCE = 0.9573
-
-
-def _winsorised_sd(block: np.ndarray) -> np.ndarray:
-    """Row-wise SD of the values winsorised at median ± 2.5 robust SDs (Huber 1981): nearly
-    as efficient as the plain SD on normal data (so the test needs a Student-t rather than a
-    far wider MAD-based limit), yet one festival month or a one-off spike cannot inflate it."""
-    centre, scale = _centre_scale(block, np.zeros(len(block)))
-    low = (centre - WINSOR_LIMIT * scale)[:, None]
-    high = (centre + WINSOR_LIMIT * scale)[:, None]
-    clipped = np.clip(block, low, high)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        sd = np.nanstd(clipped, axis=1, ddof=1)
-    return np.nan_to_num(sd / np.sqrt(WINSOR_VARIANCE))
+#: How far past the baseline (in SDs of its own noise) the first month of a step's run lies.
+FIRST_MONTH_SD = 2.0
 
 
 def _weighted_step(
@@ -382,7 +367,7 @@ def _weighted_step(
         expected = (values[:, before] * weight[:, before]).sum(axis=1) / n_before
         value = (values[:, run] * weight[:, run]).sum(axis=1) / n_run
         deviation = (values[:, before] - expected[:, None]) * np.sqrt(weight[:, before])
-        spread = _winsorised_sd(deviation)
+        spread = detection.winsorised_sd(deviation)
         if share is not None:
             p = np.clip(expected / 100.0, 0.5 / n_before, 1 - 0.5 / n_before)
             binomial = 100.0 * np.sqrt(p * (1 - p))
@@ -392,7 +377,14 @@ def _weighted_step(
         z = (value - expected) / sd
         side = np.sign(values[:, run] - expected[:, None])
         same_side = np.all(side == np.sign(z)[:, None], axis=1)
-    z = np.where(complete & same_side & np.isfinite(z), z, 0.0)
+        # The run starts where the step does: its first month on its own at least one SD of
+        # its own noise past the baseline (else a run of k months that has only k − 1 shifted
+        # ones is reported a month early).
+        first = (values[:, start] - expected) / np.fmax(
+            spread * np.sqrt(1.0 / weight[:, start] + 1.0 / n_before), floor
+        )
+        starts_here = first * np.sign(z) >= FIRST_MONTH_SD
+    z = np.where(complete & same_side & starts_here & np.isfinite(z), z, 0.0)
     return z, value, expected, threshold * sd
 
 
@@ -496,10 +488,10 @@ def _counted_change_scale(
     month or the month after it (a series without a past year cannot tell the festival from a
     problem; a step is still the level-shift test's)."""
     n_series = len(values)
-    sd = _winsorised_sd(np.where(used, history, np.nan))
+    sd = detection.winsorised_sd(np.where(used, history, np.nan))
     new_scale = np.fmax(sd * np.sqrt(1.0 + 1.0 / np.maximum(count, 1)), floor)
     freedom = np.maximum(count - 1, 1)
-    new_limit = stats.t.ppf(stats.norm.cdf(limit), freedom)
+    new_limit = detection.t_limit(limit, freedom)
     if share is not None:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

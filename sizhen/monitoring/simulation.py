@@ -1,6 +1,6 @@
 """Simulated government-service case records with planted problems (埋点问题), for judging the
-alert scan: the planted-problem evaluation (bench/alerts_planted.py) and its small test. Pure
-numpy, no database: it returns the monthly values the indicator engine would compute from the
+alert scan: the planted-problem evaluation (bench/alerts_planted.py) and its small test.
+``simulate`` is pure numpy: it returns the monthly values the indicator engine would compute from the
 records — mean handling working days (BE15.07 平均办理时间) and the on-time completion rate
 (BE15.03 按时办结率) — with their numerators, denominators and case counts, rolled up the region
 tree (a park's cases also count for the district and the city it belongs to).
@@ -133,4 +133,69 @@ def simulate(
     return out
 
 
-__all__ = ["MEAN_HANDLING", "ON_TIME_RATE", "MonthValue", "Plant", "SimRegion", "simulate"]
+def create_indicators() -> None:
+    """The two catalogue leaves the simulation feeds (BE15.03 按时办结率 in %, BE15.07 平均办理
+    时间 in working days, both computed from records) under a root and a group."""
+    from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+    from sizhen.indicators.catalogue.models import Indicator
+
+    root = Indicator.objects.create(code="BE", name="总分", direction="higher_is_better")
+    group = Indicator.objects.create(
+        code="BE15", name="政务服务", parent=root, direction="higher_is_better"
+    )
+    for code, name, unit, direction in (
+        (ON_TIME_RATE, "按时办结率", "%", "higher_is_better"),
+        (MEAN_HANDLING, "平均办理时间", "工作日", "lower_is_better"),
+    ):
+        Indicator.objects.create(
+            code=code,
+            name=name,
+            parent=group,
+            level=2,
+            unit=unit,
+            direction=direction,
+            frequency=Frequency.MONTH,
+            source_kind=SourceKind.RECORDS,
+        )
+
+
+def store_values(values: list[MonthValue]) -> int:
+    """Write the simulated values as record-based ``IndicatorValue`` rows (with the numerators,
+    denominators and case counts the engine writes) for the regions and indicators of the
+    same codes."""
+    from sizhen.indicators.catalogue.choices import SourceKind
+    from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
+    from sizhen.organisations.models import Region
+
+    indicators = dict(Indicator.objects.values_list("code", "pk"))
+    regions = dict(Region.objects.values_list("code", "pk"))
+    rows = IndicatorValue.objects.bulk_create(
+        [
+            IndicatorValue(
+                indicator_id=indicators[v.indicator],
+                region_id=regions[v.region],
+                period=v.period,
+                frequency="month",
+                source_kind=SourceKind.RECORDS,
+                value=v.value,
+                numerator=v.numerator,
+                denominator=v.denominator,
+                observations=v.observations,
+            )
+            for v in values
+        ],
+        batch_size=2000,
+    )
+    return len(rows)
+
+
+__all__ = [
+    "MEAN_HANDLING",
+    "ON_TIME_RATE",
+    "MonthValue",
+    "Plant",
+    "SimRegion",
+    "create_indicators",
+    "simulate",
+    "store_values",
+]
