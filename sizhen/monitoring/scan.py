@@ -16,7 +16,7 @@ from django.utils import timezone
 from sizhen.core.access import Actor
 from sizhen.core.jobs import JobContext, job, schedule
 from sizhen.core.periods import MONTHS, Period
-from sizhen.indicators.catalogue.choices import Frequency, SourceKind
+from sizhen.indicators.catalogue.choices import Frequency
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.indicators.filling.selectors import list_open_tasks_past_deadline
 from sizhen.indicators.ingestion.models import Dataset, PullSource
@@ -25,8 +25,9 @@ from sizhen.indicators.ingestion.selectors import (
     list_indicator_codes_for_dataset,
 )
 from sizhen.monitoring import bulk, detection, series
+from sizhen.monitoring.bulk import counted
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator
-from sizhen.monitoring.models import SKEWED_UNITS, Alert, AlertKind
+from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
 from sizhen.monitoring.rules import EffectiveRule, RuleBook
 from sizhen.monitoring.services import (
@@ -118,7 +119,7 @@ def find_indicator(
     # districts and counties of the city; the parks of the city apart, see _peer_tier).
     if rule.enabled(AlertKind.CROSS_SECTIONAL_EXTREME):
         by_parent: dict[tuple[int | None, str, dt.date], dict[Hashable, float]] = defaultdict(dict)
-        counts: dict[tuple[int, dt.date], int] = {}
+        counts: dict[tuple[Hashable, dt.date], int] = {}
         for (region_id, period, value, _), count in zip(rows, cases, strict=True):
             region = regions.get(region_id)
             if region is not None and region.parent_id is not None:
@@ -186,13 +187,6 @@ def _peer_tier(region: Region) -> str:
     month where a district handles hundreds, under other rules of the game; set among the
     districts its ordinary noise was the most common false alert (issue 18)."""
     return RegionLevel.DISTRICT if region.level == RegionLevel.COUNTY else region.level
-
-
-def counted(indicator: Indicator) -> bool:
-    """Whether the indicator's values are means or rates over counted records (办件), whose
-    case count (``IndicatorValue.observations``) tells how noisy each month is: computed from
-    records, and not itself a count or an amount."""
-    return indicator.source_kind == SourceKind.RECORDS and indicator.unit not in SKEWED_UNITS
 
 
 def _series_rule_key(rule: EffectiveRule) -> tuple[Any, ...]:
