@@ -242,13 +242,21 @@ def cross_sectional(
     region_names: Mapping[Hashable, str] | None = None,
     threshold: float | None = None,
     bounds: Bounds = UNBOUNDED,
+    cases: Mapping[Hashable, float] | None = None,
+    share: bool = False,
 ) -> list[Finding]:
     """Districts far from their peers in one period (横向比较).
 
     Modified z-score |0.6745·(x − median)/MAD| > 3.5; with ``skewed`` Tukey fences
-    (Q1 − 1.5·IQR, Q3 + 1.5·IQR) on the log1p scale. Fewer than 5 regions: no verdict.
+    (Q1 − 1.5·IQR, Q3 + 1.5·IQR) on the log1p scale; with the ``cases`` behind each value (a
+    mean or a rate, ``share`` in %) a funnel plot (``_funnel``). Fewer than 5 regions: no
+    verdict.
     """
-    clean = {k: float(v) for k, v in values.items() if v is not None and np.isfinite(v)}
+    clean = {
+        k: float(v)
+        for k, v in values.items()
+        if v is not None and np.isfinite(v) and (cases is None or (cases.get(k) or 0) > 0)
+    }
     if len(clean) < MIN_CROSS_SECTION:
         return []
     names = region_names or {}
@@ -256,6 +264,19 @@ def cross_sectional(
     x = np.array([clean[k] for k in keys])
     points = [(period, v) for v in x] if period is not None else []
     findings: list[Finding] = []
+    if cases is not None:
+        centre, limit, lower, upper, beyond = _funnel(keys, x, cases, share, threshold, bounds)
+        for key, xi, score in beyond:
+            text = (
+                f"偏离 {_format_number(abs(score))} 倍（含抽样误差），阈值 {_format_number(limit)}"
+            )
+            findings.append(
+                _cross_finding(
+                    key, period, xi, centre, lower, upper, "funnel", score, limit, points, freq,
+                    names.get(key, str(key)), indicator_name, stat_text=text,
+                )
+            )  # fmt: skip
+        return findings
     if skewed:
         if np.any(x < 0):
             raise ValueError("skewed cross-sections must be non-negative (log1p scale)")
@@ -300,18 +321,14 @@ def cross_sectional(
     return findings
 
 
-def funnel_cross_sectional(
-    values: Mapping[Hashable, float],
+def _funnel(
+    keys: list[Hashable],
+    x: np.ndarray,
     cases: Mapping[Hashable, float],
-    *,
-    share: bool = False,
-    period: datetime.date | None = None,
-    freq: Freq = "month",
-    indicator_name: str = "",
-    region_names: Mapping[Hashable, str] | None = None,
-    threshold: float | None = None,
-    bounds: Bounds = UNBOUNDED,
-) -> list[Finding]:
+    share: bool,
+    threshold: float | None,
+    bounds: Bounds,
+) -> tuple[float, float, float, float, list[tuple[Hashable, float, float]]]:
     """Peers far from each other in one period, for means and rates over counted cases
     (funnel plot, Spiegelhalter 2005): each region's distance from the peers' median against
     its own sampling noise (a rate in %: binomial, 100·√(p(1 − p)/n); a mean: none known)
@@ -319,14 +336,8 @@ def funnel_cross_sectional(
     distances), z = (x − median)/√(s² + τ²). The threshold is the rule's (a normal quantile)
     turned into the Student-t quantile of the same tail probability with m − 2 degrees of
     freedom: with ten districts the modified z-score's 3.5 called one ordinary district in
-    sixty "extreme". Fewer than 5 regions: no verdict."""
-    keys = [
-        k for k, v in values.items() if v is not None and np.isfinite(v) and (cases.get(k) or 0) > 0
-    ]
-    if len(keys) < MIN_CROSS_SECTION:
-        return []
-    names = region_names or {}
-    x = np.array([float(values[k]) for k in keys])
+    sixty "extreme". Returns the median, the limit, the normal range and (key, value, z) of
+    the regions beyond it."""
     n = np.array([float(cases[k]) for k in keys])
     centre = float(np.median(x))
     sampling = np.zeros_like(x)
@@ -337,24 +348,15 @@ def funnel_cross_sectional(
     between = max(total - float(sampling.mean()), 0.0)
     floor = max(MIN_SCALE_FRACTION * abs(centre), 1e-9)
     sd = np.fmax(np.sqrt(sampling + between), floor)
-    base = MODIFIED_Z_THRESHOLD if threshold is None else threshold
-    limit = float(t_limit(base, len(keys) - 2))
+    limit = float(t_limit(MODIFIED_Z_THRESHOLD if threshold is None else threshold, len(x) - 2))
     typical = float(np.fmax(np.sqrt(np.median(sampling) + between), floor))
     lower, upper = clip(centre - limit * typical, bounds), clip(centre + limit * typical, bounds)
-    points = [(period, v) for v in x] if period is not None else []
-    findings = []
-    for key, xi, si in zip(keys, x, sd, strict=True):
-        score = (float(xi) - centre) / float(si)
-        if abs(score) <= limit:
-            continue
-        findings.append(
-            _cross_finding(
-                key, period, float(xi), centre, lower, upper, "funnel", score, limit, points,
-                freq, names.get(key, str(key)), indicator_name,
-                stat_text=f"偏离 {_format_number(abs(score))} 倍（含抽样误差），阈值 {_format_number(limit)}",
-            )
-        )  # fmt: skip
-    return findings
+    beyond = [
+        (key, float(xi), (float(xi) - centre) / float(si))
+        for key, xi, si in zip(keys, x, sd, strict=True)
+        if abs(float(xi) - centre) / float(si) > limit
+    ]
+    return centre, limit, lower, upper, beyond
 
 
 def _cross_finding(

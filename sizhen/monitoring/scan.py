@@ -129,31 +129,22 @@ def find_indicator(
         for (_, _, period), values in by_parent.items():
             if period not in checked:
                 continue
-            common: dict[str, Any] = {
-                "period": period,
-                "freq": freq,
-                "indicator_name": indicator.name,
-                "region_names": names,
-                "bounds": indicator.value_bounds,
-            }
             peers = {pk: counts[(pk, period)] for pk in values}
-            if weighted and all(count > 0 for count in peers.values()):
-                # means and rates over counted cases: a funnel plot (see detection)
-                extremes = detection.funnel_cross_sectional(
-                    values,
-                    peers,
-                    share=indicator.value_bounds == (0.0, 100.0),
-                    threshold=rule.modified_z_threshold,
-                    **common,
-                )
-            else:
-                skewed = rule.use_log_scale(indicator.unit, list(values.values()))
-                extremes = detection.cross_sectional(
-                    values,
-                    skewed=skewed,
-                    threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
-                    **common,
-                )
+            # means and rates over counted cases: a funnel plot (see detection)
+            funnel = weighted and all(count > 0 for count in peers.values())
+            skewed = not funnel and rule.use_log_scale(indicator.unit, list(values.values()))
+            extremes = detection.cross_sectional(
+                values,
+                skewed=skewed,
+                threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
+                cases=peers if funnel else None,
+                share=indicator.value_bounds == (0.0, 100.0),
+                period=period,
+                freq=freq,
+                indicator_name=indicator.name,
+                region_names=names,
+                bounds=indicator.value_bounds,
+            )
             for f in extremes:
                 _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
