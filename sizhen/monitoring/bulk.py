@@ -19,12 +19,21 @@ from django.conf import settings
 from django.db import connection
 
 from sizhen.core.periods import Period
+from sizhen.indicators.catalogue.choices import SourceKind
 from sizhen.indicators.catalogue.models import Benchmark, Goalpost, Indicator, IndicatorValue
 from sizhen.monitoring import series
+from sizhen.monitoring.models import SKEWED_UNITS
 from sizhen.organisations.models import Region
 
 #: Below this many series the scan runs the exact per-series path (STL, Hampel, level shifts).
 DEFAULT_EXACT_SERIES = 2_000
+
+
+def counted(indicator: Indicator) -> bool:
+    """Whether the indicator's values are means or rates over counted records (办件), whose
+    case count (``IndicatorValue.observations``) tells how noisy each month is: computed from
+    records, and not itself a count or an amount."""
+    return indicator.source_kind == SourceKind.RECORDS and indicator.unit not in SKEWED_UNITS
 
 
 def exact_series_limit() -> int:
@@ -71,19 +80,25 @@ def history_start(wanted: list[dt.date] | None, today: dt.date) -> dt.date:
 
 def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -> pd.DataFrame:
     """All non-null values of the given indicators from their own source kind, as a frame
-    (indicator_id, region_id, period as datetime64, value). One sequential read per source
+    (indicator_id, region_id, period as datetime64, value, cases: the observations behind
+    the value). One sequential read per source
     kind with a plain cursor, filtered to the indicators afterwards: an ``IN`` list of
     thousands of ids walks the index row by row, and the ORM would build millions of model
     tuples through its date converters. ``since`` drops older months."""
     by_kind: dict[str, set[int]] = defaultdict(set)
+    weighted: set[str] = set()
     for indicator in indicators:
         by_kind[indicator.source_kind].add(indicator.pk)
+        if counted(indicator):
+            weighted.add(indicator.source_kind)
     table = connection.ops.quote_name(IndicatorValue._meta.db_table)
-    keys, values = [], []
+    keys, values, cases = [], [], []
     for kind, ids in by_kind.items():
-        # Only constants are interpolated (the model's table, the packing expression); the
-        # source kind is a bound parameter.
-        sql = f"SELECT {_packed_key_sql()}, value FROM {table} WHERE source_kind = %s AND value IS NOT NULL AND period >= %s"  # noqa: S608
+        # The case counts only where a mean or rate over counted records needs them: a third
+        # column costs a sixth more of the read. Only constants are interpolated (the model's
+        # table, the packing expression, the column); the source kind is a bound parameter.
+        count_sql = "observations" if kind in weighted else "0"
+        sql = f"SELECT {_packed_key_sql()}, value, {count_sql} FROM {table} WHERE source_kind = %s AND value IS NOT NULL AND period >= %s"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [kind, since or dt.date.min])
             block = cursor.fetchall()
@@ -91,10 +106,12 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
             continue
         key = np.fromiter((row[0] for row in block), dtype=np.int64, count=len(block))
         value = np.fromiter((row[1] for row in block), dtype=float, count=len(block))
+        count = np.fromiter((row[2] for row in block), dtype=np.int64, count=len(block))
         indicator_of = key // (_REGION_SPAN * _MONTH_SPAN)
         keep = np.isin(indicator_of, np.fromiter(ids, dtype=np.int64))
         keys.append(key[keep])
         values.append(value[keep])
+        cases.append(count[keep])
     key = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
     series, month = np.divmod(key, _MONTH_SPAN)
     indicator_id, region_id = np.divmod(series, _REGION_SPAN)
@@ -106,15 +123,16 @@ def load_values(indicators: Iterable[Indicator], since: dt.date | None = None) -
             "region_id": region_id,
             "period": period.astype("datetime64[ns]"),
             "value": np.concatenate(values) if values else np.empty(0),
+            "cases": np.concatenate(cases) if cases else np.empty(0, dtype=np.int64),
         }
     )
 
 
 def checked_rows(
     frame: pd.DataFrame, wanted: list[dt.date] | None
-) -> dict[int, list[tuple[int, dt.date, float, str]]]:
+) -> dict[int, list[tuple[int, dt.date, float, int]]]:
     """Per indicator: the rows of its checked periods (its latest period, or the wanted periods
-    it has) in the tuple shape ``find_indicator`` reads."""
+    it has): region, period, value and the observations behind the value."""
     if frame.empty:
         return {}
     if wanted:
@@ -123,12 +141,12 @@ def checked_rows(
     else:
         latest = frame.groupby("indicator_id")["period"].max()
         subset = frame[frame["period"].to_numpy() == latest.reindex(frame["indicator_id"]).values]
-    out: dict[int, list[tuple[int, dt.date, float, str]]] = {}
+    out: dict[int, list[tuple[int, dt.date, float, int]]] = {}
     for indicator_id, group in subset.groupby("indicator_id", sort=False):
         rows = [
-            (int(region_id), period.date(), float(value), "")
-            for region_id, period, value in zip(
-                group["region_id"], group["period"], group["value"], strict=True
+            (int(region_id), period.date(), float(value), int(cases))
+            for region_id, period, value, cases in zip(
+                group["region_id"], group["period"], group["value"], group["cases"], strict=True
             )
         ]
         out[int(indicator_id)] = rows
@@ -153,6 +171,7 @@ def preload_targets(
 __all__ = [
     "DEFAULT_EXACT_SERIES",
     "checked_rows",
+    "counted",
     "exact_series_limit",
     "load_values",
     "preload_targets",

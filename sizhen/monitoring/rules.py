@@ -106,11 +106,13 @@ class EffectiveRule:
         """The settings that decided a finding of ``method``, as (label, value)."""
         names = {
             "modified_z": ["modified_z_threshold"],
+            "funnel": ["modified_z_threshold"],
             "iqr_log": ["iqr_multiplier", "log_scale"],
             "stl_residual": ["stl_threshold"],
             "yoy_same_month": ["yoy_threshold", "hampel_window"],
             "hampel_change": ["hampel_threshold", "hampel_window"],
             "level_shift": ["level_shift_threshold", "level_shift_points"],
+            "level_shift_cases": ["level_shift_threshold", "level_shift_points"],
             "goalpost": ["enable_goalpost"],
             "benchmark": ["enable_benchmark"],
             "staleness": ["stale_after_days"],

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from sizhen.indicators.ingestion.selectors import (
     list_indicator_codes_for_dataset,
 )
 from sizhen.monitoring import bulk, detection, series
+from sizhen.monitoring.bulk import counted
 from sizhen.monitoring.cases import load_overdue_cases, overdue_case_indicator
 from sizhen.monitoring.models import Alert, AlertKind
 from sizhen.monitoring.notify import send_alert_digest
@@ -85,21 +87,24 @@ def find_indicator(
     rule: EffectiveRule,
     *,
     rows: list[tuple[int, dt.date, float, str]] | None = None,
+    cases: list[int] | None = None,
     check_series: bool = True,
     preloaded: tuple[list[Goalpost], dict[dt.date, dict[str, float]]] | None = None,
 ) -> tuple[list[ScanFinding], list[CheckedScope]]:
     """Findings for one leaf indicator from the values of its own source kind, with the rule's
     thresholds and kinds, and the goalpost/benchmark scopes the scan has judged. The bulk scan
-    passes the ``rows`` of the checked periods it has read, ``check_series=False`` (it checks the
+    passes the ``rows`` of the checked periods it has read with their ``cases`` (the
+    observations behind each value), ``check_series=False`` (it checks the
     series itself, all at once) and the goalposts and benchmarks it has ``preloaded``."""
     if rows is None:
-        rows = [
-            (region_id, period, value, frequency)
-            for region_id, period, value, frequency in IndicatorValue.objects.filter(
-                indicator=indicator, source_kind=indicator.source_kind
-            ).values_list("region_id", "period", "value", "frequency")
-            if value is not None
-        ]
+        rows, cases = [], []
+        for region_id, period, value, frequency, observations in IndicatorValue.objects.filter(
+            indicator=indicator, source_kind=indicator.source_kind
+        ).values_list("region_id", "period", "value", "frequency", "observations"):
+            if value is not None:
+                rows.append((region_id, period, value, frequency))
+                cases.append(observations)
+    cases = cases or [0] * len(rows)
     if not rows:
         return [], []
     freq = _frequency(rows[0][3] or indicator.frequency)
@@ -110,27 +115,37 @@ def find_indicator(
     names: dict[Hashable, str] = {pk: r.name for pk, r in regions.items()}
     found: Found = {}
 
-    # Cross-section: each region against its siblings (the districts of the city) per period.
+    # Cross-section: each region against its siblings of the same tier per period (the
+    # districts and counties of the city; the parks of the city apart, see _peer_tier).
     if rule.enabled(AlertKind.CROSS_SECTIONAL_EXTREME):
-        by_parent: dict[tuple[int | None, dt.date], dict[Hashable, float]] = defaultdict(dict)
-        for region_id, period, value, _ in rows:
+        by_parent: dict[tuple[int | None, str, dt.date], dict[Hashable, float]] = defaultdict(dict)
+        counts: dict[tuple[Hashable, dt.date], int] = {}
+        for (region_id, period, value, _), count in zip(rows, cases, strict=True):
             region = regions.get(region_id)
             if region is not None and region.parent_id is not None:
-                by_parent[(region.parent_id, period)][region_id] = value
-        for (_, period), values in by_parent.items():
+                by_parent[(region.parent_id, _peer_tier(region), period)][region_id] = value
+                counts[(region_id, period)] = count
+        weighted = counted(indicator)
+        for (_, _, period), values in by_parent.items():
             if period not in checked:
                 continue
-            skewed = rule.use_log_scale(indicator.unit, list(values.values()))
-            for f in detection.cross_sectional(
+            peers = {pk: counts[(pk, period)] for pk in values}
+            # means and rates over counted cases: a funnel plot (see detection)
+            funnel = weighted and all(count > 0 for count in peers.values())
+            skewed = not funnel and rule.use_log_scale(indicator.unit, list(values.values()))
+            extremes = detection.cross_sectional(
                 values,
                 skewed=skewed,
                 threshold=rule.iqr_multiplier if skewed else rule.modified_z_threshold,
+                cases=peers if funnel else None,
+                share=indicator.value_bounds == (0.0, 100.0),
                 period=period,
                 freq=freq,
                 indicator_name=indicator.name,
                 region_names=names,
                 bounds=indicator.value_bounds,
-            ):
+            )
+            for f in extremes:
                 _keep(found, _item(indicator, regions[f.region], f, rule))  # type: ignore[index]
 
     # Targets: each checked value against the goalposts and the benchmark cities of its period.
@@ -147,6 +162,7 @@ def find_indicator(
                 "region_id": [row[0] for row in rows],
                 "period": pd.to_datetime([row[1] for row in rows]),
                 "value": [row[2] for row in rows],
+                "cases": cases,
             }
         )
         for item in find_series(
@@ -154,6 +170,14 @@ def find_indicator(
         ):
             _keep(found, item)
     return list(found.values()), scopes
+
+
+def _peer_tier(region: Region) -> str:
+    """Who a region is compared with in a cross-section: districts and counties (县市区) with
+    each other, parks (园区) with parks, towns with towns. A park handles a few dozen cases a
+    month where a district handles hundreds, under other rules of the game; set among the
+    districts its ordinary noise was the most common false alert (issue 18)."""
+    return RegionLevel.DISTRICT if region.level == RegionLevel.COUNTY else region.level
 
 
 def _series_rule_key(rule: EffectiveRule) -> tuple[Any, ...]:
@@ -194,6 +218,8 @@ def find_series(
     frame = frame[frame["region_id"].isin(list(regions))]
     # one integer per (indicator, region): the series rule pivots on it
     span = int(frame["region_id"].max()) + 1 if len(frame) else 1
+    weighted = {pk for pk, indicator in indicators.items() if counted(indicator)}
+    shares = {pk for pk in weighted if indicators[pk].value_bounds == (0.0, 100.0)}
     out: list[ScanFinding] = []
     for key, members in groups.items():
         part = frame[frame["indicator_id"].isin(members)]
@@ -205,6 +231,13 @@ def find_series(
                     + part["region_id"].to_numpy(),
                     "period": part["period"].to_numpy(),
                     "value": part["value"].to_numpy(),
+                    # case counts only for means and rates over counted records (NaN: none)
+                    "cases": np.where(
+                        part["indicator_id"].isin(weighted) & (part["cases"] > 0),
+                        part["cases"],
+                        np.nan,
+                    ),
+                    "share": part["indicator_id"].isin(shares).to_numpy(),
                 }
             ),
             key[-1],
@@ -536,13 +569,13 @@ def _scan_bulk(
     checked: list[CheckedScope] = []
     for done, (pk, rows) in enumerate(per_indicator.items(), start=1):
         indicator = by_id[pk]
-        rows = [(r, p, v, indicator.frequency) for r, p, v, _ in rows]
         found, scopes = find_indicator(
             indicator,
             regions,
             wanted,
             rule_of[pk],
-            rows=rows,
+            rows=[(r, p, v, indicator.frequency) for r, p, v, _ in rows],
+            cases=[count for _, _, _, count in rows],
             check_series=False,
             preloaded=(goalposts.get(pk, []), benchmarks.get(pk, {})),
         )

@@ -64,6 +64,7 @@ COLUMNS = [
     "severity",
     "seasonal",
     "points",
+    "run",
 ]
 
 
@@ -130,6 +131,17 @@ def check_series(
     x = wide.to_numpy(dtype=float)
     keep = np.isfinite(x[:, -1])  # only series with a value in the checked month are judged
     x, ids = x[keep], wide.index.to_numpy()[keep]
+    cases = share = None
+    if "cases" in frame.columns:
+        cases = (
+            frame[inside]
+            .pivot(index="series_id", columns="period", values="cases")
+            .reindex(index=ids, columns=calendar)
+            .to_numpy(dtype=float)
+        )
+        if "share" in frame.columns:
+            share = frame.groupby("series_id")["share"].first().reindex(ids).fillna(False)
+            share = share.to_numpy(dtype=bool)
     if not len(ids):
         return pd.DataFrame(columns=COLUMNS)
     n = len(calendar)
@@ -141,6 +153,13 @@ def check_series(
     floor = np.fmax(MIN_SCALE_FRACTION * level, 1e-9)
 
     shift = _level_shift(x, calendar, length, floor, spring_festival, shift_threshold, shift_points)
+    if cases is not None:
+        weighted = _case_level_shift(
+            x, cases, share, calendar, floor, shift_threshold, shift_points
+        )
+        use = weighted.pop("judged")
+        for name, column in weighted.items():
+            shift[name] = np.where(use, column, shift[name])
     change = _change(
         x,
         calendar,
@@ -149,12 +168,16 @@ def check_series(
         spring_festival,
         (long_threshold, short_threshold, hampel_threshold),
         window,
+        cases,
+        share,
     )
     rows: list[dict[str, object]] = []
     days = [stamp.date() for stamp in calendar]
     for s in np.flatnonzero(shift["found"]):
-        rows.append(_row(ids[s], shift, int(s), "level_shift", "level_shift", shift_threshold))
+        method = str(shift["method"][s])
+        rows.append(_row(ids[s], shift, int(s), "level_shift", method, None))
         rows[-1]["points"] = _points(days, x[s])
+        rows[-1]["run"] = int(shift["run"][s])
     flagged = change["found"] & ~shift["found"]  # a step is reported as such, not as a change
     for s in np.flatnonzero(flagged):
         method = str(change["method"][s])
@@ -212,15 +235,18 @@ def _level_shift(
     base[:, :SEASON] = np.where(seasonal[:, None], np.nan, 0.0)
     tested = values - base
     found = np.zeros(n_series, dtype=bool)
+    first = max(n - k, 0)  # a calendar shorter than the run (the first months) finds nothing
     out = {
         "found": found,
         "seasonal": seasonal,
-        "period": np.full(n_series, calendar[order[n - k]]),
-        "value": np.median(values[:, n - k :], axis=1),
+        "period": np.full(n_series, calendar[order[first]]),
+        "value": np.median(values[:, first:], axis=1),
         "expected": np.zeros(n_series),
         "half": np.zeros(n_series),
         "score": np.zeros(n_series),
         "threshold": np.full(n_series, threshold),
+        "method": np.full(n_series, "level_shift", dtype=object),
+        "run": np.full(n_series, k),
     }
     if n < SHIFT_WINDOW + k + 1:
         return out
@@ -240,6 +266,128 @@ def _level_shift(
     return out
 
 
+def _case_level_shift(
+    x: np.ndarray,
+    cases: np.ndarray,
+    share: np.ndarray | None,
+    calendar: pd.DatetimeIndex,
+    floor: np.ndarray,
+    threshold: float,
+    k: int,
+) -> dict[str, np.ndarray]:
+    """A step in a series of means or rates over counted cases (办件数), judged on the cases
+    rather than on the months: the case-weighted mean of the latest run of k to 2k months
+    against the case-weighted mean of the 12 months before it, z = difference / (s·√(1/N_run +
+    1/N_before)), where s² is the robust variance of the months' deviations scaled by their
+    case counts, (x − mean)·√n (Spiegelhalter 2005, funnel plots with overdispersion; for a
+    rate in % never below the binomial p(1 − p)). Every month of the run lies on the same side
+    (one spike does not make a step); the step is reported in the first month any run passes
+    (none ending a month earlier did), with the period of the run's first month. ``judged``
+    marks the series with case counts for the 12 + 2k months, which this test decides."""
+    n_series, n = x.shape
+    longest = 2 * k
+    # The spread comes from 12 months: the rule's threshold (a normal quantile) becomes the
+    # Student-t quantile of the same tail probability, with the 12 − 2 degrees of freedom of
+    # the baseline's mean and spread.
+    limit = float(detection.t_limit(threshold, SHIFT_WINDOW - 2))
+    judged = np.zeros(n_series, dtype=bool)
+    out: dict[str, np.ndarray] = {
+        "judged": judged,
+        "found": np.zeros(n_series, dtype=bool),
+        "seasonal": np.zeros(n_series, dtype=bool),
+        "period": np.full(n_series, calendar[-1]),
+        "value": np.zeros(n_series),
+        "expected": np.zeros(n_series),
+        "half": np.zeros(n_series),
+        "score": np.zeros(n_series),
+        "method": np.full(n_series, "level_shift_cases", dtype=object),
+        "run": np.full(n_series, k),
+        "threshold": np.full(n_series, limit),
+    }
+    if n < SHIFT_WINDOW + k + 1:
+        return out
+    weight = np.where(np.isfinite(x) & (cases > 0), cases, 0.0)
+    judged |= np.all(weight[:, n - SHIFT_WINDOW - k :] > 0, axis=1)
+    best = {name: np.zeros(n_series) for name in ("z", "value", "expected", "half", "start")}
+    best["z"][:] = 0.0
+    passed_before = np.zeros(n_series, dtype=bool)
+    for end in (n - 1, n - 2):
+        for run in range(k, longest + 1):
+            start = end - run + 1
+            first = calendar[start]
+            if start - SHIFT_WINDOW < 0 or SPRING_FESTIVAL_MONTH.get(first.year) == first.month:
+                # a Spring Festival month is a seasonal outlier, not where a step starts
+                continue
+            z, value, expected, half = _weighted_step(x, weight, share, floor, start, end, limit)
+            passes = np.abs(z) > limit
+            if end == n - 2:
+                passed_before |= passes
+                continue
+            better = passes & (np.abs(z) > np.abs(best["z"]))
+            for name, column in (
+                ("z", z), ("value", value), ("expected", expected), ("half", half),
+                ("start", np.full(n_series, start)),
+            ):  # fmt: skip
+                best[name] = np.where(better, column, best[name])
+    found = judged & (best["z"] != 0) & ~passed_before
+    start = best["start"].astype(int)
+    out.update(
+        found=found,
+        period=np.array([calendar[i] for i in start]),
+        value=best["value"],
+        expected=best["expected"],
+        half=best["half"],
+        score=best["z"],
+        run=n - start,
+    )
+    return out
+
+
+#: How far past the baseline (in SDs of its own noise) the first month of a step's run lies.
+FIRST_MONTH_SD = 2.0
+
+
+def _weighted_step(
+    x: np.ndarray,
+    weight: np.ndarray,
+    share: np.ndarray | None,
+    floor: np.ndarray,
+    start: int,
+    end: int,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """z, run mean, baseline mean and half-width of one candidate run (see above)."""
+    before = slice(start - SHIFT_WINDOW, start)
+    run = slice(start, end + 1)
+    values = np.nan_to_num(x)
+    complete = np.all(weight[:, before] > 0, axis=1) & np.all(weight[:, run] > 0, axis=1)
+    with np.errstate(all="ignore"):
+        n_before = weight[:, before].sum(axis=1)
+        n_run = weight[:, run].sum(axis=1)
+        expected = (values[:, before] * weight[:, before]).sum(axis=1) / n_before
+        value = (values[:, run] * weight[:, run]).sum(axis=1) / n_run
+        deviation = (values[:, before] - expected[:, None]) * np.sqrt(weight[:, before])
+        spread = detection.winsorised_sd(deviation)
+        if share is not None:
+            p = np.clip(expected / 100.0, 0.5 / n_before, 1 - 0.5 / n_before)
+            binomial = 100.0 * np.sqrt(p * (1 - p))
+            spread = np.where(share, np.fmax(spread, binomial), spread)
+        half_unit = np.sqrt(1.0 / n_run + 1.0 / n_before)
+        sd = np.fmax(spread * half_unit, floor)
+        z = (value - expected) / sd
+        side = np.sign(values[:, run] - expected[:, None])
+        same_side = np.all(side == np.sign(z)[:, None], axis=1)
+        # The run starts where the step does: its first month on its own at least one SD of
+        # its own noise past the baseline (else a run of k months that has only k − 1 shifted
+        # ones is reported a month early).
+        first = (values[:, start] - expected) / np.fmax(
+            spread * np.sqrt(1.0 / weight[:, start] + 1.0 / n_before), floor
+        )
+        starts_here = first * np.sign(z) >= FIRST_MONTH_SD
+    z = np.where(complete & same_side & starts_here & np.isfinite(z), z, 0.0)
+    return z, value, expected, threshold * sd
+
+
 def _change(
     x: np.ndarray,
     calendar: pd.DatetimeIndex,
@@ -248,17 +396,23 @@ def _change(
     spring_festival: bool,
     thresholds: tuple[float, float, float],
     window: int | None,
+    cases: np.ndarray | None = None,
+    share: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The checked month's change against the past changes (see the module docstring)."""
     n_series, n = x.shape
     end = calendar[-1]
+    if cases is None:
+        cases = np.full_like(x, np.nan)
     if spring_festival and end.month == 1 and SPRING_FESTIVAL_MONTH.get(end.year) == 1:
         # An early-festival January: reserve the February slot so January is compared with
         # earlier festival months (detection._with_festival_placeholder).
         calendar = calendar.append(pd.DatetimeIndex([end + pd.offsets.MonthBegin(1)]))
         x = np.hstack([x, np.full((n_series, 1), np.nan)])
+        cases = np.hstack([cases, np.full((n_series, 1), np.nan)])
     order = spring_festival_order(calendar) if spring_festival else np.arange(len(calendar))
     values = x[:, order]
+    counted = np.where(np.isfinite(values), cases[:, order], np.nan)
     at = int(np.flatnonzero(order == n - 1)[0])  # where the checked month sits after realigning
     previous_year = np.full_like(values, np.nan)
     previous_year[:, SEASON:] = values[:, :-SEASON]
@@ -283,9 +437,19 @@ def _change(
     limit = np.where(
         use_year, np.where(length >= LONG_SERIES_MONTHS, long_limit, year_limit), month_limit
     )
+    weighted = np.all(np.isfinite(counted[:, : at + 1]) | ~np.isfinite(values[:, : at + 1]), axis=1)
+    weighted &= np.isfinite(counted[:, at]) & np.any(np.isfinite(cases), axis=1)
+    if weighted.any():
+        scale, limit, verdict = _counted_change_scale(
+            history, used, count, values, counted, at, previous, use_year, share, calendar,
+            order, scale, limit, weighted, floor,
+        )  # fmt: skip
+    else:
+        verdict = np.ones(n_series, dtype=bool)
     with np.errstate(all="ignore"):
         score = (changes[:, at] - centre) / scale
     found = (count >= MIN_CHANGE_HISTORY) & np.isfinite(score) & (np.abs(score) > limit)
+    found &= verdict
     return {
         "found": found,
         "seasonal": use_year,
@@ -297,6 +461,77 @@ def _change(
         "score": np.nan_to_num(score),
         "threshold": limit,
     }
+
+
+def _counted_change_scale(
+    history: np.ndarray,
+    used: np.ndarray,
+    count: np.ndarray,
+    values: np.ndarray,
+    counted: np.ndarray,
+    at: int,
+    previous: np.ndarray,
+    use_year: np.ndarray,
+    share: np.ndarray | None,
+    calendar: pd.DatetimeIndex,
+    order: np.ndarray,
+    scale: np.ndarray,
+    limit: np.ndarray,
+    weighted: np.ndarray,
+    floor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the series of means or rates over counted cases (``weighted``): the spread of the
+    past changes as a winsorised SD (not a MAD of a handful of changes, whose heavy tails made
+    one check in thirty a false alarm), the threshold as the Student-t quantile of the same
+    tail probability with m − 1 degrees of freedom, a rate's spread never below the binomial
+    noise of the two months compared, and no verdict month-on-month on a Spring Festival
+    month or the month after it (a series without a past year cannot tell the festival from a
+    problem; a step is still the level-shift test's)."""
+    n_series = len(values)
+    sd = detection.winsorised_sd(np.where(used, history, np.nan))
+    new_scale = np.fmax(sd * np.sqrt(1.0 + 1.0 / np.maximum(count, 1)), floor)
+    freedom = np.maximum(count - 1, 1)
+    new_limit = detection.t_limit(limit, freedom)
+    if share is not None:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pooled = np.nanmedian(np.where(np.isfinite(counted), values, np.nan), axis=1) / 100
+            typical = np.nanmedian(counted, axis=1)
+        p = np.clip(pooled, 0.5 / typical, 1 - 0.5 / typical)
+        before = np.where(use_year, _shifted(counted, SEASON)[:, at], _previous_count(counted, at))
+        binomial = 100 * np.sqrt(p * (1 - p) * (1 / counted[:, at] + 1 / before))
+        new_scale = np.where(share & np.isfinite(binomial), np.fmax(new_scale, binomial), new_scale)
+    # After the realignment the festival month sits in the February slot, so the month after
+    # it is always March.
+    month = calendar[order[at]]
+    festival = SPRING_FESTIVAL_MONTH.get(month.year)
+    verdict = np.ones(n_series, dtype=bool)
+    if festival is not None and month.month in (festival, 3):
+        verdict = ~weighted | use_year
+    return (
+        np.where(weighted, new_scale, scale),
+        np.where(weighted, new_limit, limit),
+        verdict,
+    )
+
+
+def _shifted(block: np.ndarray, by: int) -> np.ndarray:
+    out = np.full_like(block, np.nan)
+    if block.shape[1] > by:
+        out[:, by:] = block[:, :-by]
+    return out
+
+
+def _previous_count(counted: np.ndarray, at: int) -> np.ndarray:
+    """Case count of the latest reported month before ``at``."""
+    if at == 0:
+        return np.full(len(counted), np.nan)
+    earlier = counted[:, :at]
+    finite = np.isfinite(earlier)
+    last = np.where(
+        finite.any(axis=1), earlier.shape[1] - 1 - np.argmax(finite[:, ::-1], axis=1), 0
+    )
+    return np.where(finite.any(axis=1), earlier[np.arange(len(earlier)), last], np.nan)
 
 
 def series_finding(
@@ -324,6 +559,9 @@ def series_finding(
     if get("kind") == "level_shift":
         movement = "上移" if score > 0 else "下移"
         basis = "按此前同比变化推算" if get("seasonal") else f"此前 {SHIFT_WINDOW} 期"
+        if method == "level_shift_cases":
+            shift_points = int(get("run"))
+            basis = f"此前 {SHIFT_WINDOW} 期按办件数加权"
         subject = detection._subject(None, "month", region_name, indicator_name)
         explanation = (
             f"{subject} 自 {Period.containing(period).label} 起连续 {shift_points} 期"
