@@ -89,9 +89,7 @@ def test_filters_narrow_the_ranked_result(make_policy: Any, city: dict[str, Any]
     assert titles(search_policies(None, "留抵退税", later)) == []
 
 
-def test_drafts_are_found_only_by_the_office(
-    make_policy: Any, personas: dict[str, Any]
-) -> None:
+def test_drafts_are_found_only_by_the_office(make_policy: Any, personas: dict[str, Any]) -> None:
     make_policy("首贷续贷支持政策（征求意见稿）", "首贷。", publish=False)
     assert titles(search_policies(None, "首贷")) == []
     assert titles(search_policies(personas["district_a"], "首贷")) == []
