@@ -114,24 +114,63 @@ def _keep(token: str) -> bool:
     return bool(token) and len(token) <= MAX_TOKEN and _WORD.match(token) is not None
 
 
-def index_tokens(text: str) -> list[str]:
-    """The tokens a text is indexed under, in text order (full mode, then the precise pieces the
-    full mode leaves out, such as single characters inside no dictionary word)."""
-    text = normalise(text)
-    if not text:
-        return []
+#: What jieba segments as one block (its ``re_han_default``); the rest is spacing and punctuation.
+_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%-]+")
+_ASCII = re.compile(r"[a-zA-Z0-9]")
+
+
+def _segment(text: str, *, every_word: bool) -> list[str]:
+    """jieba's precise cut without the HMM (``cut(text, HMM=False)``), and with ``every_word``
+    also every longer dictionary word the text holds (what full mode adds), from one word graph
+    per block instead of two cuts."""
     cut = tokenizer()
-    tokens = [t for t in cut.cut(text, cut_all=True) if _keep(t)]
-    seen = set(tokens)
-    tokens.extend(t for t in cut.cut(text, HMM=False) if _keep(t) and t not in seen)
+    tokens: list[str] = []
+    for found in _BLOCK.finditer(text):
+        block = found.group()
+        dag = cut.get_DAG(block)
+        route: dict[int, tuple[float, int]] = {}
+        cut.calc(block, dag, route)
+        x, run = 0, ""
+        spans = set()
+        while x < len(block):
+            y = route[x][1] + 1
+            word = block[x:y]
+            spans.add((x, y - 1))
+            if y - x == 1 and _ASCII.match(word):
+                run += word  # letters and digits run together as one token, as jieba does
+            else:
+                if run:
+                    tokens.append(run)
+                    run = ""
+                tokens.append(word)
+            x = y
+        if run:
+            tokens.append(run)
+        if every_word:
+            tokens.extend(
+                block[k : j + 1]
+                for k, ends in dag.items()
+                for j in ends
+                if j > k and (k, j) not in spans
+            )
     return tokens
+
+
+def index_tokens(text: str) -> list[str]:
+    """The tokens a text is indexed under, each occurrence (term frequency counts in ranking):
+    its precise cut and every longer dictionary word inside it (jieba's full mode), so
+    增值税期末留抵退税 is found by 留抵退税 whatever the precise cut made of it."""
+    return [t for t in _segment(normalise(text), every_word=True) if _keep(t)]
+
+
+def _precise(text: str) -> list[str]:
+    return [t for t in _segment(normalise(text), every_word=False) if _keep(t)]
 
 
 def query_words(text: str) -> list[str]:
     """The words of a query (precise cut, no guessed words), function words dropped unless the
     query is nothing else."""
-    cut = tokenizer()
-    words = [t for t in cut.cut(normalise(text)[:200], HMM=False) if _keep(t)]
+    words = _precise(text[:200])
     meaningful = [w for w in words if w not in STOPWORDS]
     return list(dict.fromkeys(meaningful or words))
 
@@ -162,12 +201,11 @@ def _expansions(word: str) -> list[str]:
 
 def parse_query(text: str) -> list[QueryTerm]:
     """The query's terms; every term must match (AND), any alternative of a term will do (OR)."""
-    cut = tokenizer()
     terms = []
     for word in query_words(text):
         alternatives: list[tuple[str, ...]] = [(word,)]
         for synonym in _expansions(word):
-            pieces = tuple(t for t in cut.cut(normalise(synonym), HMM=False) if _keep(t))
+            pieces = tuple(_precise(synonym))
             if pieces and pieces not in alternatives:
                 alternatives.append(pieces)
         terms.append(QueryTerm(word, tuple(alternatives)))
