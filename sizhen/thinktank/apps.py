@@ -6,5 +6,4 @@ class ThinktankConfig(AppConfig):
     label = "thinktank"
     verbose_name = "营商智库"
     #: The enterprise's home page block 我可享受的政策 (sizhen/core/workqueue.py).
-    key_figures = "sizhen.thinktank.selectors.key_figures"
     home_panels = "sizhen.thinktank.selectors.home_panels"

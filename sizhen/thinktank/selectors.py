@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from sizhen.core.access import VIEW, Actor, get_visible_or_404, role_of
 from sizhen.core.roles import Role
-from sizhen.core.workqueue import HomePanel, KeyFigure
+from sizhen.core.workqueue import HomePanel
 from sizhen.organisations.models import Enterprise
 from sizhen.thinktank import search
 from sizhen.thinktank.matching import Match, Matcher
@@ -201,22 +201,6 @@ def _own_enterprise(actor: Actor) -> Enterprise | None:
     if role_of(actor) != Role.ENTERPRISE:
         return None
     return Enterprise.objects.visible_to(actor).select_related("region").order_by("pk").first()
-
-
-def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
-    enterprise = _own_enterprise(actor)
-    if enterprise is None:
-        return []
-    count = len(policies_for_enterprise(enterprise, today))
-    return [
-        KeyFigure(
-            "policies",
-            "我可享受的政策",
-            str(count),
-            "项",
-            url=reverse("thinktank:mine"),
-        )
-    ]
 
 
 def home_panels(actor: Actor, today: dt.date) -> list[HomePanel]:
