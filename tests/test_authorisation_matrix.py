@@ -243,6 +243,8 @@ OBJECT_URLS: dict[str, Finder] = {
     "thinktank:policy_step": unpublished(Policy, "", pk="pk", action=lambda _: "publish"),
     "thinktank:policy_attachment": POLICY,
     "thinktank:policy_redemption": POLICY,
+    "thinktank:policy_push": POLICY,
+    "thinktank:policy_confirm": POLICY,
     "thinktank:attachment_download": unpublished(PolicyAttachment, "policy", pk="pk"),
     "api:get_policy_api": unpublished(Policy, "", policy_id="pk"),
     "api:enterprise_policies": by(Enterprise, uscc="uscc"),

@@ -171,6 +171,9 @@ ACTION_LABELS: dict[str, str] = {
     "policy.import": "导入政策",
     "policy.attachment": "上传政策附件",
     "policy.redemption": "登记政策兑现",
+    "policy.push": "推送政策给匹配企业",
+    "policy.read": "企业阅读推送的政策",
+    "policy.confirm": "企业确认知晓推送的政策",
     "reports.letter_created": "起草提醒函",
 }
 

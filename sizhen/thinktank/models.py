@@ -192,3 +192,64 @@ class Redemption(models.Model):
             return None
         # Everyone else sees the redemptions of the enterprises they see (an enterprise its own).
         return Q(enterprise__in=Enterprise.objects.visible_to(actor, VIEW).values("pk"))
+
+
+class Push(models.Model):
+    """A policy pushed to the enterprises it matched when pushed (政策找人): one delivery each,
+    through the notification mechanism."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="pushes"
+    )
+    pushed_by_label = models.CharField("推送人", max_length=200, blank=True)
+    pushed_at = models.DateTimeField("推送时间", default=timezone.now)
+    enterprises = models.PositiveIntegerField("推送企业数", default=0)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "政策推送"
+        ordering = ["-pushed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}: {self.enterprises}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
+        return Q() if has_capability(actor, "policy.manage") else None
+
+
+class Delivery(models.Model):
+    """One enterprise's copy of a push: when one of its accounts opened the policy (已读) and
+    when it confirmed (已确认知晓): the read and confirmation rates of 001 case 11."""
+
+    push = models.ForeignKey(
+        Push, verbose_name="推送", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="+"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "政策送达"
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "enterprise"], name="delivery_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.enterprise_id}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor, action: str) -> Q | None:
+        if role_of(actor) is None:
+            return None
+        if has_capability(actor, "policy.manage"):
+            return Q()
+        return Q(enterprise__in=Enterprise.objects.visible_to(actor, VIEW).values("pk"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -181,6 +182,24 @@ def history(policy: Policy) -> list[Policy]:
         chain.append(later)
         current = later
     return chain
+
+
+def push_figures(policy: Policy) -> dict[str, Any]:
+    """How a policy's pushes were received (001 case 11): enterprises reached, read and
+    confirmed, with the rates in percent (one decimal, as pages show them)."""
+    from django.db.models import Count
+
+    from sizhen.core.numbers import rounded
+    from sizhen.thinktank.models import Delivery
+
+    figures = Delivery.objects.filter(policy=policy).aggregate(
+        total=Count("pk"), read=Count("read_at"), confirmed=Count("confirmed_at")
+    )
+    total = figures["total"]
+    figures["read_rate"] = rounded(figures["read"] * 100 / total, 1) if total else 0.0
+    figures["confirm_rate"] = rounded(figures["confirmed"] * 100 / total, 1) if total else 0.0
+    figures["pushes"] = policy.pushes.count()
+    return figures
 
 
 def readable_versions(actor: Actor | None, policy: Policy) -> list[Policy]:

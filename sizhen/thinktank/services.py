@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.accounts.models import acting_user
 from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.errors import ServiceError
+from sizhen.core.notifications import enterprise_users, notify_after_commit
 from sizhen.core.permissions import ensure_capability
 from sizhen.core.uploads import upload_error
 from sizhen.core.workflow import TransitionConflict, execute_transition, execute_transitions
@@ -25,7 +27,7 @@ from sizhen.indicators.catalogue.models import Indicator
 from sizhen.organisations.models import Enterprise, Region
 from sizhen.thinktank import search
 from sizhen.thinktank.choices import SIZES, Level
-from sizhen.thinktank.models import Policy, PolicyAttachment, Redemption
+from sizhen.thinktank.models import Delivery, Policy, PolicyAttachment, Push, Redemption
 from sizhen.thinktank.workflow import AMENDED, IN_FORCE, REPEALED, STATES
 
 #: Characters of extracted attachment text kept for the search (a 300-page annex stays bounded).
@@ -308,6 +310,84 @@ def record_redemption(
     return redemption
 
 
+def push_policy(policy: Policy, *, actor: Actor) -> Push:
+    """Push an in-force policy to the enterprises it applies to (政策找人) that have not had it
+    yet: one delivery each, a message to each of their accounts after commit."""
+    from sizhen.thinktank.matching import Matcher
+
+    ensure_capability(actor, "policy.manage", PolicyError("只有营商办可以推送政策"))
+    if not policy.applies_now:
+        raise PolicyError("只能推送现行有效、已生效且未失效的政策")
+    with transaction.atomic():
+        locked = Policy.objects.select_for_update().get(pk=policy.pk)
+        matcher = Matcher([locked])
+        delivered = Delivery.objects.filter(policy=locked).values("enterprise_id")
+        rows = (
+            Enterprise.objects.filter(is_active=True)
+            .exclude(pk__in=delivered)
+            .values_list("pk", "industry_code", "size", "region__path")
+        )
+        targets = matcher.enterprises_of(locked, rows.iterator(chunk_size=5000))
+        if not targets:
+            raise PolicyError("没有尚未推送的匹配企业", code="conflict")
+        push = Push.objects.create(
+            policy=locked, pushed_by_label=actor.audit_label[:200], enterprises=len(targets)
+        )
+        Delivery.objects.bulk_create(
+            [Delivery(push=push, policy=locked, enterprise_id=pk) for pk in targets],
+            batch_size=2000,
+        )
+        record_event(
+            "policy.push",
+            actor=actor,
+            obj=locked,
+            after={"push": push.pk, "enterprises": len(targets)},
+        )
+        notify_after_commit(
+            enterprise_users(targets),
+            subject=f"政策推送：{locked.title}"[:200],
+            body=f"{locked.issuer} {locked.doc_number}。根据贵企业的行业、规模和所在区划，该政策可能适用于贵企业，请阅读并确认知晓。",
+            link=reverse("thinktank:policy_detail", args=[locked.pk]),
+            category="policy",
+        )
+    return push
+
+
+def mark_delivery(policy: Policy, *, actor: Actor, confirm: bool) -> Delivery | None:
+    """The enterprise opened (``confirm`` false) or confirmed (true) a policy pushed to it;
+    None when it was not pushed to the enterprise. Each first time is audited."""
+    enterprise_id = getattr(actor, "enterprise_id", None)
+    if enterprise_id is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .filter(policy=policy, enterprise_id=enterprise_id)
+            .first()
+        )
+        if delivery is None:
+            if confirm:
+                raise PolicyError("该政策未推送给本企业")
+            return None
+        changed = []
+        if delivery.read_at is None:
+            delivery.read_at = now
+            changed.append("read_at")
+        if confirm and delivery.confirmed_at is None:
+            delivery.confirmed_at = now
+            changed.append("confirmed_at")
+        if changed:
+            delivery.save(update_fields=changed)
+            record_event(
+                "policy.confirm" if "confirmed_at" in changed else "policy.read",
+                actor=actor,
+                obj=policy,
+                after={"enterprise": enterprise_id},
+            )
+    return delivery
+
+
 def create_policies_in_bulk(
     rows: Sequence[PolicyData], *, actor: Actor | None, publish: bool
 ) -> list[Policy]:
@@ -356,7 +436,9 @@ __all__ = [
     "create_policies_in_bulk",
     "create_policy",
     "extract_text",
+    "mark_delivery",
     "publish_policy",
+    "push_policy",
     "record_redemption",
     "reindex",
     "repeal_policy",

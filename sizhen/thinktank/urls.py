@@ -17,4 +17,6 @@ urlpatterns: list[URLPattern] = [
     path("policies/<int:pk>/step/<slug:action>/", views.policy_step, name="policy_step"),
     path("policies/<int:pk>/attachments/", views.policy_attachment, name="policy_attachment"),
     path("policies/<int:pk>/redemptions/", views.policy_redemption, name="policy_redemption"),
+    path("policies/<int:pk>/push/", views.policy_push, name="policy_push"),
+    path("policies/<int:pk>/confirm/", views.policy_confirm, name="policy_confirm"),
 ]

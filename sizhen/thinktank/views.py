@@ -15,11 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404
+from sizhen.core.access import CHANGE, get_visible_or_404, role_of
 from sizhen.core.forms import XlsxImportForm
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
+from sizhen.core.roles import Role
 from sizhen.core.views import run_service
 from sizhen.core.workflow import history_of
 from sizhen.core.xlsx import xlsx_response
@@ -39,6 +40,7 @@ from sizhen.thinktank.selectors import (
     get_policy,
     matching_policy_ids,
     policies_for_enterprise,
+    push_figures,
     readable_versions,
     search_policies,
 )
@@ -141,7 +143,10 @@ def _policy_page(
         "versions": readable_versions(actor, policy),
         "manager": manager,
     }
+    if role_of(actor) == Role.ENTERPRISE:
+        context["delivery"] = services.mark_delivery(policy, actor=actor, confirm=False)
     if manager:
+        context["pushed"] = push_figures(policy)
         context["transitions"] = policy.workflow.available(policy, actor)
         context["step_history"] = history_of(policy)
         context["attachment_form"] = attachment_form or AttachmentForm()
@@ -276,6 +281,28 @@ def policy_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if outcome.ok:
             return redirect("thinktank:policy_detail", pk=policy.pk)
     return _policy_page(request, policy, redemption_form=form, status=400)
+
+
+@login_required
+@require_POST
+def policy_push(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    policy = _changeable(request, pk)
+    with run_service(request):
+        push = services.push_policy(policy, actor=request.user)
+        messages.success(request, f"已推送给 {push.enterprises} 家匹配企业")
+    return redirect("thinktank:policy_detail", pk=policy.pk)
+
+
+@login_required
+@require_POST
+def policy_confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The enterprise confirms it has read a policy pushed to it (确认知晓)."""
+    require_capability(request.user, "policy.enjoy", target="确认政策")
+    policy = get_policy(request.user, pk)
+    with run_service(request):
+        services.mark_delivery(policy, actor=request.user, confirm=True)
+        messages.success(request, "已确认知晓")
+    return redirect("thinktank:policy_detail", pk=policy.pk)
 
 
 @require_GET

@@ -187,3 +187,52 @@ def test_the_enterprise_sees_its_policies_with_reasons_and_on_its_home_page(
     other = client_for("enterprise_b").get(reverse("thinktank:mine")).content.decode()
     assert "东湖区软件企业扶持办法" not in other
     assert client_for("coordinator").get(reverse("thinktank:mine")).status_code == 404
+
+
+def test_a_push_reaches_the_matched_enterprises_and_counts_reads_and_confirmations(
+    client_for: Any,
+    library: dict[str, Policy],
+    personas: dict[str, Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from sizhen.core.models import Notification
+    from sizhen.thinktank.models import Delivery
+
+    policy = library["district"]  # I65 in 东湖区: enterprise_a only
+    office = client_for("coordinator")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = office.post(reverse("thinktank:policy_push", args=[policy.pk]))
+    assert response.status_code == 302
+    assert list(Delivery.objects.values_list("enterprise__uscc", flat=True)) == [
+        personas["enterprise"].enterprise.uscc
+    ]
+    assert (
+        Notification.objects.filter(recipient=personas["enterprise"], category="policy").count()
+        == 1
+    )
+    assert not Notification.objects.filter(recipient=personas["enterprise_b"]).exists()
+    # A second push finds no new enterprise and changes nothing.
+    office.post(reverse("thinktank:policy_push", args=[policy.pk]))
+    assert Delivery.objects.count() == 1
+    page = office.get(reverse("thinktank:policy_detail", args=[policy.pk])).content.decode()
+    assert 'data-testid="read-rate">0.0<' in page
+    enterprise = client_for("enterprise")
+    enterprise.get(reverse("thinktank:policy_detail", args=[policy.pk]))
+    delivery = Delivery.objects.get()
+    assert delivery.read_at is not None and delivery.confirmed_at is None
+    enterprise.post(reverse("thinktank:policy_confirm", args=[policy.pk]))
+    delivery.refresh_from_db()
+    assert delivery.confirmed_at is not None
+    page = office.get(reverse("thinktank:policy_detail", args=[policy.pk])).content.decode()
+    assert 'data-testid="read-rate">100.0<' in page
+    assert 'data-testid="confirm-rate">100.0<' in page
+    assert [
+        e.action
+        for e in AuditEvent.objects.filter(
+            action__in=["policy.push", "policy.read", "policy.confirm"]
+        ).order_by("pk")
+    ] == ["policy.push", "policy.read", "policy.confirm"]
+    # enterprise_b was not pushed to: confirming is refused and writes nothing
+    other = client_for("enterprise_b")
+    other.post(reverse("thinktank:policy_confirm", args=[library["published"].pk]))
+    assert Delivery.objects.count() == 1
