@@ -22,7 +22,12 @@ from sizhen.thinktank.models import Policy
 from sizhen.thinktank.workflow import IN_FORCE
 
 #: Local policies are what an enterprise can act on first (its district's, then the city's).
-_LEVEL_BONUS = {Level.DISTRICT: 3, Level.CITY: 2, Level.PROVINCIAL: 1, Level.NATIONAL: 0}
+_LEVEL_BONUS: dict[str, int] = {
+    Level.DISTRICT: 3,
+    Level.CITY: 2,
+    Level.PROVINCIAL: 1,
+    Level.NATIONAL: 0,
+}
 
 
 def applicable_q(today: dt.date) -> Q:

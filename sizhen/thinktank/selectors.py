@@ -93,7 +93,8 @@ def _marked(text: str, patterns: list[str]) -> SafeString:
     if not patterns:
         return mark_safe(escape(text))  # noqa: S308 - escaped just now
     pattern = re.compile("|".join(re.escape(p) for p in patterns), re.IGNORECASE)
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for found in pattern.finditer(text):
         out.append(escape(text[last : found.start()]))
         out.append(f"<mark>{escape(found.group())}</mark>")

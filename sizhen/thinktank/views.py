@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sizhen.core.access import CHANGE, get_visible_or_404, role_of
+from sizhen.core.access import CHANGE, Actor, get_visible_or_404, role_of
 from sizhen.core.forms import XlsxImportForm
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
@@ -51,6 +52,12 @@ MAX_PAGES = 500
 ERRORS_ON_PAGE = 200
 
 
+def _viewer(request: HttpRequest) -> Actor | None:
+    """Who reads a public page: the logged-in person, or None for an anonymous visitor."""
+    user = request.user
+    return None if isinstance(user, AnonymousUser) else user
+
+
 def _detail_url(policy: Policy) -> str:
     return reverse("thinktank:policy_detail", args=[policy.pk])
 
@@ -66,7 +73,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         paginator_page = 1
     offset = (paginator_page - 1) * SEARCH_PAGE_SIZE
     result = search_policies(
-        request.user, query, form.filters(), limit=SEARCH_PAGE_SIZE, offset=offset
+        _viewer(request), query, form.filters(), limit=SEARCH_PAGE_SIZE, offset=offset
     )
     pages = max(1, -(-result.total // SEARCH_PAGE_SIZE))
     query_string = request.GET.copy()
@@ -132,7 +139,7 @@ def _policy_page(
     redemption_form: RedemptionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    actor = request.user
+    actor = _viewer(request)
     manager = has_capability(actor, "policy.manage")
     context: dict[str, Any] = {
         "title": policy.title,
@@ -143,7 +150,7 @@ def _policy_page(
         "versions": readable_versions(actor, policy),
         "manager": manager,
     }
-    if role_of(actor) == Role.ENTERPRISE:
+    if actor is not None and role_of(actor) == Role.ENTERPRISE:
         context["delivery"] = services.mark_delivery(policy, actor=actor, confirm=False)
     if manager:
         context["pushed"] = push_figures(policy)
@@ -162,7 +169,7 @@ def _policy_page(
 @require_GET
 def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A policy: public once published; a draft answers 404 to all but the coordinating office."""
-    return _policy_page(request, get_policy(request.user, pk))
+    return _policy_page(request, get_policy(_viewer(request), pk))
 
 
 def _form_page(
@@ -311,7 +318,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = PolicyAttachment.objects.select_related("policy").filter(pk=pk).first()
     if attachment is None:
         raise Http404("未找到该附件")
-    get_policy(request.user, attachment.policy_id)
+    get_policy(_viewer(request), attachment.policy_id)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
