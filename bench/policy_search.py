@@ -275,7 +275,7 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=10_000)
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--loop-sample", type=int, default=5_000)
+    parser.add_argument("--loop-sample", type=int, default=1_000)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

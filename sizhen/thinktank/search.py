@@ -131,35 +131,47 @@ def ranked(
     terms: Sequence[QueryTerm], policies: QuerySet[Any], limit: int, offset: int
 ) -> tuple[list[tuple[int, float]], int]:
     """(policy id, relevance) of the policies among ``policies`` that match every term, best
-    first, one page of them; and how many match in all. Relevance is larger for better."""
+    first, one page of them; and how many match in all. Relevance is larger for better.
+
+    The index is asked first, on its own, and the scope applied to what it found: given a
+    ``rowid IN (…)`` beside MATCH, SQLite runs the full-text query once per candidate row."""
     if not terms:
         return [], 0
     scope_sql, scope_params = policies.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        if is_postgres():
-            where = f"s.document @@ %s::tsquery AND s.policy_id IN ({scope_sql})"
-            params: list[Any] = [_tsquery(terms), *scope_params]
-            cursor.execute(f"SELECT count(*) FROM {PG_TABLE} s WHERE {where}", params)
-            total = cursor.fetchone()[0]
-            weights = f"'{{0.1, 0.1, {1 / TITLE_WEIGHT}, 1.0}}'"
-            cursor.execute(
-                f"SELECT s.policy_id, ts_rank({weights}, s.document, %s::tsquery) AS r "
-                f"FROM {PG_TABLE} s WHERE {where} ORDER BY r DESC, s.policy_id DESC "
-                "LIMIT %s OFFSET %s",
-                [params[0], *params, limit, offset],
-            )
-            return [(pk, float(r)) for pk, r in cursor.fetchall()], total
-        where = f"{FTS_TABLE} MATCH %s AND rowid IN ({scope_sql})"
-        params = [_fts_match(terms), *scope_params]
-        cursor.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {where}", params)
-        total = cursor.fetchone()[0]
-        cursor.execute(
-            f"SELECT rowid, bm25({FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS r FROM {FTS_TABLE} "
-            f"WHERE {where} ORDER BY r, rowid DESC LIMIT %s OFFSET %s",
-            [*params, limit, offset],
+    if is_postgres():
+        weights = f"'{{0.1, 0.1, {1 / TITLE_WEIGHT}, 1.0}}'"
+        hits = (
+            f"SELECT policy_id AS id, ts_rank({weights}, document, %s::tsquery) AS r "
+            f"FROM {PG_TABLE} WHERE document @@ %s::tsquery"
         )
-        # BM25 is smaller for better: negate it so that both backends answer larger = better.
-        return [(pk, -float(r)) for pk, r in cursor.fetchall()], total
+        query = _tsquery(terms)
+        hit_params: list[Any] = [query, query]
+        order = "r DESC, id DESC"
+    else:
+        hits = (
+            f"SELECT rowid AS id, -bm25({FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS r "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        )
+        hit_params = [_fts_match(terms)]
+        order = "r DESC, id DESC"
+    # BM25 is smaller for better; negated above, so both backends answer larger = better.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH hits AS MATERIALIZED ({hits}) "
+            f"SELECT id, r, count(*) OVER () FROM hits WHERE id IN ({scope_sql}) "
+            f"ORDER BY {order} LIMIT %s OFFSET %s",
+            [*hit_params, *scope_params, limit, offset],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            return [(pk, float(r)) for pk, r, _total in rows], rows[0][2]
+        # A page past the end: the total still counts what matched.
+        cursor.execute(
+            f"WITH hits AS MATERIALIZED ({hits}) "
+            f"SELECT count(*) FROM hits WHERE id IN ({scope_sql})",
+            [*hit_params, *scope_params],
+        )
+        return [], cursor.fetchone()[0]
 
 
 def matching_ids(terms: Sequence[QueryTerm], policies: QuerySet[Any]) -> QuerySet[Any]:
