@@ -5,6 +5,7 @@ page's figure and block for enterprises."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -88,11 +89,18 @@ class SearchResult:
     terms: list[QueryTerm]
 
 
-def _marked(text: str, patterns: list[str]) -> SafeString:
-    """``text`` escaped, with every occurrence of the patterns in <mark>."""
+@functools.lru_cache(maxsize=256)
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not patterns:
+        return None
+    return re.compile("|".join(re.escape(p) for p in patterns), re.IGNORECASE)
+
+
+def _marked(text: str, patterns: tuple[str, ...]) -> SafeString:
+    """``text`` escaped, with every occurrence of the patterns in <mark>."""
+    pattern = _pattern(patterns)
+    if pattern is None:
         return mark_safe(escape(text))  # noqa: S308 - escaped just now
-    pattern = re.compile("|".join(re.escape(p) for p in patterns), re.IGNORECASE)
     out: list[str] = []
     last = 0
     for found in pattern.finditer(text):
@@ -103,25 +111,33 @@ def _marked(text: str, patterns: list[str]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every piece escaped
 
 
-def snippet(body: str, patterns: list[str], size: int = SNIPPET_CHARS) -> SafeString:
+#: Where a snippet may start: the first places a query word occurs (the best is near the top).
+_SNIPPET_CANDIDATES = 40
+
+
+def snippet(body: str, patterns: tuple[str, ...], size: int = SNIPPET_CHARS) -> SafeString:
     """The part of the body around the first place the most query words meet, highlighted."""
-    text = re.sub(r"\s+", " ", body).strip()
+    text = " ".join(body.split())
     if not text:
         return mark_safe("")
-    best, start = -1, 0
-    if patterns:
-        pattern = re.compile("|".join(re.escape(p) for p in patterns), re.IGNORECASE)
-        positions = [m.start() for m in pattern.finditer(text)]
-        for position in positions[:200]:
-            window = {m.group().lower() for m in pattern.finditer(text, position, position + size)}
-            if len(window) > best:
-                best, start = len(window), position
+    start = 0
+    pattern = _pattern(patterns)
+    if pattern is not None:
+        found = [(m.start(), m.group().lower()) for m in pattern.finditer(text)]
+        best = -1
+        for index, (position, _word) in enumerate(found[:_SNIPPET_CANDIDATES]):
+            words = set()
+            for later, word in found[index:]:
+                if later >= position + size:
+                    break
+                words.add(word)
+            if len(words) > best:
+                best, start = len(words), position
     begin = max(0, start - size // 4)
     end = min(len(text), begin + size)
-    piece = text[begin:end]
     prefix = "…" if begin > 0 else ""
     suffix = "…" if end < len(text) else ""
-    return mark_safe(prefix + _marked(piece, patterns) + suffix)  # noqa: S308 - escaped
+    return mark_safe(prefix + _marked(text[begin:end], patterns) + suffix)  # noqa: S308 - escaped
 
 
 def search_policies(
@@ -146,7 +162,7 @@ def search_policies(
         total = qs.count()
         page = list(qs.order_by("-published_on", "-pk")[offset : offset + limit])
         scored = [(p, 0.0) for p in page]
-    patterns = marks(terms)
+    patterns = tuple(marks(terms))
     hits = [
         Hit(p, score, _marked(p.title, patterns), snippet(p.body, patterns)) for p, score in scored
     ]
