@@ -15,6 +15,7 @@ from sizhen.monitoring.api import router as monitoring_router
 from sizhen.organisations.api import router as organisations_router
 from sizhen.rectification.api import router as rectification_router
 from sizhen.surveys.api import router as surveys_router
+from sizhen.thinktank.api import router as thinktank_router
 from sizhen.work_tasks.api import router as work_tasks_router
 
 api = NinjaAPI(
@@ -35,6 +36,7 @@ api.add_router("/", rectification_router)
 api.add_router("/", requests_router)
 api.add_router("/", dispatch_router)
 api.add_router("/", surveys_router)
+api.add_router("/", thinktank_router)
 
 
 @api.exception_handler(ServiceError)

@@ -40,6 +40,8 @@ from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.rectification.models import Evidence, RectificationItem
 from sizhen.reports.models import ReminderLetter
 from sizhen.surveys.models import Invitation, QuestionnaireVersion, Response, SurveyRound
+from sizhen.thinktank.models import Policy, PolicyAttachment
+from sizhen.thinktank.selectors import readable_policies
 from sizhen.work_tasks.models import TaskAssignment, TaskFile, WorkTask
 
 #: An id that names nothing: what a role refused before any lookup answers for it too.
@@ -128,6 +130,22 @@ ALERT = by(Alert, pk="pk")
 LETTER = by(ReminderLetter, pk="pk")
 DATASET = by(Dataset, code="code")
 SURVEY_ROUND = by(SurveyRound, pk="pk")
+
+
+def unpublished(model: type[Model], to_policy: str, **arguments: Any) -> Finder:
+    """Policies and what hangs on them are public once published, anonymous visitors included:
+    the out-of-scope object is one whose policy the actor may not read (a draft)."""
+
+    def find(actor: Any) -> tuple[dict[str, Any], Model] | None:
+        readable = readable_policies(actor).values("pk")
+        lookup = {f"{to_policy}__in" if to_policy else "pk__in": readable}
+        obj = model.objects.exclude(**lookup).order_by("pk").first()  # type: ignore[attr-defined]
+        return None if obj is None else (_arguments(obj, arguments), obj)
+
+    return find
+
+
+POLICY = unpublished(Policy, "", pk="pk")
 
 #: URL name -> how to find an out-of-scope object and the URL's arguments for it.
 OBJECT_URLS: dict[str, Finder] = {
@@ -220,7 +238,23 @@ OBJECT_URLS: dict[str, Finder] = {
     "surveys:response_follow_up": by(Response, pk="pk"),
     "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
+    "thinktank:policy_detail": POLICY,
+    "thinktank:policy_edit": POLICY,
+    "thinktank:policy_step": unpublished(Policy, "", pk="pk", action=lambda _: "publish"),
+    "thinktank:policy_attachment": POLICY,
+    "thinktank:policy_redemption": POLICY,
+    "thinktank:policy_push": POLICY,
+    "thinktank:policy_confirm": POLICY,
+    "thinktank:attachment_download": unpublished(PolicyAttachment, "policy", pk="pk"),
+    "api:get_policy_api": unpublished(Policy, "", policy_id="pk"),
+    "api:enterprise_policies": by(Enterprise, uscc="uscc"),
 }
+
+#: What the public may read (published policies): an anonymous visitor asking for an object out
+#: of its scope (a draft policy) gets the 404 everyone gets, instead of the login page or a 401.
+PUBLIC_OBJECT_URLS = frozenset(
+    {"thinktank:policy_detail", "thinktank:attachment_download", "api:get_policy_api"}
+)
 
 #: URL name -> why its arguments name no object that some role must not see.
 NOT_SCOPED: dict[str, str] = {
@@ -364,6 +398,10 @@ def demo(db: Any, settings: Any, tmp_path: Any) -> dict[str, User]:
     AlertRule.objects.create(indicator=rule_indicator)
     for username in ("coordinator", "district_xs"):
         Job.objects.create(name="矩阵测试", created_by=users[username])
+    # A draft policy's attachment: the demo's drafts have none.
+    draft = Policy.objects.filter(status="draft").order_by("pk").first()
+    assert draft is not None
+    PolicyAttachment.objects.create(policy=draft, file="", name="征求意见稿.pdf")
     return users
 
 
@@ -437,7 +475,9 @@ def _anonymous_failures(demo: dict[str, User]) -> list[str]:
         assert found is not None, name
         url = reverse(name, kwargs=found[0])
         response = _request(client, url)
-        if url.startswith("/api/"):
+        if name in PUBLIC_OBJECT_URLS:
+            refused = response.status_code == 404
+        elif url.startswith("/api/"):
             refused = response.status_code == 401
         else:
             refused = response.status_code == 302 and response["Location"].startswith(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -55,6 +56,15 @@ def actor_of(request: HttpRequest) -> Actor:
     if actor is None:  # pragma: no cover - only a route without authentication would get here
         raise AuthenticationError
     return actor
+
+
+def anonymous_visitor(request: HttpRequest) -> AnonymousUser | None:
+    """The last authentication of a route the public may call (published policies): a request
+    that carries no credentials at all passes as an anonymous visitor, whom every scope answers
+    with the public rows only; one whose token failed stays refused (401)."""
+    if "Authorization" in request.headers or "X-Api-Key" in request.headers:
+        return None
+    return AnonymousUser()
 
 
 def require_token_scope(request: HttpRequest, scope: str) -> None:

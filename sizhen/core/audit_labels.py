@@ -165,6 +165,15 @@ ACTION_LABELS: dict[str, str] = {
     "rectification.verify": "核验整改效果",
     "rectification.publish": "在曝光台公开",
     "rectification.unpublish": "撤下曝光台公开",
+    # think tank: policy library (政策库)
+    "policy.create": "登记政策",
+    "policy.update": "修改政策",
+    "policy.import": "导入政策",
+    "policy.attachment": "上传政策附件",
+    "policy.redemption": "登记政策兑现",
+    "policy.push": "推送政策给匹配企业",
+    "policy.read": "企业阅读推送的政策",
+    "policy.confirm": "企业确认知晓推送的政策",
     "reports.letter_created": "起草提醒函",
 }
 

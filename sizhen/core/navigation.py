@@ -185,7 +185,15 @@ MODULES: tuple[Module, ...] = (
         "支撑",
         "政策库、标杆做法、优秀案例。",
         EVERYONE,
-        planned="营商智库（尚未立项）",
+        items=(
+            NavItem("政策检索", "thinktank:search", EVERYONE),
+            NavItem("我可享受的政策", "thinktank:mine", frozenset({Role.ENTERPRISE})),
+            NavItem("政策库", "thinktank:policy_list", ALL_STAFF),
+            NavItem(
+                "登记政策", "thinktank:policy_create", frozenset({Role.COORDINATOR, Role.SYSADMIN})
+            ),
+            NavItem("导入政策", "thinktank:import", frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+        ),
     ),
     Module(
         "assets",

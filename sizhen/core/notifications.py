@@ -172,6 +172,19 @@ def unit_users(
     return list(User.objects.filter(unit, is_active=True).order_by("pk"))
 
 
+def enterprise_users(enterprise_ids: Iterable[int]) -> list[Any]:
+    """The active accounts of the enterprises (企业账号)."""
+    User = get_user_model()
+    ids = list(enterprise_ids)
+    if not ids:
+        return []
+    return list(
+        User.objects.filter(enterprise_id__in=ids, role=Role.ENTERPRISE, is_active=True).order_by(
+            "pk"
+        )
+    )
+
+
 @job("core.deliver_notifications", label="发送通知")
 def deliver_notifications(ctx: JobContext) -> dict[str, int]:
     """Send every not-yet-delivered message, grouped per recipient into one digest.

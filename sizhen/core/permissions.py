@@ -108,6 +108,9 @@ CAPABILITIES: tuple[Capability, ...] = (
     # Turning an answer into a request or a ledger item is the office's decision (the seed's
     # 003 loop: problems found by asking are sorted by the 营商办).
     Capability("survey.follow_up", "将问卷问题转为诉求或整改事项", _OFFICE),
+    # --- think tank: policy library (政策库) ------------------------------------------------------
+    Capability("policy.manage", "维护、导入、发布和废止政策", _OFFICE),
+    Capability("policy.enjoy", "查看本企业可享受的政策", frozenset({Role.ENTERPRISE})),
     # --- reminder letters (提醒函) --------------------------------------------------------------
     Capability("letter.write", "生成和发送提醒函", _OFFICE),
     Capability(

@@ -29,7 +29,7 @@ from sizhen.core.notifications import unread_count
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
-from sizhen.core.workqueue import QueueItem, key_figures, work_queue
+from sizhen.core.workqueue import QueueItem, home_panels, key_figures, work_queue
 
 
 @dataclass
@@ -90,6 +90,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "queue_groups": list(groups.items()),
             "queue_total": sum(item.count for item in items),
             "figures": key_figures(user, today),
+            "panels": home_panels(user, today),
             "can_cockpit": has_capability(user, "cockpit.view"),
         },
     )

@@ -6,6 +6,7 @@ Core imports no domain app, so each app declares its own in its ``AppConfig``::
 
     work_queues = "sizhen.work_tasks.selectors.WORK_QUEUES"  # a sequence of Queue
     key_figures = "sizhen.work_tasks.selectors.key_figures"  # (actor, today) -> [KeyFigure]
+    home_panels = "sizhen.thinktank.selectors.home_panels"  # (actor, today) -> [HomePanel]
 
 (either may be a tuple of such paths).
 A ``Queue`` selects its items through the app's own scoped selector; the app's list page offers
@@ -84,6 +85,19 @@ class KeyFigure:
     tone: str = ""
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of the home page that an app fills for the viewer (an enterprise's policies):
+    rows of (text, link, note), with a link to the whole list."""
+
+    key: str
+    title: str
+    rows: Sequence[tuple[str, str, str]]
+    more_url: str = ""
+    more_label: str = "全部"
+    empty: str = ""
+
+
 def count_queue(queue: Queue, actor: Actor, today: dt.date) -> QueueItem:
     """One aggregate query: how many items, the nearest deadline, how many past it."""
     aggregates: dict[str, Any] = {"count": Count("pk")}
@@ -126,6 +140,11 @@ def work_queue(actor: Actor, today: dt.date) -> list[QueueItem]:
 
 def key_figures(actor: Actor, today: dt.date) -> list[KeyFigure]:
     return [figure for provider in _declared("key_figures") for figure in provider(actor, today)]
+
+
+def home_panels(actor: Actor, today: dt.date) -> list[HomePanel]:
+    """The blocks the installed apps show this actor (``home_panels`` in their ``AppConfig``)."""
+    return [panel for provider in _declared("home_panels") for panel in provider(actor, today)]
 
 
 class QueueFilter(django_filters.ChoiceFilter):

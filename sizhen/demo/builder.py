@@ -31,6 +31,7 @@ from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
 from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_catalogue
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
+from sizhen.demo.policies_step import build_policies, wipe_policies
 from sizhen.demo.rectification_step import build_rectification, wipe_rectification
 from sizhen.demo.requests_step import build_requests, publish_rates, wipe_rates, wipe_requests
 from sizhen.demo.surveys_step import build_surveys, wipe_surveys
@@ -319,6 +320,7 @@ STEPS: list[DemoStep] = [
     # values (the records step freezes them again once it has computed its own).
     DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
     DemoStep("surveys", "份问卷答卷", build_surveys, wipe_surveys),
+    DemoStep("policies", "项政策", build_policies, wipe_policies),
     # Later modules append here.
 ]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,8 @@ from sizhen.organisations.validators import (
     validate_industry_code,
     validate_phone,
 )
+from sizhen.thinktank.matching import Matcher
+from sizhen.thinktank.models import Policy, Redemption
 
 
 def run(*args: str) -> str:
@@ -294,7 +297,15 @@ def test_the_load_is_one_system_audit_event() -> None:
         "rectification.create",
         "survey.follow_up",
     ]
-    assert actions[2:-1] == ["indicator_value.import_aggregate"] * imports.count() + survey
+    # The policy library's publications, amendments and repeals, by the workflow engine.
+    library = (
+        ["policy.publish"] * Policy.objects.exclude(status="draft").count()
+        + ["policy.amend"] * Policy.objects.filter(status__in=["amended", "repealed"]).count()
+        + ["policy.repeal"] * Policy.objects.filter(status="repealed").count()
+    )
+    assert actions[2:-1] == (
+        ["indicator_value.import_aggregate"] * imports.count() + survey + library
+    )
     # One import a published month.
     published = IndicatorValue.objects.filter(indicator__code="BE15.08", source_kind="aggregate")
     assert imports.count() == published.values("period").distinct().count() > 0
@@ -317,6 +328,7 @@ def test_the_load_is_one_system_audit_event() -> None:
             "rates": event.after["counts"]["rates"],
             "rectification": 48,
             "surveys": 483,
+            "policies": 254,
         },
     }
     assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0
@@ -738,3 +750,27 @@ def test_demo_request_texts_match_their_category_and_department() -> None:
     # Every category of the taxonomy is used, and its texts never name another category's
     # subject (the first check would catch 用电增容 filed as 用工招聘 and sent to 自然资源局).
     assert {r.category.code for r in requests} == set(CATEGORY_DEPARTMENTS)
+
+
+@pytest.mark.django_db
+def test_the_policy_library_has_versions_drafts_and_a_policy_for_every_enterprise() -> None:
+    run()
+    statuses = dict(
+        Policy.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    assert sum(statuses.values()) == 254
+    assert statuses["draft"] == 3
+    assert statuses["amended"] > 0 and statuses["repealed"] > 0
+    # Every amended or repealed version has its successor (政策沿革).
+    superseded = set(Policy.objects.exclude(supersedes=None).values_list("supersedes", flat=True))
+    assert (
+        set(Policy.objects.filter(status__in=["amended", "repealed"]).values_list("pk", flat=True))
+        <= superseded
+    )
+    assert Policy.objects.filter(level="district").exclude(regions=None).exists()
+    matcher = Matcher.today()
+    rows = Enterprise.objects.values_list("pk", "industry_code", "size", "region__path")
+    counts = matcher.match_all(rows)
+    assert len(counts) == 2000
+    assert min(counts.values()) > 0
+    assert Redemption.objects.exists()
