@@ -18,6 +18,7 @@ urlpatterns = [
     path("open311/v2/", include("sizhen.enterprise_requests.urls_open311")),
     path("dispatch/", include("sizhen.dispatch.urls")),
     path("surveys/", include("sizhen.surveys.urls")),
+    path("training/", include("sizhen.training.urls")),
     path("dashboards/", include("sizhen.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),

@@ -4,6 +4,8 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from sizhen.core.models import CalendarDayKind
 
@@ -38,3 +40,27 @@ class CalendarDayForm(forms.Form):
 class CalendarYearForm(forms.Form):
     year = forms.IntegerField(label="年份", min_value=2000, max_value=2100)
     source = forms.CharField(label="依据（通知文号）", max_length=200)
+
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class ImportUploadForm(forms.Form):
+    """The XLSX file of an all-or-nothing import (core/imports.py)."""
+
+    file = forms.FileField(
+        label="Excel 文件（.xlsx）",
+        error_messages={
+            "required": "请选择要导入的 Excel 文件",
+            "empty": "上传的文件是空的",
+            "invalid": "未收到文件，请重新选择",
+        },
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if not (upload.name or "").lower().endswith(".xlsx"):
+            raise ValidationError("只支持 .xlsx 格式的 Excel 文件，请使用下载的模板")
+        if upload.size is not None and upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(f"文件不能超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB")
+        return upload

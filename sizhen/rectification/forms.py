@@ -7,8 +7,6 @@ from typing import Any, ClassVar
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -25,7 +23,6 @@ from sizhen.rectification.selectors import WORK_QUEUES, overdue_q
 from sizhen.rectification.workflow import STATES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _YES_NO = (("yes", "是"), ("no", "否"))
 
 
@@ -213,22 +210,3 @@ class PublishForm(forms.Form):
         help_text="公开展示的问题表述；不得包含个人姓名、电话等个人信息。不填则使用问题标题。",
         error_messages={"max_length": "曝光内容最多 1000 字"},
     )
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件（.xlsx）",
-        error_messages={
-            "required": "请选择要导入的 Excel 文件",
-            "empty": "上传的文件是空的",
-            "invalid": "未收到文件，请重新选择",
-        },
-    )
-
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if not (upload.name or "").lower().endswith(".xlsx"):
-            raise ValidationError("只支持 .xlsx 格式的 Excel 文件，请使用下载的模板")
-        if upload.size is not None and upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError(f"文件不能超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB")
-        return upload

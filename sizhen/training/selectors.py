@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from sizhen.core.access import Actor
-from sizhen.core.numbers import fixed
+from sizhen.core.numbers import rounded
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.training.choices import Audience, LearningStatus
 from sizhen.training.models import (
@@ -30,6 +30,11 @@ from sizhen.training.models import (
 )
 from sizhen.training.services import progress_status
 from sizhen.training.workflow import FINISHED_ATTEMPT_STATES, IN_PROGRESS
+
+
+def _round(value: float) -> float:
+    """A rate as the pages show it (one decimal, half away from zero), as a number."""
+    return rounded(value, 1) or 0.0
 
 
 def _codes(path: str | None) -> list[str]:
@@ -146,7 +151,7 @@ class PersonProgress:
 
     @property
     def rate(self) -> float:
-        return fixed(100 * self.done / self.total, 1) if self.total else 0.0
+        return _round(100 * self.done / self.total) if self.total else 0.0
 
 
 @dataclass
@@ -159,7 +164,7 @@ class UnitProgress:
 
     @property
     def rate(self) -> float:
-        return fixed(100 * self.done / self.total, 1) if self.total else 0.0
+        return _round(100 * self.done / self.total) if self.total else 0.0
 
 
 def visible_people(actor: Actor) -> QuerySet[Any]:
@@ -232,8 +237,8 @@ def exam_results(exam: Exam, actor: Actor) -> dict[str, Any]:
                 "unit": unit["unit"],
                 "people": unit["people"],
                 "passed": unit["passed"],
-                "pass_rate": fixed(100 * unit["passed"] / unit["people"], 1),
-                "average": fixed(float(unit["sum"]) / unit["people"], 1),
+                "pass_rate": _round(100 * unit["passed"] / unit["people"]),
+                "average": _round(float(unit["sum"]) / unit["people"]),
             }
         )
     return {
@@ -263,7 +268,7 @@ def question_error_rates(exam: Exam, actor: Actor) -> list[dict[str, Any]]:
             "indicator": stems.get(f["question_id"], {}).get("indicator_name", ""),
             "total": f["total"],
             "wrong": f["wrong"],
-            "rate": fixed(100 * f["wrong"] / f["total"], 1) if f["total"] else 0.0,
+            "rate": _round(100 * f["wrong"] / f["total"]) if f["total"] else 0.0,
         }
         for f in figures
     ]
@@ -325,15 +330,15 @@ class UnitFigures:
 
     @property
     def learning_rate(self) -> float:
-        return fixed(100 * self.finished / self.assigned, 1) if self.assigned else 0.0
+        return _round(100 * self.finished / self.assigned) if self.assigned else 0.0
 
     @property
     def exam_rate(self) -> float:
-        return fixed(100 * self.examinees / self.people, 1) if self.people else 0.0
+        return _round(100 * self.examinees / self.people) if self.people else 0.0
 
     @property
     def pass_rate(self) -> float:
-        return fixed(100 * self.passed / self.examinees, 1) if self.examinees else 0.0
+        return _round(100 * self.passed / self.examinees) if self.examinees else 0.0
 
 
 def statistics(actor: Actor) -> dict[str, Any]:
@@ -397,7 +402,7 @@ def weakest_indicators(actor: Actor, limit: int = 10) -> list[dict[str, Any]]:
             "name": f["question__indicator__name"],
             "total": f["total"],
             "wrong": f["wrong"],
-            "rate": fixed(100 * f["wrong"] / f["total"], 1),
+            "rate": _round(100 * f["wrong"] / f["total"]),
         }
         for f in figures
         if f["total"]
