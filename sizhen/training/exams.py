@@ -84,14 +84,16 @@ def draw(rules: Sequence[dict[str, Any]], seed: str) -> list[tuple[Question, int
     """The questions of one attempt with their points, in the order of the rules."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
     taken: set[int] = set()
-    drawn: list[tuple[Question, int]] = []
+    drawn: list[tuple[int, int]] = []
     for rule in rules:
-        pool = [q for q in rule_queryset(rule).order_by("pk") if q.pk not in taken]
+        pool = [pk for pk in rule_queryset(rule).order_by("pk").values_list("pk", flat=True)]
+        pool = [pk for pk in pool if pk not in taken]
         count = min(int(rule.get("count", 0)), len(pool))
-        for question in rng.sample(pool, count):
-            taken.add(question.pk)
-            drawn.append((question, int(rule.get("points", 1))))
-    return drawn
+        for pk in rng.sample(pool, count):
+            taken.add(pk)
+            drawn.append((pk, int(rule.get("points", 1))))
+    questions = Question.objects.select_related("indicator").in_bulk([pk for pk, _ in drawn])
+    return [(questions[pk], points) for pk, points in drawn]
 
 
 def snapshot_of(question: Question) -> dict[str, Any]:

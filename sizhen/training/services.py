@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from sizhen.accounts.models import acting_user
@@ -677,7 +676,7 @@ def _score(attempt: Attempt) -> dict[str, Any]:
     wrong-answer book; the attempt's own fields are returned for its transition."""
     total = Decimal(0)
     wrong: list[AttemptAnswer] = []
-    answers = list(attempt.answers.select_related("question").order_by("position"))
+    answers = list(attempt.answers.order_by("position"))
     for answer in answers:
         snap = answer.snapshot
         answer.correct = is_correct(snap.get("kind", ""), snap.get("answer", []), answer.response)
@@ -687,25 +686,37 @@ def _score(attempt: Attempt) -> dict[str, Any]:
             wrong.append(answer)
     AttemptAnswer.objects.bulk_update(answers, ["correct", "awarded"])
     now = timezone.now()
-    for answer in wrong:
-        # Unanswered questions count as wrong: the book holds what the person did not get right.
-        updated = WrongAnswer.objects.filter(
-            user_id=attempt.user_id, question_id=answer.question_id
-        ).update(
-            wrong_count=F("wrong_count") + 1,
-            last_response=answer.response,
-            last_wrong_at=now,
-            right_streak=0,
-            mastered_at=None,
+    # Unanswered questions count as wrong: the book holds what the person did not get right.
+    book = {
+        entry.question_id: entry
+        for entry in WrongAnswer.objects.select_for_update().filter(
+            user_id=attempt.user_id, question_id__in=[a.question_id for a in wrong]
         )
-        if not updated:
-            WrongAnswer.objects.create(
-                user_id=attempt.user_id,
-                question_id=answer.question_id,
-                last_response=answer.response,
-                first_wrong_at=now,
-                last_wrong_at=now,
+    }
+    new_entries, seen = [], []
+    for answer in wrong:
+        entry = book.get(answer.question_id)
+        if entry is None:
+            new_entries.append(
+                WrongAnswer(
+                    user_id=attempt.user_id,
+                    question_id=answer.question_id,
+                    last_response=answer.response,
+                    first_wrong_at=now,
+                    last_wrong_at=now,
+                )
             )
+            continue
+        entry.wrong_count += 1
+        entry.last_response = answer.response
+        entry.last_wrong_at = now
+        entry.right_streak = 0
+        entry.mastered_at = None
+        seen.append(entry)
+    WrongAnswer.objects.bulk_create(new_entries)
+    WrongAnswer.objects.bulk_update(
+        seen, ["wrong_count", "last_response", "last_wrong_at", "right_streak", "mastered_at"]
+    )
     maximum = attempt.max_score
     percent = percent_of(total, maximum)
     return {
@@ -732,17 +743,19 @@ def submit_attempt(
         raise TrainingError("考试时间已到，答卷已按到时的作答自动交卷")
     with transaction.atomic():
         locked = _locked_attempt(attempt)
-        for position, values in (answers or {}).items():
-            answer = locked.answers.filter(position=position).first()
-            if answer is None:
-                continue
+        given = answers or {}
+        changed = []
+        for answer in locked.answers.filter(position__in=list(given)):
             response = clean_response(
-                answer.snapshot.get("kind", ""), values, len(answer.snapshot.get("options", []))
+                answer.snapshot.get("kind", ""),
+                given[answer.position],
+                len(answer.snapshot.get("options", [])),
             )
             if response != answer.response:
                 answer.response = response
                 answer.saved_at = timezone.now()
-                answer.save(update_fields=["response", "saved_at"])
+                changed.append(answer)
+        AttemptAnswer.objects.bulk_update(changed, ["response", "saved_at"])
         try:
             execute_transition(locked, "submit", actor=actor, changes=_score(locked))
         except WorkflowError as exc:
