@@ -40,6 +40,7 @@ from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.rectification.models import Evidence, RectificationItem
 from sizhen.reports.models import ReminderLetter
 from sizhen.surveys.models import Invitation, QuestionnaireVersion, Response, SurveyRound
+from sizhen.training.models import Attempt, Question, WrongAnswer
 from sizhen.work_tasks.models import TaskAssignment, TaskFile, WorkTask
 
 #: An id that names nothing: what a role refused before any lookup answers for it too.
@@ -220,6 +221,11 @@ OBJECT_URLS: dict[str, Finder] = {
     "surveys:response_follow_up": by(Response, pk="pk"),
     "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
+    "training:attempt_detail": by(Attempt, pk="pk"),
+    "training:attempt_answer": by(Attempt, pk="pk"),
+    "training:attempt_submit": by(Attempt, pk="pk"),
+    "training:wrong_practise": by(WrongAnswer, pk="pk"),
+    "training:question_edit": by(Question, pk="pk"),
 }
 
 #: URL name -> why its arguments name no object that some role must not see.
@@ -259,6 +265,17 @@ NOT_SCOPED: dict[str, str] = {
     "api:get_results": "a questionnaire code; the round and region are scoped inside",
     "api:get_index": "a questionnaire code; the round and the index's regions are scoped inside",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
+    "training:material_detail": "learning materials are reference data every member of staff "
+    "reads; the progress recorded is the reader's own",
+    "training:material_file": "learning materials are reference data every member of staff reads",
+    "training:material_progress": "the progress written is the actor's own",
+    "training:material_edit": "material edits are gated by role, not by scope",
+    "training:course_detail": "courses are reference data; the progress shown is scoped inside",
+    "training:course_assign": "assigning a course is gated by role, not by scope",
+    "training:exam_detail": "exams are reference data; the results shown are scoped inside",
+    "training:exam_step": "publishing and closing exams is gated by role, not by scope",
+    "training:exam_start": "the attempt started is the actor's own, if in the exam's audience",
+    "training:exam_report": "exams are reference data; the report holds the results scoped inside",
 }
 
 #: The demo's roles (manage.py demo): two district officers, a park, departments of the city
