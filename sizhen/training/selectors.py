@@ -22,6 +22,7 @@ from sizhen.training.models import (
     AttemptAnswer,
     Course,
     CourseAssignment,
+    CourseMaterial,
     Exam,
     Material,
     MaterialProgress,
@@ -30,6 +31,11 @@ from sizhen.training.models import (
 )
 from sizhen.training.services import progress_status
 from sizhen.training.workflow import FINISHED_ATTEMPT_STATES, IN_PROGRESS
+
+
+def _own(actor: Actor) -> int:
+    """The actor's own id (0 names nobody: tokens and the system have no list of their own)."""
+    return int(getattr(actor, "pk", None) or 0)
 
 
 def _round(value: float) -> float:
@@ -107,9 +113,9 @@ def my_materials(actor: Actor) -> list[ListEntry]:
     nearest deadline first, in each course's order), then the 个性 materials of their
     department's indicators, then the 共性 materials for everyone, by indicator and order."""
     person = (
-        get_user_model().objects.select_related("department__region", "region").get(pk=actor.pk)
+        get_user_model().objects.select_related("department__region", "region").get(pk=_own(actor))
     )
-    progress = {p.material_id: p for p in MaterialProgress.objects.filter(user_id=actor.pk)}
+    progress = {p.material_id: p for p in MaterialProgress.objects.filter(user_id=_own(actor))}
     entries: list[ListEntry] = []
     seen: set[int] = set()
 
@@ -276,7 +282,7 @@ def question_error_rates(exam: Exam, actor: Actor) -> list[dict[str, Any]]:
 
 
 def my_attempts(actor: Actor) -> QuerySet[Attempt]:
-    return Attempt.objects.filter(user_id=actor.pk).select_related("exam")
+    return Attempt.objects.filter(user_id=_own(actor)).select_related("exam")
 
 
 def open_exams(actor: Actor) -> list[dict[str, Any]]:
@@ -308,7 +314,7 @@ def open_exams(actor: Actor) -> list[dict[str, Any]]:
 
 
 def wrong_book(actor: Actor) -> dict[str, list[WrongAnswer]]:
-    entries = WrongAnswer.objects.filter(user_id=actor.pk).select_related("question__indicator")
+    entries = WrongAnswer.objects.filter(user_id=_own(actor)).select_related("question__indicator")
     return {
         "open": list(entries.filter(mastered_at__isnull=True).order_by("-last_wrong_at", "-pk")),
         "mastered": list(entries.filter(mastered_at__isnull=False).order_by("-mastered_at")),
@@ -359,9 +365,7 @@ def statistics(actor: Actor) -> dict[str, Any]:
         ).values_list("user_id", "material_id")
     )
     course_materials: dict[int, list[int]] = defaultdict(list)
-    for course_id, material_id in Course.materials.through.objects.values_list(
-        "course_id", "material_id"
-    ):
+    for course_id, material_id in CourseMaterial.objects.values_list("course_id", "material_id"):
         course_materials[course_id].append(material_id)
     for person in people:
         wanted: set[int] = set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -68,9 +68,12 @@ def _manage(actor: Actor, what: str) -> None:
     ensure_capability(actor, "training.manage", TrainingError(f"只有营商办可以{what}"))
 
 
-def _learner(actor: Actor) -> None:
-    if role_of(actor) not in STAFF_ROLES or getattr(actor, "pk", None) is None:
+def _learner(actor: Actor) -> int:
+    """The person's own id: learning and exams are people's, not tokens' or the system's."""
+    pk = getattr(actor, "pk", None)
+    if role_of(actor) not in STAFF_ROLES or pk is None:
         raise TrainingError("只有工作人员本人可以学习和参加考试")
+    return int(pk)
 
 
 # --- materials --------------------------------------------------------------------------------
@@ -246,7 +249,7 @@ def record_progress(material: Material, *, actor: Actor, event: str) -> Material
     """Record that the person opened a material, watched its video to the end (the player's
     ``ended`` event; it also finishes the material) or finished it (我已学完). Only a step
     forward is written and audited; repeating one changes nothing."""
-    _learner(actor)
+    person = _learner(actor)
     if event not in PROGRESS_EVENTS:
         raise TrainingError("未知的学习进度")
     if event == "watched" and material.kind != MaterialKind.VIDEO:
@@ -254,7 +257,7 @@ def record_progress(material: Material, *, actor: Actor, event: str) -> Material
     now = timezone.now()
     with transaction.atomic():
         progress, created = MaterialProgress.objects.select_for_update().get_or_create(
-            material=material, user_id=actor.pk, defaults={"opened_at": now}
+            material=material, user_id=person, defaults={"opened_at": now}
         )
         changed = ["opened_at"] if created else []
         if event == "watched" and progress.watched_at is None:
@@ -332,14 +335,17 @@ def assign_course(
     label = actor_fields(actor)["actor_label"]
     with transaction.atomic():
         assignments = []
-        for field, units in (("department", department_list), ("region", region_list)):
-            for unit in units:
-                assignment, _ = CourseAssignment.objects.update_or_create(
-                    course=course,
-                    **{field: unit},
-                    defaults={"deadline": deadline, "assigned_by_label": label},
-                )
-                assignments.append(assignment)
+        defaults = {"deadline": deadline, "assigned_by_label": label}
+        for department in department_list:
+            assignment, _ = CourseAssignment.objects.update_or_create(
+                course=course, department=department, defaults=defaults
+            )
+            assignments.append(assignment)
+        for region in region_list:
+            assignment, _ = CourseAssignment.objects.update_or_create(
+                course=course, region=region, defaults=defaults
+            )
+            assignments.append(assignment)
         record_event(
             "training.course_assign",
             actor=actor,
@@ -576,8 +582,8 @@ def in_audience(exam: Exam, actor: Actor) -> bool:
 def start_attempt(exam: Exam, *, actor: Actor) -> Attempt:
     """Start (or resume) an attempt (开始答题): the questions are drawn by the rules and the
     deadline is fixed now, on the server."""
-    _learner(actor)
-    expire_due_attempts(user_id=actor.pk)
+    person = _learner(actor)
+    expire_due_attempts(user_id=person)
     with transaction.atomic():
         locked = Exam.objects.select_for_update().get(pk=exam.pk)
         if locked.status != PUBLISHED:
@@ -587,7 +593,7 @@ def start_attempt(exam: Exam, *, actor: Actor) -> Attempt:
             raise TrainingError("考试已截止")
         if not in_audience(locked, actor):
             raise TrainingError("您不在本次考试的参加范围内")
-        mine = Attempt.objects.filter(exam=locked, user_id=actor.pk)
+        mine = Attempt.objects.filter(exam=locked, user_id=person)
         current = mine.filter(status=IN_PROGRESS).first()
         if current is not None:
             return current
@@ -595,7 +601,7 @@ def start_attempt(exam: Exam, *, actor: Actor) -> Attempt:
         if taken >= locked.max_attempts:
             raise TrainingError(f"本次考试最多可考 {locked.max_attempts} 次，您已用完")
         number = taken + 1
-        drawn = draw(locked.rules, seed=f"{locked.pk}:{actor.pk}:{number}")
+        drawn = draw(locked.rules, seed=f"{locked.pk}:{person}:{number}")
         if not drawn:
             raise TrainingError("题库中没有符合抽题规则的题目")
         deadline = now + dt.timedelta(minutes=locked.duration_minutes)
@@ -604,7 +610,7 @@ def start_attempt(exam: Exam, *, actor: Actor) -> Attempt:
         try:
             attempt = Attempt.objects.create(
                 exam=locked,
-                user_id=actor.pk,
+                user_id=person,
                 number=number,
                 started_at=now,
                 deadline=deadline,
@@ -668,6 +674,7 @@ def save_answer(
     if expired:
         expire_attempt(attempt)
         raise TrainingError("考试时间已到，答卷已自动交卷，本次作答未保存")
+    assert answer is not None
     return answer
 
 
@@ -728,7 +735,7 @@ def _score(attempt: Attempt) -> dict[str, Any]:
 
 
 def submit_attempt(
-    attempt: Attempt, *, actor: Actor, answers: dict[int, Sequence[Any]] | None = None
+    attempt: Attempt, *, actor: Actor, answers: Mapping[int, Sequence[Any]] | None = None
 ) -> Attempt:
     """Hand in (交卷): the answers sent with the form are saved first (a page without scripts
     loses nothing), then the attempt is scored. After the deadline, the attempt is scored as

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -157,7 +157,7 @@ def material_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 @xframe_options_sameorigin
-def material_file(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def material_file(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """The material's file, inline (the PDF viewer, the video player), answering byte ranges
     so that the player can seek; ``?download=1`` saves it instead."""
     _learn(request, "学习资料")
@@ -171,7 +171,7 @@ def material_file(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     size = material.file.size
     content_type = mimetypes.guess_type(material.file_name)[0] or "application/octet-stream"
     match = _RANGE.fullmatch(request.headers.get("Range", "").strip())
-    response: HttpResponse
+    response: HttpResponseBase
     if match and (match.group(1) or match.group(2)):
         if match.group(1):
             start = int(match.group(1))
