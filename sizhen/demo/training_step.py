@@ -194,6 +194,25 @@ def _options(
     return options, "ABCDEF"[options.index(right)]
 
 
+def _single(
+    rng: random.Random, indicator: Indicator, aspect: str, right: str, pool: Sequence[str]
+) -> dict[str, Any]:
+    """A single-choice question on one aspect of an indicator (its lead department, its
+    unit), the wrong options drawn from the other indicators' values."""
+    options, letter = _options(rng, right, pool)
+    parent = indicator.parent.name if indicator.parent else ""
+    return {
+        "kind": QuestionKind.SINGLE,
+        "indicator": indicator,
+        "difficulty": Difficulty.MEDIUM,
+        "stem": f"“{indicator.name}”指标的{aspect}是？",
+        "options": options,
+        "answer": [letter],
+        "explanation": f"按指标定义，{aspect}为“{right}”。",
+        "tags": f"，{parent}，{aspect}，",
+    }
+
+
 def _questions(rng: random.Random, user: Any) -> list[Question]:
     seconds = list(
         Indicator.objects.filter(level=2).select_related("parent", "lead_department")
@@ -214,21 +233,11 @@ def _questions(rng: random.Random, user: Any) -> list[Question]:
             "tags": f"，{parent}，指标方向，",
         })  # fmt: skip
         if indicator.lead_department:
-            options, letter = _options(rng, indicator.lead_department.name, departments)
-            rows.append({
-                "kind": QuestionKind.SINGLE, "indicator": indicator, "difficulty": Difficulty.MEDIUM,
-                "stem": f"“{indicator.name}”指标的牵头部门是？", "options": options,
-                "answer": [letter], "explanation": f"牵头部门为{indicator.lead_department.name}。",
-                "tags": f"，{parent}，牵头部门，",
-            })  # fmt: skip
+            rows.append(
+                _single(rng, indicator, "牵头部门", indicator.lead_department.name, departments)
+            )
         if indicator.unit and indicator.unit != "分" and len(set(units)) >= 4:
-            options, letter = _options(rng, indicator.unit, units)
-            rows.append({
-                "kind": QuestionKind.SINGLE, "indicator": indicator, "difficulty": Difficulty.MEDIUM,
-                "stem": f"“{indicator.name}”指标的计量单位是？", "options": options,
-                "answer": [letter], "explanation": f"按指标定义，计量单位为“{indicator.unit}”。",
-                "tags": f"，{parent}，计量单位，",
-            })  # fmt: skip
+            rows.append(_single(rng, indicator, "计量单位", indicator.unit, units))
     for first in firsts:
         kids = [i for i in seconds if i.parent_id == first.pk]
         strangers = [i.name for i in seconds if i.parent_id != first.pk]
@@ -343,13 +352,17 @@ def build_training(ctx: Any) -> int:
     return len(questions)
 
 
+def _published(coordinator: Any, **fields: Any) -> Exam:
+    exam = services.create_exam(actor=coordinator, pass_mark=60, **fields)
+    return services.transition_exam(exam, "publish", actor=coordinator)
+
+
 def _exams(ctx: Any, rng: random.Random, coordinator: Any) -> None:
-    finished = services.create_exam(
-        actor=coordinator, title="2026年营商环境业务知识测试（第一期）", rules=FINISHED_RULES,
-        duration_minutes=30, max_attempts=1, pass_mark=60,
+    finished = _published(
+        coordinator, title="2026年营商环境业务知识测试（第一期）", rules=FINISHED_RULES,
+        duration_minutes=30, max_attempts=1,
         description="全市营商环境工作人员业务知识测试，题目从题库按题型抽取。",
     )  # fmt: skip
-    services.transition_exam(finished, "publish", actor=coordinator)
     for username, skill in EXAMINEES.items():
         user = ctx.users.get(username)
         if user is None:
@@ -362,12 +375,10 @@ def _exams(ctx: Any, rng: random.Random, coordinator: Any) -> None:
     entry = WrongAnswer.objects.filter(user=person).order_by("pk").first()
     if entry is not None:
         services.practise(entry, actor=person, values=entry.question.answer)
-    practice = services.create_exam(
-        actor=coordinator, title="营商环境政策练习测验", rules=PRACTICE_RULES,
-        duration_minutes=15, max_attempts=3, pass_mark=60,
-        description="随时可参加的练习测验，可考三次，取最好成绩。",
+    _published(
+        coordinator, title="营商环境政策练习测验", rules=PRACTICE_RULES, duration_minutes=15,
+        max_attempts=3, description="随时可参加的练习测验，可考三次，取最好成绩。",
     )  # fmt: skip
-    services.transition_exam(practice, "publish", actor=coordinator)
 
 
 def wipe_training(city_path: str) -> None:

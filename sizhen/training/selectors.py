@@ -153,6 +153,7 @@ class PersonProgress:
     unit: str
     done: int = 0
     opened: int = 0
+    watched: int = 0
     total: int = 0
 
     @property
@@ -192,6 +193,7 @@ def course_progress(course: Course, actor: Actor) -> dict[str, Any]:
     for record in records:
         row = rows[record.user_id]
         row.opened += 1
+        row.watched += int(record.watched_at is not None)
         if record.finished_at is not None:
             row.done += 1
     units: dict[str, UnitProgress] = {}
