@@ -100,6 +100,9 @@ def test_video_material_is_played_with_byte_ranges_and_watching_it_to_the_end_is
     assert ranged["Content-Range"] == f"bytes 4-11/{len(WEBM)}"
     assert ranged.content == WEBM[4:12]
     assert ranged["Content-Type"] == "video/webm"
+    # The platform's own pages may frame a file (the PDF preview), nobody else.
+    assert ranged["X-Frame-Options"] == "SAMEORIGIN"
+    assert ranged["Content-Security-Policy"] == "frame-ancestors 'self'"
     whole = person.get(reverse("training:material_file", args=[material.pk]))
     assert whole.status_code == 200 and b"".join(whole.streaming_content) == WEBM
     answer = person.post(
