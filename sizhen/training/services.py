@@ -13,12 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from sizhen.accounts.models import acting_user
 from sizhen.core.access import Actor, role_of
 from sizhen.core.audit import actor_fields, record_event, snapshot
 from sizhen.core.errors import ServiceError
+from sizhen.core.notifications import notify_after_commit, unit_users
 from sizhen.core.permissions import ensure_capability
 from sizhen.core.roles import STAFF_ROLES
 from sizhen.core.uploads import VIDEO_KINDS, upload_error
@@ -346,6 +348,17 @@ def assign_course(
                 course=course, region=region, defaults=defaults
             )
             assignments.append(assignment)
+        # Who acts for the units hears of it: a district's officers, a department's people.
+        notify_after_commit(
+            unit_users(
+                department_ids=[d.pk for d in department_list],
+                region_ids=[r.pk for r in region_list],
+            ),
+            subject=f"培训课程待学习：{course.title}",
+            body=f"请于 {deadline:%Y-%m-%d} 前学完课程中的 {course.items.count()} 份资料。",
+            link=reverse("training:course_detail", args=[course.pk]),
+            category="training",
+        )
         record_event(
             "training.course_assign",
             actor=actor,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from sizhen.core.models import AuditEvent
+from sizhen.core.models import AuditEvent, Notification
 from sizhen.training import selectors, services
 from sizhen.training.models import Course, Exam, Material, MaterialProgress, Question
 
@@ -191,7 +191,10 @@ def _material(personas: dict[str, Any], title: str, **fields: Any) -> Material:
 
 
 def test_course_assignment_own_list_progress_and_statistics(
-    client_for: Any, personas: dict[str, Any], city: dict[str, Any]
+    client_for: Any,
+    personas: dict[str, Any],
+    city: dict[str, Any],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     coordinator = personas["coordinator"]
     _material(personas, "共性资料", sort_order=2)
@@ -205,9 +208,15 @@ def test_course_assignment_own_list_progress_and_statistics(
         {"departments": [city["a_dept"].pk], "deadline": deadline.isoformat()},
     )
     assert refused.status_code == 404 and not course.assignments.exists()
-    services.assign_course(
-        course, actor=coordinator, deadline=deadline, regions=[city["district_a"]]
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assign_course(
+            course, actor=coordinator, deadline=deadline, regions=[city["district_a"]]
+        )
+    # The district's officer hears of it in the inbox.
+    notes = Notification.objects.filter(category="training")
+    assert [(n.recipient.username, n.subject) for n in notes] == [
+        ("district_a", "培训课程待学习：必修课")
+    ]
     person = personas["responsible_department"]  # 东湖区市场监督管理局, in 东湖区
     entries = selectors.my_materials(person)
     assert [(e.material.title, e.reason) for e in entries][:4] == [
