@@ -63,7 +63,7 @@ def test_a_department_person_takes_an_exam_and_reviews_the_wrong_answer_book(
     page.get_by_test_id("open-exams").get_by_role("link", name="营商环境政策练习测验").click()
     page.get_by_test_id("start").click()
     attempt = Attempt.objects.get(user__username="resp_dept", exam__title="营商环境政策练习测验")
-    expect(page).to_have_url(f"{base}/training/attempts/{attempt.pk}/")
+    expect(page).to_have_url(f"{base}/training/exams/attempts/{attempt.pk}/")
     expect(page.get_by_test_id("countdown")).to_contain_text("分")
 
     answers = list(attempt.answers.order_by("position"))
