@@ -392,8 +392,8 @@ def attempt_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         attempt.refresh_from_db()
         messages.success(
             request,
-            f"已交卷：得分 {attempt.score:g}/{attempt.max_score:g}（百分制 {attempt.percent}），"
-            + ("及格" if attempt.passed else "不及格"),
+            f"已交卷：得分 {float(attempt.score or 0):g}/{float(attempt.max_score):g}"
+            f"（百分制 {attempt.percent}），" + ("及格" if attempt.passed else "不及格"),
         )
     return redirect("training:attempt_detail", pk=attempt.pk)
 

@@ -173,10 +173,12 @@ def test_a_department_person_takes_an_exam_through_the_pages(
     assert intruder.status_code == 404
     assert attempt.answers.get(position=by_kind["fill"]).response == []
     # The fill-in answer travels with the submit form (no script needed).
-    client.post(
+    submitted = client.post(
         reverse("training:attempt_submit", args=[attempt.pk]),
         {f"q{by_kind['fill']}": "一网通办", f"q{by_kind['true_false']}": "A"},
+        follow=True,
     )
+    assert "已交卷：得分 5/10（百分制 50.0），不及格" in submitted.content.decode()
     attempt.refresh_from_db()
     assert (attempt.status, attempt.score, attempt.percent) == (
         "submitted",
