@@ -19,6 +19,7 @@ urlpatterns = [
     path("dispatch/", include("sizhen.dispatch.urls")),
     path("surveys/", include("sizhen.surveys.urls")),
     path("thinktank/", include("sizhen.thinktank.urls")),
+    path("training/", include("sizhen.training.urls")),
     path("dashboards/", include("sizhen.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),

@@ -42,6 +42,7 @@ from sizhen.reports.models import ReminderLetter
 from sizhen.surveys.models import Invitation, QuestionnaireVersion, Response, SurveyRound
 from sizhen.thinktank.models import Policy, PolicyAttachment
 from sizhen.thinktank.selectors import readable_policies
+from sizhen.training.models import Attempt, Question, WrongAnswer
 from sizhen.work_tasks.models import TaskAssignment, TaskFile, WorkTask
 
 #: An id that names nothing: what a role refused before any lookup answers for it too.
@@ -248,6 +249,11 @@ OBJECT_URLS: dict[str, Finder] = {
     "thinktank:attachment_download": unpublished(PolicyAttachment, "policy", pk="pk"),
     "api:get_policy_api": unpublished(Policy, "", policy_id="pk"),
     "api:enterprise_policies": by(Enterprise, uscc="uscc"),
+    "training:attempt_detail": by(Attempt, pk="pk"),
+    "training:attempt_answer": by(Attempt, pk="pk"),
+    "training:attempt_submit": by(Attempt, pk="pk"),
+    "training:wrong_practise": by(WrongAnswer, pk="pk"),
+    "training:question_edit": by(Question, pk="pk"),
 }
 
 #: What the public may read (published policies): an anonymous visitor asking for an object out
@@ -295,6 +301,17 @@ NOT_SCOPED: dict[str, str] = {
     "api:get_results": "a questionnaire code; the round and region are scoped inside",
     "api:get_index": "a questionnaire code; the round and the index's regions are scoped inside",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
+    "training:material_detail": "learning materials are reference data every member of staff "
+    "reads; the progress recorded is the reader's own",
+    "training:material_file": "learning materials are reference data every member of staff reads",
+    "training:material_progress": "the progress written is the actor's own",
+    "training:material_edit": "material edits are gated by role, not by scope",
+    "training:course_detail": "courses are reference data; the progress shown is scoped inside",
+    "training:course_assign": "assigning a course is gated by role, not by scope",
+    "training:exam_detail": "exams are reference data; the results shown are scoped inside",
+    "training:exam_step": "publishing and closing exams is gated by role, not by scope",
+    "training:exam_start": "the attempt started is the actor's own, if in the exam's audience",
+    "training:exam_report": "exams are reference data; the report holds the results scoped inside",
 }
 
 #: The demo's roles (manage.py demo): two district officers, a park, departments of the city

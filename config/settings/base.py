@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "sizhen.enterprise_requests",
     "sizhen.surveys",
     "sizhen.thinktank",
+    "sizhen.training",
     "sizhen.demo",
 ]
 

@@ -65,3 +65,7 @@ class XlsxImportForm(forms.Form):
         if upload.size is not None and upload.size > MAX_IMPORT_BYTES:
             raise ValidationError(f"文件不能超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB")
         return upload
+
+
+#: The name the training app's import pages use for the same form.
+ImportUploadForm = XlsxImportForm

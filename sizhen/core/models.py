@@ -251,6 +251,7 @@ NOTIFICATION_KINDS: dict[str, str] = {
     "enterprise_requests": "企业诉求",
     "filling": "定期填报",
     "reminder_letter": "提醒函",
+    "training": "营商培训",
 }
 
 

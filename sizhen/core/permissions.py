@@ -118,6 +118,9 @@ CAPABILITIES: tuple[Capability, ...] = (
         "查看提醒函",
         _OFFICE | _DEPARTMENTS | {Role.LEADER, Role.DISTRICT_OFFICER},
     ),
+    # --- training (营商培训) ----------------------------------------------------------------------
+    Capability("training.manage", "维护培训资料、课程、题库和考试", _OFFICE),
+    Capability("training.learn", "学习培训资料和参加考试", STAFF_ROLES),
 )
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in CAPABILITIES}

@@ -117,18 +117,31 @@ _BY_EXTENSION = {extension: kind for kind in KINDS for extension in kind.extensi
 ALLOWED_EXTENSIONS = frozenset(_BY_EXTENSION)
 ALLOWED_TEXT = "PDF、Word、Excel、CSV、PowerPoint、WPS、OFD、TXT、ZIP、图片（PNG/JPG/GIF）"
 
+#: Videos are accepted only where a page plays them (training materials), never as
+#: attachments in general: an MP4 by its ``ftyp`` box, a WebM by its EBML header.
+VIDEO_KINDS: tuple[FileKind, ...] = (
+    FileKind("MP4 视频", ("mp4",), lambda upload: _head(upload, 12)[4:8] == b"ftyp"),
+    FileKind("WebM 视频", ("webm",), _starts(b"\x1a\x45\xdf\xa3")),
+)
+VIDEO_TEXT = "MP4、WebM"
+
 
 def max_bytes() -> int:
     return int(settings.SIZHEN_ATTACHMENT_MAX_BYTES)
 
 
-def upload_error(upload: Any) -> str | None:
-    """Why the file may not be attached (in Chinese), or None when it may."""
+def upload_error(upload: Any, *, extra: tuple[FileKind, ...] = ()) -> str | None:
+    """Why the file may not be attached (in Chinese), or None when it may. ``extra``: kinds a
+    particular page accepts beside the shared ones (``VIDEO_KINDS``)."""
     name = PurePath(getattr(upload, "name", "") or "").name
     shown = name[:60]
-    kind = _BY_EXTENSION.get(PurePath(name).suffix.lower().lstrip("."))
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    kind = _BY_EXTENSION.get(extension) or next(
+        (k for k in extra if extension in k.extensions), None
+    )
     if kind is None:
-        return f"文件“{shown}”的类型不允许上传（允许：{ALLOWED_TEXT}）"
+        allowed = "、".join([ALLOWED_TEXT, *(k.label for k in extra)])
+        return f"文件“{shown}”的类型不允许上传（允许：{allowed}）"
     size = getattr(upload, "size", 0) or 0
     if not size:
         return f"文件“{shown}”是空文件"
@@ -140,19 +153,22 @@ def upload_error(upload: Any) -> str | None:
     return None
 
 
-def _check(upload: Any) -> Any:
-    error = upload_error(upload)
-    if error:
-        raise forms.ValidationError(error, code="attachment")
-    return upload
-
-
 class AttachmentField(forms.FileField):
-    """One attachment, checked by the shared rules; the error shows beside the field."""
+    """One attachment, checked by the shared rules (and the ``extra`` kinds the page accepts);
+    the error shows beside the field."""
+
+    def __init__(self, *args: Any, extra: tuple[FileKind, ...] = (), **kwargs: Any) -> None:
+        self.extra = extra
+        super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         upload = super().clean(data, initial)
-        return _check(upload) if upload else upload
+        if not upload:
+            return upload
+        error = upload_error(upload, extra=self.extra)
+        if error:
+            raise forms.ValidationError(error, code="attachment")
+        return upload
 
 
 class MultipleFileInput(forms.ClearableFileInput):

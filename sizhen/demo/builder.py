@@ -36,6 +36,7 @@ from sizhen.demo.rectification_step import build_rectification, wipe_rectificati
 from sizhen.demo.requests_step import build_requests, publish_rates, wipe_rates, wipe_requests
 from sizhen.demo.surveys_step import build_surveys, wipe_surveys
 from sizhen.demo.tasks_step import build_tasks, wipe_tasks
+from sizhen.demo.training_step import build_training, wipe_training
 from sizhen.organisations.choices import DepartmentType, RegionLevel
 from sizhen.organisations.models import Department, Enterprise, Region
 from sizhen.organisations.validators import (
@@ -321,6 +322,7 @@ STEPS: list[DemoStep] = [
     DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
     DemoStep("surveys", "份问卷答卷", build_surveys, wipe_surveys),
     DemoStep("policies", "项政策", build_policies, wipe_policies),
+    DemoStep("training", "道培训试题", build_training, wipe_training),
     # Later modules append here.
 ]
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sizhen.core.access import CHANGE, EXPORT, get_visible_or_404
 from sizhen.core.audit import record_event
 from sizhen.core.errors import ServiceError
+from sizhen.core.forms import ImportUploadForm
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
@@ -32,7 +33,6 @@ from sizhen.rectification.documents import build_ledger_docx, item_remark
 from sizhen.rectification.effect import effect_rows, rows_without_data
 from sizhen.rectification.forms import (
     EvidenceForm,
-    ImportUploadForm,
     ItemFilter,
     ItemForm,
     ProgressForm,

@@ -41,8 +41,8 @@ def crumbs(body: str) -> list[str]:
 @pytest.mark.parametrize(
     ("persona", "role", "expected"),
     [
-        ("coordinator", Role.COORDINATOR, 47),
-        ("sysadmin", Role.SYSADMIN, 48),
+        ("coordinator", Role.COORDINATOR, 54),
+        ("sysadmin", Role.SYSADMIN, 55),
         ("enterprise", Role.ENTERPRISE, 6),
     ],
 )

@@ -16,7 +16,7 @@ from django.utils.datastructures import MultiValueDict
 from sizhen.core.deadlines import Deadline, resolve_deadline
 from sizhen.core.documents import docx_bytes, new_docx
 from sizhen.core.tests.files import CSV_UTF8, PDF, PNG, ooxml
-from sizhen.core.uploads import AttachmentsField, upload_error
+from sizhen.core.uploads import VIDEO_KINDS, AttachmentsField, upload_error
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8
 
@@ -78,6 +78,19 @@ def test_allowed_kinds(name: str, content: bytes) -> None:
 def test_refused(name: str, content: bytes, error: str) -> None:
     message = upload_error(SimpleUploadedFile(name, content))
     assert message is not None and message.startswith(error)
+
+
+def test_videos_only_where_a_page_accepts_them() -> None:
+    mp4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 16
+    webm = b"\x1a\x45\xdf\xa3" + b"\x00" * 16
+    refused = upload_error(SimpleUploadedFile("a.mp4", mp4))
+    assert refused is not None and refused.startswith("文件“a.mp4”的类型不允许上传")
+    assert upload_error(SimpleUploadedFile("a.mp4", mp4), extra=VIDEO_KINDS) is None
+    assert upload_error(SimpleUploadedFile("a.webm", webm), extra=VIDEO_KINDS) is None
+    assert upload_error(SimpleUploadedFile("a.webm", mp4), extra=VIDEO_KINDS) == (
+        "文件“a.webm”的内容不是 WebM 视频 文件，类型不允许上传"
+    )
+    assert upload_error(SimpleUploadedFile("a.pdf", PDF), extra=VIDEO_KINDS) is None
 
 
 def test_size_limit_comes_from_the_setting(settings: Any) -> None:

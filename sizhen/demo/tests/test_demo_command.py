@@ -303,8 +303,21 @@ def test_the_load_is_one_system_audit_event() -> None:
         + ["policy.amend"] * Policy.objects.filter(status__in=["amended", "repealed"]).count()
         + ["policy.repeal"] * Policy.objects.filter(status="repealed").count()
     )
+    # Training (by the coordinator and the demo people): the course assigned, the finished
+    # exam drafted, published, taken by six people and closed, one practice of a wrong
+    # answer, and the practice exam drafted and published.
+    training = [
+        "training.course_assign",
+        "training.exam_create",
+        "training_exam.publish",
+        *["training.attempt_start", "training_attempt.submit"] * 6,
+        "training_exam.close",
+        "training.practice",
+        "training.exam_create",
+        "training_exam.publish",
+    ]
     assert actions[2:-1] == (
-        ["indicator_value.import_aggregate"] * imports.count() + survey + library
+        ["indicator_value.import_aggregate"] * imports.count() + survey + library + training
     )
     # One import a published month.
     published = IndicatorValue.objects.filter(indicator__code="BE15.08", source_kind="aggregate")
@@ -329,6 +342,7 @@ def test_the_load_is_one_system_audit_event() -> None:
             "rectification": 48,
             "surveys": 483,
             "policies": 254,
+            "training": 297,
         },
     }
     assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0
@@ -774,3 +788,36 @@ def test_the_policy_library_has_versions_drafts_and_a_policy_for_every_enterpris
     assert len(counts) == 2000
     assert min(counts.values()) > 0
     assert Redemption.objects.exists()
+
+
+@pytest.mark.django_db
+def test_training_has_materials_for_every_first_level_indicator_a_bank_and_a_finished_exam(
+    settings: Any, tmp_path: Any
+) -> None:
+    from sizhen.indicators.catalogue.models import Indicator
+    from sizhen.training.models import Attempt, Exam, Material, Question, WrongAnswer
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    run()
+    firsts = set(Indicator.objects.filter(level=1).values_list("code", flat=True))
+    assert len(firsts) == 18
+    documents = Material.objects.filter(kind="document", audience="common")
+    assert set(documents.values_list("indicator__code", flat=True)) == firsts
+    for material in documents:
+        with material.file.open("rb") as handle:
+            assert handle.read(5) == b"%PDF-"
+    video = Material.objects.get(kind="video")
+    with video.file.open("rb") as handle:
+        assert handle.read(4) == b"\x1a\x45\xdf\xa3"
+    assert video.size < 300 * 1024
+    assert Question.objects.count() >= 150
+    assert set(Question.objects.values_list("kind", flat=True)) == {
+        "single", "multiple", "true_false", "fill"
+    }  # fmt: skip
+    finished = Exam.objects.get(status="closed")
+    attempts = Attempt.objects.filter(exam=finished)
+    assert attempts.count() == 6
+    assert set(attempts.values_list("status", flat=True)) == {"submitted"}
+    assert all(a.percent is not None and a.passed is not None for a in attempts)
+    assert WrongAnswer.objects.filter(user__username="resp_dept").exists()
+    assert Exam.objects.filter(status="published").count() == 1
