@@ -559,14 +559,17 @@ def series_finding(
     if get("kind") == "level_shift":
         movement = "上移" if score > 0 else "下移"
         basis = "按此前同比变化推算" if get("seasonal") else f"此前 {SHIFT_WINDOW} 期"
+        level, statistic, reach = "中位数", "最小偏离 {} 倍稳健标准差", "均超出"
         if method == "level_shift_cases":
+            # the run's case-weighted mean against the baseline's, in standard errors
             shift_points = int(get("run"))
             basis = f"此前 {SHIFT_WINDOW} 期按办件数加权"
+            level, statistic, reach = "按办件数加权均值", "偏离 {} 倍标准误", "超出"
         subject = detection._subject(None, "month", region_name, indicator_name)
         explanation = (
             f"{subject} 自 {Period.containing(period).label} 起连续 {shift_points} 期"
-            f"水平整体{movement}（中位数 {fmt(value)}），均超出{basis}的正常范围 "
-            f"{fmt(lower)}–{fmt(upper)}（{label}：最小偏离 {fmt(abs(score))} 倍稳健标准差，"
+            f"水平整体{movement}（{level} {fmt(value)}），{reach}{basis}的正常范围 "
+            f"{fmt(lower)}–{fmt(upper)}（{label}：{statistic.format(fmt(abs(score)))}，"
             f"阈值 {fmt(threshold)}），建议以此期为新基线"
         )
     else:
