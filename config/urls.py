@@ -19,6 +19,7 @@ urlpatterns = [
     path("dispatch/", include("sizhen.dispatch.urls")),
     path("surveys/", include("sizhen.surveys.urls")),
     path("dashboards/", include("sizhen.dashboards.urls")),
+    path("assets/", include("sizhen.assets.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),
 ]

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "sizhen.rectification",
     "sizhen.enterprise_requests",
     "sizhen.surveys",
+    "sizhen.assets",
     "sizhen.demo",
 ]
 

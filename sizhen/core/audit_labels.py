@@ -166,6 +166,12 @@ ACTION_LABELS: dict[str, str] = {
     "rectification.publish": "在曝光台公开",
     "rectification.unpublish": "撤下曝光台公开",
     "reports.letter_created": "起草提醒函",
+    "asset.profile_update": "修改数据资产信息",
+    "asset.results_import": "导入历年参评数据",
+    "asset.document_create": "登记历史资料",
+    "asset.document_download": "下载历史资料",
+    "asset_extract.submit": "提交数据调取申请",
+    "asset_extract.download": "下载调取的数据",
 }
 
 #: Keys of recorded values that are not fields of the event's model, in Chinese (a key that

@@ -115,6 +115,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         "查看提醒函",
         _OFFICE | _DEPARTMENTS | {Role.LEADER, Role.DISTRICT_OFFICER},
     ),
+    # --- data assets (数据资产) ----------------------------------------------------------------
+    Capability("asset.manage", "维护数据资产目录和历史资料", _OFFICE),
+    # The owner department approves extracts of its own datasets (the transition's guard says
+    # which); the office approves any.
+    Capability("asset.approve", "审批数据调取申请", _OFFICE | _DEPARTMENTS),
+    Capability("asset.personal_data", "调取未脱敏的个人信息", frozenset({Role.COORDINATOR})),
 )
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in CAPABILITIES}
