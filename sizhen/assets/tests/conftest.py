@@ -46,6 +46,7 @@ def assets(city: dict[str, Any], personas: dict[str, Any], settings: Any, tmp_pa
         region_field="region_code",
         department_field="department_code",
     )
+    dataset.refresh_from_db()
     with store.open_store() as con:
         store.ensure_records_table(con, "gov_service_cases", version.fields)
         con.executemany(
