@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sizhen.accounts.models import ApiToken, User
+from sizhen.assets.models import ArchiveDocument, ExtractRequest
 from sizhen.core.models import AuditEvent, Job
 from sizhen.dispatch.models import DispatchCatalogueEntry
 from sizhen.enterprise_requests.models import (
@@ -220,6 +221,13 @@ OBJECT_URLS: dict[str, Finder] = {
     "surveys:response_follow_up": by(Response, pk="pk"),
     "surveys:answer": by(Invitation, pk="pk"),
     "core:job_progress": by(Job, pk="pk"),
+    "assets:dataset": DATASET,
+    "assets:dataset_profile": DATASET,
+    "assets:document_detail": by(ArchiveDocument, pk="pk"),
+    "assets:document_download": by(ArchiveDocument, pk="pk"),
+    "assets:extract_detail": by(ExtractRequest, pk="pk"),
+    "assets:extract_download": by(ExtractRequest, pk="pk"),
+    "assets:extract_decide": by(ExtractRequest, pk="pk", action=lambda _: "approve"),
 }
 
 #: URL name -> why its arguments name no object that some role must not see.
@@ -259,6 +267,9 @@ NOT_SCOPED: dict[str, str] = {
     "api:get_results": "a questionnaire code; the round and region are scoped inside",
     "api:get_index": "a questionnaire code; the round and the index's regions are scoped inside",
     "core:calendar_delete_day": "the working-day calendar is city-wide (system administrator)",
+    "assets:indicator": "the indicator catalogue is city-wide reference data; what uses it is "
+    "counted within the viewer's scope",
+    "api:get_asset": "an asset of the city-wide catalogue; rounds and uses are scoped inside",
 }
 
 #: The demo's roles (manage.py demo): two district officers, a park, departments of the city

@@ -94,9 +94,13 @@ def value_rows(request: ExtractRequest, codes: list[str]) -> Iterator[list[Any]]
 def run_extract(ctx: JobContext | None, *, extract_id: int) -> dict[str, Any]:
     """Runs in the worker (records come from the analytical store, which only it opens). Safe
     to re-run: a retry after the store was busy rewrites the file."""
-    request = ExtractRequest.objects.select_related(
-        "dataset", "indicator", "region", "requested_by"
-    ).get(pk=extract_id)
+    request = (
+        ExtractRequest.objects.select_related("dataset", "indicator", "region", "requested_by")
+        .filter(pk=extract_id)
+        .first()
+    )
+    if request is None:  # removed meanwhile (the demo reset): nothing to do
+        return {"status": "missing"}
     if request.status == APPROVED:
         request = execute_transition(request, "start", actor=None)
     elif request.status != RUNNING:

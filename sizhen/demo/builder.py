@@ -29,6 +29,7 @@ from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
+from sizhen.demo.assets_step import build_assets, wipe_assets
 from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_catalogue
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
 from sizhen.demo.rectification_step import build_rectification, wipe_rectification
@@ -308,6 +309,7 @@ STEPS: list[DemoStep] = [
     # values (the records step freezes them again once it has computed its own).
     DemoStep("rectification", "项整改事项", build_rectification, wipe_rectification),
     DemoStep("surveys", "份问卷答卷", build_surveys, wipe_surveys),
+    DemoStep("assets", "条历年参评数据", build_assets, wipe_assets),
     # Later modules append here.
 ]
 

@@ -41,8 +41,8 @@ def crumbs(body: str) -> list[str]:
 @pytest.mark.parametrize(
     ("persona", "role", "expected"),
     [
-        ("coordinator", Role.COORDINATOR, 43),
-        ("sysadmin", Role.SYSADMIN, 44),
+        ("coordinator", Role.COORDINATOR, 48),
+        ("sysadmin", Role.SYSADMIN, 49),
         ("enterprise", Role.ENTERPRISE, 4),
     ],
 )
