@@ -94,7 +94,7 @@ def dataset_quality(datasets: Iterable[Dataset], *, now: dt.datetime) -> dict[in
         counts[0] += 1
         counts[1] += total
         counts[2] += rejected
-        if status == LoadStatus.LOADED:
+        if status == LoadStatus.LOADED and finished_at is not None:
             finished[dataset_id].append(finished_at)
     out = {}
     for pk, dataset in by_id.items():
@@ -406,7 +406,7 @@ def _indicator_node(indicator: Indicator, category: str, focus: bool = False) ->
 
 
 def _ancestors(indicator: Indicator, by_pk: dict[int, Indicator]) -> list[Indicator]:
-    chain = []
+    chain: list[Indicator] = []
     parent_id = indicator.parent_id
     while parent_id is not None and parent_id in by_pk and len(chain) < 10:
         chain.append(by_pk[parent_id])
@@ -528,27 +528,31 @@ def _uses(lineage: Lineage, actor: Actor, indicators: QuerySet[Indicator], targe
             lineage.link(target, node.id)
 
 
-def build_indicator_lineage(actor: Actor, code: str, *, cached: bool = True) -> Lineage:
-    key = ("indicator", code, figures_version())
+def _structure(kind: str, code: str, cached: bool) -> Lineage:
+    """The lineage without its uses: the same for every viewer, cached (decision 0013)."""
+    build = _structure_of_indicator if kind == "indicator" else _structure_of_dataset
     structure = (
-        LINEAGE_CACHE.get(key, lambda: _structure_of_indicator(code))
+        LINEAGE_CACHE.get((kind, code, figures_version()), lambda: build(code))
         if cached
-        else _structure_of_indicator(code)
+        else build(code)
     )
-    lineage = Lineage(list(structure.nodes), list(structure.edges))
+    # A copy: the cached entry is shared and the uses are added per viewer.
+    return Lineage(list(structure.nodes), list(structure.edges))
+
+
+def build_indicator_lineage(actor: Actor, code: str, *, cached: bool = True) -> Lineage:
+    """Source system → dataset (or the children of a composite) → the indicator → its
+    composites, and what uses it within the actor's scope."""
+    lineage = _structure("indicator", code, cached)
     _uses(lineage, actor, Indicator.objects.filter(code=code), f"indicator:{code}")
     return lineage
 
 
 def build_dataset_lineage(actor: Actor, code: str, *, cached: bool = True) -> Lineage:
-    key = ("dataset", code, figures_version())
-    structure = (
-        LINEAGE_CACHE.get(key, lambda: _structure_of_dataset(code))
-        if cached
-        else _structure_of_dataset(code)
-    )
-    lineage = Lineage(list(structure.nodes), list(structure.edges))
-    codes = [n.id.split(":", 1)[1] for n in structure.nodes if n.category == "indicator"]
+    """Source system → the dataset → the indicators computed from it → their composites, and
+    what uses those indicators within the actor's scope."""
+    lineage = _structure("dataset", code, cached)
+    codes = [n.id.split(":", 1)[1] for n in lineage.nodes if n.category == "indicator"]
     if codes:
         _uses(lineage, actor, Indicator.objects.filter(code__in=codes), f"dataset:{code}")
     return lineage

@@ -45,7 +45,7 @@ from sizhen.core.audit import record_event
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
-from sizhen.core.views import run_service
+from sizhen.core.views import run_service, xlsx_import_page
 from sizhen.core.workflow import history_of
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.indicators.catalogue.models import Indicator
@@ -58,7 +58,6 @@ from sizhen.indicators.ingestion.selectors import (
 
 STAFF = "staff.pages"
 CATALOGUE_TITLE = "数据资源目录"
-ERRORS_ON_PAGE = 200
 _FRESHNESS = (("stale", "数据陈旧或从未入库"), ("fresh", "正常"))
 
 
@@ -204,7 +203,7 @@ def dataset_profile(request: AuthenticatedRequest, code: str) -> HttpResponse:
             services.update_profile(dataset, actor=request.user, **form.cleaned_data)
             messages.success(request, "已保存数据资产信息")
     else:
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("assets:dataset", code=dataset.code)
 
 
@@ -267,33 +266,12 @@ class ResultListView(ScopedListView):
 @require_http_methods(["GET", "POST"])
 def results_import(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "asset.manage", target="历年参评数据导入")
-    form = ImportUploadForm()
-    report = None
-    checked = False
-    status = 200
-    if request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            checked = request.POST.get("action") != "import"
-            report = import_results(
-                form.cleaned_data["file"].read(), actor=request.user, dry_run=checked
-            )
-            status = 200 if report.ok else 400
-        else:
-            status = 400
-    return render(
+    return xlsx_import_page(
         request,
-        "assets/results_import.html",
-        {
-            "title": "历年参评数据导入",
-            "form": form,
-            "report": report,
-            "errors": report.errors[:ERRORS_ON_PAGE] if report else [],
-            "checked": checked,
-            "checked_hint": "请重新选择该文件并点击“校验并导入”。",
-            "columns": COLUMNS,
-        },
-        status=status,
+        form_class=ImportUploadForm,
+        run=lambda data, dry_run: import_results(data, actor=request.user, dry_run=dry_run),
+        template="assets/results_import.html",
+        context={"title": "历年参评数据导入", "columns": COLUMNS},
     )
 
 
@@ -369,7 +347,7 @@ def document_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def document_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def document_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     document = get_visible_or_404(ArchiveDocument, request.user, pk=pk)
     require_capability(request.user, STAFF, target=document.title)
     if not document.file:
@@ -512,7 +490,7 @@ def extract_decide(request: AuthenticatedRequest, pk: int, action: str) -> HttpR
 
 @login_required
 @require_GET
-def extract_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def extract_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """Only the requester downloads the file (the approvers see the request, not the data)."""
     extract = get_visible_or_404(ExtractRequest, request.user, pk=pk)
     if extract.requested_by_id != request.user.pk or extract.status != READY or not extract.file:
