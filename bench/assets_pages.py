@@ -164,7 +164,7 @@ def main() -> None:
         started = time.perf_counter()
         targets = seed()
         seconds = time.perf_counter() - started
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(username="coordinator"))
         pages = [
             ("catalogue", "/assets/"),
