@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from sizhen.accounts.api import API_AUTH
 from sizhen.accounts.api import router as accounts_router
+from sizhen.assets.api import router as assets_router
 from sizhen.core.api import install_error_handlers
 from sizhen.core.errors import ServiceError
 from sizhen.dispatch.api import router as dispatch_router
@@ -37,6 +38,7 @@ api.add_router("/", requests_router)
 api.add_router("/", dispatch_router)
 api.add_router("/", surveys_router)
 api.add_router("/", thinktank_router)
+api.add_router("/", assets_router)
 
 
 @api.exception_handler(ServiceError)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("thinktank/", include("sizhen.thinktank.urls")),
     path("training/", include("sizhen.training.urls")),
     path("dashboards/", include("sizhen.dashboards.urls")),
+    path("assets/", include("sizhen.assets.urls")),
     path("api/v1/", api.urls),
     path("", include("sizhen.core.urls")),
 ]

@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sizhen.accounts.models import ApiToken, User
+from sizhen.assets.models import ArchiveDocument, ExtractRequest
 from sizhen.core.models import AuditEvent, Job
 from sizhen.dispatch.models import DispatchCatalogueEntry
 from sizhen.enterprise_requests.models import (
@@ -254,6 +255,13 @@ OBJECT_URLS: dict[str, Finder] = {
     "training:attempt_submit": by(Attempt, pk="pk"),
     "training:wrong_practise": by(WrongAnswer, pk="pk"),
     "training:question_edit": by(Question, pk="pk"),
+    "assets:dataset": DATASET,
+    "assets:dataset_profile": DATASET,
+    "assets:document_detail": by(ArchiveDocument, pk="pk"),
+    "assets:document_download": by(ArchiveDocument, pk="pk"),
+    "assets:extract_detail": by(ExtractRequest, pk="pk"),
+    "assets:extract_download": by(ExtractRequest, pk="pk"),
+    "assets:extract_decide": by(ExtractRequest, pk="pk", action=lambda _: "approve"),
 }
 
 #: What the public may read (published policies): an anonymous visitor asking for an object out
@@ -312,6 +320,9 @@ NOT_SCOPED: dict[str, str] = {
     "training:exam_step": "publishing and closing exams is gated by role, not by scope",
     "training:exam_start": "the attempt started is the actor's own, if in the exam's audience",
     "training:exam_report": "exams are reference data; the report holds the results scoped inside",
+    "assets:indicator": "the indicator catalogue is city-wide reference data; what uses it is "
+    "counted within the viewer's scope",
+    "api:get_asset": "an asset of the city-wide catalogue; rounds and uses are scoped inside",
 }
 
 #: The demo's roles (manage.py demo): two district officers, a park, departments of the city

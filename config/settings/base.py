@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "sizhen.surveys",
     "sizhen.thinktank",
     "sizhen.training",
+    "sizhen.assets",
     "sizhen.demo",
 ]
 

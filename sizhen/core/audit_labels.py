@@ -188,6 +188,12 @@ ACTION_LABELS: dict[str, str] = {
     "training.attempt_start": "开始答题",
     "training.answer_save": "保存答题",
     "training.practice": "错题练习",
+    "asset.profile_update": "修改数据资产信息",
+    "asset.results_import": "导入历年参评数据",
+    "asset.document_create": "登记历史资料",
+    "asset.document_download": "下载历史资料",
+    "asset_extract.submit": "提交数据调取申请",
+    "asset_extract.download": "下载调取的数据",
 }
 
 #: Keys of recorded values that are not fields of the event's model, in Chinese (a key that

@@ -199,9 +199,15 @@ MODULES: tuple[Module, ...] = (
         "assets",
         "数据资产",
         "支撑",
-        "历年评价资料、报告与数据资源目录。",
+        "数据资源目录与血缘、历年参评数据与考核要点、数据调取申请与下载。",
         ALL_STAFF,
-        planned="数据资产（尚未立项）",
+        items=(
+            NavItem("数据资源目录", "assets:catalogue", ALL_STAFF),
+            NavItem("历年参评数据", "assets:result_list", ALL_STAFF),
+            NavItem("历年考核要点与资料", "assets:document_list", ALL_STAFF),
+            NavItem("数据调取申请", "assets:extract_list", ALL_STAFF),
+            NavItem("申请调取数据", "assets:extract_create", ALL_STAFF),
+        ),
     ),
     Module(
         "training",

@@ -121,6 +121,12 @@ CAPABILITIES: tuple[Capability, ...] = (
     # --- training (营商培训) ----------------------------------------------------------------------
     Capability("training.manage", "维护培训资料、课程、题库和考试", _OFFICE),
     Capability("training.learn", "学习培训资料和参加考试", STAFF_ROLES),
+    # --- data assets (数据资产) ----------------------------------------------------------------
+    Capability("asset.manage", "维护数据资产目录和历史资料", _OFFICE),
+    # The owner department approves extracts of its own datasets (the transition's guard says
+    # which); the office approves any.
+    Capability("asset.approve", "审批数据调取申请", _OFFICE | _DEPARTMENTS),
+    Capability("asset.personal_data", "调取未脱敏的个人信息", frozenset({Role.COORDINATOR})),
 )
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in CAPABILITIES}

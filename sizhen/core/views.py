@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +30,7 @@ from sizhen.core.permissions import capability_roles, has_capability, require_ca
 from sizhen.core.roles import Role
 from sizhen.core.workcalendar import PACKAGE_LAST_YEAR, get_calendar
 from sizhen.core.workqueue import QueueItem, home_panels, key_figures, work_queue
+from sizhen.core.xlsx import ImportReport
 
 
 @dataclass
@@ -62,6 +63,47 @@ def run_service(request: HttpRequest) -> Iterator[ServiceOutcome]:
         for group in groups:
             for message in group:
                 messages.error(request, message)
+
+
+#: Row errors an import page lists; the rest are counted (and in the report file, if any).
+IMPORT_ERRORS_ON_PAGE = 200
+
+
+def xlsx_import_page(
+    request: HttpRequest,
+    *,
+    form_class: type[Any],
+    run: Callable[[bytes, bool], ImportReport],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The page of an all-or-nothing XLSX import (``core.imports``): "校验" runs it as a dry run
+    (``run(data, True)``), "校验并导入" writes; a refused file answers 400 with its report."""
+    form = form_class()
+    report = None
+    checked = False
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES)
+        if form.is_valid():
+            checked = request.POST.get("action") != "import"
+            report = run(form.cleaned_data["file"].read(), checked)
+            status = 200 if report.ok else 400
+        else:
+            status = 400
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "report": report,
+            "errors": report.errors[:IMPORT_ERRORS_ON_PAGE] if report else [],
+            "checked": checked,
+            "checked_hint": "请重新选择该文件并点击“校验并导入”。",
+            **context,
+        },
+        status=status,
+    )
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -29,6 +29,7 @@ from sizhen.core.access import Actor
 from sizhen.core.audit import record_event
 from sizhen.core.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, Role
 from sizhen.demo import data
+from sizhen.demo.assets_step import build_assets, wipe_assets
 from sizhen.demo.dispatch_step import build_dispatch_catalogue, wipe_dispatch_catalogue
 from sizhen.demo.indicators_step import build_catalogue, wipe_indicators
 from sizhen.demo.policies_step import build_policies, wipe_policies
@@ -323,6 +324,7 @@ STEPS: list[DemoStep] = [
     DemoStep("surveys", "份问卷答卷", build_surveys, wipe_surveys),
     DemoStep("policies", "项政策", build_policies, wipe_policies),
     DemoStep("training", "道培训试题", build_training, wipe_training),
+    DemoStep("assets", "条历年参评数据", build_assets, wipe_assets),
     # Later modules append here.
 ]
 

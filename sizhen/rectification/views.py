@@ -24,7 +24,7 @@ from sizhen.core.forms import ImportUploadForm
 from sizhen.core.http import AuthenticatedRequest
 from sizhen.core.listing import ListColumn, PageAction, ScopedListView
 from sizhen.core.permissions import capability_roles, has_capability, require_capability
-from sizhen.core.views import run_service
+from sizhen.core.views import run_service, xlsx_import_page
 from sizhen.core.workflow import WorkflowError, history_of
 from sizhen.core.xlsx import build_workbook, xlsx_response
 from sizhen.rectification import services
@@ -54,7 +54,6 @@ from sizhen.surveys.choices import FollowUpKind
 from sizhen.surveys.selectors import follow_up_source
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ERRORS_ON_PAGE = 200
 
 
 def _detail_url(item: RectificationItem) -> str:
@@ -518,33 +517,12 @@ def export_docx(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_page(request: AuthenticatedRequest) -> HttpResponse:
     require_capability(request.user, "rectification.register", target="整改清单导入")
-    form = ImportUploadForm()
-    report = None
-    checked = False
-    status = 200
-    if request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            checked = request.POST.get("action") != "import"
-            report = import_items(
-                form.cleaned_data["file"].read(), actor=request.user, dry_run=checked
-            )
-            status = 200 if report.ok else 400
-        else:
-            status = 400
-    return render(
+    return xlsx_import_page(
         request,
-        "rectification/import.html",
-        {
-            "title": "整改清单导入",
-            "form": form,
-            "report": report,
-            "errors": report.errors[:ERRORS_ON_PAGE] if report else [],
-            "checked": checked,
-            "checked_hint": "请重新选择该文件并点击“校验并导入”。",
-            "columns": COLUMNS,
-        },
-        status=status,
+        form_class=ImportUploadForm,
+        run=lambda data, dry_run: import_items(data, actor=request.user, dry_run=dry_run),
+        template="rectification/import.html",
+        context={"title": "整改清单导入", "columns": COLUMNS},
     )
 
 

@@ -41,8 +41,8 @@ def crumbs(body: str) -> list[str]:
 @pytest.mark.parametrize(
     ("persona", "role", "expected"),
     [
-        ("coordinator", Role.COORDINATOR, 54),
-        ("sysadmin", Role.SYSADMIN, 55),
+        ("coordinator", Role.COORDINATOR, 59),
+        ("sysadmin", Role.SYSADMIN, 60),
         ("enterprise", Role.ENTERPRISE, 6),
     ],
 )

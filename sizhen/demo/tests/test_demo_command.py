@@ -278,7 +278,7 @@ def test_loading_twice_without_reset_is_refused_and_changes_nothing() -> None:
 
 @pytest.mark.django_db
 def test_the_load_is_one_system_audit_event() -> None:
-    from sizhen.indicators.catalogue.models import IndicatorValue
+    from sizhen.indicators.catalogue.models import Indicator, IndicatorValue
 
     run()
 
@@ -316,8 +316,15 @@ def test_the_load_is_one_system_audit_event() -> None:
         "training.exam_create",
         "training_exam.publish",
     ]
+    # The data assets' extract requests: the leader's (approved by the coordinator) and a
+    # district officer's (pending) on the restricted dataset.
+    extracts = ["asset_extract.submit", "asset_extract.approve", "asset_extract.submit"]
     assert actions[2:-1] == (
-        ["indicator_value.import_aggregate"] * imports.count() + survey + library + training
+        ["indicator_value.import_aggregate"] * imports.count()
+        + survey
+        + library
+        + training
+        + extracts
     )
     # One import a published month.
     published = IndicatorValue.objects.filter(indicator__code="BE15.08", source_kind="aggregate")
@@ -343,6 +350,8 @@ def test_the_load_is_one_system_audit_event() -> None:
             "surveys": 483,
             "policies": 254,
             "training": 297,
+            # 8 districts and counties × the first-level indicators × 2023–2025
+            "assets": 8 * Indicator.objects.filter(level=1).count() * 3,
         },
     }
     assert event.after["counts"]["rates"] == sum(e.after["created"] for e in imports) > 0

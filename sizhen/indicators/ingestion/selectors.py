@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -318,3 +319,72 @@ def get_latest_extract(
 def extract_workbook(extract: RecordExtract) -> bytes:
     headers = [label for _, label in extract.columns]
     return build_workbook([("明细记录", headers, extract.rows)])
+
+
+# --- for the data-asset catalogue and its extracts (sizhen/assets) ---------------------------
+
+
+#: The analytical store is held by another process (a load): the caller's job retries later.
+StoreBusy = store.StoreBusy
+
+
+def dataset_of_indicators() -> dict[str, str]:
+    """Indicator code -> the dataset whose records its definition reads (records indicators)."""
+    return {d["indicator"]: d["dataset"] for d in DEFINITIONS}
+
+
+def definition_of(indicator_code: str) -> dict[str, Any] | None:
+    """The engine's definition (口径) of a records indicator, as data (read-only)."""
+    return DEFINITIONS_BY_INDICATOR.get(indicator_code)
+
+
+def dataset_period_field(dataset: Dataset) -> str | None:
+    """The date field that assigns the dataset's records to a period: the one most of its
+    definitions use, else the first field its watermarks track, else its first date field."""
+    counts: dict[str, int] = {}
+    for d in DEFINITIONS:
+        if d["dataset"] == dataset.code:
+            counts[d["period_field"]] = counts.get(d["period_field"], 0) + 1
+    if counts:
+        return max(counts, key=lambda name: counts[name])
+    if dataset.watermarks:
+        return next(iter(dataset.watermarks))
+    for spec in dataset.schema().fields:
+        if spec.get("type") in ("date", "datetime"):
+            return str(spec["name"])
+    return None
+
+
+@contextmanager
+def dataset_records(
+    dataset: Dataset,
+    *,
+    region_codes: list[str],
+    start: dt.date,
+    end: dt.date,
+    fields: list[str],
+    unmasked: bool,
+) -> Iterator[Any]:
+    """The records of a dataset for an extract, streamed from the analytical store (the worker
+    only: the store takes a file lock). Yields an ``extracts.RecordStream``."""
+    from sizhen.indicators.ingestion import extracts
+
+    with store.open_store() as con:
+        yield extracts.stream_records(
+            con,
+            dataset,
+            region_codes=region_codes,
+            period_field=dataset_period_field(dataset),
+            start=start,
+            end=end,
+            fields=fields,
+            unmasked=unmasked,
+        )
+
+
+def personal_field_kind(name: str, label: str) -> str:
+    """ "phone", "id", "name" or "" (``extracts.field_kind``), for pages that mark the fields an
+    extract masks."""
+    from sizhen.indicators.ingestion import extracts
+
+    return extracts.field_kind(name, label)
