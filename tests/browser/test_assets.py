@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from sizhen.assets import services
 from sizhen.indicators.catalogue.models import Indicator
+from sizhen.indicators.ingestion.datasets import ensure_builtin_datasets
 from sizhen.indicators.ingestion.models import Dataset
 from tests.browser.conftest import log_in
 
@@ -35,6 +36,8 @@ GRAPH_NODES = """selector => {
 def test_coordinator_opens_the_lineage_of_an_indicator(
     page: Page, live_server: Any, personas: dict[str, Any], city: dict[str, Any]
 ) -> None:
+    # A transactional test before this one may have flushed the migration's built-in datasets.
+    ensure_builtin_datasets()
     root = Indicator.objects.create(code="BE", name="营商环境总分", direction="higher_is_better")
     parent = Indicator.objects.create(
         code="BE15", name="政务服务", parent=root, level=1, direction="higher_is_better",
